@@ -1,0 +1,158 @@
+"""The Flask extension: wires the config, the database, the authenticator and the blueprint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import ConfigurationError
+from pymongo.read_preferences import ReadPreference
+
+from . import config
+from .auth import Authenticator, RocketChatAuthenticator
+from .cli import command_group
+from .metrics import METRICS
+from .repository import Repository
+from .schemas import DepartmentArgsSchema
+from .views import blueprint
+
+EXTENSION_KEY = "livechat_analytics"
+
+_READ_PREFERENCES = {
+    preference.mongos_mode: preference
+    for preference in (
+        ReadPreference.PRIMARY,
+        ReadPreference.PRIMARY_PREFERRED,
+        ReadPreference.SECONDARY,
+        ReadPreference.SECONDARY_PREFERRED,
+        ReadPreference.NEAREST,
+    )
+}
+
+
+@dataclass
+class State:
+    """What one app needs to answer: kept in ``app.extensions["livechat_analytics"]``."""
+
+    repository: Repository
+    authenticator: Authenticator
+    args_schemas: dict[str, DepartmentArgsSchema]
+    collection_names: dict[str, str]
+    client: MongoClient | None = None
+    """The client the extension made from the URI; None when the host handed a database."""
+
+
+class LivechatAnalytics:
+    """Serve the Omnichannel "analytics by department" API from a Rocket.Chat MongoDB.
+
+    ``LivechatAnalytics(app)`` reads ``LIVECHAT_ANALYTICS_MONGO_URI``; ``database`` hands over a
+    pymongo ``Database`` the host already has (it is never closed by us); ``authenticator``
+    replaces the Rocket.Chat user and permission check. With no ``app``, call :meth:`init_app`
+    later, once per app.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        database: Database | None = None,
+        authenticator: Authenticator | None = None,
+    ) -> None:
+        self._defaults: dict[str, Any] = {"database": database, "authenticator": authenticator}
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        database: Database | None = None,
+        authenticator: Authenticator | None = None,
+    ) -> None:
+        """Register the API on ``app``. Registering twice on one app is a ``RuntimeError``."""
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("LivechatAnalytics is already registered on this app.")
+        config.apply_defaults(app.config)
+        settings = app.config
+        database = database if database is not None else self._defaults["database"]
+        client = None
+        if database is None:
+            client, database = _connect(settings)
+        read_preference = _read_preference(config.read(settings, "READ_PREFERENCE"))
+        repository = Repository(
+            database.with_options(read_preference=read_preference),
+            collection_prefix=config.read(settings, "COLLECTION_PREFIX"),
+            users_collection=config.read(settings, "USERS_COLLECTION"),
+            max_time_ms=config.read(settings, "MAX_TIME_MS"),
+        )
+        authenticator = authenticator or self._defaults["authenticator"]
+        if authenticator is None:
+            authenticator = RocketChatAuthenticator(
+                repository,
+                permission=config.read(settings, "PERMISSION"),
+                default_roles=config.read(settings, "DEFAULT_ROLES"),
+            )
+        app.extensions[EXTENSION_KEY] = State(
+            repository=repository,
+            authenticator=authenticator,
+            args_schemas=_args_schemas(settings),
+            collection_names={name: repository.name(name) for name in ("room", "message")},
+            client=client,
+        )
+        app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))
+        app.cli.add_command(command_group)
+
+
+def _connect(settings: Any) -> tuple[MongoClient, Database]:
+    uri = config.read(settings, "MONGO_URI")
+    if not uri:
+        raise RuntimeError(
+            "LivechatAnalytics needs a database: set LIVECHAT_ANALYTICS_MONGO_URI or pass database=."
+        )
+    # connect=False: the app starts while the database is down, and forked workers each connect.
+    client: MongoClient = MongoClient(
+        uri,
+        connect=False,
+        tz_aware=True,
+        appname="livechat-analytics",
+        serverSelectionTimeoutMS=config.read(settings, "SERVER_SELECTION_TIMEOUT_MS"),
+    )
+    try:
+        database = client.get_default_database()
+    except ConfigurationError as error:
+        client.close()
+        raise RuntimeError(
+            "LIVECHAT_ANALYTICS_MONGO_URI must name the database, as in mongodb://host:27017/rocketchat."
+        ) from error
+    return client, database
+
+
+def _read_preference(mode: str) -> Any:
+    try:
+        return _READ_PREFERENCES[mode]
+    except KeyError:
+        raise RuntimeError(
+            f"LIVECHAT_ANALYTICS_READ_PREFERENCE must be one of {', '.join(_READ_PREFERENCES)}, not {mode!r}."
+        ) from None
+
+
+def _args_schemas(settings: Any) -> dict[str, DepartmentArgsSchema]:
+    name = config.read(settings, "TIMEZONE")
+    try:
+        timezone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(f"LIVECHAT_ANALYTICS_TIMEZONE is not a known timezone: {name!r}.") from None
+    return {
+        path: metric.args_schema(
+            timezone=timezone,
+            sortable=("_id", *metric.fields),
+            default_count=config.read(settings, "DEFAULT_COUNT"),
+            max_count=config.read(settings, "MAX_COUNT"),
+            allow_count_zero=config.read(settings, "ALLOW_COUNT_ZERO"),
+        )
+        for path, metric in METRICS.items()
+    }

@@ -1,0 +1,60 @@
+"""A thin, read-only repository over the Rocket.Chat collections the API reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.database import Database
+
+
+class Repository:
+    """Reads the host's Rocket.Chat database. It never writes.
+
+    ``database`` is a pymongo (or mongomock) ``Database``; collection names are the
+    ``collection_prefix`` plus Rocket.Chat's names, except ``users_collection``.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        collection_prefix: str = "rocketchat_",
+        users_collection: str = "users",
+        max_time_ms: int | None = None,
+    ) -> None:
+        self.database = database
+        self.max_time_ms = max_time_ms
+        self._names = {
+            "room": collection_prefix + "room",
+            "message": collection_prefix + "message",
+            "department": collection_prefix + "livechat_department",
+            "permissions": collection_prefix + "permissions",
+            "settings": collection_prefix + "settings",
+            "users": users_collection,
+        }
+
+    def name(self, collection: str) -> str:
+        """The real name of one of ``room``, ``message``, ``department``, ``permissions``,
+        ``settings`` or ``users``."""
+        return self._names[collection]
+
+    def find_user(self, user_id: str, hashed_token: str) -> dict[str, Any] | None:
+        """The user with this id who holds this hashed resume token: ``active`` and ``roles``."""
+        return self.database[self.name("users")].find_one(
+            {"_id": user_id, "services.resume.loginTokens.hashedToken": hashed_token},
+            {"active": 1, "roles": 1},
+        )
+
+    def permission_roles(self, permission: str) -> list[str] | None:
+        """The roles granted ``permission``, or None when it has no document."""
+        document = self.database[self.name("permissions")].find_one({"_id": permission}, {"roles": 1})
+        return None if document is None else list(document.get("roles") or [])
+
+    def aggregate_page(self, collection: str, pipeline: list[dict[str, Any]]) -> tuple[list[dict], int]:
+        """Run a pipeline ending in the ``{total, page}`` facet; one round trip for both."""
+        options = {} if self.max_time_ms is None else {"maxTimeMS": self.max_time_ms}
+        result = list(self.database[self.name(collection)].aggregate(pipeline, **options))
+        facet = result[0] if result else {}
+        # MongoDB's $count gives no document at all on empty input (mongomock gives n: 0).
+        total = facet.get("total") or [{"n": 0}]
+        return list(facet.get("page", [])), int(total[0]["n"])

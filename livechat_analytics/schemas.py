@@ -1,0 +1,224 @@
+"""Marshmallow schemas: the query string in, the ``departments`` envelope out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from dateutil.parser import isoparse, isoparser
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+#: Largest ``offset`` (and ``count``) accepted: a 32-bit integer, which every MongoDB stage takes.
+LARGEST_INTEGER = 2**31 - 1
+
+_UTC = dt.timezone.utc
+
+
+@dataclass(frozen=True)
+class Query:
+    """A validated request: the window in UTC, the filters, the page and its order."""
+
+    start: dt.datetime
+    end: dt.datetime
+    department_id: str | None = None
+    answered: bool | None = None
+    offset: int = 0
+    count: int | None = 50
+    sort: tuple[tuple[str, int], ...] = (("_id", 1),)
+
+
+def _whole_milliseconds(moment: dt.datetime, *, up: bool) -> dt.datetime:
+    """BSON dates hold milliseconds: round a bound inward so the window never grows."""
+    extra = moment.microsecond % 1000
+    moment = moment - dt.timedelta(microseconds=extra)
+    return moment + dt.timedelta(milliseconds=1) if up and extra else moment
+
+
+class Instant(fields.Field):
+    """An ISO 8601 date or date-time, turned into an aware UTC datetime.
+
+    A date-time without offset is read in the schema's timezone. A date alone is the start of that
+    day, or with ``end_of_day`` its last millisecond.
+    """
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid": "Must be a valid date.",
+        "required": "Is required.",
+    }
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.end_of_day = end_of_day
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        zone = self.parent.timezone  # type: ignore[union-attr]
+        try:
+            moment = self._parse(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            moment = moment.astimezone(_UTC)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise self.make_error("invalid") from error
+        return _whole_milliseconds(moment, up=not self.end_of_day)
+
+    def _parse(self, value: Any) -> dt.datetime:
+        if not isinstance(value, str):
+            raise TypeError(value)
+        try:
+            day = isoparser().parse_isodate(value)
+        except ValueError:
+            return isoparse(value)
+        # "2024" or "2024-05" parse as a first day, but name no day: refuse them.
+        if sum(char.isdigit() for char in value) < 7:
+            raise ValueError(value)
+        return dt.datetime.combine(day, dt.time.max if self.end_of_day else dt.time.min)
+
+
+class DepartmentId(fields.String):
+    """A department id; Rocket.Chat clients send ``''`` or ``undefined`` for "no filter"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return None if text in ("", "undefined") else text
+
+
+class Sort(fields.Field):
+    """A JSON object ``{"<field>": 1 | -1, ...}`` over the fields the schema allows."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
+        allowed = self.parent.sortable  # type: ignore[union-attr]
+        message = (
+            'Must be a JSON object such as {"_id": 1} whose keys are among '
+            + ", ".join(allowed)
+            + " and whose values are 1 or -1."
+        )
+        try:
+            spec = json.loads(value) if isinstance(value, str) else None
+        except (ValueError, RecursionError):
+            spec = None
+        if not isinstance(spec, dict) or not spec:
+            raise ValidationError(message)
+        for key, direction in spec.items():
+            if key not in allowed or type(direction) is not int or direction not in (1, -1):
+                raise ValidationError(message)
+        return tuple(spec.items())
+
+
+def _whole_number(minimum: int) -> list[validate.Validator]:
+    return [
+        validate.Range(
+            min=minimum,
+            max=LARGEST_INTEGER,
+            error=f"Must be a whole number from {minimum} to {LARGEST_INTEGER}.",
+        )
+    ]
+
+
+class DepartmentArgsSchema(Schema):
+    """The query string every endpoint takes.
+
+    The schema is made per app and endpoint: ``timezone`` reads naive times, ``sortable`` names the
+    fields ``sort`` may use, and the page size follows the app's limits.
+    """
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages: ClassVar[dict[str, str]] = {"unknown": "Is not allowed."}
+
+    start = Instant(required=True)
+    end = Instant(required=True, end_of_day=True)
+    department_id = DepartmentId(data_key="departmentId", load_default=None)
+    offset = fields.Integer(
+        load_default=0,
+        validate=_whole_number(0),
+        error_messages={"invalid": "Must be a whole number."},
+    )
+    count = fields.Integer(load_default=None, error_messages={"invalid": "Must be a whole number."})
+    sort = Sort(load_default=(("_id", 1),))
+
+    def __init__(
+        self,
+        *,
+        timezone: dt.tzinfo = _UTC,
+        sortable: tuple[str, ...] = ("_id",),
+        default_count: int = 50,
+        max_count: int = 100,
+        allow_count_zero: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.timezone = timezone
+        self.sortable = sortable
+        self.default_count = default_count
+        self.max_count = max_count
+        self.fields["count"].validators = _whole_number(0 if allow_count_zero else 1)
+
+    @validates_schema
+    def _start_not_after_end(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "start" in data and "end" in data and data["start"] > data["end"]:
+            raise ValidationError('Must not be later than "end".', field_name="start")
+
+    @post_load
+    def _to_query(self, data: dict[str, Any], **kwargs: Any) -> Query:
+        count = data.pop("count")
+        if count is None:
+            count = self.default_count
+        data["count"] = None if count == 0 else min(count, self.max_count)
+        # Equal values must still come in one order, or pages would overlap.
+        sort = tuple(data.pop("sort"))
+        if "_id" not in dict(sort):
+            sort += (("_id", 1),)
+        return Query(sort=sort, **data)
+
+
+class AnsweredArgsSchema(DepartmentArgsSchema):
+    """``amount-of-chats`` also filters on whether the visitor got an answer."""
+
+    answered = fields.Boolean(
+        truthy={"true"},
+        falsy={"false"},
+        load_default=None,
+        error_messages={"invalid": "Must be true or false."},
+    )
+
+
+def load_query(schema: DepartmentArgsSchema, args: dict[str, list[str]]) -> Query:
+    """Validate the query string (each name with all its values) into a :class:`Query`.
+
+    Raises ``ValidationError`` with messages keyed by parameter name.
+    """
+    repeated = {name: ["Must be given once."] for name, values in args.items() if len(values) > 1}
+    if repeated:
+        raise ValidationError(repeated)
+    return schema.load({name: values[0] for name, values in args.items()})
+
+
+class DepartmentRowSchema(Schema):
+    """One row: ``_id`` is the department id, ``null`` for rooms without a department."""
+
+    _id = fields.String(allow_none=True)
+
+
+class AmountOfChatsSchema(DepartmentRowSchema):
+    rooms = fields.Integer()
+
+
+class TotalTransferredChatsSchema(DepartmentRowSchema):
+    numberOfTransferredRooms = fields.Integer()
+
+
+def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
+    """The 200 body: the page of rows, its size, the offset used and the number of groups."""
+    return Schema.from_dict(
+        {
+            "departments": fields.List(fields.Nested(row)),
+            "count": fields.Integer(),
+            "offset": fields.Integer(),
+            "total": fields.Integer(),
+            "success": fields.Boolean(),
+        },
+        name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
+    )()

@@ -1,0 +1,39 @@
+"""Helpers the tests share: the URL prefix and the documents they store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pymongo.database import Database
+
+from livechat_analytics import hash_token
+
+PREFIX = "/api/v1/livechat/analytics/departments"
+UTC = dt.timezone.utc
+
+
+def add_user(
+    database: Database,
+    user_id: str = "manager",
+    *,
+    token: str = "manager-token",
+    roles: tuple[str, ...] = ("livechat-manager",),
+    active: bool = True,
+) -> dict[str, str]:
+    """Store a user with one resume token, and return the headers that log them in."""
+    database["users"].insert_one(
+        {
+            "_id": user_id,
+            "username": user_id,
+            "active": active,
+            "roles": list(roles),
+            "services": {
+                "resume": {
+                    "loginTokens": [
+                        {"hashedToken": hash_token(token), "when": dt.datetime(2024, 1, 1, tzinfo=UTC)}
+                    ]
+                }
+            },
+        }
+    )
+    return {"X-User-Id": user_id, "X-Auth-Token": token}
