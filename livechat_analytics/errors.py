@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
 log = logging.getLogger("livechat_analytics")
 
@@ -96,5 +96,8 @@ def register(blueprint: Blueprint) -> None:
     """Answer every error raised under ``blueprint`` with JSON; the host's handlers stay untouched."""
     blueprint.register_error_handler(ApiError, _api_error)
     blueprint.register_error_handler(HTTPException, _http_error)
+    # Flask looks for handlers by status code first, the app's before the class-wide one here.
+    for code in default_exceptions:
+        blueprint.register_error_handler(code, _http_error)
     blueprint.register_error_handler(PyMongoError, _database_error)
     blueprint.register_error_handler(Exception, _unexpected)

@@ -13,13 +13,9 @@ import pytest
 from flask import Flask
 from pymongo import MongoClient
 from pymongo.database import Database
-from support import add_user
+from support import BACKENDS, URI_VARIABLE, add_user
 
 from livechat_analytics import LivechatAnalytics
-
-URI_VARIABLE = "LIVECHAT_ANALYTICS_TEST_MONGO_URI"
-
-BACKENDS = ["mongomock", "secantus"] + (["uri"] if os.environ.get(URI_VARIABLE) else [])
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from pymongo.database import Database
 
@@ -10,6 +11,11 @@ from livechat_analytics import hash_token
 
 PREFIX = "/api/v1/livechat/analytics/departments"
 UTC = dt.timezone.utc
+
+URI_VARIABLE = "LIVECHAT_ANALYTICS_TEST_MONGO_URI"
+#: Backends that speak the wire protocol: SecantusDB, and the server named in the environment.
+SERVER_BACKENDS = ["secantus"] + (["uri"] if os.environ.get(URI_VARIABLE) else [])
+BACKENDS = ["mongomock", *SERVER_BACKENDS]
 
 
 def add_user(

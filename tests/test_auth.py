@@ -1,0 +1,112 @@
+"""Authentication and permission (spec section 3, steps 1 and 2), on every backend."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, Request
+from support import PREFIX, add_user
+
+from livechat_analytics import Authenticator, LivechatAnalytics, User
+
+URL = PREFIX + "/amount-of-chats?start=2024-01-01&end=2024-01-31"
+NOT_LOGGED_IN = {
+    "success": False,
+    "status": "error",
+    "message": "You must be logged in to do this.",
+    "error": "You must be logged in to do this.",
+}
+UNAUTHORIZED = {
+    "success": False,
+    "error": "User does not have the permissions required for this action [error-unauthorized]",
+}
+EMPTY = {"departments": [], "count": 0, "offset": 0, "total": 0, "success": True}
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        {},
+        {"X-User-Id": "manager"},
+        {"X-Auth-Token": "manager-token"},
+        {"X-User-Id": "manager", "X-Auth-Token": "wrong-token"},
+        {"X-User-Id": "nobody", "X-Auth-Token": "manager-token"},
+        {"X-User-Id": "", "X-Auth-Token": ""},
+        {"X-User-Id": "manager", "X-Auth-Token": "hjmnMC8/ELDSZe9QPtAXaSgjk5pD0sY1MZuSSk6JQBI="},
+    ],
+    ids=["none", "no-token", "no-user", "wrong-token", "unknown-user", "empty", "the-hash-itself"],
+)
+def test_who_is_not_logged_in_gets_401(client, headers, sent):
+    response = client.get(URL, headers=sent)
+    assert response.status_code == 401
+    assert response.mimetype == "application/json"
+    assert response.get_json() == NOT_LOGGED_IN
+
+
+def test_an_inactive_user_is_refused(client, database):
+    sent = add_user(database, "gone", token="old-token", roles=("admin",), active=False)
+    response = client.get(URL, headers=sent)
+    assert (response.status_code, response.get_json()) == (401, NOT_LOGGED_IN)
+
+
+def test_any_of_several_tokens_logs_in(client, database):
+    sent = add_user(database, "agent", token="first", roles=("admin",))
+    database["users"].update_one(
+        {"_id": "agent"},
+        {"$push": {"services.resume.loginTokens": {"hashedToken": "c2Vjb25k", "when": None}}},
+    )
+    assert client.get(URL, headers=sent).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["admin", "livechat-manager", "livechat-monitor"])
+def test_default_roles_hold_the_permission(client, database, role):
+    sent = add_user(database, role, token=role, roles=("user", role))
+    response = client.get(URL, headers=sent)
+    assert (response.status_code, response.get_json()) == (200, EMPTY)
+
+
+@pytest.mark.parametrize("roles", [(), ("user",), ("livechat-agent", "bot")])
+def test_other_roles_get_403(client, database, roles):
+    sent = add_user(database, "agent", token="t", roles=roles)
+    response = client.get(URL, headers=sent)
+    assert (response.status_code, response.get_json()) == (403, UNAUTHORIZED)
+
+
+def test_the_permission_document_replaces_the_default_roles(client, database):
+    database["rocketchat_permissions"].insert_one({"_id": "view-livechat-manager", "roles": ["analyst"]})
+    analyst = add_user(database, "analyst", token="a", roles=("analyst",))
+    manager = add_user(database, "manager", token="m", roles=("livechat-manager",))
+    assert client.get(URL, headers=analyst).status_code == 200
+    response = client.get(URL, headers=manager)
+    assert (response.status_code, response.get_json()) == (403, UNAUTHORIZED)
+
+
+def test_authentication_comes_before_parameters(client):
+    response = client.get(PREFIX + "/amount-of-chats?start=nonsense")
+    assert (response.status_code, response.get_json()) == (401, NOT_LOGGED_IN)
+
+
+def test_permission_comes_before_parameters(client, database):
+    sent = add_user(database, "agent", token="t", roles=("livechat-agent",))
+    response = client.get(PREFIX + "/amount-of-chats?start=nonsense", headers=sent)
+    assert (response.status_code, response.get_json()) == (403, UNAUTHORIZED)
+
+
+class HeaderKey(Authenticator):
+    """A host's own scheme: an API key header, and a user store of its own."""
+
+    def authenticate(self, request: Request) -> User | None:
+        key = request.headers.get("X-Api-Key")
+        return {"k-boss": User("boss", ("ops",)), "k-intern": User("intern")}.get(key)
+
+    def authorize(self, user: User) -> bool:
+        return "ops" in user.roles
+
+
+def test_a_host_brings_its_own_authentication(database, headers):
+    app = Flask("host")
+    LivechatAnalytics(app, database=database, authenticator=HeaderKey())
+    client = app.test_client()
+    assert client.get(URL, headers={"X-Api-Key": "k-boss"}).get_json() == EMPTY
+    assert client.get(URL, headers={"X-Api-Key": "k-intern"}).get_json() == UNAUTHORIZED
+    # Rocket.Chat's headers mean nothing to this host.
+    assert client.get(URL, headers=headers).get_json() == NOT_LOGGED_IN
