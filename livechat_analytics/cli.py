@@ -2,6 +2,170 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shlex
+from dataclasses import dataclass
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
 import click
+from flask import Flask
+from pymongo.database import Database
+from werkzeug.serving import run_simple
+
+from . import config, demo
 
 command_group = click.Group("livechat-analytics", help=__doc__)
+
+#: The endpoints the demo prints a ``curl`` command for, with what each one shows.
+DEMO_REQUESTS = {
+    "amount-of-chats": "Chats per department",
+    "total-transferred-chats": "Transfers per department",
+}
+#: The days, today included, that the printed requests cover.
+DEMO_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DemoApp:
+    """A Flask app serving the API, and the data generated into its database (None for a URI)."""
+
+    app: Flask
+    data: demo.DemoData | None
+    counts: demo.Counts | None
+
+
+def make_demo_app(
+    *,
+    mongo_uri: str | None = None,
+    database: Database | None = None,
+    rooms: int = demo.DEFAULT_ROOMS,
+    seed: int = demo.DEFAULT_SEED,
+    now: dt.datetime | None = None,
+) -> DemoApp:
+    """A fresh app serving the API: over ``mongo_uri`` as it is, or over ``database`` (default: a new
+    mongomock one) filled with a generated :class:`~.demo.DemoData`."""
+    # The extension module imports this one for the command group: import it late.
+    from .extension import LivechatAnalytics
+
+    if mongo_uri is not None and database is not None:
+        raise ValueError("Pass mongo_uri or database, not both.")
+    app = Flask(__name__)
+    data = counts = None
+    if mongo_uri is not None:
+        app.config[config.PREFIX + "MONGO_URI"] = mongo_uri
+    else:
+        if database is None:
+            database = _memory_database()
+        data = demo.DemoData(rooms=rooms, seed=seed, now=now)
+        counts = demo.insert(database, data)
+    LivechatAnalytics(app, database=database)
+    return DemoApp(app, data, counts)
+
+
+def demo_requests(app: Flask, now: dt.datetime) -> dict[str, str]:
+    """The path and query of each request the demo prints: the last :data:`DEMO_DAYS` days as
+    dates, read in the app's reporting timezone."""
+    today = now.astimezone(ZoneInfo(config.read(app.config, "TIMEZONE"))).date()
+    window = urlencode(
+        {"start": (today - dt.timedelta(days=DEMO_DAYS - 1)).isoformat(), "end": today.isoformat()}
+    )
+    prefix = config.read(app.config, "URL_PREFIX")
+    return {path: f"{prefix}/{path}?{window}" for path in DEMO_REQUESTS}
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve ``app`` with werkzeug's development server until interrupted."""
+    # Not app.run(): Flask ignores it when the command runs as ``flask livechat-analytics demo``.
+    run_simple(host, port, app, threaded=True)
+
+
+@command_group.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option(
+    "--mongo-uri",
+    metavar="URI",
+    help="Serve this Rocket.Chat database (the URI names it) instead of generated data in memory.",
+)
+@click.option(
+    "--rooms",
+    default=demo.DEFAULT_ROOMS,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Livechat rooms to generate (without --mongo-uri).",
+)
+@click.option(
+    "--seed",
+    default=demo.DEFAULT_SEED,
+    show_default=True,
+    type=int,
+    help="Seed of the generated data (without --mongo-uri).",
+)
+def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: int) -> None:
+    """Serve the API on generated livechat data, and print curl commands to try it."""
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        made = make_demo_app(mongo_uri=mongo_uri, rooms=rooms, seed=seed, now=now)
+    except RuntimeError as error:  # a URI the extension cannot use
+        raise click.ClickException(str(error)) from error
+    app = made.app
+    if made.data is None or made.counts is None:
+        name = app.extensions["livechat_analytics"].repository.database.name
+        # Never echo the URI: it may hold a password.
+        click.echo(f"Serving the database {name!r} from --mongo-uri.")
+        click.echo(
+            f"The commands below log in as the demo manager ({demo.MANAGER_USERNAME}),"
+            " who exists only where the demo data set was written."
+        )
+    else:
+        counts = made.counts
+        click.echo(
+            f"Generated {counts.rooms} livechat rooms over the last {demo.DAYS} days"
+            f" in {counts.departments} departments, with {counts.transfers} transfers"
+            f" (and {counts.other_rooms} other rooms, {counts.messages} messages in all)."
+        )
+        departments = ", ".join(
+            f"{department['name']} {department['_id']}" + ("" if department["enabled"] else " (disabled)")
+            for department in made.data.departments
+        )
+        click.echo(f"Departments: {departments}.")
+        click.echo(f"The commands below log in as the livechat manager {demo.MANAGER_USERNAME}.")
+    base_url = f"http://{_url_host(host)}:{port}"
+    for path, request in demo_requests(app, now).items():
+        click.echo(f"\n# {DEMO_REQUESTS[path]}, last {DEMO_DAYS} days:")
+        click.echo(
+            shlex.join(
+                [
+                    "curl",
+                    "-s",
+                    "-H",
+                    f"X-User-Id: {demo.MANAGER_ID}",
+                    "-H",
+                    f"X-Auth-Token: {demo.MANAGER_TOKEN}",
+                    base_url + request,
+                ]
+            )
+        )
+    click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
+    serve(app, host, port)
+
+
+def _memory_database() -> Database:
+    try:
+        import mongomock
+    except ImportError:
+        raise click.ClickException(
+            "The in-memory demo database needs mongomock: pip install 'livechat-analytics[demo]'"
+            " (or pass --mongo-uri)."
+        ) from None
+    return mongomock.MongoClient(tz_aware=True)["rocketchat"]
+
+
+def _url_host(host: str) -> str:
+    """``host`` as a URL names it; a wildcard address becomes the loopback one."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host

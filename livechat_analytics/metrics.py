@@ -76,8 +76,19 @@ def total_transferred_chats(query: Query, names: Mapping[str, str]) -> Pipeline:
         {"$lookup": {"from": names["room"], "localField": "_id", "foreignField": "_id", "as": "room"}},
         {
             "$group": {
-                # A missing room, or one without a department, gives an empty list: null.
-                "_id": {"$ifNull": [{"$arrayElemAt": ["$room.departmentId", 0]}, None]},
+                # A missing room, or one without a department, gives null. The path is taken on
+                # the first element, not on the array: SecantusDB loses "$room.departmentId".
+                "_id": {
+                    "$ifNull": [
+                        {
+                            "$let": {
+                                "vars": {"room": {"$arrayElemAt": ["$room", 0]}},
+                                "in": "$$room.departmentId",
+                            }
+                        },
+                        None,
+                    ]
+                },
                 "numberOfTransferredRooms": {"$sum": "$events"},
             }
         },

@@ -1,0 +1,632 @@
+"""A realistic Rocket.Chat livechat data set, generated deterministically: for the demo and for seeding.
+
+:class:`DemoData` holds the few fixed documents (departments, agents, the demo manager, the
+permission and the setting the API reads) and generates the rooms lazily, so :func:`insert` can
+write a data set of any size in batches. The same ``seed`` and ``now`` always give the same documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from pymongo.database import Database
+
+from . import config
+from .auth import hash_token
+from .metrics import TRANSFER_MESSAGE
+from .repository import Repository
+
+Document = dict[str, Any]
+
+#: The characters of a Rocket.Chat (Meteor) id, which is :data:`ID_LENGTH` of them.
+ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
+ID_LENGTH = 17
+
+#: The demo manager: fixed, so that the ``curl`` command the demo prints always logs in.
+MANAGER_ID = "DemoManager234567"
+MANAGER_USERNAME = "demo.manager"
+#: The manager's raw resume token. Only its hash is stored; it is public, so never seed a real server.
+MANAGER_TOKEN = "livechat-analytics-demo-token"
+
+#: Livechat rooms generated when nobody says how many.
+DEFAULT_ROOMS = 3000
+DEFAULT_SEED = 1
+#: Rooms are created over this many days before ``now``.
+DAYS = 90
+#: The ``Livechat_visitor_inactivity_timeout`` the data set stores, in seconds.
+INACTIVITY_TIMEOUT = 3600
+
+UTC = dt.timezone.utc
+_MILLISECOND = dt.timedelta(milliseconds=1)
+
+# Name, share of the rooms, enabled. The disabled one only has rooms from before it was disabled.
+_DEPARTMENTS = (
+    ("Sales", 22, True),
+    ("Support", 35, True),
+    ("Billing", 15, True),
+    ("Technical", 20, True),
+    ("Onboarding", 8, False),
+)
+_DISABLED_SINCE = dt.timedelta(days=45)
+
+_AGENTS = (
+    "Ana Souza",
+    "Bruno Lima",
+    "Chloe Martin",
+    "David Kim",
+    "Emma Schulz",
+    "Farid Haddad",
+    "Grace Okafor",
+    "Hiro Tanaka",
+    "Isabel Rossi",
+    "Jonas Berg",
+)
+_VISITOR_NAMES = ("Alex", "Maria", "John", "Priya", "Lucas", "Sofia", "Wei", "Fatima", "Noah", "Olga")
+
+# Shares of all livechat rooms.
+_NO_DEPARTMENT_FIELD = 0.08
+_NULL_DEPARTMENT = 0.04
+_TRANSFERRED = 0.12
+# Only rooms with a department are transferred (from it to another).
+_TRANSFERRED_WITH_DEPARTMENT = _TRANSFERRED / (1 - _NO_DEPARTMENT_FIELD - _NULL_DEPARTMENT)
+_OTHER_ROOM = 0.04  # a channel or direct message room after this share of livechat rooms
+_MESSAGES_SHOWN = 0.25  # rooms that also get some ordinary messages
+
+# What happens to a new chat, weighted: about 15% end up unanswered (waitingResponse).
+_OUTCOMES = ("unserved", "ignored", "visitor-last", "answered")
+_OUTCOME_WEIGHTS = (4, 4, 7, 85)
+# How an answered chat closes. About 12% of these are the ~10% abandoned rooms of the data set.
+_CLOSINGS = ("visitor", "agent", "abandoned")
+_CLOSING_WEIGHTS = (35, 53, 12)
+
+# Chats per hour of the day (UTC) and per weekday (Monday first): business hours dominate.
+_HOUR_WEIGHTS = (1, 1, 1, 1, 1, 1, 2, 3, 6, 10, 10, 10, 7, 10, 10, 10, 10, 7, 4, 2, 2, 2, 1, 1)
+_WEEKDAY_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 0.95, 0.35, 0.25)
+
+_TAGS = ("pricing", "bug", "refund", "login", "feedback", "upgrade")
+_COMMENTS = (
+    "Customer asks about an invoice",
+    "Needs a technical answer",
+    "Wants a quote",
+    "Account setup question",
+)
+_PHRASES = (
+    "Hi, I need some help",
+    "Hello! How can I help you today?",
+    "Can you check my order?",
+    "Thanks, that solved it",
+    "Let me look into that for you",
+    "Is there a discount for yearly plans?",
+)
+_SYSTEM_USER = {"_id": "rocket.cat", "username": "rocket.cat"}
+_CHANNELS = ("general", "support-team", "sales-floor", "random", "announcements")
+
+
+def random_id(rng: random.Random) -> str:
+    """A new id in Rocket.Chat's form: 17 characters of :data:`ID_ALPHABET`."""
+    return "".join(rng.choices(ID_ALPHABET, k=ID_LENGTH))
+
+
+class Chat(NamedTuple):
+    """One generated room and the messages written in it (transfers included), oldest first."""
+
+    room: Document
+    messages: list[Document]
+
+    @property
+    def transfers(self) -> list[Document]:
+        """The room's ``livechat_transfer_history`` messages."""
+        return [message for message in self.messages if message.get("t") == TRANSFER_MESSAGE]
+
+
+@dataclass
+class Counts:
+    """What :func:`insert` wrote."""
+
+    departments: int = 0
+    users: int = 0
+    rooms: int = 0
+    """Livechat rooms."""
+    other_rooms: int = 0
+    """Channels and direct message rooms, which the API must ignore."""
+    messages: int = 0
+    """All messages, transfers included."""
+    transfers: int = 0
+    """Transfer messages, those of deleted rooms included."""
+
+
+class DemoData:
+    """A livechat data set: ``rooms`` livechat rooms created over the ``days`` days before ``now``.
+
+    The fixed documents are attributes; :meth:`chats` generates the rooms, the same ones on every
+    call. ``now`` (aware; default: the current time) is when the data set was "taken": nothing
+    happens after it, and rooms still going then are open.
+    """
+
+    def __init__(
+        self,
+        *,
+        rooms: int = DEFAULT_ROOMS,
+        seed: int = DEFAULT_SEED,
+        now: dt.datetime | None = None,
+        days: int = DAYS,
+    ) -> None:
+        if rooms < 0 or days < 1:
+            raise ValueError("rooms must be at least 0 and days at least 1.")
+        now = dt.datetime.now(UTC) if now is None else now
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime.")
+        # BSON dates hold milliseconds: whole milliseconds keep stored and generated times equal.
+        self.now = now.astimezone(UTC).replace(microsecond=now.microsecond // 1000 * 1000)
+        self.room_count = rooms
+        self.days = days
+        rng = random.Random(seed)
+        created = self.now - dt.timedelta(days=days + 30)
+        self.departments: list[Document] = []
+        self._department_weights: list[int] = []
+        for name, weight, enabled in _DEPARTMENTS:
+            self.departments.append(_department(rng, name, enabled, created))
+            self._department_weights.append(weight)
+        self.agents: list[Document] = [_agent(rng, name, created) for name in _AGENTS]
+        # Each agent works in one department, some in a second: every department has agents.
+        self._members: dict[str, list[Document]] = {d["_id"]: [] for d in self.departments}
+        for index, agent in enumerate(self.agents):
+            homes = {index % len(self.departments)}
+            if rng.random() < 0.4:
+                homes.add(rng.randrange(len(self.departments)))
+            for home in sorted(homes):
+                self._members[self.departments[home]["_id"]].append(agent)
+        for department in self.departments:
+            department["numAgents"] = len(self._members[department["_id"]])
+        self.manager: Document = _manager(created)
+        self.permission: Document = {
+            "_id": "view-livechat-manager",
+            "roles": ["admin", "livechat-manager", "livechat-monitor"],
+        }
+        self.setting: Document = {"_id": "Livechat_visitor_inactivity_timeout", "value": INACTIVITY_TIMEOUT}
+        # Busier weekdays, and a business that grows a little over the period.
+        self._day_weights = [
+            _WEEKDAY_WEIGHTS[(self.now - dt.timedelta(days=ago)).weekday()] * (1.3 - 0.3 * ago / days)
+            for ago in range(days)
+        ]
+        self._chat_seed = rng.getrandbits(64)
+        self.orphan_transfers: list[Document] = [
+            self._orphan_transfer(rng) for _ in range(math.ceil(rooms / 300))
+        ]
+        """Transfer messages of rooms that were deleted since: the API credits them to ``null``."""
+
+    def fixed_documents(self) -> dict[str, list[Document]]:
+        """Every document but the rooms', by collection (the keys of :meth:`Repository.name`)."""
+        return {
+            "department": self.departments,
+            "users": [*self.agents, self.manager],
+            "permissions": [self.permission],
+            "settings": [self.setting],
+            "message": self.orphan_transfers,
+        }
+
+    def chats(self) -> Iterator[Chat]:
+        """The rooms with their messages, generated one by one: the livechat rooms, and now and then
+        a channel or a direct message room."""
+        rng = random.Random(self._chat_seed)
+        for _ in range(self.room_count):
+            yield self._livechat(rng)
+            if rng.random() < _OTHER_ROOM:
+                yield self._other_room(rng)
+
+    def _created_at(self, rng: random.Random) -> dt.datetime:
+        while True:
+            ago = rng.choices(range(self.days), weights=self._day_weights)[0]
+            hour = rng.choices(range(24), weights=_HOUR_WEIGHTS)[0]
+            day = (self.now - dt.timedelta(days=ago)).replace(hour=0, minute=0, second=0, microsecond=0)
+            moment = day + dt.timedelta(hours=hour, milliseconds=rng.randrange(3_600_000))
+            if moment <= self.now:  # today's later hours have not happened yet
+                return moment
+
+    def _first_department(self, rng: random.Random, ts: dt.datetime) -> Document:
+        weights = [
+            weight if department["enabled"] or ts < self.now - _DISABLED_SINCE else 0
+            for department, weight in zip(self.departments, self._department_weights, strict=True)
+        ]
+        return rng.choices(self.departments, weights=weights)[0]
+
+    def _agent_of(self, rng: random.Random, department: Document | None) -> Document:
+        members = self._members[department["_id"]] if department is not None else self.agents
+        return rng.choice(members)
+
+    def _livechat(self, rng: random.Random) -> Chat:
+        ts = self._created_at(rng)
+        room_id = random_id(rng)
+        visitor = _visitor(rng)
+
+        draw = rng.random()
+        has_department_field = draw >= _NO_DEPARTMENT_FIELD
+        department = None
+        if draw >= _NO_DEPARTMENT_FIELD + _NULL_DEPARTMENT:
+            department = self._first_department(rng, ts)
+
+        # The chat as it would go on, then cut where it stands at ``now`` (or at its close).
+        outcome = rng.choices(_OUTCOMES, weights=_OUTCOME_WEIGHTS)[0]
+        served_at = _after(ts, 2 + rng.expovariate(1 / 45))
+        replies: list[dt.datetime] = []
+        if outcome in ("visitor-last", "answered"):
+            reply = _after(served_at, 3 + rng.expovariate(1 / 40))
+            for index in range(rng.randint(1, 10)):
+                if index:
+                    reply = _after(reply, rng.uniform(20, 240))
+                replies.append(reply)
+        visitor_wrote_at = _after(replies[-1], rng.uniform(10, 180)) if outcome == "visitor-last" else None
+        if visitor_wrote_at is not None:
+            last = visitor_wrote_at
+        elif replies:
+            last = replies[-1]
+        else:
+            last = served_at if outcome == "ignored" else ts
+        # Who closes, and how long after the last message.
+        closing = "visitor"
+        if outcome == "answered":
+            closing = rng.choices(_CLOSINGS, weights=_CLOSING_WEIGHTS)[0]
+            if closing == "agent":
+                quiet = rng.uniform(15, 1800)
+            elif closing == "abandoned":
+                # The inactivity job closes the room shortly after the timeout.
+                quiet = INACTIVITY_TIMEOUT + rng.uniform(0, 300)
+            else:
+                quiet = rng.uniform(5, 120)
+        elif outcome == "unserved":
+            quiet = rng.uniform(60, 1800)  # the visitor gives up waiting
+        else:
+            closing = rng.choice(("visitor", "agent"))
+            quiet = rng.uniform(60, 3600)
+        close_at = _after(last, quiet)
+        closed = close_at <= self.now and rng.random() >= _open_chance(self.now - ts)
+        cut = close_at if closed else self.now
+
+        served = outcome != "unserved" and served_at <= cut
+        replies = [reply for reply in replies if reply <= cut] if served else []
+        answered = bool(replies) and not (visitor_wrote_at is not None and visitor_wrote_at <= cut)
+
+        transfers: list[Document] = []
+        if department is not None and rng.random() < _TRANSFERRED_WITH_DEPARTMENT:
+            # Before the first reply, so that the agent who answers is one of the final department.
+            end = replies[0] if replies else cut
+            transfers, department = self._transfers(rng, room_id, department, ts, end)
+        agent = self._agent_of(rng, department)
+
+        room: Document = {
+            "_id": room_id,
+            "fname": visitor["name"],
+            "t": "l",
+            "ts": ts,
+            "v": {k: visitor[k] for k in ("_id", "username", "token")} | {"status": "online"},
+            "cl": False,
+            "source": {"type": "widget"},
+            "usersCount": 2 if served else 1,
+            "msgs": 1 + len(replies) + (visitor_wrote_at is not None and visitor_wrote_at <= cut),
+            "_updatedAt": cut,
+        }
+        if has_department_field:
+            room["departmentId"] = department["_id"] if department is not None else None
+        if not closed:
+            room["open"] = True
+        if not answered:
+            room["waitingResponse"] = True
+        metrics: Document = {}
+        assigned_at = served_at
+        if served:
+            # A transfer hands the room to an agent of the new department.
+            assigned_at = max(served_at, transfers[-1]["ts"]) if transfers else served_at
+            room["servedBy"] = {"_id": agent["_id"], "username": agent["username"], "ts": assigned_at}
+        if replies:
+            times = [_seconds(replies[0], ts)] + [_seconds(b, a) for a, b in itertools.pairwise(replies)]
+            total = round(sum(times), 3)
+            metrics["response"] = {
+                "avg": round(total / len(times), 3),
+                "fd": replies[0],
+                "ft": times[0],
+                "total": len(times),
+                "tt": total,
+            }
+        if answered:
+            room["responseBy"] = {
+                "_id": agent["_id"],
+                "username": agent["username"],
+                "firstResponseTs": replies[0],
+                "lastMessageTs": replies[-1],
+            }
+        if closed:
+            room["closedAt"] = close_at
+            metrics["chatDuration"] = _seconds(close_at, ts)
+            if served:
+                metrics["serviceTimeDuration"] = _seconds(close_at, assigned_at)
+            if closing == "visitor":
+                room["closer"] = "visitor"
+                room["closedBy"] = {"_id": visitor["_id"], "username": visitor["username"]}
+            else:
+                room["closer"] = "user"
+                closer = agent if closing == "agent" else _SYSTEM_USER
+                room["closedBy"] = {"_id": closer["_id"], "username": closer["username"]}
+                if answered:
+                    # Rocket.Chat records how long the visitor stayed silent after the agent's last message.
+                    metrics["visitorInactivity"] = _seconds(close_at, replies[-1])
+            if rng.random() < 0.3:
+                room["tags"] = rng.sample(_TAGS, rng.randint(1, 2))
+        if metrics:
+            room["metrics"] = metrics
+
+        messages = transfers + self._ordinary_messages(rng, room, visitor, agent, replies)
+        messages.sort(key=lambda message: message["ts"])
+        return Chat(room, messages)
+
+    def _transfers(
+        self,
+        rng: random.Random,
+        room_id: str,
+        department: Document,
+        start: dt.datetime,
+        end: dt.datetime,
+    ) -> tuple[list[Document], Document]:
+        """1 to 3 department transfers between ``start`` and ``end``; returns them and the final
+        department."""
+        span = (end - start) // _MILLISECOND
+        if span < 3:
+            return [], department
+        count = rng.choices((1, 2, 3), weights=(70, 22, 8))[0]
+        times = sorted(start + dt.timedelta(milliseconds=ms) for ms in rng.sample(range(1, span), count))
+        enabled = [d for d in self.departments if d["enabled"]]
+        transfers = []
+        for ts in times:
+            target = rng.choice([d for d in enabled if d is not department])
+            transfers.append(self._transfer(rng, room_id, ts, department, target))
+            department = target
+        return transfers, department
+
+    def _ordinary_messages(
+        self,
+        rng: random.Random,
+        room: Document,
+        visitor: Document,
+        agent: Document,
+        replies: list[dt.datetime],
+    ) -> list[Document]:
+        """A few of the other messages a livechat room holds, which the API must not count."""
+        if rng.random() >= _MESSAGES_SHOWN:
+            return []
+        guest, staff = _author(visitor), _author(agent)
+        navigated = room["ts"] - dt.timedelta(seconds=rng.randint(5, 300))
+        messages = [
+            _message(
+                rng,
+                room["_id"],
+                navigated,
+                guest,
+                t="livechat_navigation_history",
+                navigation={
+                    "page": {"title": "Pricing", "location": {"href": "https://example.com/pricing"}}
+                },
+            ),
+            _message(rng, room["_id"], room["ts"], guest, msg=rng.choice(_PHRASES), token=visitor["token"]),
+        ]
+        if replies:
+            messages.append(_message(rng, room["_id"], replies[0], staff, msg=rng.choice(_PHRASES)))
+        if "closedAt" in room:
+            messages.append(
+                _message(rng, room["_id"], room["closedAt"], room["closedBy"], t="livechat-close")
+            )
+        return messages
+
+    def _other_room(self, rng: random.Random) -> Chat:
+        """A channel or a direct message room between agents, with a few messages."""
+        ts = self._created_at(rng)
+        members = rng.sample(self.agents, 2)
+        room: Document = {"_id": random_id(rng), "ts": ts, "_updatedAt": ts}
+        if rng.random() < 0.6:
+            name = f"{rng.choice(_CHANNELS)}-{rng.randrange(100, 1000)}"
+            owner = members[0]
+            room |= {
+                "t": "c",
+                "name": name,
+                "fname": name,
+                "u": {"_id": owner["_id"], "username": owner["username"]},
+            }
+        else:
+            room |= {
+                "t": "d",
+                "usernames": [member["username"] for member in members],
+                "uids": [member["_id"] for member in members],
+            }
+        span = (self.now - ts) // _MILLISECOND
+        messages = [
+            _message(
+                rng,
+                room["_id"],
+                ts + dt.timedelta(milliseconds=rng.randrange(span + 1)),
+                _author(author),
+                msg=rng.choice(_PHRASES),
+            )
+            for author in rng.choices(members, k=rng.randint(1, 4))
+        ]
+        messages.sort(key=lambda message: message["ts"])
+        room |= {"msgs": len(messages), "usersCount": 2}
+        return Chat(room, messages)
+
+    def _orphan_transfer(self, rng: random.Random) -> Document:
+        previous, target = rng.sample([d for d in self.departments if d["enabled"]], 2)
+        return self._transfer(rng, random_id(rng), self._created_at(rng), previous, target)
+
+    def _transfer(
+        self, rng: random.Random, room_id: str, ts: dt.datetime, previous: Document, target: Document
+    ) -> Document:
+        """The message of a transfer from ``previous`` to ``target``, made by an agent of ``previous``."""
+        user = _author(self._agent_of(rng, previous))
+        data: Document = {
+            "transferredBy": {**user, "type": "agent"},
+            "ts": ts,
+            "scope": "department",
+            "previousDepartment": previous["_id"],
+            "nextDepartment": {"_id": target["_id"], "name": target["name"]},
+        }
+        if rng.random() < 0.4:
+            data["comment"] = rng.choice(_COMMENTS)
+        return _message(rng, room_id, ts, user, t=TRANSFER_MESSAGE, transferData=data)
+
+
+def insert(
+    database: Database,
+    data: DemoData,
+    *,
+    batch_size: int = 1000,
+    collection_prefix: str = config.COLLECTION_PREFIX,
+    users_collection: str = config.USERS_COLLECTION,
+    progress: Callable[[int], None] | None = None,
+) -> Counts:
+    """Write ``data`` into ``database`` (pymongo or mongomock), ``batch_size`` documents per
+    ``insert_many``. The collections should not hold these documents yet: ids would collide.
+
+    ``progress`` is called after each batch of rooms with the number of livechat rooms it held.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1.")
+    names = Repository(database, collection_prefix=collection_prefix, users_collection=users_collection)
+    fixed = data.fixed_documents()
+    for collection, documents in fixed.items():
+        if documents:
+            database[names.name(collection)].insert_many(documents)
+    counts = Counts(
+        departments=len(fixed["department"]),
+        users=len(fixed["users"]),
+        messages=len(fixed["message"]),
+        transfers=len(data.orphan_transfers),
+    )
+    rooms: list[Document] = []
+    messages: list[Document] = []
+    livechat_rooms = 0
+
+    def write_rooms() -> None:
+        nonlocal livechat_rooms
+        if rooms:
+            database[names.name("room")].insert_many(rooms)
+            rooms.clear()
+        if progress is not None and livechat_rooms:
+            progress(livechat_rooms)
+        livechat_rooms = 0
+
+    def write_messages() -> None:
+        if messages:
+            database[names.name("message")].insert_many(messages)
+            messages.clear()
+
+    for chat in data.chats():
+        rooms.append(chat.room)
+        messages.extend(chat.messages)
+        counts.messages += len(chat.messages)
+        if chat.room["t"] == "l":
+            counts.rooms += 1
+            counts.transfers += len(chat.transfers)
+            livechat_rooms += 1
+        else:
+            counts.other_rooms += 1
+        if len(rooms) >= batch_size:
+            write_rooms()
+        if len(messages) >= batch_size:
+            write_messages()
+    write_rooms()
+    write_messages()
+    return counts
+
+
+def _department(rng: random.Random, name: str, enabled: bool, created: dt.datetime) -> Document:
+    return {
+        "_id": random_id(rng),
+        "name": name,
+        "enabled": enabled,
+        "description": f"{name} team",
+        "email": f"{name.lower()}@example.com",
+        "showOnRegistration": True,
+        "showOnOfflineForm": True,
+        "type": "d",
+        "archived": False,
+        "_updatedAt": created,
+    }
+
+
+def _agent(rng: random.Random, name: str, created: dt.datetime) -> Document:
+    return {
+        "_id": random_id(rng),
+        "username": name.lower().replace(" ", "."),
+        "name": name,
+        "type": "user",
+        "active": True,
+        "roles": ["user", "livechat-agent"],
+        "status": "online",
+        "statusLivechat": "available",
+        "createdAt": created,
+        "_updatedAt": created,
+    }
+
+
+def _manager(created: dt.datetime) -> Document:
+    return {
+        "_id": MANAGER_ID,
+        "username": MANAGER_USERNAME,
+        "name": "Demo Manager",
+        "type": "user",
+        "active": True,
+        "roles": ["livechat-manager"],
+        "services": {
+            "resume": {"loginTokens": [{"hashedToken": hash_token(MANAGER_TOKEN), "when": created}]}
+        },
+        "createdAt": created,
+        "_updatedAt": created,
+    }
+
+
+def _visitor(rng: random.Random) -> Document:
+    username = f"guest-{rng.randrange(1000, 100000)}"
+    # Most visitors never tell their name.
+    name = rng.choice(_VISITOR_NAMES) if rng.random() < 0.4 else username
+    return {"_id": random_id(rng), "username": username, "name": name, "token": random_id(rng)}
+
+
+def _message(
+    rng: random.Random, room_id: str, ts: dt.datetime, user: Document, *, msg: str = "", **fields: Any
+) -> Document:
+    return {
+        "_id": random_id(rng),
+        "rid": room_id,
+        "msg": msg,
+        "ts": ts,
+        "u": user,
+        "_updatedAt": ts,
+        **fields,
+    }
+
+
+def _author(user: Document) -> Document:
+    """How a message names its author."""
+    return {"_id": user["_id"], "username": user["username"], "name": user["name"]}
+
+
+def _open_chance(age: dt.timedelta) -> float:
+    """How likely a room that could have closed by now is still open: some recent chats go on."""
+    if age < dt.timedelta(hours=6):
+        return 0.35
+    if age < dt.timedelta(days=1):
+        return 0.12
+    if age < dt.timedelta(days=3):
+        return 0.03
+    return 0.005
+
+
+def _after(moment: dt.datetime, seconds: float) -> dt.datetime:
+    return moment + dt.timedelta(milliseconds=round(seconds * 1000))
+
+
+def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
+    return (later - earlier) // _MILLISECOND / 1000

@@ -1,0 +1,383 @@
+"""The demo: the generated data set, the demo app over it, and the ``demo`` command."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import itertools
+import re
+import shlex
+import sys
+from urllib.parse import urlsplit
+
+import mongomock
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from pymongo.database import Database
+from support import SERVER_BACKENDS, UTC
+
+from livechat_analytics import LivechatAnalytics, cli, demo, hash_token
+from livechat_analytics.demo import Chat, DemoData
+
+NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345678, tzinfo=UTC)  # a Friday afternoon
+MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
+ROCKET_CHAT_ID = re.compile(f"[{demo.ID_ALPHABET}]{{{demo.ID_LENGTH}}}")
+MS = dt.timedelta(milliseconds=1)
+
+
+@pytest.fixture(scope="module")
+def data() -> DemoData:
+    """The data set the demo serves, at its default size."""
+    return DemoData(now=NOW)
+
+
+@pytest.fixture(scope="module")
+def chats(data: DemoData) -> list[Chat]:
+    return list(data.chats())
+
+
+@pytest.fixture(scope="module")
+def rooms(chats: list[Chat]) -> list[dict]:
+    """The livechat rooms."""
+    return [chat.room for chat in chats if chat.room["t"] == "l"]
+
+
+def share(rooms: list[dict], condition) -> float:
+    return sum(1 for room in rooms if condition(room)) / len(rooms)
+
+
+def printed_window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The bounds of the printed requests: from the first day's start to the last day's last ms."""
+    today = now.astimezone(UTC).date()
+    start = dt.datetime.combine(today - dt.timedelta(days=cli.DEMO_DAYS - 1), dt.time.min, UTC)
+    return start, dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, UTC) - MS
+
+
+def expected_rows(data: DemoData, now: dt.datetime) -> dict[str, dict]:
+    """Each printed request's answer, ``{department id: value}``, counted in plain Python."""
+    start, end = printed_window(now)
+    chats = list(data.chats())
+    rooms = [chat.room for chat in chats if chat.room["t"] == "l"]
+    department = {room["_id"]: room.get("departmentId") for room in rooms}
+    transfers = [*data.orphan_transfers, *(message for chat in chats for message in chat.transfers)]
+    return {
+        "amount-of-chats": collections.Counter(
+            room.get("departmentId") for room in rooms if start <= room["ts"] <= end
+        ),
+        "total-transferred-chats": collections.Counter(
+            department.get(message["rid"]) for message in transfers if start <= message["ts"] <= end
+        ),
+    }
+
+
+def answered_rows(app: Flask, now: dt.datetime, headers: dict[str, str] = MANAGER) -> dict[str, dict]:
+    """Each printed request's answer from the app, ``{department id: value}``."""
+    client = app.test_client()
+    rows = {}
+    for path, request in cli.demo_requests(app, now).items():
+        response = client.get(request, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["total"] == body["count"] == len(body["departments"])
+        field = "rooms" if path == "amount-of-chats" else "numberOfTransferredRooms"
+        rows[path] = {row["_id"]: row[field] for row in body["departments"]}
+    return rows
+
+
+# The generator
+
+
+def test_the_same_seed_and_now_give_the_same_documents(data, chats):
+    again = DemoData(now=NOW)
+    assert again.fixed_documents() == data.fixed_documents()
+    assert list(again.chats()) == chats
+    assert list(itertools.islice(data.chats(), 200)) == chats[:200]  # every call starts over
+    # A smaller data set starts like a bigger one; another seed does not.
+    small = list(DemoData(rooms=50, now=NOW).chats())
+    assert small == chats[: len(small)]
+    other = DemoData(rooms=50, seed=2, now=NOW)
+    assert {chat.room["_id"] for chat in other.chats()}.isdisjoint(chat.room["_id"] for chat in chats)
+
+
+def test_ids_look_like_rocket_chats_and_never_repeat(data, chats):
+    documents = [
+        *data.departments,
+        *data.agents,
+        data.manager,
+        *data.orphan_transfers,
+        *(chat.room for chat in chats),
+        *(message for chat in chats for message in chat.messages),
+    ]
+    ids = [document["_id"] for document in documents]
+    assert all(ROCKET_CHAT_ID.fullmatch(id_) for id_ in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_there_are_as_many_livechat_rooms_as_asked_and_some_others(chats, rooms):
+    assert len(rooms) == demo.DEFAULT_ROOMS
+    others = collections.Counter(chat.room["t"] for chat in chats if chat.room["t"] != "l")
+    assert set(others) == {"c", "d"}
+    assert all("departmentId" not in chat.room for chat in chats if chat.room["t"] != "l")
+
+
+def test_rooms_spread_over_the_period_mostly_in_business_hours(rooms):
+    assert all(NOW - dt.timedelta(days=demo.DAYS) <= room["ts"] <= NOW for room in rooms)
+    assert all(room["ts"].microsecond % 1000 == 0 for room in rooms)  # BSON keeps milliseconds
+    days = {(NOW - room["ts"]).days for room in rooms}
+    assert len(days) == demo.DAYS
+    assert share(rooms, lambda room: 9 <= room["ts"].hour < 18) > 0.6
+    assert share(rooms, lambda room: room["ts"].weekday() >= 5) < 0.15
+
+
+def test_a_share_of_the_rooms_has_no_department(data, rooms):
+    assert 0.05 < share(rooms, lambda room: "departmentId" not in room) < 0.11
+    assert 0.02 < share(rooms, lambda room: "departmentId" in room and room["departmentId"] is None) < 0.06
+    known = {department["_id"] for department in data.departments}
+    assert {room.get("departmentId") for room in rooms} == known | {None}
+    disabled = [department["_id"] for department in data.departments if not department["enabled"]]
+    assert len(disabled) == 1
+    assert all(
+        NOW - room["ts"] > dt.timedelta(days=30) for room in rooms if room.get("departmentId") in disabled
+    )
+
+
+def test_closed_rooms_have_closed_at_and_no_open_field(rooms):
+    closed = [room for room in rooms if "closedAt" in room]
+    still_open = [room for room in rooms if "closedAt" not in room]
+    assert all("open" not in room and room["ts"] < room["closedAt"] <= NOW for room in closed)
+    assert all(room["open"] is True for room in still_open)
+    assert not any(
+        {"chatDuration", "serviceTimeDuration", "visitorInactivity"} & set(room.get("metrics", {}))
+        for room in still_open
+    )
+    old = [room for room in rooms if NOW - room["ts"] > dt.timedelta(days=3)]
+    recent = [room for room in rooms if NOW - room["ts"] < dt.timedelta(days=1)]
+    assert share(old, lambda room: "closedAt" in room) > 0.98
+    assert 0 < share(recent, lambda room: "open" in room) < 0.9
+
+
+def test_answered_rooms_have_response_by_and_unanswered_ones_wait(rooms):
+    waiting = [room for room in rooms if "waitingResponse" in room]
+    answered = [room for room in rooms if "waitingResponse" not in room]
+    assert all(room["waitingResponse"] is True and "responseBy" not in room for room in waiting)
+    assert 0.1 < len(waiting) / len(rooms) < 0.2
+    for room in answered:
+        assert set(room["responseBy"]) == {"_id", "username", "firstResponseTs", "lastMessageTs"}
+        assert room["servedBy"]["ts"] <= room["responseBy"]["firstResponseTs"]
+        assert room["responseBy"]["firstResponseTs"] <= room["responseBy"]["lastMessageTs"]
+        assert room["metrics"]["response"]["fd"] == room["responseBy"]["firstResponseTs"]
+    assert any("servedBy" not in room for room in waiting)
+
+
+def test_the_metrics_follow_the_timeline(rooms):
+    def seconds(later, earlier):
+        return (later - earlier) / MS / 1000
+
+    for room in rooms:
+        metrics = room.get("metrics", {})
+        if "closedAt" in room:
+            assert metrics["chatDuration"] == seconds(room["closedAt"], room["ts"])
+            if "servedBy" in room:
+                assert metrics["serviceTimeDuration"] == seconds(room["closedAt"], room["servedBy"]["ts"])
+        assert ("serviceTimeDuration" in metrics) == ("closedAt" in room and "servedBy" in room)
+        if "visitorInactivity" in metrics:
+            assert room["closer"] == "user"
+            assert metrics["visitorInactivity"] == seconds(
+                room["closedAt"], room["responseBy"]["lastMessageTs"]
+            )
+        if "response" in metrics:
+            response = metrics["response"]
+            assert set(response) == {"avg", "total", "tt", "ft", "fd"}
+            assert response["ft"] == seconds(response["fd"], room["ts"])
+            assert response["avg"] == pytest.approx(response["tt"] / response["total"], abs=0.001)
+    assert 0.3 < share(rooms, lambda room: "visitorInactivity" in room.get("metrics", {})) < 0.8
+    abandoned = share(rooms, lambda room: room.get("metrics", {}).get("visitorInactivity", 0) >= 3600)
+    assert 0.07 < abandoned < 0.13
+
+
+def test_transfers_lead_to_the_rooms_department(data, chats, rooms):
+    names = {department["_id"]: department["name"] for department in data.departments}
+    transferred = [chat for chat in chats if chat.transfers]
+    assert 0.09 < len(transferred) / len(rooms) < 0.15
+    for chat in transferred:
+        room, transfers = chat.room, chat.transfers
+        assert room["t"] == "l" and 1 <= len(transfers) <= 3
+        previous = transfers[0]["transferData"]["previousDepartment"]
+        for message in transfers:
+            transfer = message["transferData"]
+            assert message["rid"] == room["_id"] and message["msg"] == ""
+            assert room["ts"] < message["ts"] == transfer["ts"] < room.get("closedAt", NOW)
+            assert transfer["scope"] == "department" and transfer["transferredBy"]["type"] == "agent"
+            assert transfer["previousDepartment"] == previous != transfer["nextDepartment"]["_id"]
+            assert transfer["nextDepartment"]["name"] == names[transfer["nextDepartment"]["_id"]]
+            previous = transfer["nextDepartment"]["_id"]
+        assert room["departmentId"] == previous
+
+
+def test_some_transfers_lost_their_room_and_other_messages_abound(data, chats):
+    room_ids = {chat.room["_id"] for chat in chats}
+    assert data.orphan_transfers
+    assert all(message["t"] == demo.TRANSFER_MESSAGE for message in data.orphan_transfers)
+    assert not room_ids & {message["rid"] for message in data.orphan_transfers}
+    kinds = collections.Counter(message.get("t") for chat in chats for message in chat.messages)
+    assert kinds[None] > kinds[demo.TRANSFER_MESSAGE] > 0
+    assert len(kinds) > 2
+    assert all(message["rid"] == chat.room["_id"] for chat in chats for message in chat.messages)
+
+
+def test_the_fixed_documents(data):
+    manager = data.manager
+    assert manager["_id"] == demo.MANAGER_ID and manager["username"] == "demo.manager"
+    assert manager["active"] is True and manager["roles"] == ["livechat-manager"]
+    tokens = manager["services"]["resume"]["loginTokens"]
+    assert [token["hashedToken"] for token in tokens] == [hash_token(demo.MANAGER_TOKEN)]
+    assert data.permission == {
+        "_id": "view-livechat-manager",
+        "roles": ["admin", "livechat-manager", "livechat-monitor"],
+    }
+    assert data.setting == {"_id": "Livechat_visitor_inactivity_timeout", "value": 3600}
+    assert [department["name"] for department in data.departments] == [
+        "Sales",
+        "Support",
+        "Billing",
+        "Technical",
+        "Onboarding",
+    ]
+    assert all(department["numAgents"] > 0 for department in data.departments)
+
+
+def test_insert_writes_everything_in_batches():
+    database = mongomock.MongoClient(tz_aware=True)["demo"]
+    data = DemoData(rooms=50, now=NOW)
+    progress: list[int] = []
+    counts = demo.insert(database, data, batch_size=7, collection_prefix="rc_", progress=progress.append)
+    assert sum(progress) == 50 and max(progress) <= 7
+    chats = list(data.chats())
+    assert database["rc_room"].count_documents({"t": "l"}) == counts.rooms == 50
+    assert database["rc_room"].count_documents({"t": {"$ne": "l"}}) == counts.other_rooms
+    assert database["rc_message"].count_documents({}) == counts.messages
+    assert counts.messages == len(data.orphan_transfers) + sum(len(chat.messages) for chat in chats)
+    assert database["rc_message"].count_documents({"t": demo.TRANSFER_MESSAGE}) == counts.transfers
+    assert database["rc_livechat_department"].count_documents({}) == counts.departments == 5
+    assert database["users"].count_documents({}) == counts.users == len(data.agents) + 1
+    assert database["rc_permissions"].find_one({"_id": "view-livechat-manager"})
+    assert database["rc_settings"].find_one({"_id": "Livechat_visitor_inactivity_timeout"})["value"] == 3600
+    assert list(database["rc_room"].find({}, {"_id": 1})) == [{"_id": chat.room["_id"]} for chat in chats]
+
+
+# The demo app
+
+
+def test_the_demo_app_answers_the_printed_requests(database: Database):
+    made = cli.make_demo_app(database=database, rooms=300, now=NOW)
+    answered = answered_rows(made.app, NOW)
+    assert answered == expected_rows(made.data, NOW)
+    assert all(value > 0 for rows in answered.values() for value in rows.values())
+    assert set(answered["amount-of-chats"]) > {None}
+
+
+# The command
+
+
+@pytest.fixture
+def served(monkeypatch) -> list[tuple[Flask, str, int]]:
+    """What ``demo`` would serve: it is recorded instead."""
+    calls: list[tuple[Flask, str, int]] = []
+    monkeypatch.setattr(cli, "serve", lambda app, host, port: calls.append((app, host, port)))
+    return calls
+
+
+def replay_curls(output: str, app: Flask, base_url: str) -> dict[str, dict]:
+    """Run every ``curl`` line of ``output`` against ``app``: ``{path: rows}``."""
+    lines = [line for line in output.splitlines() if line.startswith("curl ")]
+    assert len(lines) == len(cli.DEMO_REQUESTS)
+    rows = {}
+    for line in lines:
+        words = shlex.split(line)
+        headers = dict(words[index + 1].split(": ", 1) for index, word in enumerate(words) if word == "-H")
+        assert headers == MANAGER
+        url = words[-1]
+        assert url.startswith(base_url + "/api/v1/livechat/analytics/departments/")
+        parts = urlsplit(url)
+        response = app.test_client().get(f"{parts.path}?{parts.query}", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        rows[parts.path.rsplit("/", 1)[1]] = response.get_json()["departments"]
+    return rows
+
+
+def test_the_demo_command_prints_curl_commands_that_answer(served):
+    result = CliRunner().invoke(
+        cli.command_group, ["demo", "--rooms", "300", "--host", "0.0.0.0", "--port", "3999"]
+    )
+    assert result.exit_code == 0, result.output
+    [(app, host, port)] = served
+    assert (host, port) == ("0.0.0.0", 3999)
+    assert "300 livechat rooms" in result.output and "5 departments" in result.output
+    rows = replay_curls(result.output, app, "http://127.0.0.1:3999")
+    assert set(rows) == set(cli.DEMO_REQUESTS)
+    assert all(
+        rows[path] and all(row[field] > 0 for row in rows[path])
+        for path, field in [
+            ("amount-of-chats", "rooms"),
+            ("total-transferred-chats", "numberOfTransferredRooms"),
+        ]
+    )
+
+
+def test_the_demo_command_runs_under_flask_too(served):
+    host = Flask("host")
+    LivechatAnalytics(host, database=mongomock.MongoClient(tz_aware=True)["host"])
+    result = host.test_cli_runner().invoke(args=["livechat-analytics", "demo", "--rooms", "20"])
+    assert result.exit_code == 0, result.output
+    assert "curl -s -H 'X-User-Id: DemoManager234567'" in result.output
+    [(app, _, port)] = served
+    assert app is not host and port == 3000
+
+
+def test_the_demo_command_without_mongomock_says_what_to_install(served, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mongomock", None)  # import mongomock now fails
+    result = CliRunner().invoke(cli.command_group, ["demo"])
+    assert result.exit_code == 1
+    assert "pip install 'livechat-analytics[demo]'" in result.output
+    assert not served
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+def test_the_demo_command_serves_a_mongo_uri(served, database: Database):
+    demo.insert(database, DemoData(rooms=300))
+    host, port = database.client.address
+    uri = f"mongodb://{host}:{port}/{database.name}"
+    result = CliRunner().invoke(cli.command_group, ["demo", "--mongo-uri", uri])
+    assert result.exit_code == 0, result.output
+    assert uri not in result.output
+    [(app, _, _)] = served
+    rows = replay_curls(result.output, app, "http://127.0.0.1:3000")
+    app.extensions["livechat_analytics"].client.close()
+    assert all(rows.values())
+
+
+def test_the_demo_command_refuses_a_uri_without_database(served):
+    result = CliRunner().invoke(cli.command_group, ["demo", "--mongo-uri", "mongodb://127.0.0.1:1"])
+    assert result.exit_code == 1
+    assert "must name the database" in result.output
+    assert not served
+
+
+def test_serve_runs_werkzeug_even_from_the_flask_command(monkeypatch):
+    # Flask ignores app.run() when FLASK_RUN_FROM_CLI is set, as the flask command does.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    calls = []
+    monkeypatch.setattr(cli, "run_simple", lambda *args, **kwargs: calls.append(args))
+    app = Flask("demo")
+    cli.serve(app, "127.0.0.1", 3999)
+    assert calls == [("127.0.0.1", 3999, app)]
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [("0.0.0.0", "127.0.0.1"), ("::", "[::1]"), ("::1", "[::1]"), ("example.test", "example.test")],
+)
+def test_the_printed_url_names_a_host_curl_can_reach(served, host, shown):
+    result = CliRunner().invoke(cli.command_group, ["demo", "--rooms", "0", "--host", host])
+    assert f"'http://{shown}:3000/api/v1/" in result.output
