@@ -14,6 +14,7 @@ from pymongo.database import Database
 from werkzeug.serving import run_simple
 
 from . import config, demo
+from .metrics import METRICS
 
 command_group = click.Group("livechat-analytics", help=__doc__)
 
@@ -147,6 +148,8 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
                 ]
             )
         )
+    others = ", ".join(path for path in METRICS if path not in DEMO_REQUESTS)
+    click.echo(f"\n# The same query works on the other endpoints: {others}.")
     click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
     serve(app, host, port)
 

@@ -41,6 +41,10 @@ PERMISSION = "view-livechat-manager"
 #: Roles that hold the permission when the permissions collection has no document for it.
 DEFAULT_ROLES = ("admin", "livechat-manager", "livechat-monitor")
 
+#: ``T`` in seconds when the settings collection has no ``Livechat_visitor_inactivity_timeout``:
+#: a closed room whose visitor stayed silent that long is abandoned.
+INACTIVITY_TIMEOUT = 3600
+
 #: How long pymongo looks for a usable server before a request answers 503, in milliseconds.
 SERVER_SELECTION_TIMEOUT_MS = 5000
 

@@ -21,6 +21,7 @@ from .schemas import DepartmentArgsSchema
 from .views import blueprint
 
 EXTENSION_KEY = "livechat_analytics"
+INACTIVITY_SETTING = "Livechat_visitor_inactivity_timeout"
 
 _READ_PREFERENCES = {
     preference.mongos_mode: preference
@@ -42,8 +43,16 @@ class State:
     authenticator: Authenticator
     args_schemas: dict[str, DepartmentArgsSchema]
     collection_names: dict[str, str]
+    default_inactivity_timeout: float = 3600
     client: MongoClient | None = None
     """The client the extension made from the URI; None when the host handed a database."""
+
+    def inactivity_timeout(self) -> float:
+        """``T``: Rocket.Chat's setting as it is now, else the configured default."""
+        value = self.repository.setting(INACTIVITY_SETTING)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return value
+        return self.default_inactivity_timeout
 
 
 class LivechatAnalytics:
@@ -101,6 +110,7 @@ class LivechatAnalytics:
             authenticator=authenticator,
             args_schemas=_args_schemas(settings),
             collection_names={name: repository.name(name) for name in ("room", "message")},
+            default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
             client=client,
         )
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))

@@ -1,8 +1,9 @@
 """The endpoints as data: one row of :data:`METRICS` each, with the pipeline that computes it.
 
-A pipeline builder is a pure function of the validated :class:`~.schemas.Query` (and the real
-collection names); it returns the stages that produce one ``{_id, <fields>}`` document per
-department. :func:`paged` adds the page and the total, so one aggregate answers a request.
+A pipeline builder is a pure function of the validated :class:`~.schemas.Query` and a
+:class:`Context`; it returns the stages that produce one ``{_id, <fields>}`` document per
+department, every value final (rounded), so ``sort`` orders what the client sees. :func:`paged`
+adds the page and the total, so one aggregate answers a request.
 """
 
 from __future__ import annotations
@@ -23,14 +24,26 @@ TRANSFER_MESSAGE = "livechat_transfer_history"
 
 
 @dataclass(frozen=True)
+class Context:
+    """What a pipeline needs besides the query: the real collection names, and the settings
+    read for this request."""
+
+    names: Mapping[str, str]
+    #: ``T``, the ``Livechat_visitor_inactivity_timeout`` setting, in seconds.
+    inactivity_timeout: float = 3600
+
+
+@dataclass(frozen=True)
 class Metric:
     """One endpoint: its path, the collection its pipeline starts on, its schemas and pipeline."""
 
     path: str
     collection: str
     row_schema: type[schemas.DepartmentRowSchema]
-    build: Callable[[Query, Mapping[str, str]], Pipeline]
+    build: Callable[[Query, Context], Pipeline]
     args_schema: type[schemas.DepartmentArgsSchema] = schemas.DepartmentArgsSchema
+    #: Whether the pipeline needs ``T`` (an administrator may change it at any time: read per request).
+    reads_inactivity_timeout: bool = False
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -52,20 +65,114 @@ def room_match(query: Query, **conditions: Any) -> dict[str, Any]:
     return {"$match": match}
 
 
-def amount_of_chats(query: Query, names: Mapping[str, str]) -> Pipeline:
+def closed_in_window(query: Query) -> dict[str, Any]:
+    """Rocket.Chat's window for closed rooms: created on or after ``start``, closed by ``end``."""
+    return {"ts": {"$gte": query.start}, "closedAt": {"$lte": query.end}}
+
+
+def per_department(**accumulators: Any) -> dict[str, Any]:
+    """The ``$group`` stage by department, missing and null together."""
+    return {"$group": {"_id": DEPARTMENT_KEY, **accumulators}}
+
+
+def values(**expressions: Any) -> dict[str, Any]:
+    """The last stage: the row's fields, computed from the group's accumulators."""
+    return {"$project": {"_id": 1, **expressions}}
+
+
+def mean_rounded_up(total: str, rooms: str, unit: int = 1) -> dict[str, Any]:
+    """``ceil(total / (rooms * unit))``: one division of integers, so exact for integer inputs."""
+    return {"$ceil": {"$divide": [total, {"$multiply": [rooms, unit]}]}}
+
+
+def sum_or_zero(path: str) -> dict[str, Any]:
+    """Sum a value that may be missing: a missing one adds 0 (and ``$sum: 1`` still counts it)."""
+    return {"$sum": {"$ifNull": [path, 0]}}
+
+
+def amount_of_chats(query: Query, context: Context) -> Pipeline:
     """Rooms created in the window, answered or not as asked."""
     conditions: dict[str, Any] = {"ts": in_window(query)}
     if query.answered is True:
         conditions["waitingResponse"] = {"$ne": True}
     elif query.answered is False:
         conditions["waitingResponse"] = True
+    return [room_match(query, **conditions), per_department(rooms={"$sum": 1})]
+
+
+def average_service_time(query: Query, context: Context) -> Pipeline:
+    """Mean time from assignment to the agent's last message, over served rooms created in the
+    window; a room without ``servedBy.ts`` adds 0 but counts."""
+    service_ms = {
+        "$cond": [
+            {"$ifNull": ["$servedBy.ts", False]},
+            {"$subtract": ["$responseBy.lastMessageTs", "$servedBy.ts"]},
+            0,
+        ]
+    }
     return [
-        room_match(query, **conditions),
-        {"$group": {"_id": DEPARTMENT_KEY, "rooms": {"$sum": 1}}},
+        room_match(
+            query,
+            ts=in_window(query),
+            **{"responseBy.lastMessageTs": {"$exists": True}, "servedBy._id": {"$exists": True}},
+        ),
+        per_department(rooms={"$sum": 1}, milliseconds={"$sum": service_ms}),
+        values(averageServiceTimeInSeconds=mean_rounded_up("$milliseconds", "$rooms", 1000)),
     ]
 
 
-def total_transferred_chats(query: Query, names: Mapping[str, str]) -> Pipeline:
+def total_service_time(query: Query, context: Context) -> Pipeline:
+    """Closed, served rooms: how many, and their service time added up."""
+    return [
+        room_match(query, **closed_in_window(query), **{"metrics.serviceTimeDuration": {"$exists": True}}),
+        per_department(chats={"$sum": 1}, seconds=sum_or_zero("$metrics.serviceTimeDuration")),
+        values(chats=1, serviceTimeDuration={"$ceil": "$seconds"}),
+    ]
+
+
+def average_chat_duration_time(query: Query, context: Context) -> Pipeline:
+    """Mean duration of the closed rooms (a missing duration adds 0 but counts)."""
+    return [
+        room_match(query, **closed_in_window(query)),
+        per_department(rooms={"$sum": 1}, seconds=sum_or_zero("$metrics.chatDuration")),
+        values(averageChatDurationTimeInSeconds=mean_rounded_up("$seconds", "$rooms")),
+    ]
+
+
+def average_waiting_time(query: Query, context: Context) -> Pipeline:
+    """Mean time to the agent's first reply, over answered rooms created in the window."""
+    return [
+        room_match(query, ts=in_window(query), waitingResponse={"$ne": True}),
+        per_department(rooms={"$sum": 1}, seconds=sum_or_zero("$metrics.response.ft")),
+        values(averageWaitingTimeInSeconds=mean_rounded_up("$seconds", "$rooms")),
+    ]
+
+
+def total_abandoned_chats(query: Query, context: Context) -> Pipeline:
+    """Closed rooms whose visitor stayed silent for at least ``T`` after the agent's last message."""
+    return [
+        room_match(
+            query,
+            **closed_in_window(query),
+            **{"metrics.visitorInactivity": {"$gte": context.inactivity_timeout}},
+        ),
+        per_department(abandonedRooms={"$sum": 1}),
+    ]
+
+
+def percentage_abandoned_chats(query: Query, context: Context) -> Pipeline:
+    """Share of the rooms created in the window (open or closed) that were abandoned, rounded down."""
+    abandoned = {"$cond": [{"$gte": ["$metrics.visitorInactivity", context.inactivity_timeout]}, 1, 0]}
+    # 100 * abandoned / rooms, multiplied first: 29 of 100 is 29, not 28.999... rounded down.
+    share = {"$floor": {"$divide": [{"$multiply": ["$abandoned", 100]}, "$rooms"]}}
+    return [
+        room_match(query, ts=in_window(query)),
+        per_department(rooms={"$sum": 1}, abandoned={"$sum": abandoned}),
+        values(percentageOfAbandonedChats=share),
+    ]
+
+
+def total_transferred_chats(query: Query, context: Context) -> Pipeline:
     """Transfer events in the window, credited to the department each room has now.
 
     Messages are grouped by room first, so each room is looked up once however often it moved.
@@ -73,7 +180,14 @@ def total_transferred_chats(query: Query, names: Mapping[str, str]) -> Pipeline:
     pipeline: Pipeline = [
         {"$match": {"t": TRANSFER_MESSAGE, "ts": in_window(query)}},
         {"$group": {"_id": "$rid", "events": {"$sum": 1}}},
-        {"$lookup": {"from": names["room"], "localField": "_id", "foreignField": "_id", "as": "room"}},
+        {
+            "$lookup": {
+                "from": context.names["room"],
+                "localField": "_id",
+                "foreignField": "_id",
+                "as": "room",
+            }
+        },
         {
             "$group": {
                 # A missing room, or one without a department, gives null. The path is taken on
@@ -121,6 +235,29 @@ METRICS: dict[str, Metric] = {
             "message",
             schemas.TotalTransferredChatsSchema,
             total_transferred_chats,
+        ),
+        Metric("average-service-time", "room", schemas.AverageServiceTimeSchema, average_service_time),
+        Metric("total-service-time", "room", schemas.TotalServiceTimeSchema, total_service_time),
+        Metric(
+            "average-chat-duration-time",
+            "room",
+            schemas.AverageChatDurationTimeSchema,
+            average_chat_duration_time,
+        ),
+        Metric("average-waiting-time", "room", schemas.AverageWaitingTimeSchema, average_waiting_time),
+        Metric(
+            "total-abandoned-chats",
+            "room",
+            schemas.TotalAbandonedChatsSchema,
+            total_abandoned_chats,
+            reads_inactivity_timeout=True,
+        ),
+        Metric(
+            "percentage-abandoned-chats",
+            "room",
+            schemas.PercentageAbandonedChatsSchema,
+            percentage_abandoned_chats,
+            reads_inactivity_timeout=True,
         ),
     )
 }

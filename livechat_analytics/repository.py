@@ -50,6 +50,11 @@ class Repository:
         document = self.database[self.name("permissions")].find_one({"_id": permission}, {"roles": 1})
         return None if document is None else list(document.get("roles") or [])
 
+    def setting(self, name: str) -> Any:
+        """The value of a Rocket.Chat setting, or None when it has no document."""
+        document = self.database[self.name("settings")].find_one({"_id": name}, {"value": 1})
+        return None if document is None else document.get("value")
+
     def aggregate_page(self, collection: str, pipeline: list[dict[str, Any]]) -> tuple[list[dict], int]:
         """Run a pipeline ending in the ``{total, page}`` facet; one round trip for both."""
         options = {} if self.max_time_ms is None else {"maxTimeMS": self.max_time_ms}

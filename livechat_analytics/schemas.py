@@ -210,6 +210,31 @@ class TotalTransferredChatsSchema(DepartmentRowSchema):
     numberOfTransferredRooms = fields.Integer()
 
 
+class AverageServiceTimeSchema(DepartmentRowSchema):
+    averageServiceTimeInSeconds = fields.Integer()
+
+
+class TotalServiceTimeSchema(DepartmentRowSchema):
+    chats = fields.Integer()
+    serviceTimeDuration = fields.Integer()
+
+
+class AverageChatDurationTimeSchema(DepartmentRowSchema):
+    averageChatDurationTimeInSeconds = fields.Integer()
+
+
+class AverageWaitingTimeSchema(DepartmentRowSchema):
+    averageWaitingTimeInSeconds = fields.Integer()
+
+
+class TotalAbandonedChatsSchema(DepartmentRowSchema):
+    abandonedRooms = fields.Integer()
+
+
+class PercentageAbandonedChatsSchema(DepartmentRowSchema):
+    percentageOfAbandonedChats = fields.Integer()
+
+
 def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
     """The 200 body: the page of rows, its size, the offset used and the number of groups."""
     return Schema.from_dict(

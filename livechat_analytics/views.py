@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from . import errors
-from .metrics import METRICS, paged
+from .metrics import METRICS, Context, paged
 from .schemas import envelope_schema, load_query
 
 blueprint = Blueprint("livechat_analytics", __name__)
@@ -31,7 +31,10 @@ def department_metric(metric: str) -> Response:
     except ValidationError as error:
         raise errors.invalid_params(error.messages_dict) from error
     definition = METRICS[metric]
-    pipeline = paged(definition.build(query, state.collection_names), query)
+    context = Context(state.collection_names)
+    if definition.reads_inactivity_timeout:
+        context = Context(state.collection_names, state.inactivity_timeout())
+    pipeline = paged(definition.build(query, context), query)
     rows, total = state.repository.aggregate_page(definition.collection, pipeline)
     envelope = {"departments": rows, "count": len(rows), "offset": query.offset, "total": total}
     return errors.json_response(_ENVELOPES[metric].dump({**envelope, "success": True}))
