@@ -45,6 +45,9 @@ DEFAULT_ROLES = ("admin", "livechat-manager", "livechat-monitor")
 #: a closed room whose visitor stayed silent that long is abandoned.
 INACTIVITY_TIMEOUT = 3600
 
+#: Add each row's department ``name`` (looked up for the page's rows only; ``null`` when unknown).
+DEPARTMENT_NAMES = False
+
 #: How long pymongo looks for a usable server before a request answers 503, in milliseconds.
 SERVER_SELECTION_TIMEOUT_MS = 5000
 

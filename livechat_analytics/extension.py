@@ -44,6 +44,7 @@ class State:
     args_schemas: dict[str, DepartmentArgsSchema]
     collection_names: dict[str, str]
     default_inactivity_timeout: float = 3600
+    department_names: bool = False
     client: MongoClient | None = None
     """The client the extension made from the URI; None when the host handed a database."""
 
@@ -111,6 +112,7 @@ class LivechatAnalytics:
             args_schemas=_args_schemas(settings),
             collection_names={name: repository.name(name) for name in ("room", "message")},
             default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
+            department_names=config.read(settings, "DEPARTMENT_NAMES"),
             client=client,
         )
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))

@@ -48,7 +48,7 @@ class Metric:
     @property
     def fields(self) -> tuple[str, ...]:
         """The row's value fields, which ``sort`` may name besides ``_id``."""
-        return tuple(name for name in self.row_schema._declared_fields if name != "_id")
+        return tuple(name for name in self.row_schema._declared_fields if name not in ("_id", "name"))
 
 
 def in_window(query: Query) -> dict[str, Any]:

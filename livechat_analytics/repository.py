@@ -50,6 +50,14 @@ class Repository:
         document = self.database[self.name("permissions")].find_one({"_id": permission}, {"roles": 1})
         return None if document is None else list(document.get("roles") or [])
 
+    def department_names(self, department_ids: list[str | None]) -> dict[str, str]:
+        """The names of these departments, by id; unknown ones are left out."""
+        wanted = [department for department in department_ids if department is not None]
+        if not wanted:
+            return {}
+        found = self.database[self.name("department")].find({"_id": {"$in": wanted}}, {"name": 1})
+        return {document["_id"]: document.get("name") for document in found}
+
     def setting(self, name: str) -> Any:
         """The value of a Rocket.Chat setting, or None when it has no document."""
         document = self.database[self.name("settings")].find_one({"_id": name}, {"value": 1})

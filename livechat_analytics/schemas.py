@@ -197,9 +197,11 @@ def load_query(schema: DepartmentArgsSchema, args: dict[str, list[str]]) -> Quer
 
 
 class DepartmentRowSchema(Schema):
-    """One row: ``_id`` is the department id, ``null`` for rooms without a department."""
+    """One row: ``_id`` is the department id, ``null`` for rooms without a department; ``name``
+    only when department names are switched on."""
 
     _id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
 
 
 class AmountOfChatsSchema(DepartmentRowSchema):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+import json
+import logging
+import time
+
+from flask import Blueprint, Response, current_app, g, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
@@ -17,6 +21,32 @@ _ENVELOPES = {path: envelope_schema(metric.row_schema) for path, metric in METRI
 _ALLOWED = ["GET", "HEAD", "OPTIONS"]
 _EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
+#: One line per request, a JSON object: endpoint, status, user id, parameters, rows, total, ms.
+request_log = logging.getLogger("livechat_analytics.request")
+
+
+@blueprint.before_request
+def _start_clock() -> None:
+    g.livechat_analytics = {"started": time.perf_counter(), "user": None, "rows": None, "total": None}
+
+
+@blueprint.after_request
+def _log_request(response: Response) -> Response:
+    seen = g.pop("livechat_analytics", None)
+    if seen is not None:
+        record = {
+            "endpoint": request.path,
+            "status": response.status_code,
+            "user": seen["user"],
+            # The query string only: the token travels in a header and is never logged.
+            "params": request.args.to_dict(flat=False),
+            "rows": seen["rows"],
+            "total": seen["total"],
+            "ms": round((time.perf_counter() - seen["started"]) * 1000, 1),
+        }
+        request_log.info(json.dumps(record), extra={"livechat_analytics": record})
+    return response
+
 
 def department_metric(metric: str) -> Response:
     """Authenticate, authorize, validate the query, run one aggregate, answer the envelope."""
@@ -24,6 +54,7 @@ def department_metric(metric: str) -> Response:
     user = state.authenticator.authenticate(request)
     if user is None:
         raise errors.not_logged_in()
+    g.livechat_analytics["user"] = user.id
     if not state.authenticator.authorize(user):
         raise errors.unauthorized()
     try:
@@ -36,6 +67,10 @@ def department_metric(metric: str) -> Response:
         context = Context(state.collection_names, state.inactivity_timeout())
     pipeline = paged(definition.build(query, context), query)
     rows, total = state.repository.aggregate_page(definition.collection, pipeline)
+    g.livechat_analytics.update(rows=len(rows), total=total)
+    if state.department_names:
+        names = state.repository.department_names([row["_id"] for row in rows])
+        rows = [{**row, "name": names.get(row["_id"])} for row in rows]
     envelope = {"departments": rows, "count": len(rows), "offset": query.offset, "total": total}
     return errors.json_response(_ENVELOPES[metric].dump({**envelope, "success": True}))
 
