@@ -1,0 +1,340 @@
+"""Hypothesis strategies for the property tests: windows, stored documents and query strings.
+
+Every instant is a whole number of milliseconds (BSON dates hold milliseconds) around ``BASE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+UTC = dt.timezone.utc
+BASE = dt.datetime(2024, 3, 10, tzinfo=UTC)
+MS = dt.timedelta(milliseconds=1)
+DAY_MS = 86_400_000
+
+TRANSFER = "livechat_transfer_history"
+
+#: Offsets a client may write its bounds in; each names the same instant as the UTC form.
+OFFSETS = (
+    dt.timezone(dt.timedelta(hours=2)),
+    dt.timezone(dt.timedelta(hours=-5, minutes=-30)),
+    dt.timezone(dt.timedelta(hours=14)),
+    dt.timezone(dt.timedelta(hours=-12)),
+)
+
+#: A few departments, as most tests of the API use.
+FEW_DEPARTMENTS = ("d1", "d2", "d3")
+#: Many departments, so that small pages matter; ASCII ids sort alike in Python and MongoDB.
+MANY_DEPARTMENTS = (
+    *(f"dep-{number:02d}" for number in range(24)),
+    "A",
+    "Z",
+    "a",
+    "b10",
+    "b9",
+    "d1",
+)
+
+#: Marks a field left out of a document.
+MISSING = object()
+
+
+def choose(*choices: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """One of ``choices``, each about as likely (``st.one_of`` favours its first ones strongly);
+    list a choice several times to weight it."""
+    return st.integers(0, len(choices) - 1).flatmap(lambda index: choices[index])
+
+
+def moment(milliseconds: int) -> dt.datetime:
+    """The instant ``milliseconds`` after ``BASE``."""
+    return BASE + dt.timedelta(milliseconds=milliseconds)
+
+
+def milliseconds_of(instant: dt.datetime) -> int:
+    return (instant - BASE) // MS
+
+
+@dataclass(frozen=True)
+class Window:
+    """The inclusive window a request asks for, and how the request spells its bounds."""
+
+    start: dt.datetime
+    end: dt.datetime
+    start_text: str
+    end_text: str
+
+
+@st.composite
+def spelled(draw: st.DrawFn, instant: dt.datetime) -> str:
+    """An ISO 8601 date-time naming ``instant``: with ``Z``, with an offset, or naive (read as UTC)."""
+    timespec = "milliseconds"
+    if instant.microsecond == 0 and draw(st.booleans()):
+        timespec = "seconds"
+    style = draw(st.sampled_from(["Z", "offset", "naive"]))
+    if style == "Z":
+        return instant.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+    if style == "offset":
+        return instant.astimezone(draw(st.sampled_from(OFFSETS))).isoformat(timespec=timespec)
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec=timespec)
+
+
+@st.composite
+def windows(draw: st.DrawFn) -> Window:
+    """A window of zero length up to three days; each bound a date-time or a date alone.
+
+    A date alone for ``start`` is 00:00:00.000 UTC of that day, for ``end`` 23:59:59.999 UTC.
+    """
+    start_ms = draw(st.integers(-2 * DAY_MS, 2 * DAY_MS))
+    length = draw(
+        choose(st.integers(0, 3 * DAY_MS), st.integers(0, 3 * DAY_MS), st.just(0), st.integers(0, 1000))
+    )
+    start, end = moment(start_ms), moment(start_ms + length)
+    if draw(st.integers(0, 3)) == 0:
+        start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        start_text = start.date().isoformat()
+    else:
+        start_text = draw(spelled(start))
+    if draw(st.integers(0, 3)) == 0:
+        end = end.replace(hour=23, minute=59, second=59, microsecond=999_000)
+        end_text = end.date().isoformat()
+    else:
+        end_text = draw(spelled(end))
+    return Window(start, end, start_text, end_text)
+
+
+def instants(window: Window) -> st.SearchStrategy[dt.datetime]:
+    """Instants on the bounds, just outside them, inside the window, and anywhere around it."""
+    first, last = milliseconds_of(window.start), milliseconds_of(window.end)
+    inside = st.integers(first, last).map(moment)
+    return choose(
+        inside,
+        inside,
+        inside,
+        st.sampled_from([window.start, window.end, window.start - MS, window.end + MS]),
+        st.integers(first - 2000, last + 2000).map(moment),
+        st.integers(-3 * DAY_MS, 6 * DAY_MS).map(moment),
+    )
+
+
+def department_pools() -> st.SearchStrategy[tuple[str, ...]]:
+    """The departments one example's rooms belong to: the usual three, or many.
+
+    Shuffled, so that the order in which the groups first appear is not their ``_id`` order.
+    """
+    many = st.lists(
+        st.sampled_from(MANY_DEPARTMENTS), min_size=8, max_size=len(MANY_DEPARTMENTS), unique=True
+    )
+    return choose(st.permutations(FEW_DEPARTMENTS), many, many).map(tuple)
+
+
+def department_fields(pool: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    """A room's department: one of ``pool``, or none (field missing, or null)."""
+    return st.sampled_from(
+        [*({"departmentId": department} for department in pool), {}, {"departmentId": None}]
+    )
+
+
+def sizes(largest: int) -> st.SearchStrategy[int]:
+    """How many documents to store: at least five, so that most examples have several groups."""
+    return st.integers(5, largest)
+
+
+def optional(document: dict[str, Any], name: str, value: Any) -> None:
+    if value is not MISSING:
+        document[name] = value
+
+
+@st.composite
+def rooms(
+    draw: st.DrawFn,
+    window: Window,
+    pool: tuple[str, ...],
+    *,
+    max_size: int = 60,
+    types: tuple[str, ...] = ("l", "l", "l", "l", "c", "d", "p"),
+) -> list[dict[str, Any]]:
+    """Room documents ``room-0``, ``room-1``, ...: mostly livechat rooms, some of other types."""
+    documents = []
+    for number in range(draw(sizes(max_size))):
+        document: dict[str, Any] = {
+            "_id": f"room-{number}",
+            "t": draw(st.sampled_from(types)),
+            "ts": draw(instants(window)),
+        }
+        document.update(draw(department_fields(pool)))
+        optional(document, "waitingResponse", draw(st.sampled_from([True, False, True, None, MISSING])))
+        if draw(st.booleans()):
+            document["open"] = True
+        documents.append(document)
+    return documents
+
+
+@st.composite
+def messages(
+    draw: st.DrawFn, window: Window, room_ids: list[str], pool: tuple[str, ...], *, max_size: int = 50
+) -> list[dict[str, Any]]:
+    """Messages: mostly transfers, some of other kinds, some about rooms that do not exist.
+
+    A transfer names the departments it moved the room between; those need not be the room's
+    department now (it may have moved again), which is the one the transfer is credited to.
+    """
+    rids = [*room_ids, "ghost-1", "ghost-2"]
+    documents = []
+    for number in range(draw(sizes(max_size))):
+        kind = draw(st.sampled_from([TRANSFER, TRANSFER, TRANSFER, None, "uj", "livechat-close", MISSING]))
+        document: dict[str, Any] = {
+            "_id": f"message-{number}",
+            "rid": draw(st.sampled_from(rids)),
+            "ts": draw(instants(window)),
+            "msg": "",
+        }
+        optional(document, "t", kind)
+        if kind == TRANSFER:
+            document["transferData"] = {
+                "transferredBy": {"_id": "agent", "username": "agent"},
+                "ts": document["ts"],
+                "scope": draw(st.sampled_from(["department", "agent", "queue"])),
+            }
+            if document["transferData"]["scope"] == "department":
+                document["transferData"]["previousDepartment"] = {"_id": draw(st.sampled_from(pool))}
+                document["transferData"]["nextDepartment"] = {"_id": draw(st.sampled_from(pool))}
+        documents.append(document)
+    return documents
+
+
+def department_params(pool: tuple[str, ...], rooms: list[dict[str, Any]]) -> st.SearchStrategy[str | None]:
+    """``departmentId``: omitted, a department some room has, the "no filter" spellings, any
+    department of the pool, an unknown department."""
+    present = sorted({room["departmentId"] for room in rooms if room.get("departmentId") is not None})
+    return choose(
+        st.none(),
+        st.none(),
+        st.none(),
+        st.sampled_from(present) if present else st.none(),
+        st.sampled_from(["", "undefined", "unknown-department"]),
+        st.sampled_from(pool),
+    )
+
+
+@st.composite
+def page_params(
+    draw: st.DrawFn, fields: tuple[str, ...], *, max_offset: int = 12, sort: bool = True
+) -> dict[str, str]:
+    """``offset``, ``count`` and (unless ``sort`` is false) ``sort``, each possibly omitted."""
+    params: dict[str, str] = {}
+    offset = draw(st.one_of(st.none(), st.integers(0, 3), st.integers(0, max_offset)))
+    if offset is not None:
+        params["offset"] = str(offset)
+    count = draw(st.one_of(st.none(), st.just(0), st.integers(1, 5), st.integers(50, 1000)))
+    if count is not None:
+        params["count"] = str(count)
+    if sort:
+        order = draw(
+            st.one_of(st.none(), st.tuples(st.sampled_from(("_id", *fields)), st.sampled_from([1, -1])))
+        )
+        if order is not None:
+            params["sort"] = json.dumps({order[0]: order[1]})
+    return params
+
+
+@st.composite
+def amount_of_chats_cases(draw: st.DrawFn) -> tuple[Window, list[dict[str, Any]], dict[str, str]]:
+    """The stored rooms and the query string of one ``amount-of-chats`` request."""
+    window = draw(windows())
+    pool = draw(department_pools())
+    documents = draw(rooms(window, pool))
+    params = {"start": window.start_text, "end": window.end_text}
+    department = draw(department_params(pool, documents))
+    if department is not None:
+        params["departmentId"] = department
+    answered = draw(st.sampled_from([None, None, "true", "false"]))
+    if answered is not None:
+        params["answered"] = answered
+    params.update(draw(page_params(("rooms",))))
+    return window, documents, params
+
+
+@st.composite
+def transfer_cases(
+    draw: st.DrawFn,
+) -> tuple[Window, list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """The stored rooms and messages and the query string of one ``total-transferred-chats``."""
+    window = draw(windows())
+    pool = draw(department_pools())
+    stored_rooms = draw(rooms(window, pool, max_size=25, types=("l",)))
+    stored_messages = draw(messages(window, [room["_id"] for room in stored_rooms], pool))
+    params = {"start": window.start_text, "end": window.end_text}
+    department = draw(department_params(pool, stored_rooms))
+    if department is not None:
+        params["departmentId"] = department
+    params.update(draw(page_params(("numberOfTransferredRooms",))))
+    return window, stored_rooms, stored_messages, params
+
+
+@st.composite
+def crowded_cases(draw: st.DrawFn) -> tuple[Window, list[dict[str, Any]], dict[str, str]]:
+    """More than 100 departments with rooms in the window, so the page-size cap of 100 shows."""
+    window = draw(windows())
+    departments = draw(st.integers(101, 130))
+    counts = draw(st.lists(st.integers(1, 3), min_size=departments, max_size=departments))
+    inside = st.sampled_from([window.start, window.end])
+    documents = []
+    for number, count in enumerate(counts):
+        for _ in range(count):
+            documents.append(
+                {
+                    "_id": f"room-{len(documents)}",
+                    "t": "l",
+                    "ts": draw(inside),
+                    "departmentId": f"x{number:03d}",
+                }
+            )
+    params = {"start": window.start_text, "end": window.end_text}
+    offset = draw(st.one_of(st.none(), st.integers(0, 3), st.integers(0, 40)))
+    if offset is not None:
+        params["offset"] = str(offset)
+    count = draw(st.sampled_from([101, 1000, None, 0, 99, 100]))
+    if count is not None:
+        params["count"] = str(count)
+    sort = draw(st.sampled_from([None, {"rooms": -1}, {"rooms": 1}, {"_id": -1}]))
+    if sort is not None:
+        params["sort"] = json.dumps(sort)
+    return window, documents, params
+
+
+@st.composite
+def tied_cases(
+    draw: st.DrawFn,
+) -> tuple[Window, list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """Every department (the null one too, sometimes) with the same number of rooms in the window,
+    each room transferred once; stored in a shuffled order. Sorting on the value alone leaves
+    every row tied, so the order is the ``_id`` tie-break's alone. The test adds ``sort``."""
+    window = draw(windows())
+    pool = draw(department_pools())
+    departments: list[str | None] = list(pool)
+    if draw(st.booleans()):
+        departments.append(None)
+    each = draw(st.integers(1, 3))
+    inside = st.sampled_from([window.start, window.end])
+    stored_rooms = []
+    for department in departments:
+        for _ in range(each):
+            # The null group's rooms: the field missing, or null; one group either way.
+            fields = department_fields(()) if department is None else st.just({"departmentId": department})
+            stored_rooms.append({**draw(fields), "t": "l"})
+    stored_rooms = draw(st.permutations(stored_rooms))
+    stored_rooms = [
+        {"_id": f"room-{number}", "ts": draw(inside), **room} for number, room in enumerate(stored_rooms)
+    ]
+    stored_messages = [
+        {"_id": f"message-{number}", "t": TRANSFER, "rid": room["_id"], "ts": draw(inside), "msg": ""}
+        for number, room in enumerate(stored_rooms)
+    ]
+    params = {"start": window.start_text, "end": window.end_text}
+    params.update(draw(page_params((), sort=False)))
+    return window, stored_rooms, stored_messages, params
