@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import ScriptInfo
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.read_preferences import ReadPreference
 from werkzeug.serving import run_simple
 
-from . import config, demo
+from . import config, demo, indexes
 from .metrics import METRICS
 
 command_group = click.Group("livechat-analytics", help=__doc__)
@@ -25,6 +31,18 @@ DEMO_REQUESTS = {
 }
 #: The days, today included, that the printed requests cover.
 DEMO_DAYS = 30
+#: Documents per ``insert_many`` of ``seed``.
+SEED_BATCH_SIZE = 1000
+
+# The extension module imports this one, so its key is spelled out here.
+_EXTENSION_KEY = "livechat_analytics"
+_DUPLICATE_KEY = 11000
+
+_mongo_uri_option = click.option(
+    "--mongo-uri",
+    metavar="URI",
+    help="The database (the URI names it). Under 'flask livechat-analytics' the app's database by default.",
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +170,140 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
     click.echo(f"\n# The same query works on the other endpoints: {others}.")
     click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
     serve(app, host, port)
+
+
+@command_group.command("ensure-indexes")
+@_mongo_uri_option
+def ensure_indexes_command(mongo_uri: str | None) -> None:
+    """Create the indexes the eight endpoints need, and say what was created and what was there.
+
+    It never drops or changes an index; run it again after upgrades.
+    """
+    with _target_app(mongo_uri) as app:
+        repository = app.extensions[_EXTENSION_KEY].repository
+        click.echo(f"Indexes of the database {repository.database.name!r}:")
+        try:
+            outcomes = indexes.ensure_indexes(repository)
+        except PyMongoError as error:
+            raise click.ClickException(f"The database failed: {error}") from error
+    for outcome in outcomes:
+        detail = f" ({outcome.detail})" if outcome.detail else ""
+        click.echo(f"  {outcome.status:<8} {outcome.collection}.{outcome.name}{detail}")
+    created = sum(outcome.status == indexes.CREATED for outcome in outcomes)
+    there = sum(outcome.status == indexes.EXISTS for outcome in outcomes)
+    click.echo(
+        f"Created {created} and found {there} of the {len(outcomes)} indexes; nothing was dropped or changed."
+    )
+    missing = len(outcomes) - created - there
+    if missing:
+        # A script that runs this before going live must notice that an index is not there.
+        raise click.ClickException(f"Not there: {missing} of the {len(outcomes)} indexes; see above.")
+
+
+@command_group.command("seed")
+@_mongo_uri_option
+@click.option("--rooms", required=True, type=click.IntRange(min=0), help="Livechat rooms to generate.")
+@click.option(
+    "--seed",
+    default=demo.DEFAULT_SEED,
+    show_default=True,
+    type=int,
+    help="Seed of the generated data: each seed writes other rooms.",
+)
+@click.option(
+    "--batch-size",
+    default=SEED_BATCH_SIZE,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Documents per insert.",
+)
+def seed_command(mongo_uri: str | None, rooms: int, seed: int, batch_size: int) -> None:
+    """Write the demo's generated data set into a database, for trials and benchmarks.
+
+    Never into a production Rocket.Chat: it adds the demo manager, whose token is public.
+    Documents already there (departments, users, the permission, the setting) are left as they are.
+    """
+    data = demo.DemoData(rooms=rooms, seed=seed)
+    refused = f"The rooms of seed {seed} are already in this database; use another --seed."
+    with _target_app(mongo_uri) as app:
+        # The primary: the app may read from secondaries, which lag behind our writes.
+        database = app.extensions[_EXTENSION_KEY].repository.database.with_options(
+            read_preference=ReadPreference.PRIMARY
+        )
+        prefix = config.read(app.config, "COLLECTION_PREFIX")
+        try:
+            # Asked before the bar shows, so that a refusal comes alone; insert asks again.
+            if demo.already_inserted(database, data, collection_prefix=prefix):
+                raise click.ClickException(refused)
+            click.echo(f"Writing seed {seed} into the database {database.name!r}.")
+            started = time.monotonic()
+            with click.progressbar(length=rooms, label="Livechat rooms") as bar:
+                counts = demo.insert(
+                    database,
+                    data,
+                    batch_size=batch_size,
+                    collection_prefix=prefix,
+                    users_collection=config.read(app.config, "USERS_COLLECTION"),
+                    progress=bar.update,
+                )
+        except demo.AlreadyInserted:  # written in the meantime
+            raise click.ClickException(refused) from None
+        except BulkWriteError as error:
+            if any(failure["code"] != _DUPLICATE_KEY for failure in error.details["writeErrors"]):
+                raise click.ClickException(f"The database refused a write: {error}") from error
+            raise click.ClickException(
+                f"Some rooms or messages of seed {seed} are already in this database; use another --seed."
+            ) from None
+        except PyMongoError as error:
+            raise click.ClickException(f"The database failed: {error}") from error
+    click.echo(
+        f"Wrote {counts.rooms} livechat rooms (and {counts.other_rooms} other rooms),"
+        f" {counts.messages} messages of which {counts.transfers} transfers,"
+        f" {counts.departments} departments and {counts.users} users"
+        f" in {time.monotonic() - started:.1f} s."
+    )
+    if counts.kept:
+        click.echo(
+            f"Left {counts.kept} documents as they were: the database had their ids (or their"
+            " usernames) already."
+        )
+
+
+@contextmanager
+def _target_app(mongo_uri: str | None) -> Iterator[Flask]:
+    """The app whose database a command works on: one made for ``mongo_uri`` (its client closed
+    afterwards), else the app of ``flask livechat-analytics``."""
+    if mongo_uri is None:
+        yield _host_app()
+        return
+    # The extension module imports this one for the command group: import it late.
+    from .extension import LivechatAnalytics
+
+    app = Flask(__name__)
+    app.config[config.PREFIX + "MONGO_URI"] = mongo_uri
+    try:
+        LivechatAnalytics(app)
+    except RuntimeError as error:  # a URI without a database, say
+        raise click.ClickException(str(error)) from error
+    try:
+        yield app
+    finally:
+        app.extensions[_EXTENSION_KEY].client.close()
+
+
+def _host_app() -> Flask:
+    """The app of ``flask livechat-analytics``, in an app context (as ``flask.cli.with_appcontext``
+    does); a usage error for the console script, which has no app."""
+    context = click.get_current_context()
+    if not current_app:
+        info = context.find_object(ScriptInfo)
+        if info is None:
+            raise click.UsageError("Missing option '--mongo-uri'.", context)
+        context.with_resource(info.load_app().app_context())
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if _EXTENSION_KEY not in app.extensions:
+        raise click.UsageError("LivechatAnalytics is not registered on this app: pass --mongo-uri.", context)
+    return app
 
 
 def _memory_database() -> Database:

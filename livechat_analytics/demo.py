@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from . import config
 from .auth import hash_token
@@ -139,6 +141,12 @@ class Counts:
     """All messages, transfers included."""
     transfers: int = 0
     """Transfer messages, those of deleted rooms included."""
+    kept: int = 0
+    """Fixed documents left as they were: their id was taken, or a unique field such as a username."""
+
+
+class AlreadyInserted(Exception):
+    """The rooms of this data set are in the database already: :func:`insert` wrote nothing."""
 
 
 class DemoData:
@@ -165,6 +173,7 @@ class DemoData:
         # BSON dates hold milliseconds: whole milliseconds keep stored and generated times equal.
         self.now = now.astimezone(UTC).replace(microsecond=now.microsecond // 1000 * 1000)
         self.room_count = rooms
+        self.seed = seed
         self.days = days
         rng = random.Random(seed)
         created = self.now - dt.timedelta(days=days + 30)
@@ -487,22 +496,32 @@ def insert(
     progress: Callable[[int], None] | None = None,
 ) -> Counts:
     """Write ``data`` into ``database`` (pymongo or mongomock), ``batch_size`` documents per
-    ``insert_many``. The collections should not hold these documents yet: ids would collide.
+    ``insert_many``.
+
+    The fixed documents (departments, users, the permission and the setting, the orphan transfers)
+    only go where nothing is: one whose id or unique field is taken is left out, so a real
+    Rocket.Chat database keeps its own. The rooms and their messages are inserted; when the first
+    room is there already (this seed was written before), :class:`AlreadyInserted` is raised
+    before anything is written.
 
     ``progress`` is called after each batch of rooms with the number of livechat rooms it held.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1.")
+    if already_inserted(database, data, collection_prefix=collection_prefix):
+        raise AlreadyInserted(f"The rooms of seed {data.seed} are already in this database.")
     names = Repository(database, collection_prefix=collection_prefix, users_collection=users_collection)
     fixed = data.fixed_documents()
-    for collection, documents in fixed.items():
-        if documents:
-            database[names.name(collection)].insert_many(documents)
+    written = {
+        collection: _insert_new(database[names.name(collection)], documents)
+        for collection, documents in fixed.items()
+    }
     counts = Counts(
-        departments=len(fixed["department"]),
-        users=len(fixed["users"]),
-        messages=len(fixed["message"]),
-        transfers=len(data.orphan_transfers),
+        departments=written["department"],
+        users=written["users"],
+        messages=written["message"],
+        transfers=written["message"],
+        kept=sum(map(len, fixed.values())) - sum(written.values()),
     )
     rooms: list[Document] = []
     messages: list[Document] = []
@@ -539,6 +558,28 @@ def insert(
     write_rooms()
     write_messages()
     return counts
+
+
+def already_inserted(
+    database: Database, data: DemoData, *, collection_prefix: str = config.COLLECTION_PREFIX
+) -> bool:
+    """Whether the first room of ``data`` is in ``database``: then :func:`insert` would refuse."""
+    first = next(data.chats(), None)
+    rooms = database[Repository(database, collection_prefix=collection_prefix).name("room")]
+    return first is not None and rooms.find_one({"_id": first.room["_id"]}, {"_id": 1}) is not None
+
+
+def _insert_new(collection: Collection, documents: list[Document]) -> int:
+    """Insert each document whose ``_id`` is free, and never touch one that is there: how many went in."""
+    written = 0
+    for document in documents:
+        fields = {key: value for key, value in document.items() if key != "_id"}
+        try:
+            result = collection.update_one({"_id": document["_id"]}, {"$setOnInsert": fields}, upsert=True)
+        except DuplicateKeyError:  # a unique field is taken, say the username of a real user
+            continue
+        written += result.upserted_id is not None
+    return written
 
 
 def _department(rng: random.Random, name: str, enabled: bool, created: dt.datetime) -> Document:

@@ -56,18 +56,27 @@ def in_window(query: Query) -> dict[str, Any]:
     return {"$gte": query.start, "$lte": query.end}
 
 
-def room_match(query: Query, **conditions: Any) -> dict[str, Any]:
-    """The first stage of every room pipeline: livechat rooms, the department filter, more."""
+def rooms(query: Query, created: dict[str, Any], **conditions: Any) -> Pipeline:
+    """The first stages of every room pipeline: livechat rooms of the department asked for, created
+    in ``created``, which an index serves; then the other ``conditions``, in a ``$match`` of their own.
+
+    MongoDB merges the two stages; SecantusDB only scans an index for a ``$match`` it fully covers.
+    """
     match: dict[str, Any] = {"t": "l"}
     if query.department_id is not None:
         match["departmentId"] = query.department_id
-    match.update(conditions)
-    return {"$match": match}
+    match["ts"] = created
+    return [{"$match": match}, {"$match": conditions}] if conditions else [{"$match": match}]
 
 
-def closed_in_window(query: Query) -> dict[str, Any]:
-    """Rocket.Chat's window for closed rooms: created on or after ``start``, closed by ``end``."""
-    return {"ts": {"$gte": query.start}, "closedAt": {"$lte": query.end}}
+def since_start(query: Query) -> dict[str, Any]:
+    """Rocket.Chat's window for closed rooms starts with creation on or after ``start``..."""
+    return {"$gte": query.start}
+
+
+def closed_by_end(query: Query) -> dict[str, Any]:
+    """... and ends with the close on or before ``end``."""
+    return {"$lte": query.end}
 
 
 def per_department(**accumulators: Any) -> dict[str, Any]:
@@ -92,12 +101,12 @@ def sum_or_zero(path: str) -> dict[str, Any]:
 
 def amount_of_chats(query: Query, context: Context) -> Pipeline:
     """Rooms created in the window, answered or not as asked."""
-    conditions: dict[str, Any] = {"ts": in_window(query)}
+    conditions: dict[str, Any] = {}
     if query.answered is True:
         conditions["waitingResponse"] = {"$ne": True}
     elif query.answered is False:
         conditions["waitingResponse"] = True
-    return [room_match(query, **conditions), per_department(rooms={"$sum": 1})]
+    return [*rooms(query, in_window(query), **conditions), per_department(rooms={"$sum": 1})]
 
 
 def average_service_time(query: Query, context: Context) -> Pipeline:
@@ -111,9 +120,9 @@ def average_service_time(query: Query, context: Context) -> Pipeline:
         ]
     }
     return [
-        room_match(
+        *rooms(
             query,
-            ts=in_window(query),
+            in_window(query),
             **{"responseBy.lastMessageTs": {"$exists": True}, "servedBy._id": {"$exists": True}},
         ),
         per_department(rooms={"$sum": 1}, milliseconds={"$sum": service_ms}),
@@ -124,7 +133,12 @@ def average_service_time(query: Query, context: Context) -> Pipeline:
 def total_service_time(query: Query, context: Context) -> Pipeline:
     """Closed, served rooms: how many, and their service time added up."""
     return [
-        room_match(query, **closed_in_window(query), **{"metrics.serviceTimeDuration": {"$exists": True}}),
+        *rooms(
+            query,
+            since_start(query),
+            closedAt=closed_by_end(query),
+            **{"metrics.serviceTimeDuration": {"$exists": True}},
+        ),
         per_department(chats={"$sum": 1}, seconds=sum_or_zero("$metrics.serviceTimeDuration")),
         values(chats=1, serviceTimeDuration={"$ceil": "$seconds"}),
     ]
@@ -133,7 +147,7 @@ def total_service_time(query: Query, context: Context) -> Pipeline:
 def average_chat_duration_time(query: Query, context: Context) -> Pipeline:
     """Mean duration of the closed rooms (a missing duration adds 0 but counts)."""
     return [
-        room_match(query, **closed_in_window(query)),
+        *rooms(query, since_start(query), closedAt=closed_by_end(query)),
         per_department(rooms={"$sum": 1}, seconds=sum_or_zero("$metrics.chatDuration")),
         values(averageChatDurationTimeInSeconds=mean_rounded_up("$seconds", "$rooms")),
     ]
@@ -142,7 +156,7 @@ def average_chat_duration_time(query: Query, context: Context) -> Pipeline:
 def average_waiting_time(query: Query, context: Context) -> Pipeline:
     """Mean time to the agent's first reply, over answered rooms created in the window."""
     return [
-        room_match(query, ts=in_window(query), waitingResponse={"$ne": True}),
+        *rooms(query, in_window(query), waitingResponse={"$ne": True}),
         per_department(rooms={"$sum": 1}, seconds=sum_or_zero("$metrics.response.ft")),
         values(averageWaitingTimeInSeconds=mean_rounded_up("$seconds", "$rooms")),
     ]
@@ -151,9 +165,10 @@ def average_waiting_time(query: Query, context: Context) -> Pipeline:
 def total_abandoned_chats(query: Query, context: Context) -> Pipeline:
     """Closed rooms whose visitor stayed silent for at least ``T`` after the agent's last message."""
     return [
-        room_match(
+        *rooms(
             query,
-            **closed_in_window(query),
+            since_start(query),
+            closedAt=closed_by_end(query),
             **{"metrics.visitorInactivity": {"$gte": context.inactivity_timeout}},
         ),
         per_department(abandonedRooms={"$sum": 1}),
@@ -166,7 +181,7 @@ def percentage_abandoned_chats(query: Query, context: Context) -> Pipeline:
     # 100 * abandoned / rooms, multiplied first: 29 of 100 is 29, not 28.999... rounded down.
     share = {"$floor": {"$divide": [{"$multiply": ["$abandoned", 100]}, "$rooms"]}}
     return [
-        room_match(query, ts=in_window(query)),
+        *rooms(query, in_window(query)),
         per_department(rooms={"$sum": 1}, abandoned={"$sum": abandoned}),
         values(percentageOfAbandonedChats=share),
     ]
@@ -261,3 +276,33 @@ METRICS: dict[str, Metric] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index that serves the first stage of some pipelines, on ``collection`` (a key of
+    :meth:`~.repository.Repository.name`)."""
+
+    collection: str
+    name: str
+    keys: tuple[tuple[str, int], ...]
+    #: Only the documents that match it are indexed (``partialFilterExpression``).
+    partial_filter: Mapping[str, Any] | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The options of ``create_index`` besides the keys."""
+        options: dict[str, Any] = {"name": self.name}
+        if self.partial_filter is not None:
+            options["partialFilterExpression"] = dict(self.partial_filter)
+        return options
+
+
+#: What ``livechat-analytics ensure-indexes`` creates. Each room pipeline starts with ``t`` equal,
+#: the department when filtered, then a ``ts`` range (``ts >= start`` at least): the index bounds
+#: take all three, and the other conditions are checked on the rooms fetched.
+INDEXES: tuple[Index, ...] = (
+    Index("room", "livechat_analytics_t_ts", (("t", 1), ("ts", 1))),
+    Index("room", "livechat_analytics_t_department_ts", (("t", 1), ("departmentId", 1), ("ts", 1))),
+    # Transfers are a sliver of all messages: index only them.
+    Index("message", "livechat_analytics_transfer_ts", (("ts", 1),), {"t": TRANSFER_MESSAGE}),
+)

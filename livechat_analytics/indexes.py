@@ -1,0 +1,109 @@
+"""Create the indexes of :data:`~.metrics.INDEXES` on a Rocket.Chat database, and only those.
+
+Nothing is ever dropped or changed: an index already there with the same definition, under any
+name, is reported as there; one with our name and another definition is reported and left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from pymongo.errors import OperationFailure
+from pymongo.read_preferences import ReadPreference
+
+from .metrics import INDEXES, Index
+from .repository import Repository
+
+CREATED = "created"
+EXISTS = "exists"
+#: Our name is taken by another definition, or the server refused the index.
+CONFLICT = "conflict"
+#: The collection does not exist (a wrong database or prefix?): nothing was created.
+MISSING = "missing"
+
+#: The options that change what an index holds or does; two indexes that agree on these and on
+#: their keys are the same index whatever their names.
+_DEFINING_OPTIONS = (
+    "unique",
+    "sparse",
+    "hidden",
+    "partialFilterExpression",
+    "collation",
+    "expireAfterSeconds",
+)
+
+
+class Outcome(NamedTuple):
+    """What :func:`ensure_indexes` did about one index."""
+
+    collection: str
+    name: str
+    status: str
+    """:data:`CREATED`, :data:`EXISTS`, :data:`CONFLICT` or :data:`MISSING`."""
+    detail: str = ""
+
+
+def ensure_indexes(repository: Repository, indexes: Iterable[Index] = INDEXES) -> list[Outcome]:
+    """Create each of ``indexes`` that the database lacks; one :class:`Outcome` per index."""
+    # Index commands go to the primary; so does the look at what is there, which must be current.
+    database = repository.database.with_options(read_preference=ReadPreference.PRIMARY)
+    # Creating an index creates its collection: under a wrong prefix or database that would leave
+    # empty Rocket.Chat collections behind, so only existing ones are indexed.
+    collections = set(database.list_collection_names())
+    outcomes = []
+    for index in indexes:
+        name = repository.name(index.collection)
+        if name not in collections:
+            outcomes.append(Outcome(name, index.name, MISSING, "no such collection"))
+            continue
+        collection = database[name]
+        existing = list(collection.list_indexes())
+        same = next((info["name"] for info in existing if _same_definition(info, index)), None)
+        if same is not None:
+            detail = "" if same == index.name else f"as {same}"
+            outcomes.append(Outcome(name, index.name, EXISTS, detail))
+        elif any(info["name"] == index.name for info in existing):
+            outcomes.append(
+                Outcome(name, index.name, CONFLICT, "an index of this name has another definition")
+            )
+        else:
+            try:
+                collection.create_index(list(index.keys), **index.options())
+            except OperationFailure as error:
+                # Say beside an index on the same keys with other options, which MongoDB refuses.
+                detail = error.details.get("errmsg", str(error)) if error.details else str(error)
+                outcomes.append(Outcome(name, index.name, CONFLICT, detail))
+            else:
+                outcomes.append(Outcome(name, index.name, CREATED))
+    return outcomes
+
+
+def _same_definition(info: Mapping[str, Any], index: Index) -> bool:
+    keys = [(field, _direction(value)) for field, value in info["key"].items()]
+    return keys == list(index.keys) and _defining(info) == _defining(index.options())
+
+
+def _defining(options: Mapping[str, Any]) -> dict[str, Any]:
+    # A false flag is the same as none; 0 is a real expireAfterSeconds.
+    return {
+        option: _plain(options[option])
+        for option in _DEFINING_OPTIONS
+        if options.get(option) is not None and options.get(option) is not False
+    }
+
+
+def _direction(value: Any) -> Any:
+    """1 and 1.0 (some servers answer doubles) are the same direction; "text" stays as it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """SON and nested mappings as plain dicts, so that they compare equal to ours."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

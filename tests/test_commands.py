@@ -1,0 +1,367 @@
+"""The ``ensure-indexes`` and ``seed`` commands, and what the indexes do to the plans on a server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import click
+import mongomock
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from pymongo.database import Database
+from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+from support import SERVER_BACKENDS, UTC
+
+from livechat_analytics import LivechatAnalytics, cli, demo, indexes, metrics
+from livechat_analytics.demo import DemoData
+from livechat_analytics.metrics import INDEXES, METRICS, Context
+from livechat_analytics.repository import Repository
+from livechat_analytics.schemas import Query
+
+NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345000, tzinfo=UTC)
+ROOM = "rocketchat_room"
+MESSAGE = "rocketchat_message"
+
+
+def uri_of(database: Database) -> str:
+    host, port = database.client.address
+    return f"mongodb://{host}:{port}/{database.name}"
+
+
+def invoke(database: Database, backend: str, *args: str) -> Result:
+    """``livechat-analytics <args>`` on ``database``: the console script with ``--mongo-uri`` on a
+    server, ``flask livechat-analytics`` over a host app on mongomock (which has no URI)."""
+    if backend == "mongomock":
+        host = Flask("host")
+        LivechatAnalytics(host, database=database)
+        return host.test_cli_runner().invoke(args=["livechat-analytics", *args])
+    return CliRunner().invoke(cli.command_group, [*args, "--mongo-uri", uri_of(database)])
+
+
+def index_specs(database: Database) -> dict[str, dict[str, Any]]:
+    """Every index of every collection, by collection and name."""
+    return {
+        name: database[name].index_information()
+        for name in database.list_collection_names()
+        if not name.startswith("system.")
+    }
+
+
+def status_line(status: str, collection: str, name: str, detail: str = "") -> str:
+    return f"  {status:<8} {collection}.{name}" + (f" ({detail})" if detail else "")
+
+
+# ensure-indexes
+
+
+def test_ensure_indexes_creates_the_indexes_once(database: Database, backend: str):
+    demo.insert(database, DemoData(rooms=50, now=NOW))
+    first = invoke(database, backend, "ensure-indexes")
+    assert first.exit_code == 0, first.output
+    for index in INDEXES:
+        collection = ROOM if index.collection == "room" else MESSAGE
+        assert status_line("created", collection, index.name) in first.output
+    assert "Created 3 and found 0 of the 3 indexes" in first.output
+    made = index_specs(database)
+    assert made[ROOM]["livechat_analytics_t_ts"]["key"] == [("t", 1), ("ts", 1)]
+    assert made[ROOM]["livechat_analytics_t_department_ts"]["key"] == [
+        ("t", 1),
+        ("departmentId", 1),
+        ("ts", 1),
+    ]
+    transfers = made[MESSAGE]["livechat_analytics_transfer_ts"]
+    assert transfers["key"] == [("ts", 1)]
+    assert dict(transfers["partialFilterExpression"]) == {"t": "livechat_transfer_history"}
+
+    second = invoke(database, backend, "ensure-indexes")
+    assert second.exit_code == 0, second.output
+    assert [line.split()[0] for line in second.output.splitlines()[1:4]] == ["exists"] * 3
+    assert "Created 0 and found 3 of the 3 indexes" in second.output
+    assert index_specs(database) == made
+
+
+def test_ensure_indexes_leaves_every_other_index_alone(database: Database, backend: str):
+    demo.insert(database, DemoData(rooms=50, now=NOW))
+    # Ours under another name, one of the host's own, and our name on another definition.
+    database[ROOM].create_index([("t", 1), ("ts", 1)], name="t_1_ts_1")
+    database[ROOM].create_index([("v.token", 1)], name="v.token_1")
+    database[MESSAGE].create_index(
+        [("ts", 1)], name="transfers", partialFilterExpression={"t": "livechat_transfer_history"}
+    )
+    database[MESSAGE].create_index([("rid", 1)], name="livechat_analytics_transfer_ts")
+    before = index_specs(database)
+
+    result = invoke(database, backend, "ensure-indexes")
+    assert result.exit_code == 0, result.output
+    assert status_line("exists", ROOM, "livechat_analytics_t_ts", "as t_1_ts_1") in result.output
+    assert status_line("created", ROOM, "livechat_analytics_t_department_ts") in result.output
+    assert status_line("exists", MESSAGE, "livechat_analytics_transfer_ts", "as transfers") in result.output
+    after = index_specs(database)
+    assert after[MESSAGE] == before[MESSAGE]
+    assert {name: spec for name, spec in after[ROOM].items() if name in before[ROOM]} == before[ROOM]
+    assert set(after[ROOM]) - set(before[ROOM]) == {"livechat_analytics_t_department_ts"}
+
+
+def test_an_index_of_our_name_with_another_definition_is_reported(database: Database, backend: str):
+    demo.insert(database, DemoData(rooms=50, now=NOW))
+    database[MESSAGE].create_index([("rid", 1)], name="livechat_analytics_transfer_ts")
+    before = index_specs(database)[MESSAGE]
+    result = invoke(database, backend, "ensure-indexes")
+    assert result.exit_code == 1
+    conflict = "an index of this name has another definition"
+    assert status_line("conflict", MESSAGE, "livechat_analytics_transfer_ts", conflict) in result.output
+    assert "Error: Not there: 1 of the 3 indexes; see above." in result.output
+    assert index_specs(database)[MESSAGE] == before
+    assert len(index_specs(database)[ROOM]) == 3  # the rooms' indexes were still made
+
+
+def test_an_index_the_server_refuses_is_reported_and_the_others_made(monkeypatch):
+    database = mongomock.MongoClient(tz_aware=True)["refusing"]
+    demo.insert(database, DemoData(rooms=20, now=NOW))
+    create_index = mongomock.collection.Collection.create_index
+    refusal = "Index already exists with a different name: t_1_departmentId_1_ts_1"
+
+    def refuse_one(self, keys, **options):  # as MongoDB refuses a second index on the same keys
+        if options["name"] == "livechat_analytics_t_department_ts":
+            raise OperationFailure(refusal, code=85)
+        return create_index(self, keys, **options)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "create_index", refuse_one)
+    assert indexes.ensure_indexes(Repository(database)) == [
+        (ROOM, "livechat_analytics_t_ts", indexes.CREATED, ""),
+        (ROOM, "livechat_analytics_t_department_ts", indexes.CONFLICT, refusal),
+        (MESSAGE, "livechat_analytics_transfer_ts", indexes.CREATED, ""),
+    ]
+
+
+def test_ensure_indexes_creates_no_collection(database: Database, backend: str):
+    result = invoke(database, backend, "ensure-indexes")
+    assert result.exit_code == 1
+    assert status_line("missing", ROOM, "livechat_analytics_t_ts", "no such collection") in result.output
+    assert "Error: Not there: 3 of the 3 indexes" in result.output
+    assert database.list_collection_names() == []
+
+
+def first_stage_cases() -> Iterator[Any]:
+    """``(path, answered, filtered)``: every endpoint's first stage, with and without a department."""
+    for path in METRICS:
+        for answered in (None, True, False) if path == "amount-of-chats" else (None,):
+            for filtered in (False, True):
+                name = path + ("" if answered is None else f"-answered={answered}")
+                yield pytest.param(
+                    path, answered, filtered, id=name + ("-one-department" if filtered else "")
+                )
+
+
+def pipeline_for(path: str, answered: bool | None, department_id: str | None) -> list[dict]:
+    """The pipeline the view runs, over the default collection names."""
+    query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, answered=answered)
+    context = Context({"room": ROOM, "message": MESSAGE})
+    return metrics.paged(METRICS[path].build(query, context), query)
+
+
+def first_stage_scans(database: Database, collection: str, pipeline: list[dict]) -> list[dict]:
+    """The scans (``COLLSCAN``, ``IXSCAN``, ...) of the winning plan of the pipeline's first stage."""
+    explained = database.command(
+        "explain",
+        {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
+        verbosity="queryPlanner",
+    )
+    # The classic engine reports the first stage as a $cursor; the slot-based one at the top, with
+    # the plan under queryPlan.
+    planner = (
+        explained["stages"][0]["$cursor"]["queryPlanner"]
+        if "stages" in explained
+        else explained["queryPlanner"]
+    )
+    plan = planner["winningPlan"]
+    plan = plan.get("queryPlan", plan)
+    scans = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("stage", "")).endswith("SCAN"):
+                scans.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(plan)
+    return scans
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize(("path", "answered", "filtered"), list(first_stage_cases()))
+def test_after_ensure_indexes_every_first_stage_scans_an_index(
+    database: Database, path: str, answered: bool | None, filtered: bool
+):
+    data = DemoData(rooms=100, now=NOW)
+    demo.insert(database, data)
+    metric = METRICS[path]
+    collection = Repository(database).name(metric.collection)
+    pipeline = pipeline_for(path, answered, data.departments[1]["_id"] if filtered else None)
+    assert [scan["stage"] for scan in first_stage_scans(database, collection, pipeline)] == ["COLLSCAN"]
+
+    indexes.ensure_indexes(Repository(database))
+    scans = first_stage_scans(database, collection, pipeline)
+    assert [scan["stage"] for scan in scans] == ["IXSCAN"] * len(scans) != []
+    assert {scan["indexName"] for scan in scans} <= {index.name for index in INDEXES}
+
+
+# seed
+
+
+@pytest.fixture
+def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands generate their data at :data:`NOW`, so that the tests can generate it too."""
+    monkeypatch.setattr(demo, "DemoData", functools.partial(DemoData, now=NOW))
+
+
+@pytest.fixture
+def bars(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The progress bars the commands make."""
+    made = []
+    progressbar = click.progressbar
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        made.append(progressbar(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(click, "progressbar", recorded)
+    return made
+
+
+def generated(rooms: int, seed: int) -> dict[str, int]:
+    """What ``seed --rooms <rooms> --seed <seed>`` writes into an empty database."""
+    data = DemoData(rooms=rooms, seed=seed, now=NOW)
+    chats = list(data.chats())
+    return {
+        "livechat rooms": sum(chat.room["t"] == "l" for chat in chats),
+        "rooms": len(chats),
+        "messages": len(data.orphan_transfers) + sum(len(chat.messages) for chat in chats),
+        "transfers": len(data.orphan_transfers) + sum(len(chat.transfers) for chat in chats),
+    }
+
+
+def stored(database: Database, prefix: str = "rocketchat_") -> dict[str, int]:
+    messages = database[prefix + "message"]
+    return {
+        "livechat rooms": database[prefix + "room"].count_documents({"t": "l"}),
+        "rooms": database[prefix + "room"].count_documents({}),
+        "messages": messages.count_documents({}),
+        "transfers": messages.count_documents({"t": "livechat_transfer_history"}),
+    }
+
+
+def contents(database: Database) -> dict[str, list[dict]]:
+    return {
+        name: list(database[name].find({}, sort=[("_id", 1)]))
+        for name in sorted(database.list_collection_names())
+        if not name.startswith("system.")
+    }
+
+
+def test_seed_writes_the_generated_data_set_with_a_progress_bar(
+    database: Database, backend: str, fixed_now: None, bars: list
+):
+    result = invoke(database, backend, "seed", "--rooms", "200", "--seed", "5", "--batch-size", "64")
+    assert result.exit_code == 0, result.output
+    expected = generated(200, 5)
+    assert stored(database) == expected
+    [bar] = bars
+    assert (bar.length, bar.pos) == (200, 200)
+    assert "Livechat rooms" in result.output  # without a terminal the bar shows its label only
+    assert (
+        f"Wrote 200 livechat rooms (and {expected['rooms'] - 200} other rooms), {expected['messages']}"
+        f" messages of which {expected['transfers']} transfers, 5 departments and 11 users in "
+    ) in result.output
+    assert "Left" not in result.output
+
+
+def test_the_same_seed_again_is_refused_and_another_seed_adds_more(
+    database: Database, backend: str, fixed_now: None
+):
+    assert invoke(database, backend, "seed", "--rooms", "200").exit_code == 0
+    before = contents(database)
+    again = invoke(database, backend, "seed", "--rooms", "200")
+    assert again.exit_code == 1
+    assert again.output == "Error: The rooms of seed 1 are already in this database; use another --seed.\n"
+    assert contents(database) == before
+
+    other = invoke(database, backend, "seed", "--rooms", "200", "--seed", "2")
+    assert other.exit_code == 0, other.output
+    first, second = generated(200, 1), generated(200, 2)
+    assert stored(database) == {key: first[key] + second[key] for key in first}
+    # The departments and agents are new; the manager, the permission and the setting are not.
+    assert "5 departments and 10 users" in other.output
+    assert "Left 3 documents as they were" in other.output
+
+
+def test_seed_leaves_a_real_databases_documents_alone(database: Database, backend: str, fixed_now: None):
+    permission = {"_id": "view-livechat-manager", "roles": ["admin", "support-lead"]}
+    setting = {"_id": "Livechat_visitor_inactivity_timeout", "value": 600}
+    user = {"_id": "RealUser234567890", "username": "ana.souza", "roles": ["user"]}
+    database["rocketchat_permissions"].insert_one(permission)
+    database["rocketchat_settings"].insert_one(setting)
+    database["users"].create_index("username", unique=True)  # as Rocket.Chat has it
+    database["users"].insert_one(user)
+
+    result = invoke(database, backend, "seed", "--rooms", "50")
+    assert result.exit_code == 0, result.output
+    assert database["rocketchat_permissions"].find_one({"_id": permission["_id"]}) == permission
+    assert database["rocketchat_settings"].find_one({"_id": setting["_id"]}) == setting
+    # The agent called ana.souza is left out: the username is taken.
+    assert database["users"].find_one({"username": "ana.souza"}) == user
+    assert database["users"].count_documents({}) == 11
+    assert "5 departments and 10 users" in result.output
+    assert "Left 3 documents as they were" in result.output
+
+
+def test_under_flask_the_commands_use_the_apps_database_and_names(database: Database, fixed_now: None):
+    host = Flask("host")
+    host.config["LIVECHAT_ANALYTICS_COLLECTION_PREFIX"] = "rc_"
+    host.config["LIVECHAT_ANALYTICS_USERS_COLLECTION"] = "people"
+    LivechatAnalytics(host, database=database)
+    runner = host.test_cli_runner()
+
+    seeded = runner.invoke(args=["livechat-analytics", "seed", "--rooms", "30"])
+    assert seeded.exit_code == 0, seeded.output
+    assert f"Writing seed 1 into the database {database.name!r}." in seeded.output
+    assert stored(database, "rc_") == generated(30, 1)
+    assert database["people"].count_documents({}) == 11
+    indexed = runner.invoke(args=["livechat-analytics", "ensure-indexes"])
+    assert indexed.exit_code == 0, indexed.output
+    assert status_line("created", "rc_room", "livechat_analytics_t_ts") in indexed.output
+    assert {"rocketchat_room", "rocketchat_message", "users"}.isdisjoint(database.list_collection_names())
+
+
+@pytest.mark.parametrize("command", [["seed", "--rooms", "1"], ["ensure-indexes"]])
+def test_the_console_script_needs_a_uri_that_names_the_database(command: list[str]):
+    result = CliRunner().invoke(cli.command_group, command)
+    assert result.exit_code == 2
+    assert "Missing option '--mongo-uri'." in result.output
+    result = CliRunner().invoke(cli.command_group, [*command, "--mongo-uri", "mongodb://127.0.0.1:1"])
+    assert result.exit_code == 1
+    assert "must name the database" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "function"),
+    [(["seed", "--rooms", "1"], (demo, "insert")), (["ensure-indexes"], (indexes, "ensure_indexes"))],
+)
+def test_database_trouble_is_a_message_not_a_traceback(monkeypatch, command, function):
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise ServerSelectionTimeoutError("db.example:27017: timed out")
+
+    monkeypatch.setattr(*function, unreachable)
+    host = Flask("host")
+    LivechatAnalytics(host, database=mongomock.MongoClient(tz_aware=True)["host"])
+    result = host.test_cli_runner().invoke(args=["livechat-analytics", *command])
+    assert result.exit_code == 1
+    assert result.output.endswith("Error: The database failed: db.example:27017: timed out\n")
