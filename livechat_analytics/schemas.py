@@ -59,9 +59,10 @@ class Instant(fields.Field):
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=zone)
             moment = moment.astimezone(_UTC)
+            # Rounding up can leave year 9999: still "not a valid date", never a 500.
+            return _whole_milliseconds(moment, up=not self.end_of_day)
         except (TypeError, ValueError, OverflowError) as error:
             raise self.make_error("invalid") from error
-        return _whole_milliseconds(moment, up=not self.end_of_day)
 
     def _parse(self, value: Any) -> dt.datetime:
         if not isinstance(value, str):
@@ -128,13 +129,35 @@ class DepartmentArgsSchema(Schema):
 
     error_messages: ClassVar[dict[str, str]] = {"unknown": "Is not allowed."}
 
-    start = Instant(required=True)
-    end = Instant(required=True, end_of_day=True)
-    department_id = DepartmentId(data_key="departmentId", load_default=None)
+    start = Instant(
+        required=True,
+        metadata={
+            "description": "First moment counted (inclusive): an ISO 8601 date, the start of that day, "
+            "or date-time. A date-time without offset is read in the reporting timezone.",
+            "examples": ["2024-03-01", "2024-03-01T00:00:00Z"],
+        },
+    )
+    end = Instant(
+        required=True,
+        end_of_day=True,
+        metadata={
+            "description": "Last moment counted (inclusive): an ISO 8601 date, the end of that day, "
+            'or date-time. It must not be earlier than "start".',
+            "examples": ["2024-03-31", "2024-03-31T23:59:59.999Z"],
+        },
+    )
+    department_id = DepartmentId(
+        data_key="departmentId",
+        load_default=None,
+        metadata={
+            "description": "Only this department's row. An empty value or `undefined` means every department."
+        },
+    )
     offset = fields.Integer(
         load_default=0,
         validate=_whole_number(0),
         error_messages={"invalid": "Must be a whole number."},
+        metadata={"description": "Rows to skip before the page."},
     )
     count = fields.Integer(load_default=None, error_messages={"invalid": "Must be a whole number."})
     sort = Sort(load_default=(("_id", 1),))
@@ -182,6 +205,10 @@ class AnsweredArgsSchema(DepartmentArgsSchema):
         falsy={"false"},
         load_default=None,
         error_messages={"invalid": "Must be true or false."},
+        metadata={
+            "description": "`true`: rooms whose visitor got an answer only; `false`: the others only; "
+            "omitted: every room."
+        },
     )
 
 
@@ -200,8 +227,16 @@ class DepartmentRowSchema(Schema):
     """One row: ``_id`` is the department id, ``null`` for rooms without a department; ``name``
     only when department names are switched on."""
 
-    _id = fields.String(allow_none=True)
-    name = fields.String(allow_none=True)
+    _id = fields.String(
+        allow_none=True,
+        metadata={"description": "The department id; null for rooms without a department."},
+    )
+    name = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The department's name (null when unknown); only when names are switched on."
+        },
+    )
 
 
 class AmountOfChatsSchema(DepartmentRowSchema):
@@ -241,11 +276,56 @@ def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
     """The 200 body: the page of rows, its size, the offset used and the number of groups."""
     return Schema.from_dict(
         {
-            "departments": fields.List(fields.Nested(row)),
-            "count": fields.Integer(),
-            "offset": fields.Integer(),
-            "total": fields.Integer(),
-            "success": fields.Boolean(),
+            "departments": fields.List(fields.Nested(row), metadata={"description": "This page's rows."}),
+            "count": fields.Integer(metadata={"description": "Rows on this page."}),
+            "offset": fields.Integer(metadata={"description": "The offset used."}),
+            "total": fields.Integer(metadata={"description": "Department groups before paging."}),
+            "success": fields.Boolean(metadata={"enum": [True]}),
         },
         name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
     )()
+
+
+class ErrorSchema(Schema):
+    """The body of every answer other than 200, for the OpenAPI document (:mod:`.errors` builds it)."""
+
+    success = fields.Boolean(required=True, validate=validate.Equal(False))
+    error = fields.String(required=True, metadata={"description": "What went wrong, in readable words."})
+    errorType = fields.String(
+        metadata={
+            "description": "A stable name for the kind of error: invalid-params, database-unavailable, "
+            "query-timeout, database-error."
+        }
+    )
+    details = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class InvalidParamsErrorSchema(ErrorSchema):
+    """400: the messages per parameter name in ``details``."""
+
+    errorType = fields.String(required=True, validate=validate.Equal("invalid-params"))
+    details = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": "The messages per query parameter name."},
+    )
+
+
+class NotLoggedInErrorSchema(ErrorSchema):
+    """401, which Rocket.Chat words with ``status`` and ``message`` as well."""
+
+    status = fields.String(required=True, validate=validate.Equal("error"))
+    message = fields.String(required=True)
+
+
+class DatabaseUnavailableErrorSchema(ErrorSchema):
+    """503: the database could not be reached."""
+
+    errorType = fields.String(required=True, validate=validate.Equal("database-unavailable"))
+
+
+class QueryTimeoutErrorSchema(ErrorSchema):
+    """504: the aggregation ran past its time limit."""
+
+    errorType = fields.String(required=True, validate=validate.Equal("query-timeout"))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, g, request
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from . import errors
+from . import errors, openapi
 from .metrics import METRICS, Context, paged
 from .schemas import envelope_schema, load_query
 
@@ -19,6 +21,8 @@ errors.register(blueprint)
 
 _ENVELOPES = {path: envelope_schema(metric.row_schema) for path, metric in METRICS.items()}
 _ALLOWED = ["GET", "HEAD", "OPTIONS"]
+#: What the catch-all answers 405 for (and 404 for the rest).
+_ROUTED = {*METRICS, "openapi.json"}
 _EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 #: One line per request, a JSON object: endpoint, status, user id, parameters, rows, total, ms.
@@ -39,13 +43,26 @@ def _log_request(response: Response) -> Response:
             "status": response.status_code,
             "user": seen["user"],
             # The query string only: the token travels in a header and is never logged.
-            "params": request.args.to_dict(flat=False),
+            "params": _query_args(),
             "rows": seen["rows"],
             "total": seen["total"],
             "ms": round((time.perf_counter() - seen["started"]) * 1000, 1),
         }
         request_log.info(json.dumps(record), extra={"livechat_analytics": record})
     return response
+
+
+def _query_args() -> dict[str, list[str]]:
+    """Each query parameter with all its values.
+
+    Werkzeug's ``request.args`` raises on raw bytes that are not UTF-8 (a client may send them
+    unencoded): read those as U+FFFD, so they meet validation instead of answering 500.
+    """
+    try:
+        return request.args.to_dict(flat=False)
+    except UnicodeDecodeError:
+        text = request.query_string.decode("utf-8", "replace")
+        return MultiDict(parse_qsl(text, keep_blank_values=True, errors="replace")).to_dict(flat=False)
 
 
 def department_metric(metric: str) -> Response:
@@ -58,7 +75,7 @@ def department_metric(metric: str) -> Response:
     if not state.authenticator.authorize(user):
         raise errors.unauthorized()
     try:
-        query = load_query(state.args_schemas[metric], request.args.to_dict(flat=False))
+        query = load_query(state.args_schemas[metric], _query_args())
     except ValidationError as error:
         raise errors.invalid_params(error.messages_dict) from error
     definition = METRICS[metric]
@@ -75,15 +92,22 @@ def department_metric(metric: str) -> Response:
     return errors.json_response(_ENVELOPES[metric].dump({**envelope, "success": True}))
 
 
+def openapi_document() -> Response:
+    """The OpenAPI document of the API; public, as it describes the API and none of the data."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return errors.json_response(openapi.document(app, root=request.script_root))
+
+
 def not_routed(rest: str = "") -> Response:
     """Anything else under the prefix: JSON 405 for a known path, JSON 404 otherwise."""
-    if rest in METRICS:
+    if rest in _ROUTED:
         raise MethodNotAllowed(_ALLOWED, f"The {rest} endpoint answers GET only.")
     raise NotFound(f"There is no analytics endpoint at {request.path}.")
 
 
 _PATHS = ", ".join(f'"{path}"' for path in METRICS)
 blueprint.add_url_rule(f"/<any({_PATHS}):metric>", view_func=department_metric, methods=["GET"])
+blueprint.add_url_rule("/openapi.json", view_func=openapi_document, methods=["GET"])
 blueprint.add_url_rule("", view_func=not_routed, methods=_EVERY_METHOD, endpoint="root")
 blueprint.add_url_rule("/", view_func=not_routed, methods=_EVERY_METHOD, endpoint="root_slash")
 blueprint.add_url_rule("/<path:rest>", view_func=not_routed, methods=_EVERY_METHOD)

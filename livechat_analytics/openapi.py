@@ -1,0 +1,268 @@
+"""The OpenAPI 3.1 document, generated from the schemas that validate the queries and serialize
+the answers, so it cannot drift from what the endpoints do.
+
+Each app gets its own document, built on first use: the query parameters come from the app's own
+argument schemas (its page size, the fields each ``sort`` may name, whether rows carry ``name``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin, resolver
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
+from flask import Flask
+from marshmallow import Schema, fields
+
+from . import config, errors, schemas
+from .metrics import METRICS
+
+OPENAPI_VERSION = "3.1.0"
+
+#: Where the document is cached, in ``app.extensions`` beside the extension's own state.
+CACHE_KEY = "livechat_analytics.openapi"
+
+#: Both headers together log a user in.
+SECURITY = [{"userId": [], "authToken": []}]
+
+_SECURITY_SCHEMES = {
+    "userId": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-User-Id",
+        "description": "The Rocket.Chat user's id.",
+    },
+    "authToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Auth-Token",
+        "description": "One of the user's resume (login) tokens, as Rocket.Chat's REST API takes it.",
+    },
+}
+
+_ENVELOPES = {path: schemas.envelope_schema(metric.row_schema) for path, metric in METRICS.items()}
+
+_ERROR_SCHEMAS: tuple[type[Schema], ...] = (
+    schemas.ErrorSchema,
+    schemas.InvalidParamsErrorSchema,
+    schemas.NotLoggedInErrorSchema,
+    schemas.DatabaseUnavailableErrorSchema,
+    schemas.QueryTimeoutErrorSchema,
+)
+
+_DESCRIPTION = """\
+Rocket.Chat's Omnichannel "analytics by department" REST API: one row per department, the rooms \
+without a department together in the row whose `_id` is null.
+
+Every endpoint needs the `X-User-Id` and `X-Auth-Token` headers of a user who may read the \
+analytics (Rocket.Chat's `view-livechat-manager` permission). Errors share one JSON shape: \
+`success` false and a readable `error`, with `errorType` and `details` where they apply."""
+
+
+def document(app: Flask, *, root: str = "") -> dict[str, Any]:
+    """The document of ``app``'s API, its server URL under ``root`` (the WSGI script root)."""
+    built = app.extensions.get(CACHE_KEY)
+    if built is None:
+        # Two first requests may both build it; they build the same document.
+        built = app.extensions.setdefault(CACHE_KEY, build(app))
+    prefix = config.read(app.config, "URL_PREFIX")
+    return {**built, "servers": [{"url": root + prefix or "/"}]}
+
+
+def build(app: Flask) -> dict[str, Any]:
+    """Generate the document of ``app``'s API (uncached: :func:`document` keeps it)."""
+    from . import __version__  # the package imports this module while it loads
+
+    state = app.extensions["livechat_analytics"]
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="Livechat analytics by department",
+        version=__version__,
+        openapi_version=OPENAPI_VERSION,
+        plugins=[plugin],
+        info={"description": _DESCRIPTION},
+        servers=[{"url": config.read(app.config, "URL_PREFIX") or "/"}],
+        security=SECURITY,
+        tags=[{"name": "departments", "description": "Livechat metrics, one row per department."}],
+    )
+    _teach(plugin)
+    for name, scheme in _SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
+    for schema in _ERROR_SCHEMAS:
+        spec.components.schema(resolver(schema), schema=schema)
+    for name, response in _error_responses().items():
+        spec.components.response(name, response)
+    for path, metric in METRICS.items():
+        # Schemas that serialize mark no field required: every row has its id and values, and
+        # every envelope all of its keys.
+        required = ["_id", *metric.fields, *(["name"] if state.department_names else [])]
+        spec.components.schema(resolver(metric.row_schema), {"required": required}, schema=metric.row_schema)
+        envelope = _ENVELOPES[path]
+        spec.components.schema(resolver(envelope), {"required": list(envelope.fields)}, schema=envelope)
+        spec.path(path="/" + path, operations={"get": _operation(path, state.args_schemas[path], envelope)})
+    built = spec.to_dict()
+    # Readers look for the version first.
+    return {"openapi": built.pop("openapi"), **built}
+
+
+def _operation(path: str, args: schemas.DepartmentArgsSchema, envelope: Schema) -> dict[str, Any]:
+    metric = METRICS[path]
+    # The pipeline builder's first paragraph says what is counted; the rest is for maintainers.
+    # (reStructuredText's double backquotes become Markdown's single ones).
+    summary = (inspect.getdoc(metric.build) or path).split("\n\n")[0].replace("\n", " ").replace("``", "`")
+    description = summary
+    if metric.reads_inactivity_timeout:
+        description += (
+            " A room is abandoned when its visitor stayed silent for at least `T` seconds after the "
+            "agent's last message: `T` is Rocket.Chat's `Livechat_visitor_inactivity_timeout` "
+            "setting, or `LIVECHAT_ANALYTICS_INACTIVITY_TIMEOUT` when that is not set."
+        )
+    return {
+        "operationId": path,
+        "tags": ["departments"],
+        "summary": summary,
+        "description": description,
+        "parameters": [{"in": "query", "schema": args}],
+        "responses": {
+            "200": {
+                "description": "The page of rows, its size, the offset used and the number of groups.",
+                "content": {"application/json": {"schema": envelope}},
+            },
+            "400": "InvalidParams",
+            "401": "NotLoggedIn",
+            "403": "Forbidden",
+            "404": "NotFound",
+            "405": "MethodNotAllowed",
+            "500": "ServerError",
+            "503": "DatabaseUnavailable",
+            "504": "QueryTimeout",
+        },
+    }
+
+
+def _error_responses() -> dict[str, dict[str, Any]]:
+    """The error answers, shared by every operation; examples come from :mod:`.errors` itself."""
+
+    def answer(description: str, schema: type[Schema], example: dict | None = None) -> dict[str, Any]:
+        content: dict[str, Any] = {"schema": schema}
+        if example is not None:
+            content["example"] = example
+        return {"description": description, "content": {"application/json": content}}
+
+    invalid = {"start": [schemas.Instant.default_error_messages["invalid"]]}
+    method_not_allowed = answer("The endpoint answers GET (and HEAD, OPTIONS) only.", schemas.ErrorSchema)
+    method_not_allowed["headers"] = {
+        "Allow": {"description": "The methods the path answers.", "schema": {"type": "string"}}
+    }
+    return {
+        "InvalidParams": answer(
+            "A query parameter is missing, unknown, repeated or invalid: `details` has the messages "
+            "per parameter.",
+            schemas.InvalidParamsErrorSchema,
+            errors.invalid_params(invalid).body,
+        ),
+        "NotLoggedIn": answer(
+            "A header is missing, or the user is unknown, inactive or the token wrong.",
+            schemas.NotLoggedInErrorSchema,
+            errors.not_logged_in().body,
+        ),
+        "Forbidden": answer(
+            "The user may not read the analytics.", schemas.ErrorSchema, errors.unauthorized().body
+        ),
+        "NotFound": answer("There is no endpoint at this path.", schemas.ErrorSchema),
+        "MethodNotAllowed": method_not_allowed,
+        "ServerError": answer(
+            "An unexpected error; `errorType` is database-error when the database refused the query.",
+            schemas.ErrorSchema,
+        ),
+        "DatabaseUnavailable": answer(
+            "The database cannot be reached.", schemas.DatabaseUnavailableErrorSchema
+        ),
+        "QueryTimeout": answer(
+            "The aggregation ran past its time limit (`LIVECHAT_ANALYTICS_MAX_TIME_MS`).",
+            schemas.QueryTimeoutErrorSchema,
+        ),
+    }
+
+
+def _teach(plugin: MarshmallowPlugin) -> None:
+    """Tell the plugin what the package's own fields look like on the wire."""
+    plugin.map_to_openapi_type(schemas.Instant, "string", None)
+    plugin.map_to_openapi_type(schemas.DepartmentId, fields.String)
+    plugin.map_to_openapi_type(schemas.Sort, "string", None)
+    assert plugin.converter is not None  # made by APISpec
+    for function in (_instant, _sort, _count, _query_parameter):
+        plugin.converter.add_attribute_function(function)
+    plugin.converter.add_parameter_attribute_function(_json_parameter)
+
+
+def _instant(converter: OpenAPIConverter, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    # Either format, so viewers and generators offer a date alone as well as a date-time.
+    if not isinstance(field, schemas.Instant):
+        return {}
+    return {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+
+
+def _sort(converter: OpenAPIConverter, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    # The fields come from the schema instance, which each app makes per endpoint.
+    if not isinstance(field, schemas.Sort):
+        return {}
+    sortable = list(field.parent.sortable)  # type: ignore[union-attr]
+    return {
+        "description": (
+            'A JSON object such as {"_id": 1}: the fields to order the rows by, among '
+            + ", ".join(f"`{name}`" for name in sortable)
+            + ", each 1 (ascending) or -1 (descending). Ties are broken by `_id` ascending; "
+            "`null` sorts lowest."
+        ),
+        "contentMediaType": "application/json",
+        "contentSchema": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"enum": sortable},
+            "additionalProperties": {"enum": [1, -1]},
+            "default": dict(field.load_default),
+            "examples": [{sortable[-1]: -1}],
+        },
+    }
+
+
+def _json_parameter(
+    converter: OpenAPIConverter, field: fields.Field, ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    # A parameter that holds JSON is described by the schema of the decoded value, under its media
+    # type: viewers then offer a JSON editor, and clients encode the value themselves.
+    schema = ret.get("schema", {})
+    if schema.get("contentMediaType") == "application/json":
+        del ret["schema"]
+        ret["content"] = {"application/json": {"schema": schema["contentSchema"]}}
+    return {}
+
+
+def _count(
+    converter: OpenAPIConverter, field: fields.Field, ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    # The page size is the app's, kept on the schema instance rather than on the field.
+    args = field.parent
+    if not isinstance(args, schemas.DepartmentArgsSchema) or field.name != "count":
+        return {}
+    everything = " 0 means every row." if ret.get("minimum") == 0 else ""
+    return {
+        "default": args.default_count,
+        "description": f"Rows per page; a larger count is lowered to {args.max_count}.{everything}",
+    }
+
+
+def _query_parameter(
+    converter: OpenAPIConverter, field: fields.Field, ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    # An optional parameter is absent, never null: a query string has no null to send.
+    if isinstance(field.parent, schemas.DepartmentArgsSchema):
+        if isinstance(ret.get("type"), list):
+            kinds = [kind for kind in ret["type"] if kind != "null"]
+            ret["type"] = kinds[0] if len(kinds) == 1 else kinds
+        if "default" in ret and ret["default"] is None:
+            del ret["default"]
+    return {}
