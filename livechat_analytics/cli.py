@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,10 @@ _mongo_uri_option = click.option(
     metavar="URI",
     help="The database (the URI names it). Under 'flask livechat-analytics' the app's database by default.",
 )
+
+
+def _seed_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--seed", default=demo.DEFAULT_SEED, show_default=True, type=int, help=help)
 
 
 @dataclass(frozen=True)
@@ -114,13 +119,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     type=click.IntRange(min=0),
     help="Livechat rooms to generate (without --mongo-uri).",
 )
-@click.option(
-    "--seed",
-    default=demo.DEFAULT_SEED,
-    show_default=True,
-    type=int,
-    help="Seed of the generated data (without --mongo-uri).",
-)
+@_seed_option("Seed of the generated data (without --mongo-uri).")
 def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: int) -> None:
     """Serve the API on generated livechat data, and print curl commands to try it."""
     now = dt.datetime.now(dt.timezone.utc)
@@ -203,13 +202,7 @@ def ensure_indexes_command(mongo_uri: str | None) -> None:
 @command_group.command("seed")
 @_mongo_uri_option
 @click.option("--rooms", required=True, type=click.IntRange(min=0), help="Livechat rooms to generate.")
-@click.option(
-    "--seed",
-    default=demo.DEFAULT_SEED,
-    show_default=True,
-    type=int,
-    help="Seed of the generated data: each seed writes other rooms.",
-)
+@_seed_option("Seed of the generated data: each seed writes other rooms.")
 @click.option(
     "--batch-size",
     default=SEED_BATCH_SIZE,

@@ -12,6 +12,14 @@ from livechat_analytics import cli, demo
 START = dt.datetime(2024, 3, 1, tzinfo=UTC)
 END = dt.datetime(2024, 3, 31, 23, 59, 59, 999000, tzinfo=UTC)
 WINDOW = {"start": "2024-03-01", "end": "2024-03-31"}
+ROOM_METRICS = [
+    "average-service-time",
+    "total-service-time",
+    "average-chat-duration-time",
+    "average-waiting-time",
+    "total-abandoned-chats",
+    "percentage-abandoned-chats",
+]
 
 
 def at(day: int, seconds: float = 0) -> dt.datetime:
@@ -175,33 +183,13 @@ def test_the_percentage_is_exact(client, headers, database):
     ]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "average-service-time",
-        "total-service-time",
-        "average-chat-duration-time",
-        "average-waiting-time",
-        "total-abandoned-chats",
-        "percentage-abandoned-chats",
-    ],
-)
+@pytest.mark.parametrize("path", ROOM_METRICS)
 def test_no_rooms_no_rows(client, headers, database, path):
     database["rocketchat_room"].insert_one(room("elsewhere", ts=at(1) - dt.timedelta(days=1)))
     assert rows(client, headers, path) == []
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "average-service-time",
-        "total-service-time",
-        "average-chat-duration-time",
-        "average-waiting-time",
-        "total-abandoned-chats",
-        "percentage-abandoned-chats",
-    ],
-)
+@pytest.mark.parametrize("path", ROOM_METRICS)
 def test_the_demo_data_gives_every_metric_real_numbers(database, path):
     now = dt.datetime(2024, 6, 14, 15, 30, tzinfo=UTC)
     app = cli.make_demo_app(database=database, rooms=600, now=now).app
