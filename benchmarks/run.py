@@ -1,0 +1,289 @@
+"""What each endpoint costs as the data grows: ``python benchmarks/run.py``.
+
+For each data size it seeds the demo's generated data set into a database (an in-process SecantusDB,
+or the server named by ``LIVECHAT_ANALYTICS_BENCH_MONGO_URI``), runs ``ensure-indexes``, starts the
+web process (``benchmarks/server.py``) on loopback and, for each endpoint, after a warm-up:
+
+- the median and p95 latency of real HTTP requests, and the aggregate commands each one sent;
+- the keys and documents the database examined (``explain`` with execution stats), and how many
+  documents match the pipeline's first stage;
+- two yardsticks on the same data: the naive way (fetch the matching documents, count in Python) and
+  ``count_documents`` with the first stage's filter, the least work any database must do;
+- the web process's peak memory.
+
+It prints one markdown table (also written to ``benchmarks/results/table.md``) and draws latency
+against data size per endpoint (``benchmarks/results/latency.png``, with matplotlib installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import datetime as dt
+import http.client
+import os
+import pathlib
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+from urllib.parse import urlencode
+
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from livechat_analytics import demo, indexes
+from livechat_analytics.metrics import METRICS, Context, paged
+from livechat_analytics.repository import Repository
+from livechat_analytics.schemas import Query
+
+HERE = pathlib.Path(__file__).resolve().parent
+URI_VARIABLE = "LIVECHAT_ANALYTICS_BENCH_MONGO_URI"
+#: The data set is taken at this moment, so every run measures the same documents.
+NOW = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+#: The requests ask for the last 30 days of the 90 the data set covers.
+WINDOW_DAYS = 30
+PREFIX = "/api/v1/livechat/analytics/departments"
+HEADERS = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+
+
+def timed(action: Callable[[], Any], repeat: int) -> float:
+    """The median duration of ``action``, in milliseconds."""
+    durations = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        durations.append((time.perf_counter() - started) * 1000)
+    return statistics.median(durations)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server_uri() -> Iterator[str]:
+    """The URI of the server to measure on, without a database name."""
+    if os.environ.get(URI_VARIABLE):
+        yield os.environ[URI_VARIABLE].rstrip("/")
+        return
+    from secantus import SecantusDBServer
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as path, SecantusDBServer(storage_path=path) as server:
+        yield server.uri.rstrip("/")
+
+
+@contextlib.contextmanager
+def web_process(uri: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    """``benchmarks/server.py`` over ``uri``, serving on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "server.py"), "--mongo-uri", uri, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        yield port, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MiB."""
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def get(port: int, path: str) -> tuple[float, int, dict[str, str]]:
+    """One request: milliseconds, status, headers."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    started = time.perf_counter()
+    connection.request("GET", path, headers=HEADERS)
+    response = connection.getresponse()
+    response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    connection.close()
+    return elapsed, response.status, dict(response.getheaders())
+
+
+def examined(explain: dict[str, Any]) -> tuple[int, int]:
+    """Keys and documents examined, wherever the server puts the execution stats."""
+    stack: list[Any] = [explain]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "totalDocsExamined" in item:
+                return int(item["totalKeysExamined"]), int(item["totalDocsExamined"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return -1, -1
+
+
+def naive(database: Database, repository: Repository, collection: str, first: dict[str, Any]) -> int:
+    """Fetch every matching document and group in Python, as a script without the API would."""
+    documents = list(database[repository.name(collection)].find(first))
+    if collection == "room":
+        return len(collections.Counter(room.get("departmentId") for room in documents))
+    rooms = {
+        room["_id"]: room.get("departmentId")
+        for room in database[repository.name("room")].find({"_id": {"$in": [m["rid"] for m in documents]}})
+    }
+    return len(collections.Counter(rooms.get(message["rid"]) for message in documents))
+
+
+def measure(size: int, base_uri: str, requests: int, warmup: int) -> list[dict[str, Any]]:
+    """Seed ``size`` rooms into a database of their own and measure every endpoint on it."""
+    name = f"livechat_bench_{size}"
+    client: MongoClient = MongoClient(base_uri, tz_aware=True)
+    client.drop_database(name)
+    database = client[name]
+    started = time.perf_counter()
+    counts = demo.insert(database, demo.DemoData(rooms=size, seed=1, now=NOW), batch_size=2000)
+    print(
+        f"# {size} rooms: seeded {counts.rooms} rooms, {counts.messages} messages"
+        f" ({counts.transfers} transfers) in {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
+    repository = Repository(database)
+    indexes.ensure_indexes(repository)
+    start, end = NOW - dt.timedelta(days=WINDOW_DAYS), NOW
+    query = Query(start=start, end=end)
+    context = Context({key: repository.name(key) for key in ("room", "message")}, demo.INACTIVITY_TIMEOUT)
+    window = urlencode({"start": start.isoformat(), "end": end.isoformat()})
+    results = []
+    with web_process(f"{base_uri}/{name}") as (port, process):
+        for path, metric in METRICS.items():
+            url = f"{PREFIX}/{path}?{window}"
+            for _ in range(warmup):
+                get(port, url)
+            latencies, aggregates = [], []
+            for _ in range(requests):
+                elapsed, status, headers = get(port, url)
+                assert status == 200, (path, status)
+                latencies.append(elapsed)
+                aggregates.append(int(headers["X-Bench-Aggregates"]))
+            pipeline = paged(metric.build(query, context), query)
+            first = pipeline[0]["$match"]
+            collection = database[repository.name(metric.collection)]
+            explain = database.command(
+                "explain",
+                {"aggregate": collection.name, "pipeline": pipeline, "cursor": {}},
+                verbosity="executionStats",
+            )
+            keys, docs = examined(explain)
+            repeat = max(3, requests // 4)
+            results.append(
+                {
+                    "endpoint": path,
+                    "rooms": size,
+                    "median": statistics.median(latencies),
+                    "p95": percentile(latencies, 0.95),
+                    "aggregates": statistics.mean(aggregates),
+                    "keys": keys,
+                    "docs": docs,
+                    "matching": collection.count_documents(first),
+                    "naive": timed(partial(naive, database, repository, metric.collection, first), repeat),
+                    "count": timed(partial(collection.count_documents, first), repeat),
+                }
+            )
+            print(f"#   {path}: {results[-1]['median']:.1f} ms", file=sys.stderr)
+        memory = peak_memory_mb(process.pid)
+    for row in results:
+        row["memory"] = memory
+    client.drop_database(name)
+    client.close()
+    return results
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The results as one markdown table."""
+    lines = [
+        "| endpoint | rooms | median ms | p95 ms | aggregates / request | keys examined | docs examined"
+        " | first-stage matches | naive ms | ours / naive | count_documents ms | ours / count_documents"
+        " | web peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in sorted(results, key=lambda row: (list(METRICS).index(row["endpoint"]), row["rooms"])):
+        lines.append(
+            f"| {row['endpoint']} | {row['rooms']:,} | {row['median']:.1f} | {row['p95']:.1f}"
+            f" | {row['aggregates']:g} | {row['keys']:,} | {row['docs']:,} | {row['matching']:,}"
+            f" | {row['naive']:.1f} | {row['median'] / row['naive']:.2f}x | {row['count']:.1f}"
+            f" | {row['median'] / row['count']:.2f}x | {row['memory']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def chart(results: list[dict[str, Any]], target: pathlib.Path) -> bool:
+    """Median latency against rooms, one line per endpoint; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    figure, axes = plt.subplots(figsize=(9, 5.5))
+    for path in METRICS:
+        rows = sorted((row for row in results if row["endpoint"] == path), key=lambda row: row["rooms"])
+        axes.plot([row["rooms"] for row in rows], [row["median"] for row in rows], marker="o", label=path)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("livechat rooms in the database")
+    axes.set_ylabel("median latency over HTTP (ms)")
+    axes.set_title(f"livechat-analytics: one {WINDOW_DAYS}-day request per endpoint")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(target, dpi=110)
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="rooms per run")
+    parser.add_argument("--requests", type=int, default=20, help="measured requests per endpoint")
+    parser.add_argument("--warmup", type=int, default=3, help="requests before measuring")
+    parser.add_argument("--out", type=pathlib.Path, default=HERE / "results", help="where to write")
+    arguments = parser.parse_args()
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]] = []
+    with server_uri() as base_uri:
+        for size in arguments.sizes:
+            results += measure(size, base_uri, arguments.requests, arguments.warmup)
+    server = "the server in " + URI_VARIABLE if os.environ.get(URI_VARIABLE) else "SecantusDB (in-process)"
+    header = (
+        f"{server}; Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores;"
+        f" {arguments.requests} requests per endpoint after {arguments.warmup} warm-up;"
+        f" window: the last {WINDOW_DAYS} of 90 days"
+    )
+    output = header + "\n\n" + table(results)
+    print(output)
+    (arguments.out / "table.md").write_text(output + "\n")
+    if chart(results, arguments.out / "latency.png"):
+        print(f"\nchart: {arguments.out / 'latency.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The web process the benchmark measures: the package's app over a MongoDB URI, on loopback.
+
+Each response carries ``X-Bench-Aggregates``, the aggregate commands its request sent, counted by a
+pymongo command listener in this process. Run by ``benchmarks/run.py``; not part of the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+
+from flask import Flask
+from pymongo import MongoClient, monitoring
+from werkzeug.serving import make_server
+
+from livechat_analytics import LivechatAnalytics
+
+_seen = threading.local()
+
+
+class _Aggregates(monitoring.CommandListener):
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "aggregate":
+            _seen.count = getattr(_seen, "count", 0) + 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def make_app(uri: str) -> Flask:
+    """The host app, with the aggregate count added to every response."""
+    client: MongoClient = MongoClient(uri, tz_aware=True, event_listeners=[_Aggregates()])
+    app = Flask("benchmark")
+    LivechatAnalytics(app, database=client.get_default_database())
+
+    @app.before_request
+    def _reset() -> None:
+        _seen.count = 0
+
+    @app.after_request
+    def _report(response):
+        response.headers["X-Bench-Aggregates"] = str(getattr(_seen, "count", 0))
+        return response
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mongo-uri", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    arguments = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", arguments.port, make_app(arguments.mongo_uri))
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
