@@ -43,11 +43,14 @@ class Repository:
         return self.database[self.name("users")].find_one(
             {"_id": user_id, "services.resume.loginTokens.hashedToken": hashed_token},
             {"active": 1, "roles": 1},
+            **self._limit("max_time_ms"),
         )
 
     def permission_roles(self, permission: str) -> list[str] | None:
         """The roles granted ``permission``, or None when it has no document."""
-        document = self.database[self.name("permissions")].find_one({"_id": permission}, {"roles": 1})
+        document = self.database[self.name("permissions")].find_one(
+            {"_id": permission}, {"roles": 1}, **self._limit("max_time_ms")
+        )
         return None if document is None else list(document.get("roles") or [])
 
     def department_names(self, department_ids: list[str | None]) -> dict[str, str]:
@@ -55,19 +58,26 @@ class Repository:
         wanted = [department for department in department_ids if department is not None]
         if not wanted:
             return {}
-        found = self.database[self.name("department")].find({"_id": {"$in": wanted}}, {"name": 1})
+        found = self.database[self.name("department")].find(
+            {"_id": {"$in": wanted}}, {"name": 1}, **self._limit("max_time_ms")
+        )
         return {document["_id"]: document.get("name") for document in found}
 
     def setting(self, name: str) -> Any:
         """The value of a Rocket.Chat setting, or None when it has no document."""
-        document = self.database[self.name("settings")].find_one({"_id": name}, {"value": 1})
+        document = self.database[self.name("settings")].find_one(
+            {"_id": name}, {"value": 1}, **self._limit("max_time_ms")
+        )
         return None if document is None else document.get("value")
 
     def aggregate_page(self, collection: str, pipeline: list[dict[str, Any]]) -> tuple[list[dict], int]:
         """Run a pipeline ending in the ``{total, page}`` facet; one round trip for both."""
-        options = {} if self.max_time_ms is None else {"maxTimeMS": self.max_time_ms}
-        result = list(self.database[self.name(collection)].aggregate(pipeline, **options))
+        result = list(self.database[self.name(collection)].aggregate(pipeline, **self._limit("maxTimeMS")))
         facet = result[0] if result else {}
         # MongoDB's $count gives no document at all on empty input (mongomock gives n: 0).
         total = facet.get("total") or [{"n": 0}]
         return list(facet.get("page", [])), int(total[0]["n"])
+
+    def _limit(self, option: str) -> dict[str, int]:
+        """The time limit of every read, under the name the call takes it by."""
+        return {} if self.max_time_ms is None else {option: self.max_time_ms}

@@ -28,9 +28,12 @@ class Commands(monitoring.CommandListener):
 
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.time_limits: list[object] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.names.append(event.command_name)
+        if event.command_name in ("find", "aggregate"):
+            self.time_limits.append(event.command.get("maxTimeMS"))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -74,6 +77,8 @@ def test_one_request_sends_one_aggregate_and_no_write(database, path):
     reads = [name for name in listener.names if name not in ("hello", "isMaster", "ismaster", "endSessions")]
     # The user and the permission are two small _id look-ups beside the one aggregate.
     assert sorted(reads) == ["aggregate", "find", "find"]
+    # Every one of them carries the time limit.
+    assert listener.time_limits == [30000, 30000, 30000]
 
 
 def snapshot(database) -> dict:
