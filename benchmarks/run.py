@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from livechat_analytics import demo, indexes
+from livechat_analytics import config, demo, indexes
 from livechat_analytics.metrics import METRICS, Context, paged
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import Query
@@ -168,7 +168,7 @@ def measure(size: int, base_uri: str, requests: int, warmup: int) -> list[dict[s
     indexes.ensure_indexes(repository)
     start, end = NOW - dt.timedelta(days=WINDOW_DAYS), NOW
     query = Query(start=start, end=end)
-    context = Context({key: repository.name(key) for key in ("room", "message")}, demo.INACTIVITY_TIMEOUT)
+    context = Context(repository.names, config.INACTIVITY_TIMEOUT)
     window = urlencode({"start": start.isoformat(), "end": end.isoformat()})
     results = []
     with web_process(f"{base_uri}/{name}") as (port, process):

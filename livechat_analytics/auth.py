@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from flask import Request
 
+from . import config
 from .repository import Repository
 
 
@@ -53,8 +54,8 @@ class RocketChatAuthenticator(Authenticator):
         self,
         repository: Repository,
         *,
-        permission: str = "view-livechat-manager",
-        default_roles: Sequence[str] = ("admin", "livechat-manager", "livechat-monitor"),
+        permission: str = config.PERMISSION,
+        default_roles: Sequence[str] = config.DEFAULT_ROLES,
     ) -> None:
         self.repository = repository
         self.permission = permission

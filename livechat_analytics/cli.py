@@ -35,8 +35,6 @@ DEMO_DAYS = 30
 #: Documents per ``insert_many`` of ``seed``.
 SEED_BATCH_SIZE = 1000
 
-# The extension module imports this one, so its key is spelled out here.
-_EXTENSION_KEY = "livechat_analytics"
 _DUPLICATE_KEY = 11000
 
 _mongo_uri_option = click.option(
@@ -129,7 +127,7 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
         raise click.ClickException(str(error)) from error
     app = made.app
     if made.data is None or made.counts is None:
-        name = app.extensions["livechat_analytics"].repository.database.name
+        name = app.extensions[config.EXTENSION_KEY].repository.database.name
         # Never echo the URI: it may hold a password.
         click.echo(f"Serving the database {name!r} from --mongo-uri.")
         click.echo(
@@ -179,7 +177,7 @@ def ensure_indexes_command(mongo_uri: str | None) -> None:
     It never drops or changes an index; run it again after upgrades.
     """
     with _target_app(mongo_uri) as app:
-        repository = app.extensions[_EXTENSION_KEY].repository
+        repository = app.extensions[config.EXTENSION_KEY].repository
         click.echo(f"Indexes of the database {repository.database.name!r}:")
         try:
             outcomes = indexes.ensure_indexes(repository)
@@ -220,7 +218,7 @@ def seed_command(mongo_uri: str | None, rooms: int, seed: int, batch_size: int) 
     refused = f"The rooms of seed {seed} are already in this database; use another --seed."
     with _target_app(mongo_uri) as app:
         # The primary: the app may read from secondaries, which lag behind our writes.
-        database = app.extensions[_EXTENSION_KEY].repository.database.with_options(
+        database = app.extensions[config.EXTENSION_KEY].repository.database.with_options(
             read_preference=ReadPreference.PRIMARY
         )
         prefix = config.read(app.config, "COLLECTION_PREFIX")
@@ -281,7 +279,7 @@ def _target_app(mongo_uri: str | None) -> Iterator[Flask]:
     try:
         yield app
     finally:
-        app.extensions[_EXTENSION_KEY].client.close()
+        app.extensions[config.EXTENSION_KEY].client.close()
 
 
 def _host_app() -> Flask:
@@ -294,7 +292,7 @@ def _host_app() -> Flask:
             raise click.UsageError("Missing option '--mongo-uri'.", context)
         context.with_resource(info.load_app().app_context())
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if _EXTENSION_KEY not in app.extensions:
+    if config.EXTENSION_KEY not in app.extensions:
         raise click.UsageError("LivechatAnalytics is not registered on this app: pass --mongo-uri.", context)
     return app
 

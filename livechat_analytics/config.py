@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 PREFIX = "LIVECHAT_ANALYTICS_"
+#: Where the extension keeps its per-app state: ``app.extensions[EXTENSION_KEY]`` (not a setting).
+EXTENSION_KEY = "livechat_analytics"
 
 #: MongoDB connection string, database name included (``mongodb://host:27017/rocketchat``).
 #: Ignored when the host hands a ``database`` to the extension.
@@ -60,7 +62,7 @@ READ_PREFERENCE = "secondaryPreferred"
 DEFAULTS: dict[str, Any] = {
     PREFIX + name: value
     for name, value in dict(globals()).items()
-    if name.isupper() and name not in {"PREFIX", "DEFAULTS"}
+    if name.isupper() and name not in {"PREFIX", "EXTENSION_KEY", "DEFAULTS"}
 }
 
 

@@ -21,7 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from . import config
 from .auth import hash_token
-from .metrics import TRANSFER_MESSAGE
+from .metrics import INACTIVITY_SETTING, TRANSFER_MESSAGE
 from .repository import Repository
 
 Document = dict[str, Any]
@@ -41,8 +41,8 @@ DEFAULT_ROOMS = 3000
 DEFAULT_SEED = 1
 #: Rooms are created over this many days before ``now``.
 DAYS = 90
-#: The ``Livechat_visitor_inactivity_timeout`` the data set stores, in seconds.
-INACTIVITY_TIMEOUT = 3600
+#: The ``Livechat_visitor_inactivity_timeout`` the data set stores, in seconds: Rocket.Chat's default.
+INACTIVITY_TIMEOUT = config.INACTIVITY_TIMEOUT
 
 UTC = dt.timezone.utc
 _MILLISECOND = dt.timedelta(milliseconds=1)
@@ -195,10 +195,10 @@ class DemoData:
             department["numAgents"] = len(self._members[department["_id"]])
         self.manager: Document = _manager(created)
         self.permission: Document = {
-            "_id": "view-livechat-manager",
-            "roles": ["admin", "livechat-manager", "livechat-monitor"],
+            "_id": config.PERMISSION,
+            "roles": list(config.DEFAULT_ROLES),
         }
-        self.setting: Document = {"_id": "Livechat_visitor_inactivity_timeout", "value": INACTIVITY_TIMEOUT}
+        self.setting: Document = {"_id": INACTIVITY_SETTING, "value": INACTIVITY_TIMEOUT}
         # Busier weekdays, and a business that grows a little over the period.
         self._day_weights = [
             _WEEKDAY_WEIGHTS[(self.now - dt.timedelta(days=ago)).weekday()] * (1.3 - 0.3 * ago / days)

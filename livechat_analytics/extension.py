@@ -15,13 +15,10 @@ from pymongo.read_preferences import ReadPreference
 from . import config
 from .auth import Authenticator, RocketChatAuthenticator
 from .cli import command_group
-from .metrics import METRICS
+from .metrics import INACTIVITY_SETTING, METRICS
 from .repository import Repository
 from .schemas import DepartmentArgsSchema
 from .views import blueprint
-
-EXTENSION_KEY = "livechat_analytics"
-INACTIVITY_SETTING = "Livechat_visitor_inactivity_timeout"
 
 _READ_PREFERENCES = {
     preference.mongos_mode: preference
@@ -42,7 +39,6 @@ class State:
     repository: Repository
     authenticator: Authenticator
     args_schemas: dict[str, DepartmentArgsSchema]
-    collection_names: dict[str, str]
     default_inactivity_timeout: float = 3600
     department_names: bool = False
     client: MongoClient | None = None
@@ -84,7 +80,7 @@ class LivechatAnalytics:
         authenticator: Authenticator | None = None,
     ) -> None:
         """Register the API on ``app``. Registering twice on one app is a ``RuntimeError``."""
-        if EXTENSION_KEY in app.extensions:
+        if config.EXTENSION_KEY in app.extensions:
             raise RuntimeError("LivechatAnalytics is already registered on this app.")
         config.apply_defaults(app.config)
         settings = app.config
@@ -106,11 +102,10 @@ class LivechatAnalytics:
                 permission=config.read(settings, "PERMISSION"),
                 default_roles=config.read(settings, "DEFAULT_ROLES"),
             )
-        app.extensions[EXTENSION_KEY] = State(
+        app.extensions[config.EXTENSION_KEY] = State(
             repository=repository,
             authenticator=authenticator,
             args_schemas=_args_schemas(settings),
-            collection_names={name: repository.name(name) for name in ("room", "message")},
             default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
             department_names=config.read(settings, "DEPARTMENT_NAMES"),
             client=client,

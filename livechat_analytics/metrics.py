@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from . import schemas
@@ -21,6 +22,8 @@ Pipeline = list[dict[str, Any]]
 DEPARTMENT_KEY = {"$ifNull": ["$departmentId", None]}
 
 TRANSFER_MESSAGE = "livechat_transfer_history"
+#: The Rocket.Chat setting that holds ``T``, the inactivity after which a chat is abandoned.
+INACTIVITY_SETTING = "Livechat_visitor_inactivity_timeout"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,11 @@ class Metric:
     args_schema: type[schemas.DepartmentArgsSchema] = schemas.DepartmentArgsSchema
     #: Whether the pipeline needs ``T`` (an administrator may change it at any time: read per request).
     reads_inactivity_timeout: bool = False
+
+    @cached_property
+    def envelope(self) -> schemas.Schema:
+        """The schema of the 200 body, rows of :attr:`row_schema`."""
+        return schemas.envelope_schema(self.row_schema)
 
     @property
     def fields(self) -> tuple[str, ...]:

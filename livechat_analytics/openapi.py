@@ -42,8 +42,6 @@ _SECURITY_SCHEMES = {
     },
 }
 
-_ENVELOPES = {path: schemas.envelope_schema(metric.row_schema) for path, metric in METRICS.items()}
-
 _ERROR_SCHEMAS: tuple[type[Schema], ...] = (
     schemas.ErrorSchema,
     schemas.InvalidParamsErrorSchema,
@@ -75,7 +73,7 @@ def build(app: Flask) -> dict[str, Any]:
     """Generate the document of ``app``'s API (uncached: :func:`document` keeps it)."""
     from . import __version__  # the package imports this module while it loads
 
-    state = app.extensions["livechat_analytics"]
+    state = app.extensions[config.EXTENSION_KEY]
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Livechat analytics by department",
@@ -99,7 +97,7 @@ def build(app: Flask) -> dict[str, Any]:
         # every envelope all of its keys.
         required = ["_id", *metric.fields, *(["name"] if state.department_names else [])]
         spec.components.schema(resolver(metric.row_schema), {"required": required}, schema=metric.row_schema)
-        envelope = _ENVELOPES[path]
+        envelope = metric.envelope
         spec.components.schema(resolver(envelope), {"required": list(envelope.fields)}, schema=envelope)
         spec.path(path="/" + path, operations={"get": _operation(path, state.args_schemas[path], envelope)})
     built = spec.to_dict()

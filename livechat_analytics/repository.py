@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pymongo.database import Database
@@ -32,6 +34,11 @@ class Repository:
             "settings": collection_prefix + "settings",
             "users": users_collection,
         }
+
+    @property
+    def names(self) -> Mapping[str, str]:
+        """Every collection's real name, by the keys :meth:`name` takes."""
+        return MappingProxyType(self._names)
 
     def name(self, collection: str) -> str:
         """The real name of one of ``room``, ``message``, ``department``, ``permissions``,

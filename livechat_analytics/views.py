@@ -12,14 +12,13 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from . import errors, openapi
+from . import config, errors, openapi
 from .metrics import METRICS, Context, paged
-from .schemas import envelope_schema, load_query
+from .schemas import load_query
 
-blueprint = Blueprint("livechat_analytics", __name__)
+blueprint = Blueprint(config.EXTENSION_KEY, __name__)
 errors.register(blueprint)
 
-_ENVELOPES = {path: envelope_schema(metric.row_schema) for path, metric in METRICS.items()}
 _ALLOWED = ["GET", "HEAD", "OPTIONS"]
 #: What the catch-all answers 405 for (and 404 for the rest).
 _ROUTED = {*METRICS, "openapi.json"}
@@ -67,7 +66,7 @@ def _query_args() -> dict[str, list[str]]:
 
 def department_metric(metric: str) -> Response:
     """Authenticate, authorize, validate the query, run one aggregate, answer the envelope."""
-    state = current_app.extensions["livechat_analytics"]
+    state = current_app.extensions[config.EXTENSION_KEY]
     user = state.authenticator.authenticate(request)
     if user is None:
         raise errors.not_logged_in()
@@ -79,9 +78,9 @@ def department_metric(metric: str) -> Response:
     except ValidationError as error:
         raise errors.invalid_params(error.messages_dict) from error
     definition = METRICS[metric]
-    context = Context(state.collection_names)
+    context = Context(state.repository.names)
     if definition.reads_inactivity_timeout:
-        context = Context(state.collection_names, state.inactivity_timeout())
+        context = Context(state.repository.names, state.inactivity_timeout())
     pipeline = paged(definition.build(query, context), query)
     rows, total = state.repository.aggregate_page(definition.collection, pipeline)
     g.livechat_analytics.update(rows=len(rows), total=total)
@@ -89,7 +88,7 @@ def department_metric(metric: str) -> Response:
         names = state.repository.department_names([row["_id"] for row in rows])
         rows = [{**row, "name": names.get(row["_id"])} for row in rows]
     envelope = {"departments": rows, "count": len(rows), "offset": query.offset, "total": total}
-    return errors.json_response(_ENVELOPES[metric].dump({**envelope, "success": True}))
+    return errors.json_response(definition.envelope.dump({**envelope, "success": True}))
 
 
 def openapi_document() -> Response:
