@@ -40,7 +40,8 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from livechat_analytics import config, demo, indexes
-from livechat_analytics.metrics import METRICS, Context, paged
+from livechat_analytics.endpoints.common import Context
+from livechat_analytics.endpoints.departments import METRICS
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import Query
 
@@ -182,7 +183,7 @@ def measure(size: int, base_uri: str, requests: int, warmup: int) -> list[dict[s
                 assert status == 200, (path, status)
                 latencies.append(elapsed)
                 aggregates.append(int(headers["X-Bench-Aggregates"]))
-            pipeline = paged(metric.build(query, context), query)
+            pipeline = metric.pipeline(query, context)
             first = pipeline[0]["$match"]
             collection = database[repository.name(metric.collection)]
             explain = database.command(

@@ -10,11 +10,17 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from flask import Request
 
 from . import config
 from .repository import Repository
+
+#: Rocket.Chat's permission to read the livechat dashboards and analytics.
+MANAGER_PERMISSION = "view-livechat-manager"
+#: Rocket.Chat's permission to read the conversation reports.
+REPORTS_PERMISSION = "view-livechat-reports"
 
 
 @dataclass(frozen=True)
@@ -29,16 +35,23 @@ class Authenticator(ABC):
     """The interface a host implements to bring its own users.
 
     :meth:`authenticate` answers who sent the request (None: 401), :meth:`authorize` whether
-    that user may read the analytics (False: 403).
+    that user holds the permission an endpoint asks for (False: 403). Each endpoint names its
+    permission in Rocket.Chat's terms (``view-livechat-manager``, ``view-livechat-reports``): a host
+    maps those to its own rules.
     """
+
+    #: The OpenAPI security schemes of this way of logging in (name: scheme object), and
+    #: :attr:`security`, the requirement every endpoint lists. None: the document names none.
+    security_schemes: ClassVar[dict[str, dict[str, Any]] | None] = None
+    security: ClassVar[list[dict[str, list[str]]] | None] = None
 
     @abstractmethod
     def authenticate(self, request: Request) -> User | None:
         """The user who sent ``request``, or None when nobody is logged in."""
 
     @abstractmethod
-    def authorize(self, user: User) -> bool:
-        """Whether ``user`` may read the analytics."""
+    def authorize(self, user: User, permission: str) -> bool:
+        """Whether ``user`` holds ``permission``."""
 
 
 def hash_token(token: str) -> str:
@@ -50,15 +63,30 @@ class RocketChatAuthenticator(Authenticator):
     """``X-User-Id`` and ``X-Auth-Token`` against the users collection, and the permission's
     roles from the permissions collection, as Rocket.Chat checks them."""
 
+    security_schemes: ClassVar[dict[str, dict[str, Any]] | None] = {
+        "userId": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-User-Id",
+            "description": "The Rocket.Chat user's id.",
+        },
+        "authToken": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Auth-Token",
+            "description": "One of the user's resume (login) tokens, as Rocket.Chat's REST API takes it.",
+        },
+    }
+    #: Both headers together log a user in.
+    security: ClassVar[list[dict[str, list[str]]] | None] = [{"userId": [], "authToken": []}]
+
     def __init__(
         self,
         repository: Repository,
         *,
-        permission: str = config.PERMISSION,
         default_roles: Sequence[str] = config.DEFAULT_ROLES,
     ) -> None:
         self.repository = repository
-        self.permission = permission
         self.default_roles = tuple(default_roles)
 
     def authenticate(self, request: Request) -> User | None:
@@ -75,6 +103,6 @@ class RocketChatAuthenticator(Authenticator):
             roles = []
         return User(id=user_id, roles=tuple(role for role in roles if isinstance(role, str)))
 
-    def authorize(self, user: User) -> bool:
-        roles = self.repository.permission_roles(self.permission)
+    def authorize(self, user: User, permission: str) -> bool:
+        roles = self.repository.permission_roles(permission)
         return not set(user.roles).isdisjoint(self.default_roles if roles is None else roles)

@@ -21,7 +21,7 @@ from pymongo.read_preferences import ReadPreference
 from werkzeug.serving import run_simple
 
 from . import config, demo, indexes
-from .metrics import METRICS
+from .endpoints.departments import FAMILY, METRICS
 
 command_group = click.Group("livechat-analytics", help=__doc__)
 
@@ -93,7 +93,7 @@ def demo_requests(app: Flask, now: dt.datetime) -> dict[str, str]:
         {"start": (today - dt.timedelta(days=DEMO_DAYS - 1)).isoformat(), "end": today.isoformat()}
     )
     prefix = config.read(app.config, "URL_PREFIX")
-    return {path: f"{prefix}/{path}?{window}" for path in DEMO_REQUESTS}
+    return {path: f"{prefix}/{FAMILY}/{path}?{window}" for path in DEMO_REQUESTS}
 
 
 def serve(app: Flask, host: str, port: int) -> None:

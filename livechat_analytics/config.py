@@ -16,8 +16,8 @@ EXTENSION_KEY = "livechat_analytics"
 #: Ignored when the host hands a ``database`` to the extension.
 MONGO_URI: str | None = None
 
-#: Where the eight endpoints are mounted.
-URL_PREFIX = "/api/v1/livechat/analytics/departments"
+#: The analytics root: every family is mounted under it (``departments/``, ``dashboards/``, ...).
+URL_PREFIX = "/api/v1/livechat/analytics"
 
 #: Prefix of the Rocket.Chat collection names (``rocketchat_room``, ``rocketchat_message``, ...).
 COLLECTION_PREFIX = "rocketchat_"
@@ -37,10 +37,7 @@ MAX_COUNT = 100
 #: Whether ``count=0`` means "every row" (otherwise it is refused).
 ALLOW_COUNT_ZERO = True
 
-#: The Rocket.Chat permission a caller must hold.
-PERMISSION = "view-livechat-manager"
-
-#: Roles that hold the permission when the permissions collection has no document for it.
+#: Roles that hold a permission when the permissions collection has no document for it.
 DEFAULT_ROLES = ("admin", "livechat-manager", "livechat-monitor")
 
 #: ``T`` in seconds when the settings collection has no ``Livechat_visitor_inactivity_timeout``:
@@ -53,8 +50,13 @@ DEPARTMENT_NAMES = False
 #: How long pymongo looks for a usable server before a request answers 503, in milliseconds.
 SERVER_SELECTION_TIMEOUT_MS = 5000
 
-#: Time limit of one analytics aggregation (``maxTimeMS``); past it the request answers 504.
-MAX_TIME_MS = 30000
+#: The deadline of one request, in milliseconds: every read it makes together (user, permission,
+#: settings, the aggregate), server selection and socket waits included. Past it the request
+#: answers 504 (503 when no server could be selected). Keep it below the WSGI worker's timeout.
+MAX_TIME_MS = 20000
+
+#: How long ``GET <root>/health`` waits for the database's answer to a ping, in milliseconds.
+HEALTH_TIMEOUT_MS = 2000
 
 #: Read preference of the analytics reads (a pymongo read preference mode name).
 READ_PREFERENCE = "secondaryPreferred"

@@ -20,8 +20,8 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from . import config
-from .auth import hash_token
-from .metrics import INACTIVITY_SETTING, TRANSFER_MESSAGE
+from .auth import MANAGER_PERMISSION, hash_token
+from .endpoints.common import INACTIVITY_SETTING, TRANSFER_MESSAGE
 from .repository import Repository
 
 Document = dict[str, Any]
@@ -195,7 +195,7 @@ class DemoData:
             department["numAgents"] = len(self._members[department["_id"]])
         self.manager: Document = _manager(created)
         self.permission: Document = {
-            "_id": config.PERMISSION,
+            "_id": MANAGER_PERMISSION,
             "roles": list(config.DEFAULT_ROLES),
         }
         self.setting: Document = {"_id": INACTIVITY_SETTING, "value": INACTIVITY_TIMEOUT}

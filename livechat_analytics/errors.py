@@ -1,19 +1,38 @@
-"""Every error the API answers, in Rocket.Chat's JSON shape, made in this one module."""
+"""Every error the API answers, in Rocket.Chat's JSON shape, made in this one module.
+
+What an error repeats of the request (a path, parameter names) is capped, and database trouble is
+logged as one short line when it starts, not once per request while it lasts.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from typing import Any
 
-from flask import Blueprint, Response
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError
+from flask import Blueprint, Response, current_app
+from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
+
+from . import config
 
 log = logging.getLogger("livechat_analytics")
 
 NOT_LOGGED_IN = "You must be logged in to do this."
 UNAUTHORIZED = "User does not have the permissions required for this action [error-unauthorized]"
+UNAVAILABLE = "The database is unavailable."
+TIMED_OUT = "The query took too long."
+
+#: How long a client should wait before trying again after a 503, in seconds.
+RETRY_AFTER_SECONDS = 5
+#: The longest text an error repeats from the request, in characters.
+MAX_ECHO = 200
+#: The most parameters a 400 names one by one.
+MAX_NAMED = 10
+#: While the database stays in trouble, a reminder is logged this often (seconds), not each request.
+TROUBLE_LOG_INTERVAL = 60.0
 
 
 class ApiError(Exception):
@@ -25,7 +44,7 @@ class ApiError(Exception):
         self.body = body
 
 
-def json_response(body: dict[str, Any], status: int = 200) -> Response:
+def json_response(body: Any, status: int = 200) -> Response:
     """Serialize ``body`` in the key order it was built in, whatever the host's JSON settings."""
     return Response(json.dumps(body) + "\n", status=status, mimetype="application/json")
 
@@ -38,6 +57,13 @@ def failure(error: str, error_type: str | None = None, details: Any = None) -> d
     if details is not None:
         body["details"] = details
     return body
+
+
+def capped(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` as an error may repeat it: at most ``limit`` characters, saying how many are left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 def not_logged_in() -> ApiError:
@@ -54,13 +80,99 @@ def unauthorized() -> ApiError:
 
 
 def invalid_params(details: dict[str, list[str]]) -> ApiError:
-    """400 naming each bad parameter in one readable sentence, with the messages per parameter."""
+    """400 naming each bad parameter in one readable sentence, with the messages per parameter.
+
+    At most :data:`MAX_NAMED` parameters are named (each name capped), and the sentence says how many
+    more there are: a client that sends thousands of unknown names gets a short answer.
+    """
+    named = {capped(name, MAX_ECHO // 2): messages for name, messages in list(details.items())[:MAX_NAMED]}
     sentences = [
         f'The "{name}" query parameter {message[0].lower()}{message[1:]}'
-        for name, messages in details.items()
+        for name, messages in named.items()
         for message in messages
     ]
-    return ApiError(400, failure(" ".join(sentences), "invalid-params", details))
+    more = len(details) - len(named)
+    if more:
+        sentences.append(f"({more} more parameters are not named here.)")
+    return ApiError(400, failure(" ".join(sentences), "invalid-params", named))
+
+
+def unavailable(response: Response) -> Response:
+    """A 503 with ``Retry-After``."""
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class TroubleLog:
+    """Logs database trouble once when it starts, a reminder per :data:`TROUBLE_LOG_INTERVAL` while
+    it lasts, and once more when the database answers again. One per app (its database)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._last = 0.0
+        self._hidden = 0
+
+    def trouble(self, level: int, summary: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._since is not None and now - self._last < TROUBLE_LOG_INTERVAL:
+                self._hidden += 1
+                return
+            hidden, self._hidden = self._hidden, 0
+            self._since = self._since if self._since is not None else now
+            self._last = now
+        extra = f" ({hidden} more failed requests since the last line)" if hidden else ""
+        log.log(level, "%s%s", summary, extra)
+
+    def answered(self) -> None:
+        if self._since is None:  # the usual case, without taking the lock
+            return
+        with self._lock:
+            since, hidden, self._since, self._hidden = self._since, self._hidden, None, 0
+        if since is not None:
+            log.warning(
+                "database answering again after %.0f s of trouble (%d failed requests not logged)",
+                time.monotonic() - since,
+                hidden,
+            )
+
+
+def _trouble() -> TroubleLog:
+    return current_app.extensions[config.EXTENSION_KEY].trouble  # type: ignore[no-any-return]
+
+
+def database_trouble(error: PyMongoError) -> tuple[int, dict[str, Any]]:
+    """Log ``error`` (see :class:`_TroubleLog`) and say how to answer it: status and body.
+
+    No server within the deadline is a 503; a deadline passed on a selected server (a slow or frozen
+    database) a 504; a lost connection a 503; anything else the database said a 500.
+    """
+    summary = _short(error)
+    if isinstance(error, ServerSelectionTimeoutError):
+        _trouble().trouble(logging.ERROR, f"database unavailable: {summary}")
+        return 503, failure(UNAVAILABLE, "database-unavailable")
+    if error.timeout:
+        _trouble().trouble(logging.WARNING, f"analytics request over its time limit: {summary}")
+        return 504, failure(TIMED_OUT, "query-timeout")
+    if isinstance(error, ConnectionFailure):
+        _trouble().trouble(logging.ERROR, f"database unavailable: {summary}")
+        return 503, failure(UNAVAILABLE, "database-unavailable")
+    log.error("database error: %s", summary)
+    return 500, failure("The database could not answer.", "database-error")
+
+
+def database_answered() -> None:
+    """The database answered a request: end a spell of trouble, if there was one."""
+    _trouble().answered()
+
+
+def _short(error: PyMongoError) -> str:
+    """The error's first sentence, without the driver's topology dump."""
+    text = str(error)
+    for cut in (", Timeout:", ", Topology Description:", " (configured timeouts:"):
+        text = text.split(cut)[0]
+    return f"{type(error).__name__}: {capped(text)}"
 
 
 def _api_error(error: ApiError) -> Response:
@@ -75,16 +187,9 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _database_error(error: PyMongoError) -> Response:
-    if isinstance(error, ExecutionTimeout):
-        log.warning("analytics query over its time limit: %s", error)
-        body, status = failure("The query took too long.", "query-timeout"), 504
-    elif isinstance(error, ConnectionFailure):
-        log.error("database unavailable: %s", error)
-        body, status = failure("The database is unavailable.", "database-unavailable"), 503
-    else:
-        log.error("database error: %s", error)
-        body, status = failure("The database could not answer.", "database-error"), 500
-    return json_response(body, status)
+    status, body = database_trouble(error)
+    response = json_response(body, status)
+    return unavailable(response) if status == 503 else response
 
 
 def _unexpected(error: Exception) -> Response:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,9 +16,11 @@ from pymongo.read_preferences import ReadPreference
 from . import config
 from .auth import Authenticator, RocketChatAuthenticator
 from .cli import command_group
-from .metrics import INACTIVITY_SETTING, METRICS
+from .endpoints import ENDPOINTS
+from .endpoints.common import INACTIVITY_SETTING
+from .errors import TroubleLog
 from .repository import Repository
-from .schemas import DepartmentArgsSchema
+from .schemas import ArgsSchema
 from .views import blueprint
 
 _READ_PREFERENCES = {
@@ -38,11 +41,19 @@ class State:
 
     repository: Repository
     authenticator: Authenticator
-    args_schemas: dict[str, DepartmentArgsSchema]
+    #: Each endpoint's query schema, made with this app's settings, by path.
+    args_schemas: dict[str, ArgsSchema]
     default_inactivity_timeout: float = 3600
     department_names: bool = False
+    #: The reporting timezone.
+    timezone: dt.tzinfo = dt.timezone.utc
+    #: The deadline of one request, and of the health check's ping, in seconds.
+    deadline: float = 20.0
+    health_timeout: float = 2.0
     client: MongoClient | None = None
     """The client the extension made from the URI; None when the host handed a database."""
+    #: Database trouble, logged when it starts rather than on every request.
+    trouble: TroubleLog = field(default_factory=TroubleLog)
 
     def inactivity_timeout(self) -> float:
         """``T``: Rocket.Chat's setting as it is now, else the configured default."""
@@ -93,21 +104,22 @@ class LivechatAnalytics:
             database.with_options(read_preference=read_preference),
             collection_prefix=config.read(settings, "COLLECTION_PREFIX"),
             users_collection=config.read(settings, "USERS_COLLECTION"),
-            max_time_ms=config.read(settings, "MAX_TIME_MS"),
         )
         authenticator = authenticator or self._defaults["authenticator"]
         if authenticator is None:
             authenticator = RocketChatAuthenticator(
-                repository,
-                permission=config.read(settings, "PERMISSION"),
-                default_roles=config.read(settings, "DEFAULT_ROLES"),
+                repository, default_roles=config.read(settings, "DEFAULT_ROLES")
             )
+        timezone = _timezone(config.read(settings, "TIMEZONE"))
         app.extensions[config.EXTENSION_KEY] = State(
             repository=repository,
             authenticator=authenticator,
-            args_schemas=_args_schemas(settings),
+            args_schemas=_args_schemas(settings, timezone),
             default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
             department_names=config.read(settings, "DEPARTMENT_NAMES"),
+            timezone=timezone,
+            deadline=config.read(settings, "MAX_TIME_MS") / 1000,
+            health_timeout=config.read(settings, "HEALTH_TIMEOUT_MS") / 1000,
             client=client,
         )
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))
@@ -147,19 +159,21 @@ def _read_preference(mode: str) -> Any:
         ) from None
 
 
-def _args_schemas(settings: Any) -> dict[str, DepartmentArgsSchema]:
-    name = config.read(settings, "TIMEZONE")
+def _timezone(name: str) -> ZoneInfo:
     try:
-        timezone = ZoneInfo(name)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise RuntimeError(f"LIVECHAT_ANALYTICS_TIMEZONE is not a known timezone: {name!r}.") from None
+
+
+def _args_schemas(settings: Any, timezone: ZoneInfo) -> dict[str, ArgsSchema]:
     return {
-        path: metric.args_schema(
+        path: endpoint.args(
             timezone=timezone,
-            sortable=("_id", *metric.fields),
+            sortable=endpoint.sortable,
             default_count=config.read(settings, "DEFAULT_COUNT"),
             max_count=config.read(settings, "MAX_COUNT"),
             allow_count_zero=config.read(settings, "ALLOW_COUNT_ZERO"),
         )
-        for path, metric in METRICS.items()
+        for path, endpoint in ENDPOINTS.items()
     }

@@ -1,4 +1,5 @@
-"""Create the indexes of :data:`~.metrics.INDEXES` on a Rocket.Chat database, and only those.
+"""The indexes the endpoints' first stages need (:data:`INDEXES`), and creating them on a Rocket.Chat
+database: only those.
 
 Nothing is ever dropped or changed: an index already there with the same definition, under any
 name, is reported as there; one with our name and another definition is reported and left alone.
@@ -7,13 +8,44 @@ name, is reported as there; one with our name and another definition is reported
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pymongo.errors import OperationFailure
 from pymongo.read_preferences import ReadPreference
 
-from .metrics import INDEXES, Index
+from .endpoints.common import TRANSFER_MESSAGE
 from .repository import Repository
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index that serves the first stage of some pipelines, on ``collection`` (a key of
+    :meth:`~.repository.Repository.name`)."""
+
+    collection: str
+    name: str
+    keys: tuple[tuple[str, int], ...]
+    #: Only the documents that match it are indexed (``partialFilterExpression``).
+    partial_filter: Mapping[str, Any] | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The options of ``create_index`` besides the keys."""
+        options: dict[str, Any] = {"name": self.name}
+        if self.partial_filter is not None:
+            options["partialFilterExpression"] = dict(self.partial_filter)
+        return options
+
+
+#: What ``livechat-analytics ensure-indexes`` creates. Each room pipeline starts with ``t`` equal,
+#: the department when filtered, then a ``ts`` range (``ts >= start`` at least): the index bounds
+#: take all three, and the other conditions are checked on the rooms fetched.
+INDEXES: tuple[Index, ...] = (
+    Index("room", "livechat_analytics_t_ts", (("t", 1), ("ts", 1))),
+    Index("room", "livechat_analytics_t_department_ts", (("t", 1), ("departmentId", 1), ("ts", 1))),
+    # Transfers are a sliver of all messages: index only them.
+    Index("message", "livechat_analytics_transfer_ts", (("ts", 1),), {"t": TRANSFER_MESSAGE}),
+)
 
 CREATED = "created"
 EXISTS = "exists"

@@ -7,7 +7,6 @@ argument schemas (its page size, the fields each ``sort`` may name, whether rows
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from apispec import APISpec
@@ -17,30 +16,12 @@ from flask import Flask
 from marshmallow import Schema, fields
 
 from . import config, errors, schemas
-from .metrics import METRICS
+from .endpoints import ENDPOINTS, Endpoint
 
 OPENAPI_VERSION = "3.1.0"
 
 #: Where the document is cached, in ``app.extensions`` beside the extension's own state.
 CACHE_KEY = "livechat_analytics.openapi"
-
-#: Both headers together log a user in.
-SECURITY = [{"userId": [], "authToken": []}]
-
-_SECURITY_SCHEMES = {
-    "userId": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-User-Id",
-        "description": "The Rocket.Chat user's id.",
-    },
-    "authToken": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-Auth-Token",
-        "description": "One of the user's resume (login) tokens, as Rocket.Chat's REST API takes it.",
-    },
-}
 
 _ERROR_SCHEMAS: tuple[type[Schema], ...] = (
     schemas.ErrorSchema,
@@ -51,12 +32,16 @@ _ERROR_SCHEMAS: tuple[type[Schema], ...] = (
 )
 
 _DESCRIPTION = """\
-Rocket.Chat's Omnichannel "analytics by department" REST API: one row per department, the rooms \
-without a department together in the row whose `_id` is null.
+Rocket.Chat's Omnichannel analytics REST API, read from the livechat server's own database.
 
-Every endpoint needs the `X-User-Id` and `X-Auth-Token` headers of a user who may read the \
-analytics (Rocket.Chat's `view-livechat-manager` permission). Errors share one JSON shape: \
-`success` false and a readable `error`, with `errorType` and `details` where they apply."""
+Every endpoint needs a user who holds the Rocket.Chat permission its description names \
+(`view-livechat-manager` for most). Errors share one JSON shape: `success` false and a readable \
+`error`, with `errorType` and `details` where they apply."""
+
+#: What each family's endpoints answer, for the tags of the document.
+FAMILY_DESCRIPTIONS = {
+    "departments": "Livechat metrics, one row per department; rooms without one in the `_id: null` row.",
+}
 
 
 def document(app: Flask, *, root: str = "") -> dict[str, Any]:
@@ -74,59 +59,68 @@ def build(app: Flask) -> dict[str, Any]:
     from . import __version__  # the package imports this module while it loads
 
     state = app.extensions[config.EXTENSION_KEY]
+    authenticator = state.authenticator
     plugin = MarshmallowPlugin()
+    families = list(dict.fromkeys(endpoint.family for endpoint in ENDPOINTS.values()))
     spec = APISpec(
-        title="Livechat analytics by department",
+        title="Livechat analytics",
         version=__version__,
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
         info={"description": _DESCRIPTION},
         servers=[{"url": config.read(app.config, "URL_PREFIX") or "/"}],
-        security=SECURITY,
-        tags=[{"name": "departments", "description": "Livechat metrics, one row per department."}],
+        tags=[{"name": family, "description": FAMILY_DESCRIPTIONS.get(family, "")} for family in families],
+        # The authenticator in use says how a caller logs in; a host's own may declare nothing.
+        **({"security": authenticator.security} if authenticator.security else {}),
     )
     _teach(plugin)
-    for name, scheme in _SECURITY_SCHEMES.items():
+    for name, scheme in (authenticator.security_schemes or {}).items():
         spec.components.security_scheme(name, scheme)
     for schema in _ERROR_SCHEMAS:
         spec.components.schema(resolver(schema), schema=schema)
     for name, response in _error_responses().items():
         spec.components.response(name, response)
-    for path, metric in METRICS.items():
-        # Schemas that serialize mark no field required: every row has its id and values, and
-        # every envelope all of its keys.
-        required = ["_id", *metric.fields, *(["name"] if state.department_names else [])]
-        spec.components.schema(resolver(metric.row_schema), {"required": required}, schema=metric.row_schema)
-        envelope = metric.envelope
-        spec.components.schema(resolver(envelope), {"required": list(envelope.fields)}, schema=envelope)
-        spec.path(path="/" + path, operations={"get": _operation(path, state.args_schemas[path], envelope)})
+    for path, endpoint in ENDPOINTS.items():
+        response = _register(spec, endpoint, names=state.department_names)
+        operation = _operation(endpoint, state.args_schemas[path], response)
+        spec.path(path="/" + path, operations={"get": operation})
     built = spec.to_dict()
     # Readers look for the version first.
     return {"openapi": built.pop("openapi"), **built}
 
 
-def _operation(path: str, args: schemas.DepartmentArgsSchema, envelope: Schema) -> dict[str, Any]:
-    metric = METRICS[path]
-    # The pipeline builder's first paragraph says what is counted; the rest is for maintainers.
-    # (reStructuredText's double backquotes become Markdown's single ones).
-    summary = (inspect.getdoc(metric.build) or path).split("\n\n")[0].replace("\n", " ").replace("``", "`")
-    description = summary
-    if metric.reads_inactivity_timeout:
-        description += (
-            " A room is abandoned when its visitor stayed silent for at least `T` seconds after the "
-            "agent's last message: `T` is Rocket.Chat's `Livechat_visitor_inactivity_timeout` "
-            "setting, or `LIVECHAT_ANALYTICS_INACTIVITY_TIMEOUT` when that is not set."
-        )
+def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
+    """Add the endpoint's response schema (and the schemas it nests) to the components.
+
+    Schemas that serialize mark no field required: every body has all of its keys, and every row
+    its id and values (``name`` only when department names are on).
+    """
+    response = endpoint.response
+    for field in response.fields.values():
+        nested = getattr(getattr(field, "inner", None), "nested", None)
+        if isinstance(nested, type) and issubclass(nested, Schema):
+            required = [name for name in nested._declared_fields if name != "name"]
+            required += ["name"] if names and "name" in nested._declared_fields else []
+            spec.components.schema(resolver(nested), {"required": required}, schema=nested)
+    spec.components.schema(resolver(response), {"required": list(response.fields)}, schema=response)
+    return response
+
+
+def _operation(endpoint: Endpoint, args: schemas.ArgsSchema, response: Schema) -> dict[str, Any]:
+    permission = f" Needs the `{endpoint.permission}` permission."
+    content: dict[str, Any] = {"schema": response}
+    if endpoint.example is not None:
+        content["example"] = dict(endpoint.example)
     return {
-        "operationId": path,
-        "tags": ["departments"],
-        "summary": summary,
-        "description": description,
+        "operationId": endpoint.path.replace("/", "-"),
+        "tags": [endpoint.family],
+        "summary": endpoint.summary,
+        "description": endpoint.summary + endpoint.description + permission,
         "parameters": [{"in": "query", "schema": args}],
         "responses": {
             "200": {
-                "description": "The page of rows, its size, the offset used and the number of groups.",
-                "content": {"application/json": {"schema": envelope}},
+                "description": (response.__doc__ or "The answer.").split("\n\n")[0],
+                "content": {"application/json": content},
             },
             "400": "InvalidParams",
             "401": "NotLoggedIn",
@@ -179,7 +173,7 @@ def _error_responses() -> dict[str, dict[str, Any]]:
             "The database cannot be reached.", schemas.DatabaseUnavailableErrorSchema
         ),
         "QueryTimeout": answer(
-            "The aggregation ran past its time limit (`LIVECHAT_ANALYTICS_MAX_TIME_MS`).",
+            "The request ran past its deadline (`LIVECHAT_ANALYTICS_MAX_TIME_MS`).",
             schemas.QueryTimeoutErrorSchema,
         ),
     }
@@ -244,7 +238,7 @@ def _count(
 ) -> dict[str, Any]:
     # The page size is the app's, kept on the schema instance rather than on the field.
     args = field.parent
-    if not isinstance(args, schemas.DepartmentArgsSchema) or field.name != "count":
+    if not isinstance(args, schemas.ArgsSchema) or field.name != "count":
         return {}
     everything = " 0 means every row." if ret.get("minimum") == 0 else ""
     return {
@@ -257,7 +251,7 @@ def _query_parameter(
     converter: OpenAPIConverter, field: fields.Field, ret: dict[str, Any], **kwargs: Any
 ) -> dict[str, Any]:
     # An optional parameter is absent, never null: a query string has no null to send.
-    if isinstance(field.parent, schemas.DepartmentArgsSchema):
+    if isinstance(field.parent, schemas.ArgsSchema):
         if isinstance(ret.get("type"), list):
             kinds = [kind for kind in ret["type"] if kind != "null"]
             ret["type"] = kinds[0] if len(kinds) == 1 else kinds

@@ -13,7 +13,8 @@ class Repository:
     """Reads the host's Rocket.Chat database. It never writes.
 
     ``database`` is a pymongo (or mongomock) ``Database``; collection names are the
-    ``collection_prefix`` plus Rocket.Chat's names, except ``users_collection``.
+    ``collection_prefix`` plus Rocket.Chat's names, except ``users_collection``. Reads carry no time
+    limit of their own: the caller runs them under one deadline (``pymongo.timeout``).
     """
 
     def __init__(
@@ -22,16 +23,17 @@ class Repository:
         *,
         collection_prefix: str = "rocketchat_",
         users_collection: str = "users",
-        max_time_ms: int | None = None,
     ) -> None:
         self.database = database
-        self.max_time_ms = max_time_ms
         self._names = {
             "room": collection_prefix + "room",
             "message": collection_prefix + "message",
             "department": collection_prefix + "livechat_department",
             "permissions": collection_prefix + "permissions",
             "settings": collection_prefix + "settings",
+            "department_agents": collection_prefix + "livechat_department_agents",
+            "agent_activity": collection_prefix + "livechat_agent_activity",
+            "visitor": collection_prefix + "livechat_visitor",
             "users": users_collection,
         }
 
@@ -41,22 +43,22 @@ class Repository:
         return MappingProxyType(self._names)
 
     def name(self, collection: str) -> str:
-        """The real name of one of ``room``, ``message``, ``department``, ``permissions``,
-        ``settings`` or ``users``."""
+        """The real name of one of the collections: ``room``, ``message``, ``department``,
+        ``permissions``, ``settings``, ``department_agents``, ``agent_activity``, ``visitor`` or
+        ``users``."""
         return self._names[collection]
 
     def find_user(self, user_id: str, hashed_token: str) -> dict[str, Any] | None:
         """The user with this id who holds this hashed resume token: ``active`` and ``roles``."""
         return self.database[self.name("users")].find_one(
             {"_id": user_id, "services.resume.loginTokens.hashedToken": hashed_token},
-            {"active": 1, "roles": 1},
-            **self._limit("max_time_ms"),
+            {"active": 1, "roles": 1}
         )
 
     def permission_roles(self, permission: str) -> list[str] | None:
         """The roles granted ``permission``, or None when it has no document."""
         document = self.database[self.name("permissions")].find_one(
-            {"_id": permission}, {"roles": 1}, **self._limit("max_time_ms")
+            {"_id": permission}, {"roles": 1}
         )
         return None if document is None else list(document.get("roles") or [])
 
@@ -66,25 +68,29 @@ class Repository:
         if not wanted:
             return {}
         found = self.database[self.name("department")].find(
-            {"_id": {"$in": wanted}}, {"name": 1}, **self._limit("max_time_ms")
+            {"_id": {"$in": wanted}}, {"name": 1}
         )
         return {document["_id"]: document.get("name") for document in found}
 
     def setting(self, name: str) -> Any:
         """The value of a Rocket.Chat setting, or None when it has no document."""
         document = self.database[self.name("settings")].find_one(
-            {"_id": name}, {"value": 1}, **self._limit("max_time_ms")
+            {"_id": name}, {"value": 1}
         )
         return None if document is None else document.get("value")
 
+    def aggregate(self, collection: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run a pipeline on one of the collections; its documents, which the pipeline keeps few."""
+        return list(self.database[self.name(collection)].aggregate(pipeline))
+
     def aggregate_page(self, collection: str, pipeline: list[dict[str, Any]]) -> tuple[list[dict], int]:
         """Run a pipeline ending in the ``{total, page}`` facet; one round trip for both."""
-        result = list(self.database[self.name(collection)].aggregate(pipeline, **self._limit("maxTimeMS")))
+        result = list(self.database[self.name(collection)].aggregate(pipeline))
         facet = result[0] if result else {}
         # MongoDB's $count gives no document at all on empty input (mongomock gives n: 0).
         total = facet.get("total") or [{"n": 0}]
         return list(facet.get("page", [])), int(total[0]["n"])
 
-    def _limit(self, option: str) -> dict[str, int]:
-        """The time limit of every read, under the name the call takes it by."""
-        return {} if self.max_time_ms is None else {option: self.max_time_ms}
+    def ping(self) -> None:
+        """Ask the database to answer at all; raises ``PyMongoError`` when it does not."""
+        self.database.command("ping")

@@ -14,14 +14,17 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 LARGEST_INTEGER = 2**31 - 1
 
 _UTC = dt.timezone.utc
+_EARLIEST = dt.datetime.min.replace(tzinfo=_UTC)
+_LATEST = dt.datetime.max.replace(tzinfo=_UTC)
 
 
 @dataclass(frozen=True)
 class Query:
-    """A validated request: the window in UTC, the filters, the page and its order."""
+    """A validated request: the window in UTC, the filters, the page and its order. Each schema
+    fills the fields it has; the others keep their defaults."""
 
-    start: dt.datetime
-    end: dt.datetime
+    start: dt.datetime = _EARLIEST
+    end: dt.datetime = _LATEST
     department_id: str | None = None
     answered: bool | None = None
     offset: int = 0
@@ -117,17 +120,55 @@ def _whole_number(minimum: int) -> list[validate.Validator]:
     ]
 
 
-class DepartmentArgsSchema(Schema):
-    """The query string every endpoint takes.
+class ArgsSchema(Schema):
+    """The base of every query schema: unknown parameters are refused, and the schema is made per
+    app and endpoint with the app's settings.
 
-    The schema is made per app and endpoint: ``timezone`` reads naive times, ``sortable`` names the
-    fields ``sort`` may use, and the page size follows the app's limits.
+    ``timezone`` reads naive times, ``sortable`` names the fields ``sort`` may use, and the page size
+    follows the app's limits; a schema uses those of its fields that it has.
     """
 
     class Meta:
         unknown = RAISE
 
     error_messages: ClassVar[dict[str, str]] = {"unknown": "Is not allowed."}
+
+    def __init__(
+        self,
+        *,
+        timezone: dt.tzinfo = _UTC,
+        sortable: tuple[str, ...] = ("_id",),
+        default_count: int = 50,
+        max_count: int = 100,
+        allow_count_zero: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.timezone = timezone
+        self.sortable = sortable
+        self.default_count = default_count
+        self.max_count = max_count
+        if "count" in self.fields:
+            self.fields["count"].validators = _whole_number(0 if allow_count_zero else 1)
+
+    @post_load
+    def _to_query(self, data: dict[str, Any], **kwargs: Any) -> Query:
+        if "count" in data:
+            count = data.pop("count")
+            if count is None:
+                count = self.default_count
+            data["count"] = None if count == 0 else min(count, self.max_count)
+        if "sort" in data:
+            # Equal values must still come in one order, or pages would overlap.
+            sort = tuple(data.pop("sort"))
+            if self.sortable and self.sortable[0] not in dict(sort):
+                sort += ((self.sortable[0], 1),)
+            data["sort"] = sort
+        return Query(**data)
+
+
+class WindowArgsSchema(ArgsSchema):
+    """``start`` and ``end``: the window every endpoint asks about."""
 
     start = Instant(
         required=True,
@@ -146,13 +187,32 @@ class DepartmentArgsSchema(Schema):
             "examples": ["2024-03-31", "2024-03-31T23:59:59.999Z"],
         },
     )
+
+    @validates_schema
+    def _start_not_after_end(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "start" in data and "end" in data and data["start"] > data["end"]:
+            raise ValidationError('Must not be later than "end".', field_name="start")
+
+
+class DashboardArgsSchema(WindowArgsSchema):
+    """The window and, optionally, one department."""
+
     department_id = DepartmentId(
         data_key="departmentId",
         load_default=None,
         metadata={
-            "description": "Only this department's row. An empty value or `undefined` means every department."
+            "description": "Only this department's rooms. An empty value or `undefined` means every "
+            "department."
         },
     )
+
+
+class PageArgs:
+    """``offset``, ``count`` and ``sort``, for schemas whose answer is a page of rows.
+
+    A mixin: put it first among the bases, so its parameters come after the others.
+    """
+
     offset = fields.Integer(
         load_default=0,
         validate=_whole_number(0),
@@ -162,39 +222,9 @@ class DepartmentArgsSchema(Schema):
     count = fields.Integer(load_default=None, error_messages={"invalid": "Must be a whole number."})
     sort = Sort(load_default=(("_id", 1),))
 
-    def __init__(
-        self,
-        *,
-        timezone: dt.tzinfo = _UTC,
-        sortable: tuple[str, ...] = ("_id",),
-        default_count: int = 50,
-        max_count: int = 100,
-        allow_count_zero: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.timezone = timezone
-        self.sortable = sortable
-        self.default_count = default_count
-        self.max_count = max_count
-        self.fields["count"].validators = _whole_number(0 if allow_count_zero else 1)
 
-    @validates_schema
-    def _start_not_after_end(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "start" in data and "end" in data and data["start"] > data["end"]:
-            raise ValidationError('Must not be later than "end".', field_name="start")
-
-    @post_load
-    def _to_query(self, data: dict[str, Any], **kwargs: Any) -> Query:
-        count = data.pop("count")
-        if count is None:
-            count = self.default_count
-        data["count"] = None if count == 0 else min(count, self.max_count)
-        # Equal values must still come in one order, or pages would overlap.
-        sort = tuple(data.pop("sort"))
-        if "_id" not in dict(sort):
-            sort += (("_id", 1),)
-        return Query(sort=sort, **data)
+class DepartmentArgsSchema(PageArgs, DashboardArgsSchema):
+    """The query string of the department endpoints."""
 
 
 class AnsweredArgsSchema(DepartmentArgsSchema):
@@ -212,7 +242,7 @@ class AnsweredArgsSchema(DepartmentArgsSchema):
     )
 
 
-def load_query(schema: DepartmentArgsSchema, args: dict[str, list[str]]) -> Query:
+def load_query(schema: ArgsSchema, args: dict[str, list[str]]) -> Query:
     """Validate the query string (each name with all its values) into a :class:`Query`.
 
     Raises ``ValidationError`` with messages keyed by parameter name.
@@ -274,7 +304,7 @@ class PercentageAbandonedChatsSchema(DepartmentRowSchema):
 
 def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
     """The 200 body: the page of rows, its size, the offset used and the number of groups."""
-    return Schema.from_dict(
+    envelope = Schema.from_dict(
         {
             "departments": fields.List(fields.Nested(row), metadata={"description": "This page's rows."}),
             "count": fields.Integer(metadata={"description": "Rows on this page."}),
@@ -283,7 +313,9 @@ def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
             "success": fields.Boolean(metadata={"enum": [True]}),
         },
         name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
-    )()
+    )
+    envelope.__doc__ = envelope_schema.__doc__.split(": ", 1)[1]  # type: ignore[union-attr]
+    return envelope()
 
 
 class ErrorSchema(Schema):

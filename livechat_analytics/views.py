@@ -1,28 +1,41 @@
-"""The blueprint: one generic view serves every row of the metric table."""
+"""The blueprint: one generic view serves every row of every family's table.
+
+Each request runs its reads (user, permission, settings, the aggregate) under ONE deadline,
+pymongo's client-side operation timeout, which covers server selection and socket waits as well.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
+from typing import Any
 from urllib.parse import parse_qsl
 
+import pymongo
 from flask import Blueprint, Response, current_app, g, request
+from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
+from pymongo.errors import PyMongoError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Rule
 
 from . import config, errors, openapi
-from .metrics import METRICS, Context, paged
+from .endpoints import ENDPOINTS
+from .endpoints.common import Context
 from .schemas import load_query
 
 blueprint = Blueprint(config.EXTENSION_KEY, __name__)
 errors.register(blueprint)
 
-_ALLOWED = ["GET", "HEAD", "OPTIONS"]
-#: What the catch-all answers 405 for (and 404 for the rest).
-_ROUTED = {*METRICS, "openapi.json"}
-_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+#: The methods every path of ours answers.
+ALLOWED = ("GET", "HEAD", "OPTIONS")
+#: The OpenAPI document, at the root and (as before the families) under ``departments/``.
+OPENAPI_PATHS = ("openapi.json", "departments/openapi.json")
+HEALTH_PATH = "health"
+#: What the catch-all answers 405 (or OPTIONS) for, and 404 for the rest.
+_ROUTED = {*ENDPOINTS, *OPENAPI_PATHS, HEALTH_PATH}
 
 #: One line per request, a JSON object: endpoint, status, user id, parameters, rows, total, ms.
 request_log = logging.getLogger("livechat_analytics.request")
@@ -38,7 +51,7 @@ def _log_request(response: Response) -> Response:
     seen = g.pop("livechat_analytics", None)
     if seen is not None:
         record = {
-            "endpoint": request.path,
+            "endpoint": errors.capped(request.path),
             "status": response.status_code,
             "user": seen["user"],
             # The query string only: the token travels in a header and is never logged.
@@ -64,31 +77,37 @@ def _query_args() -> dict[str, list[str]]:
         return MultiDict(parse_qsl(text, keep_blank_values=True, errors="replace")).to_dict(flat=False)
 
 
-def department_metric(metric: str) -> Response:
-    """Authenticate, authorize, validate the query, run one aggregate, answer the envelope."""
+def answer(path: str) -> Response:
+    """Authenticate, authorize, validate the query and compute the body of the endpoint at ``path``,
+    all within the request's deadline."""
     state = current_app.extensions[config.EXTENSION_KEY]
-    user = state.authenticator.authenticate(request)
-    if user is None:
-        raise errors.not_logged_in()
-    g.livechat_analytics["user"] = user.id
-    if not state.authenticator.authorize(user):
-        raise errors.unauthorized()
-    try:
-        query = load_query(state.args_schemas[metric], _query_args())
-    except ValidationError as error:
-        raise errors.invalid_params(error.messages_dict) from error
-    definition = METRICS[metric]
-    context = Context(state.repository.names)
-    if definition.reads_inactivity_timeout:
-        context = Context(state.repository.names, state.inactivity_timeout())
-    pipeline = paged(definition.build(query, context), query)
-    rows, total = state.repository.aggregate_page(definition.collection, pipeline)
-    g.livechat_analytics.update(rows=len(rows), total=total)
-    if state.department_names:
-        names = state.repository.department_names([row["_id"] for row in rows])
-        rows = [{**row, "name": names.get(row["_id"])} for row in rows]
-    envelope = {"departments": rows, "count": len(rows), "offset": query.offset, "total": total}
-    return errors.json_response(definition.envelope.dump({**envelope, "success": True}))
+    endpoint = ENDPOINTS[path]
+    with pymongo.timeout(state.deadline):
+        user = state.authenticator.authenticate(request)
+        if user is None:
+            raise errors.not_logged_in()
+        g.livechat_analytics["user"] = user.id
+        if not state.authenticator.authorize(user, endpoint.permission):
+            raise errors.unauthorized()
+        try:
+            query = load_query(state.args_schemas[path], _query_args())
+        except ValidationError as error:
+            raise errors.invalid_params(error.messages_dict) from error
+        threshold = state.default_inactivity_timeout
+        if endpoint.reads_inactivity_timeout:
+            threshold = state.inactivity_timeout()
+        context = Context(
+            state.repository.names,
+            inactivity_timeout=threshold,
+            department_names=state.department_names,
+            timezone=state.timezone,
+        )
+        body = endpoint.compute(query, context, state.repository)
+    errors.database_answered()
+    if isinstance(body, dict):
+        g.livechat_analytics.update(rows=body.get("count"), total=body.get("total"))
+        body = {**body, "success": True}
+    return errors.json_response(endpoint.response.dump(body))
 
 
 def openapi_document() -> Response:
@@ -97,16 +116,58 @@ def openapi_document() -> Response:
     return errors.json_response(openapi.document(app, root=request.script_root))
 
 
+def health() -> Response:
+    """For load balancers and probes: no authentication, no data; 200 when the database answers a
+    ping within a short timeout, 503 otherwise."""
+    state = current_app.extensions[config.EXTENSION_KEY]
+    try:
+        with pymongo.timeout(state.health_timeout):
+            state.repository.ping()
+    except PyMongoError as error:
+        errors.database_trouble(error)
+        body = {**errors.failure(errors.UNAVAILABLE, "database-unavailable"), "database": "unavailable"}
+        return errors.unavailable(errors.json_response(body, 503))
+    errors.database_answered()
+    return errors.json_response({"success": True, "database": "ok"})
+
+
 def not_routed(rest: str = "") -> Response:
-    """Anything else under the prefix: JSON 405 for a known path, JSON 404 otherwise."""
+    """Anything else under the root, whatever the method: the allowed methods for OPTIONS on a path
+    of ours, JSON 405 for another method there, JSON 404 for any other path."""
     if rest in _ROUTED:
-        raise MethodNotAllowed(_ALLOWED, f"The {rest} endpoint answers GET only.")
-    raise NotFound(f"There is no analytics endpoint at {request.path}.")
+        if request.method == "OPTIONS":
+            return Response(status=200, headers={"Allow": ", ".join(ALLOWED)})
+        raise MethodNotAllowed(list(ALLOWED), f"The {rest} endpoint answers GET only.")
+    raise NotFound(f"There is no analytics endpoint at {errors.capped(request.path)}.")
 
 
-_PATHS = ", ".join(f'"{path}"' for path in METRICS)
-blueprint.add_url_rule(f"/<any({_PATHS}):metric>", view_func=department_metric, methods=["GET"])
-blueprint.add_url_rule("/openapi.json", view_func=openapi_document, methods=["GET"])
-blueprint.add_url_rule("", view_func=not_routed, methods=_EVERY_METHOD, endpoint="root")
-blueprint.add_url_rule("/", view_func=not_routed, methods=_EVERY_METHOD, endpoint="root_slash")
-blueprint.add_url_rule("/<path:rest>", view_func=not_routed, methods=_EVERY_METHOD)
+def _route(rule: str, view: Any, endpoint: str, **defaults: Any) -> None:
+    # No automatic OPTIONS (not_routed answers it, naming only our methods), and a double slash is a
+    # path of its own (a 404), not a redirect.
+    blueprint.add_url_rule(
+        rule,
+        endpoint=endpoint.replace(".", "_"),  # Flask keeps dots for blueprint names
+        view_func=view,
+        methods=["GET"],
+        defaults=defaults,
+        provide_automatic_options=False,
+        merge_slashes=False,
+    )
+
+
+for _path in ENDPOINTS:
+    _route(f"/{_path}", answer, _path, path=_path)
+for _path in OPENAPI_PATHS:
+    _route(f"/{_path}", openapi_document, _path)
+_route(f"/{HEALTH_PATH}", health, HEALTH_PATH)
+
+
+@blueprint.record
+def _catch_all(state: BlueprintSetupState) -> None:
+    # Rules made by hand: Flask's add_url_rule always lists methods, and only a rule without methods
+    # matches every method (FOO, PROPFIND, CONNECT), so that those answer JSON 405 too.
+    endpoint = f"{state.name_prefix}.{state.name}.not_routed".lstrip(".")
+    prefix = state.url_prefix or ""
+    for rule in {prefix or "/", prefix + "/", prefix + "/<path:rest>"}:
+        state.app.url_map.add(Rule(rule, endpoint=endpoint, merge_slashes=False))
+    state.app.view_functions[endpoint] = not_routed

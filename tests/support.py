@@ -9,7 +9,9 @@ from pymongo.database import Database
 
 from livechat_analytics import hash_token
 
-PREFIX = "/api/v1/livechat/analytics/departments"
+#: The analytics root, and the department family under it.
+ROOT = "/api/v1/livechat/analytics"
+PREFIX = ROOT + "/departments"
 UTC = dt.timezone.utc
 
 URI_VARIABLE = "LIVECHAT_ANALYTICS_TEST_MONGO_URI"

@@ -98,15 +98,22 @@ class HeaderKey(Authenticator):
         key = request.headers.get("X-Api-Key")
         return {"k-boss": User("boss", ("ops",)), "k-intern": User("intern")}.get(key)
 
-    def authorize(self, user: User) -> bool:
+    def authorize(self, user: User, permission: str) -> bool:
+        # The permission the endpoint asks for is handed over: this host maps it to its own roles.
+        self.asked.append(permission)
         return "ops" in user.roles
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
 
 
 def test_a_host_brings_its_own_authentication(database, headers):
     app = Flask("host")
-    LivechatAnalytics(app, database=database, authenticator=HeaderKey())
+    authenticator = HeaderKey()
+    LivechatAnalytics(app, database=database, authenticator=authenticator)
     client = app.test_client()
     assert client.get(URL, headers={"X-Api-Key": "k-boss"}).get_json() == EMPTY
+    assert authenticator.asked == ["view-livechat-manager"]
     assert client.get(URL, headers={"X-Api-Key": "k-intern"}).get_json() == UNAUTHORIZED
     # Rocket.Chat's headers mean nothing to this host.
     assert client.get(URL, headers=headers).get_json() == NOT_LOGGED_IN

@@ -16,9 +16,11 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 from support import SERVER_BACKENDS, UTC
 
-from livechat_analytics import LivechatAnalytics, cli, demo, indexes, metrics
+from livechat_analytics import LivechatAnalytics, cli, demo, indexes
 from livechat_analytics.demo import DemoData
-from livechat_analytics.metrics import INDEXES, METRICS, Context
+from livechat_analytics.endpoints.common import Context
+from livechat_analytics.endpoints.departments import METRICS
+from livechat_analytics.indexes import INDEXES
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import Query
 
@@ -161,7 +163,7 @@ def pipeline_for(path: str, answered: bool | None, department_id: str | None) ->
     """The pipeline the view runs, over the default collection names."""
     query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, answered=answered)
     context = Context({"room": ROOM, "message": MESSAGE})
-    return metrics.paged(METRICS[path].build(query, context), query)
+    return METRICS[path].pipeline(query, context)
 
 
 def first_stage_scans(database: Database, collection: str, pipeline: list[dict]) -> list[dict]:

@@ -39,9 +39,8 @@ def test_one_extension_serves_several_apps(memory):
     assert second.extensions["livechat_analytics"].repository.database.name == "other"
     assert not vars(extension).get("app")
     headers = add_user(other)
-    assert (
-        second.test_client().get("/analytics/amount-of-chats" + WINDOW, headers=headers).get_json() == EMPTY
-    )
+    answer = second.test_client().get("/analytics/departments/amount-of-chats" + WINDOW, headers=headers)
+    assert answer.get_json() == EMPTY
     assert first.test_client().get(PREFIX + "/amount-of-chats" + WINDOW, headers=headers).status_code == 401
 
 
@@ -124,8 +123,13 @@ def test_a_uri_from_the_config_serves_that_database(database):
         ),
         ("GET", "", 404, f"There is no analytics endpoint at {PREFIX}."),
         ("DELETE", "/", 404, f"There is no analytics endpoint at {PREFIX}/."),
-        ("POST", "/amount-of-chats", 405, "The amount-of-chats endpoint answers GET only."),
-        ("PUT", "/total-transferred-chats", 405, "The total-transferred-chats endpoint answers GET only."),
+        ("POST", "/amount-of-chats", 405, "The departments/amount-of-chats endpoint answers GET only."),
+        (
+            "PUT",
+            "/total-transferred-chats",
+            405,
+            "The departments/total-transferred-chats endpoint answers GET only.",
+        ),
     ],
 )
 def test_unknown_paths_and_methods_answer_json(client, method, path, status, error):

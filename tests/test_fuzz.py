@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import PREFIX, UTC, add_user
 
-from livechat_analytics.metrics import METRICS
+from livechat_analytics.endpoints.departments import METRICS
 
 FUZZ = settings(
     max_examples=80,

@@ -19,12 +19,12 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support import PREFIX, UTC, add_user
+from support import ROOT, UTC, add_user
 
 from livechat_analytics import LivechatAnalytics, openapi
-from livechat_analytics.metrics import METRICS
+from livechat_analytics.endpoints.departments import METRICS
 
-DOCUMENT = PREFIX + "/openapi.json"
+DOCUMENT = ROOT + "/openapi.json"
 ERRORS = {"400", "401", "403", "404", "405", "500", "503", "504"}
 COMMON_PARAMETERS = ["start", "end", "departmentId", "offset", "count", "sort"]
 
@@ -74,9 +74,9 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 
 def test_every_endpoint_is_documented(document):
-    assert set(document["paths"]) == {"/" + path for path in METRICS}
+    assert set(document["paths"]) == {"/departments/" + path for path in METRICS}
     for path, metric in METRICS.items():
-        operation = document["paths"]["/" + path]["get"]
+        operation = document["paths"]["/departments/" + path]["get"]
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
         expected = COMMON_PARAMETERS + (["answered"] if path == "amount-of-chats" else [])
         assert list(parameters) == expected
@@ -94,7 +94,7 @@ def test_every_endpoint_is_documented(document):
 def test_the_sort_description_names_the_endpoints_own_fields(document):
     every_field = {name for metric in METRICS.values() for name in metric.fields}
     for path, metric in METRICS.items():
-        operation = document["paths"]["/" + path]["get"]
+        operation = document["paths"]["/departments/" + path]["get"]
         sort = next(parameter for parameter in operation["parameters"] if parameter["name"] == "sort")
         named = {name for name in every_field if f"`{name}`" in sort["description"]}
         assert named == set(metric.fields)
@@ -111,7 +111,7 @@ def test_the_sort_description_names_the_endpoints_own_fields(document):
 def test_custom_fields_have_openapi_types(document):
     parameters = {
         parameter["name"]: parameter.get("schema")
-        for parameter in document["paths"]["/amount-of-chats"]["get"]["parameters"]
+        for parameter in document["paths"]["/departments/amount-of-chats"]["get"]["parameters"]
     }
     for bound in ("start", "end"):
         assert parameters[bound]["type"] == "string"
@@ -133,7 +133,7 @@ def test_both_headers_are_required_api_keys(document):
 
 
 def test_error_answers_are_documented_with_their_shape(document):
-    operation = document["paths"]["/amount-of-chats"]["get"]
+    operation = document["paths"]["/departments/amount-of-chats"]["get"]
     shapes = {
         status: resolve(document, resolve(document, response)["content"]["application/json"]["schema"])
         for status, response in operation["responses"].items()
@@ -163,24 +163,26 @@ def test_the_examples_match_their_schemas(document):
 
 
 def test_the_document_follows_the_url_prefix():
-    app = make_app(URL_PREFIX="/reports/departments")
+    app = make_app(URL_PREFIX="/reports")
     client = app.test_client()
     assert client.get(DOCUMENT).status_code == 404
-    document = client.get("/reports/departments/openapi.json").get_json()
-    assert document["servers"] == [{"url": "/reports/departments"}]
-    assert "/amount-of-chats" in document["paths"]
+    document = client.get("/reports/openapi.json").get_json()
+    assert document["servers"] == [{"url": "/reports"}]
+    assert "/departments/amount-of-chats" in document["paths"]
+    # Where the document was before the families came: it still answers, the same document.
+    assert client.get("/reports/departments/openapi.json").get_json() == document
 
 
 def test_the_server_url_includes_the_script_root():
     client = make_app().test_client()
     document = client.get(DOCUMENT, base_url="http://localhost/chat-tools/").get_json()
-    assert document["servers"] == [{"url": "/chat-tools" + PREFIX}]
+    assert document["servers"] == [{"url": "/chat-tools" + ROOT}]
 
 
 def test_the_document_follows_the_apps_settings():
     document = make_app(DEFAULT_COUNT=10, MAX_COUNT=20, ALLOW_COUNT_ZERO=False, DEPARTMENT_NAMES=True)
     document = document.test_client().get(DOCUMENT).get_json()
-    operation = document["paths"]["/amount-of-chats"]["get"]
+    operation = document["paths"]["/departments/amount-of-chats"]["get"]
     count = next(parameter for parameter in operation["parameters"] if parameter["name"] == "count")
     assert count["schema"]["default"] == 10
     assert count["schema"]["minimum"] == 1
@@ -262,7 +264,7 @@ def api_schema(app, database):
 @pytest.mark.parametrize("path", METRICS)
 def test_every_answer_conforms_to_the_document(api_schema, database, path):
     manager = add_user(database)
-    operation = api_schema["/" + path]["GET"]
+    operation = api_schema["/departments/" + path]["GET"]
 
     agent = add_user(database, "agent", token="agent-token", roles=("livechat-agent",))
     # The documented example window holds rows: the row schema is checked on real rows.

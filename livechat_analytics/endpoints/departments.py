@@ -1,50 +1,52 @@
-"""The endpoints as data: one row of :data:`METRICS` each, with the pipeline that computes it.
+"""The department family: eight metrics, one row per department, under ``departments/``.
 
-A pipeline builder is a pure function of the validated :class:`~.schemas.Query` and a
-:class:`Context`; it returns the stages that produce one ``{_id, <fields>}`` document per
-department, every value final (rounded), so ``sort`` orders what the client sees. :func:`paged`
-adds the page and the total, so one aggregate answers a request.
+Each :class:`Metric` is a pipeline builder: a pure function of the validated
+:class:`~..schemas.Query` and a :class:`~.common.Context` that returns the stages producing one
+``{_id, <fields>}`` document per department, every value final (rounded), so ``sort`` orders what the
+client sees. :func:`~.common.paged` adds the page and the total, so one aggregate answers a request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from . import schemas
-from .schemas import Query
+from .. import schemas
+from ..repository import Repository
+from ..schemas import Query
+from . import Endpoint, table
+from .common import (
+    DEPARTMENT_KEY,
+    TRANSFER_MESSAGE,
+    Context,
+    Pipeline,
+    in_window,
+    livechat_rooms,
+    mean_rounded_up,
+    paged,
+    sum_or_zero,
+)
 
-Pipeline = list[dict[str, Any]]
+FAMILY = "departments"
 
-#: Groups rooms whose ``departmentId`` is missing and those where it is null as one ``null`` group.
-DEPARTMENT_KEY = {"$ifNull": ["$departmentId", None]}
-
-TRANSFER_MESSAGE = "livechat_transfer_history"
-#: The Rocket.Chat setting that holds ``T``, the inactivity after which a chat is abandoned.
-INACTIVITY_SETTING = "Livechat_visitor_inactivity_timeout"
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a pipeline needs besides the query: the real collection names, and the settings
-    read for this request."""
-
-    names: Mapping[str, str]
-    #: ``T``, the ``Livechat_visitor_inactivity_timeout`` setting, in seconds.
-    inactivity_timeout: float = 3600
+_ABANDONED = (
+    " A room is abandoned when its visitor stayed silent for at least `T` seconds after the "
+    "agent's last message: `T` is Rocket.Chat's `Livechat_visitor_inactivity_timeout` "
+    "setting, or `LIVECHAT_ANALYTICS_INACTIVITY_TIMEOUT` when that is not set."
+)
 
 
 @dataclass(frozen=True)
 class Metric:
-    """One endpoint: its path, the collection its pipeline starts on, its schemas and pipeline."""
+    """One department metric: the collection its pipeline starts on, its row schema and builder."""
 
     path: str
     collection: str
     row_schema: type[schemas.DepartmentRowSchema]
     build: Callable[[Query, Context], Pipeline]
-    args_schema: type[schemas.DepartmentArgsSchema] = schemas.DepartmentArgsSchema
+    args: type[schemas.ArgsSchema] = schemas.DepartmentArgsSchema
     #: Whether the pipeline needs ``T`` (an administrator may change it at any time: read per request).
     reads_inactivity_timeout: bool = False
 
@@ -58,23 +60,39 @@ class Metric:
         """The row's value fields, which ``sort`` may name besides ``_id``."""
         return tuple(name for name in self.row_schema._declared_fields if name not in ("_id", "name"))
 
+    def pipeline(self, query: Query, context: Context) -> Pipeline:
+        """The whole pipeline of a request: the rows, then the page and the total."""
+        return paged(self.build(query, context), sort=query.sort, offset=query.offset, count=query.count)
 
-def in_window(query: Query) -> dict[str, Any]:
-    """Both bounds inclusive."""
-    return {"$gte": query.start, "$lte": query.end}
+    def compute(self, query: Query, context: Context, repository: Repository) -> dict[str, Any]:
+        """One aggregate for the page and the total; the names of the page's departments if asked."""
+        rows, total = repository.aggregate_page(self.collection, self.pipeline(query, context))
+        if context.department_names:
+            names = repository.department_names([row["_id"] for row in rows])
+            rows = [{**row, "name": names.get(row["_id"])} for row in rows]
+        return {"departments": rows, "count": len(rows), "offset": query.offset, "total": total}
+
+    def endpoint(self) -> Endpoint:
+        """This metric as a row of the endpoint table."""
+        # The builder's first paragraph says what is counted; the rest is for maintainers
+        # (reStructuredText's double backquotes become Markdown's single ones).
+        summary = (self.build.__doc__ or self.path).split("\n\n")[0]
+        summary = " ".join(summary.split()).replace("``", "`")
+        return Endpoint(
+            path=f"{FAMILY}/{self.path}",
+            args=self.args,
+            response=self.envelope,
+            compute=self.compute,
+            summary=summary,
+            description=_ABANDONED if self.reads_inactivity_timeout else "",
+            sortable=("_id", *self.fields),
+            reads_inactivity_timeout=self.reads_inactivity_timeout,
+        )
 
 
-def rooms(query: Query, created: dict[str, Any], **conditions: Any) -> Pipeline:
-    """The first stages of every room pipeline: livechat rooms of the department asked for, created
-    in ``created``, which an index serves; then the other ``conditions``, in a ``$match`` of their own.
-
-    MongoDB merges the two stages; SecantusDB only scans an index for a ``$match`` it fully covers.
-    """
-    match: dict[str, Any] = {"t": "l"}
-    if query.department_id is not None:
-        match["departmentId"] = query.department_id
-    match["ts"] = created
-    return [{"$match": match}, {"$match": conditions}] if conditions else [{"$match": match}]
+def window(query: Query) -> dict[str, Any]:
+    """The rooms created in the window, both bounds inclusive."""
+    return in_window(query.start, query.end)
 
 
 def since_start(query: Query) -> dict[str, Any]:
@@ -97,14 +115,9 @@ def values(**expressions: Any) -> dict[str, Any]:
     return {"$project": {"_id": 1, **expressions}}
 
 
-def mean_rounded_up(total: str, rooms: str, unit: int = 1) -> dict[str, Any]:
-    """``ceil(total / (rooms * unit))``: one division of integers, so exact for integer inputs."""
-    return {"$ceil": {"$divide": [total, {"$multiply": [rooms, unit]}]}}
-
-
-def sum_or_zero(path: str) -> dict[str, Any]:
-    """Sum a value that may be missing: a missing one adds 0 (and ``$sum: 1`` still counts it)."""
-    return {"$sum": {"$ifNull": [path, 0]}}
+def rooms(query: Query, created: dict[str, Any], **conditions: Any) -> Pipeline:
+    """:func:`~.common.livechat_rooms` of the query's department."""
+    return livechat_rooms(query.department_id, created, **conditions)
 
 
 def amount_of_chats(query: Query, context: Context) -> Pipeline:
@@ -114,7 +127,7 @@ def amount_of_chats(query: Query, context: Context) -> Pipeline:
         conditions["waitingResponse"] = {"$ne": True}
     elif query.answered is False:
         conditions["waitingResponse"] = True
-    return [*rooms(query, in_window(query), **conditions), per_department(rooms={"$sum": 1})]
+    return [*rooms(query, window(query), **conditions), per_department(rooms={"$sum": 1})]
 
 
 def average_service_time(query: Query, context: Context) -> Pipeline:
@@ -130,7 +143,7 @@ def average_service_time(query: Query, context: Context) -> Pipeline:
     return [
         *rooms(
             query,
-            in_window(query),
+            window(query),
             **{"responseBy.lastMessageTs": {"$exists": True}, "servedBy._id": {"$exists": True}},
         ),
         per_department(rooms={"$sum": 1}, milliseconds={"$sum": service_ms}),
@@ -164,7 +177,7 @@ def average_chat_duration_time(query: Query, context: Context) -> Pipeline:
 def average_waiting_time(query: Query, context: Context) -> Pipeline:
     """Mean time to the agent's first reply, over answered rooms created in the window."""
     return [
-        *rooms(query, in_window(query), waitingResponse={"$ne": True}),
+        *rooms(query, window(query), waitingResponse={"$ne": True}),
         per_department(rooms={"$sum": 1}, seconds=sum_or_zero("$metrics.response.ft")),
         values(averageWaitingTimeInSeconds=mean_rounded_up("$seconds", "$rooms")),
     ]
@@ -189,7 +202,7 @@ def percentage_abandoned_chats(query: Query, context: Context) -> Pipeline:
     # 100 * abandoned / rooms, multiplied first: 29 of 100 is 29, not 28.999... rounded down.
     share = {"$floor": {"$divide": [{"$multiply": ["$abandoned", 100]}, "$rooms"]}}
     return [
-        *rooms(query, in_window(query)),
+        *rooms(query, window(query)),
         per_department(rooms={"$sum": 1}, abandoned={"$sum": abandoned}),
         values(percentageOfAbandonedChats=share),
     ]
@@ -201,7 +214,7 @@ def total_transferred_chats(query: Query, context: Context) -> Pipeline:
     Messages are grouped by room first, so each room is looked up once however often it moved.
     """
     pipeline: Pipeline = [
-        {"$match": {"t": TRANSFER_MESSAGE, "ts": in_window(query)}},
+        {"$match": {"t": TRANSFER_MESSAGE, "ts": window(query)}},
         {"$group": {"_id": "$rid", "events": {"$sum": 1}}},
         {
             "$lookup": {
@@ -235,14 +248,7 @@ def total_transferred_chats(query: Query, context: Context) -> Pipeline:
     return pipeline
 
 
-def paged(pipeline: Pipeline, query: Query) -> Pipeline:
-    """Append the page (sorted, skipped, limited) and the number of groups, in one ``$facet``."""
-    page: Pipeline = [{"$sort": dict(query.sort)}, {"$skip": query.offset}]
-    if query.count is not None:
-        page.append({"$limit": query.count})
-    return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page}}]
-
-
+#: The family's metrics, by path under ``departments/``.
 METRICS: dict[str, Metric] = {
     metric.path: metric
     for metric in (
@@ -285,32 +291,4 @@ METRICS: dict[str, Metric] = {
     )
 }
 
-
-@dataclass(frozen=True)
-class Index:
-    """An index that serves the first stage of some pipelines, on ``collection`` (a key of
-    :meth:`~.repository.Repository.name`)."""
-
-    collection: str
-    name: str
-    keys: tuple[tuple[str, int], ...]
-    #: Only the documents that match it are indexed (``partialFilterExpression``).
-    partial_filter: Mapping[str, Any] | None = None
-
-    def options(self) -> dict[str, Any]:
-        """The options of ``create_index`` besides the keys."""
-        options: dict[str, Any] = {"name": self.name}
-        if self.partial_filter is not None:
-            options["partialFilterExpression"] = dict(self.partial_filter)
-        return options
-
-
-#: What ``livechat-analytics ensure-indexes`` creates. Each room pipeline starts with ``t`` equal,
-#: the department when filtered, then a ``ts`` range (``ts >= start`` at least): the index bounds
-#: take all three, and the other conditions are checked on the rooms fetched.
-INDEXES: tuple[Index, ...] = (
-    Index("room", "livechat_analytics_t_ts", (("t", 1), ("ts", 1))),
-    Index("room", "livechat_analytics_t_department_ts", (("t", 1), ("departmentId", 1), ("ts", 1))),
-    # Transfers are a sliver of all messages: index only them.
-    Index("message", "livechat_analytics_transfer_ts", (("ts", 1),), {"t": TRANSFER_MESSAGE}),
-)
+ENDPOINTS = table(*(metric.endpoint() for metric in METRICS.values()), family=FAMILY)

@@ -1,0 +1,114 @@
+"""Small pure builders that the families share: the window, the room status, the department key,
+the ways a number is rounded and shown.
+
+Every builder returns plain MongoDB stages or expressions and touches no database, so each can be
+tested alone; a family composes them into the pipelines of its rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Pipeline = list[dict[str, Any]]
+
+_UTC = dt.timezone.utc
+
+#: Groups rooms whose ``departmentId`` is missing and those where it is null as one ``null`` group.
+DEPARTMENT_KEY = {"$ifNull": ["$departmentId", None]}
+
+#: The message type of a transfer.
+TRANSFER_MESSAGE = "livechat_transfer_history"
+#: The Rocket.Chat setting that holds ``T``, the inactivity after which a chat is abandoned.
+INACTIVITY_SETTING = "Livechat_visitor_inactivity_timeout"
+
+#: The four statuses a room has, exactly one each (see :data:`STATUS`).
+OPEN, ONHOLD, QUEUED, CLOSED = "open", "onhold", "queued", "closed"
+
+#: A room's status, defined once for every family: ``closed`` when ``open`` is not true; else
+#: ``onhold`` when on hold; else ``queued`` when nobody serves it; else ``open``. So the four always
+#: add up to the rooms counted.
+STATUS = {
+    "$switch": {
+        "branches": [
+            {"case": {"$ne": ["$open", True]}, "then": CLOSED},
+            {"case": {"$eq": ["$onHold", True]}, "then": ONHOLD},
+            {"case": {"$eq": [{"$ifNull": ["$servedBy", None]}, None]}, "then": QUEUED},
+        ],
+        "default": OPEN,
+    }
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a computation needs besides the query: the real collection names, and what was read
+    or configured for this request."""
+
+    names: Mapping[str, str]
+    #: ``T``, the ``Livechat_visitor_inactivity_timeout`` setting, in seconds.
+    inactivity_timeout: float = 3600
+    #: Add department names to department rows.
+    department_names: bool = False
+    #: The reporting timezone: where days and hours begin.
+    timezone: dt.tzinfo = _UTC
+
+
+def status_of(room: Mapping[str, Any]) -> str:
+    """:data:`STATUS` in Python, for a room document (what tests and reports compare with)."""
+    if room.get("open") is not True:
+        return CLOSED
+    if room.get("onHold") is True:
+        return ONHOLD
+    if room.get("servedBy") is None:
+        return QUEUED
+    return OPEN
+
+
+def in_window(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Both bounds inclusive."""
+    return {"$gte": start, "$lte": end}
+
+
+def livechat_rooms(department_id: str | None, created: dict[str, Any], **conditions: Any) -> Pipeline:
+    """The first stages of every room pipeline: livechat rooms of the department asked for (all when
+    None), created in ``created``, which an index serves; then the other ``conditions``, in a
+    ``$match`` of their own.
+
+    MongoDB merges the two stages; SecantusDB only scans an index for a ``$match`` it fully covers.
+    """
+    match: dict[str, Any] = {"t": "l"}
+    if department_id is not None:
+        match["departmentId"] = department_id
+    match["ts"] = created
+    return [{"$match": match}, {"$match": conditions}] if conditions else [{"$match": match}]
+
+
+def mean_rounded_up(total: Any, rooms: Any, unit: int = 1) -> dict[str, Any]:
+    """``ceil(total / (rooms * unit))``: one division of integers, so exact for integer inputs."""
+    return {"$ceil": {"$divide": [total, {"$multiply": [rooms, unit]}]}}
+
+
+def sum_or_zero(path: str) -> dict[str, Any]:
+    """Sum a value that may be missing: a missing one adds 0 (and ``$sum: 1`` still counts it)."""
+    return {"$sum": {"$ifNull": [path, 0]}}
+
+
+def paged(
+    pipeline: Pipeline, *, sort: tuple[tuple[str, int], ...], offset: int, count: int | None
+) -> Pipeline:
+    """Append the page (sorted, skipped, limited) and the number of groups, in one ``$facet``."""
+    page: Pipeline = [{"$sort": dict(sort)}, {"$skip": offset}]
+    if count is not None:
+        page.append({"$limit": count})
+    return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page}}]
+
+
+def hms(seconds: float) -> str:
+    """``HH:MM:SS`` of a duration, rounded to whole seconds first so it never reads ``:60``; the
+    hours may pass 99."""
+    whole = max(0, int(seconds + 0.5))
+    hours, rest = divmod(whole, 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
