@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -107,6 +108,19 @@ class Sort(fields.Field):
         return tuple(spec.items())
 
 
+class WholeNumber(fields.Integer):
+    """An integer written in ASCII digits. Python's ``int()`` would also take ``٢``, ``0_2``, ``+5``,
+    `` 1 `` and ``-0``, none of which a client means as a page number."""
+
+    # A negative number is left to the range check, whose message says what is allowed.
+    _WRITTEN = re.compile(r"[0-9]+|-[0-9]*[1-9][0-9]*")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, str) or not self._WRITTEN.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _whole_number(minimum: int) -> list[validate.Validator]:
     return [
         validate.Range(
@@ -153,13 +167,13 @@ class DepartmentArgsSchema(Schema):
             "description": "Only this department's row. An empty value or `undefined` means every department."
         },
     )
-    offset = fields.Integer(
+    offset = WholeNumber(
         load_default=0,
         validate=_whole_number(0),
         error_messages={"invalid": "Must be a whole number."},
         metadata={"description": "Rows to skip before the page."},
     )
-    count = fields.Integer(load_default=None, error_messages={"invalid": "Must be a whole number."})
+    count = WholeNumber(load_default=None, error_messages={"invalid": "Must be a whole number."})
     sort = Sort(load_default=(("_id", 1),))
 
     def __init__(
