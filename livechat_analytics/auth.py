@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Request
 
 from . import config
 from .repository import Repository
+
+_log = logging.getLogger("livechat_analytics")
+#: Permissions whose stored ``roles`` was found unusable, so that each is logged once per process.
+_WARNED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -77,4 +83,20 @@ class RocketChatAuthenticator(Authenticator):
 
     def authorize(self, user: User) -> bool:
         roles = self.repository.permission_roles(self.permission)
-        return not set(user.roles).isdisjoint(self.default_roles if roles is None else roles)
+        if roles is None:
+            roles = self.default_roles
+        elif not _is_role_list(roles):
+            # A string would be read as its characters, and let in a user whose role is "l".
+            if self.permission not in _WARNED:
+                _WARNED.add(self.permission)
+                _log.warning(
+                    "The %r permission's roles are not a list of role names, so it grants nothing: %.100r",
+                    self.permission,
+                    roles,
+                )
+            roles = ()
+        return not set(user.roles).isdisjoint(roles)
+
+
+def _is_role_list(roles: Any) -> bool:
+    return isinstance(roles, list) and all(isinstance(role, str) for role in roles)
