@@ -24,6 +24,7 @@ from werkzeug.serving import run_simple
 
 from . import config, demo, indexes
 from .auth import hash_token
+from .logs import configure_logging
 from .metrics import METRICS
 from .repository import Repository
 
@@ -207,6 +208,7 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
     others = ", ".join(path for path in METRICS if path not in DEMO_REQUESTS)
     click.echo(f"\n# The same query works on the other endpoints: {others}.")
     click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
+    configure_logging()  # each request's JSON line, as the standalone app shows it
     serve(app, host, port)
 
 
