@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from dateutil.parser import isoparse, isoparser
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
 
 #: Largest ``offset`` (and ``count``) accepted: a 32-bit integer, which every MongoDB stage takes.
 LARGEST_INTEGER = 2**31 - 1
@@ -44,7 +45,8 @@ class Instant(fields.Field):
     day, or with ``end_of_day`` its last millisecond.
     """
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    # Marshmallow declares these per instance, merged from the class's: annotated as it does.
+    default_error_messages: types.ErrorMessages = {  # noqa: RUF012
         "invalid": "Must be a valid date.",
         "required": "Is required.",
     }
@@ -78,12 +80,14 @@ class Instant(fields.Field):
         return dt.datetime.combine(day, dt.time.max if self.end_of_day else dt.time.min)
 
 
-class DepartmentId(fields.String):
+class DepartmentId(fields.Field[str | None]):
     """A department id; Rocket.Chat clients send ``''`` or ``undefined`` for "no filter"."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return None if text in ("", "undefined") else text
+        # A query string holds nothing but strings; anything else is no department id either.
+        if not isinstance(value, str):
+            raise self.make_error("validator_failed")
+        return None if value in ("", "undefined") else value
 
 
 class Sort(fields.Field):
@@ -121,7 +125,7 @@ class WholeNumber(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def _whole_number(minimum: int) -> list[validate.Validator]:
+def _whole_number(minimum: int) -> list[Callable[[Any], Any]]:
     return [
         validate.Range(
             min=minimum,
@@ -141,7 +145,7 @@ class DepartmentArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages: ClassVar[dict[str, str]] = {"unknown": "Is not allowed."}
+    error_messages: dict[str, str] = {"unknown": "Is not allowed."}  # noqa: RUF012 (as Schema declares it)
 
     start = Instant(
         required=True,
