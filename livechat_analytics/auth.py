@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from .repository import Repository
 MANAGER_PERMISSION = "view-livechat-manager"
 #: Rocket.Chat's permission to read the conversation reports.
 REPORTS_PERMISSION = "view-livechat-reports"
+_log = logging.getLogger("livechat_analytics")
+#: Permissions whose stored ``roles`` was found unusable, so that each is logged once per process.
+_WARNED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -105,4 +109,20 @@ class RocketChatAuthenticator(Authenticator):
 
     def authorize(self, user: User, permission: str) -> bool:
         roles = self.repository.permission_roles(permission)
-        return not set(user.roles).isdisjoint(self.default_roles if roles is None else roles)
+        if roles is None:
+            roles = self.default_roles
+        elif not _is_role_list(roles):
+            # A string would be read as its characters, and let in a user whose role is "l".
+            if permission not in _WARNED:
+                _WARNED.add(permission)
+                _log.warning(
+                    "The %r permission's roles are not a list of role names, so it grants nothing: %.100r",
+                    permission,
+                    roles,
+                )
+            roles = ()
+        return not set(user.roles).isdisjoint(roles)
+
+
+def _is_role_list(roles: Any) -> bool:
+    return isinstance(roles, list) and all(isinstance(role, str) for role in roles)

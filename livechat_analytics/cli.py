@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import shlex
 import time
 from collections.abc import Callable, Iterator
@@ -15,15 +16,43 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo
+from pymongo import MongoClient
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, ConfigurationError, PyMongoError, ServerSelectionTimeoutError
 from pymongo.read_preferences import ReadPreference
 from werkzeug.serving import run_simple
 
 from . import config, demo, indexes
+from .auth import hash_token
 from .endpoints.departments import FAMILY, METRICS
+from .logs import configure_logging
+from .repository import Repository
 
-command_group = click.Group("livechat-analytics", help=__doc__)
+
+def _print_version(context: click.Context, parameter: click.Parameter, value: bool) -> None:
+    if not value or context.resilient_parsing:
+        return
+    # The package imports this module on its way to defining the version: read it late.
+    from . import __version__
+
+    click.echo(f"livechat-analytics {__version__}")
+    context.exit()
+
+
+command_group = click.Group(
+    "livechat-analytics",
+    help=__doc__,
+    params=[
+        click.Option(
+            ["--version"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_print_version,
+            help="Show the version and exit.",
+        )
+    ],
+)
 
 #: The endpoints the demo prints a ``curl`` command for, with what each one shows.
 DEMO_REQUESTS = {
@@ -34,6 +63,8 @@ DEMO_REQUESTS = {
 DEMO_DAYS = 30
 #: Documents per ``insert_many`` of ``seed``.
 SEED_BATCH_SIZE = 1000
+#: Seconds ``seed`` and ``ensure-indexes`` look for the server of ``--mongo-uri`` before giving up.
+COMMAND_TIMEOUT = 5.0
 
 _DUPLICATE_KEY = 11000
 
@@ -41,6 +72,16 @@ _mongo_uri_option = click.option(
     "--mongo-uri",
     metavar="URI",
     help="The database (the URI names it). Under 'flask livechat-analytics' the app's database by default.",
+)
+
+
+_timeout_option = click.option(
+    "--timeout",
+    default=COMMAND_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    metavar="SECONDS",
+    help="How long to look for the server of --mongo-uri before giving up.",
 )
 
 
@@ -132,7 +173,8 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
         click.echo(f"Serving the database {name!r} from --mongo-uri.")
         click.echo(
             f"The commands below log in as the demo manager ({demo.MANAGER_USERNAME}),"
-            " who exists only where the demo data set was written."
+            " who exists only where the demo data set was written. They send the in-memory demo's"
+            " public token: over a database that 'seed' wrote, send the token it printed instead."
         )
     else:
         counts = made.counts
@@ -166,23 +208,25 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
     others = ", ".join(path for path in METRICS if path not in DEMO_REQUESTS)
     click.echo(f"\n# The same query works on the other endpoints: {others}.")
     click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
+    configure_logging()  # each request's JSON line, as the standalone app shows it
     serve(app, host, port)
 
 
 @command_group.command("ensure-indexes")
 @_mongo_uri_option
-def ensure_indexes_command(mongo_uri: str | None) -> None:
+@_timeout_option
+def ensure_indexes_command(mongo_uri: str | None, timeout: float) -> None:
     """Create the indexes the eight endpoints need, and say what was created and what was there.
 
     It never drops or changes an index; run it again after upgrades.
     """
-    with _target_app(mongo_uri) as app:
+    with _target_app(mongo_uri, timeout) as app:
         repository = app.extensions[config.EXTENSION_KEY].repository
-        click.echo(f"Indexes of the database {repository.database.name!r}:")
-        try:
+        with _database_trouble(repository.database):
+            # Asked first, so that an unreachable server is one line rather than a half-made list.
+            repository.database.command("ping")
+            click.echo(f"Indexes of the database {repository.database.name!r}:")
             outcomes = indexes.ensure_indexes(repository)
-        except PyMongoError as error:
-            raise click.ClickException(f"The database failed: {error}") from error
     for outcome in outcomes:
         detail = f" ({outcome.detail})" if outcome.detail else ""
         click.echo(f"  {outcome.status:<8} {outcome.collection}.{outcome.name}{detail}")
@@ -208,45 +252,59 @@ def ensure_indexes_command(mongo_uri: str | None) -> None:
     type=click.IntRange(min=1),
     help="Documents per insert.",
 )
-def seed_command(mongo_uri: str | None, rooms: int, seed: int, batch_size: int) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a database that holds data seed did not write. Its documents are left as they are.",
+)
+@_timeout_option
+def seed_command(
+    mongo_uri: str | None, rooms: int, seed: int, batch_size: int, force: bool, timeout: float
+) -> None:
     """Write the demo's generated data set into a database, for trials and benchmarks.
 
-    Never into a production Rocket.Chat: it adds the demo manager, whose token is public.
-    Documents already there (departments, users, the permission, the setting) are left as they are.
+    It refuses a database holding data it did not write (a real Rocket.Chat) unless given --force;
+    documents already there (departments, users, the permission, the setting) are left as they are.
+    The demo manager it adds gets a fresh random token, printed once.
     """
-    data = demo.DemoData(rooms=rooms, seed=seed)
+    token = secrets.token_urlsafe(32)
+    data = demo.DemoData(rooms=rooms, seed=seed, manager_token=token)
     refused = f"The rooms of seed {seed} are already in this database; use another --seed."
-    with _target_app(mongo_uri) as app:
+    with _target_app(mongo_uri, timeout) as app:
         # The primary: the app may read from secondaries, which lag behind our writes.
         database = app.extensions[config.EXTENSION_KEY].repository.database.with_options(
             read_preference=ReadPreference.PRIMARY
         )
         prefix = config.read(app.config, "COLLECTION_PREFIX")
-        try:
+        users = config.read(app.config, "USERS_COLLECTION")
+        names = Repository(database, collection_prefix=prefix, users_collection=users)
+        with _database_trouble(database):
+            foreign = demo.foreign_documents(database, names)
+            if foreign and not force:
+                listed = ", ".join(f"{name} ({n})" for name, n in sorted(foreign.items()))
+                raise click.ClickException(
+                    f"The database {database.name!r} holds documents seed did not write: {listed}."
+                    " Nothing was written. Seed an empty database, or pass --force to add the demo"
+                    " data set (and its demo manager) to this one."
+                )
             # Asked before the bar shows, so that a refusal comes alone; insert asks again.
             if demo.already_inserted(database, data, collection_prefix=prefix):
                 raise click.ClickException(refused)
             click.echo(f"Writing seed {seed} into the database {database.name!r}.")
             started = time.monotonic()
-            with click.progressbar(length=rooms, label="Livechat rooms") as bar:
-                counts = demo.insert(
-                    database,
-                    data,
-                    batch_size=batch_size,
-                    collection_prefix=prefix,
-                    users_collection=config.read(app.config, "USERS_COLLECTION"),
-                    progress=bar.update,
-                )
-        except demo.AlreadyInserted:  # written in the meantime
-            raise click.ClickException(refused) from None
-        except BulkWriteError as error:
-            if any(failure["code"] != _DUPLICATE_KEY for failure in error.details["writeErrors"]):
-                raise click.ClickException(f"The database refused a write: {error}") from error
-            raise click.ClickException(
-                f"Some rooms or messages of seed {seed} are already in this database; use another --seed."
-            ) from None
-        except PyMongoError as error:
-            raise click.ClickException(f"The database failed: {error}") from error
+            before = demo.document_counts(database, names)
+            try:
+                counts = _insert(database, data, prefix=prefix, users=users, batch_size=batch_size)
+            finally:
+                # What did go in, even when a write failed halfway, so the next seed sees it as ours.
+                after = demo.document_counts(database, names)
+                added = {name: after[name] - before[name] for name in after if after[name] > before[name]}
+                if added:
+                    demo.record_seed(database, seed, added, now=data.now)
+            manager = database[names.name("users")].find_one(
+                {"_id": demo.MANAGER_ID, "services.resume.loginTokens.hashedToken": hash_token(token)},
+                {"_id": 1},
+            )
     click.echo(
         f"Wrote {counts.rooms} livechat rooms (and {counts.other_rooms} other rooms),"
         f" {counts.messages} messages of which {counts.transfers} transfers,"
@@ -258,28 +316,101 @@ def seed_command(mongo_uri: str | None, rooms: int, seed: int, batch_size: int) 
             f"Left {counts.kept} documents as they were: the database had their ids (or their"
             " usernames) already."
         )
+    if manager is not None:
+        click.echo(
+            f"The demo manager {demo.MANAGER_USERNAME} logs in with the headers X-User-Id: {demo.MANAGER_ID}"
+            f" and X-Auth-Token: {token} (shown this once only; it is stored hashed)."
+        )
+    else:
+        click.echo(f"The demo manager {demo.MANAGER_USERNAME} was there already and keeps the token it had.")
+
+
+def _insert(
+    database: Database, data: demo.DemoData, *, prefix: str, users: str, batch_size: int
+) -> demo.Counts:
+    """:func:`demo.insert` with a progress bar, its refusals as messages."""
+    refused = f"The rooms of seed {data.seed} are already in this database; use another --seed."
+    try:
+        with click.progressbar(length=data.room_count, label="Livechat rooms") as bar:
+            return demo.insert(
+                database,
+                data,
+                batch_size=batch_size,
+                collection_prefix=prefix,
+                users_collection=users,
+                progress=bar.update,
+            )
+    except demo.AlreadyInserted:  # written in the meantime
+        raise click.ClickException(refused) from None
+    except BulkWriteError as error:
+        if any(failure["code"] != _DUPLICATE_KEY for failure in error.details["writeErrors"]):
+            raise click.ClickException(f"The database refused a write: {error}") from error
+        raise click.ClickException(
+            f"Some rooms or messages of seed {data.seed} are already in this database; use another --seed."
+        ) from None
 
 
 @contextmanager
-def _target_app(mongo_uri: str | None) -> Iterator[Flask]:
+def _database_trouble(database: Database) -> Iterator[None]:
+    """Database errors as one readable line: never the driver's topology dump, nor the URI."""
+    try:
+        yield
+    except ServerSelectionTimeoutError:
+        raise click.ClickException(f"Cannot reach the database{_where(database)}.") from None
+    except PyMongoError as error:
+        raise click.ClickException(f"The database failed: {_first_line(error)}") from error
+
+
+def _where(database: Database) -> str:
+    """`` at host:port within N s`` for a pymongo client, as far as it can say."""
+    # mongomock's database has no client: its "client" attribute is a collection of that name.
+    client = database.client
+    if not isinstance(client, MongoClient):
+        return ""
+    servers = ", ".join(f"{host}:{port}" for host, port in client.topology_description.server_descriptions())
+    return f" at {servers} within {client.options.server_selection_timeout:g} s"
+
+
+def _first_line(error: PyMongoError) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    # pymongo appends the whole topology description after "Topology Description:".
+    return text.split(", Timeout:")[0].split(" Topology Description:")[0]
+
+
+@contextmanager
+def _target_app(mongo_uri: str | None, timeout: float = COMMAND_TIMEOUT) -> Iterator[Flask]:
     """The app whose database a command works on: one made for ``mongo_uri`` (its client closed
-    afterwards), else the app of ``flask livechat-analytics``."""
+    afterwards, and ``timeout`` seconds to find its server), else the app of ``flask livechat-analytics``."""
     if mongo_uri is None:
         yield _host_app()
         return
     # The extension module imports this one for the command group: import it late.
     from .extension import LivechatAnalytics
 
-    app = Flask(__name__)
-    app.config[config.PREFIX + "MONGO_URI"] = mongo_uri
     try:
-        LivechatAnalytics(app)
-    except RuntimeError as error:  # a URI without a database, say
-        raise click.ClickException(str(error)) from error
+        client: MongoClient = MongoClient(
+            mongo_uri,
+            connect=False,
+            tz_aware=True,
+            appname="livechat-analytics",
+            serverSelectionTimeoutMS=max(1, round(timeout * 1000)),
+        )
+    except (ConfigurationError, ValueError, TypeError) as error:  # not a MongoDB URI; may hold a password
+        raise click.ClickException(
+            "--mongo-uri is not a MongoDB URI such as mongodb://host:27017/rocketchat."
+        ) from error
     try:
+        try:
+            database = client.get_default_database()
+        except ConfigurationError:
+            raise click.ClickException(
+                "--mongo-uri must name the database, as in mongodb://host:27017/rocketchat."
+            ) from None
+        app = Flask(__name__)
+        LivechatAnalytics(app, database=database)
         yield app
     finally:
-        app.extensions[config.EXTENSION_KEY].client.close()
+        client.close()
 
 
 def _host_app() -> Flask:

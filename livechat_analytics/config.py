@@ -1,12 +1,88 @@
 """Configuration keys and their defaults: the one place they are written down.
 
 Every key is read from the host application's ``app.config``. :func:`apply_defaults` fills in the
-ones the host left out, so a bare ``LivechatAnalytics(app)`` plus a MongoDB URI is a working setup.
+ones the host left out, so a bare ``LivechatAnalytics(app)`` plus a MongoDB URI is a working setup;
+:func:`validate` refuses a value the key does not take when the extension registers, so a bad setting
+stops the app at start instead of failing each request. Next to each default, ``KINDS`` says what
+the key takes.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .schemas import LARGEST_INTEGER as _LARGEST
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a key takes: ``description`` in words, ``accepts`` a value, and ``parse`` reads it from
+    the text of an environment variable (raising ``ValueError``)."""
+
+    description: str
+    accepts: Callable[[Any], bool]
+    parse: Callable[[str], Any] = str
+    secret: bool = False
+    """Never repeat the value in an error: it may hold a password."""
+
+
+def _whole(minimum: int, maximum: int = _LARGEST) -> Kind:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]+", text.strip()):
+            raise ValueError(text)
+        return int(text)
+
+    return Kind(
+        f"a whole number from {minimum} to {maximum}",
+        # bool is an int to Python, but True is no number of milliseconds.
+        lambda value: type(value) is int and minimum <= value <= maximum,
+        parse,
+    )
+
+
+def _parse_flag(text: str) -> bool:
+    words = {"true": True, "1": True, "false": False, "0": False}
+    try:
+        return words[text.strip().lower()]
+    except KeyError:
+        raise ValueError(text) from None
+
+
+_FLAG = Kind(
+    "True or False (a bool; in the environment true, false, 1 or 0)", lambda v: type(v) is bool, _parse_flag
+)
+
+
+def _text(*, empty: bool = False) -> Kind:
+    return Kind(
+        "a string" if empty else "a non-empty string",
+        lambda value: isinstance(value, str) and (empty or value != ""),
+    )
+
+
+def _choice(*choices: str) -> Kind:
+    return Kind("one of " + ", ".join(choices), lambda value: value in choices)
+
+
+def _known_timezone(value: Any) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _parse_roles(text: str) -> tuple[str, ...]:
+    return tuple(role.strip() for role in text.split(",") if role.strip())
+
+
+KINDS: dict[str, Kind] = {}
+"""What each key takes, by name without the prefix."""
 
 PREFIX = "LIVECHAT_ANALYTICS_"
 #: Where the extension keeps its per-app state: ``app.extensions[EXTENSION_KEY]`` (not a setting).
@@ -15,57 +91,93 @@ EXTENSION_KEY = "livechat_analytics"
 #: MongoDB connection string, database name included (``mongodb://host:27017/rocketchat``).
 #: Ignored when the host hands a ``database`` to the extension.
 MONGO_URI: str | None = None
+KINDS["MONGO_URI"] = Kind(
+    "None or a mongodb:// or mongodb+srv:// URI",
+    lambda value: (
+        value is None or (isinstance(value, str) and value.startswith(("mongodb://", "mongodb+srv://")))
+    ),
+    lambda text: text or None,
+    secret=True,
+)
 
 #: The analytics root: every family is mounted under it (``departments/``, ``dashboards/``, ...).
 URL_PREFIX = "/api/v1/livechat/analytics"
+KINDS["URL_PREFIX"] = Kind(
+    'a path that starts with "/" and does not end with "/"',
+    lambda value: isinstance(value, str) and value.startswith("/") and not value.endswith("/"),
+)
 
 #: Prefix of the Rocket.Chat collection names (``rocketchat_room``, ``rocketchat_message``, ...).
 COLLECTION_PREFIX = "rocketchat_"
+KINDS["COLLECTION_PREFIX"] = _text(empty=True)
 
 #: Name of the users collection, which Rocket.Chat keeps without the prefix.
 USERS_COLLECTION = "users"
+KINDS["USERS_COLLECTION"] = _text()
 
 #: IANA name of the timezone in which a ``start``/``end`` without an offset is read.
 TIMEZONE = "UTC"
+KINDS["TIMEZONE"] = Kind("a known IANA timezone name such as Europe/Berlin", _known_timezone)
 
-#: Rows per page when ``count`` is not given.
+#: Rows per page when ``count`` is not given; 0 means every row (only with :data:`ALLOW_COUNT_ZERO`).
+#: Set above :data:`MAX_COUNT` it is refused; left as it is, it is lowered to a smaller ``MAX_COUNT``.
 DEFAULT_COUNT = 50
+KINDS["DEFAULT_COUNT"] = _whole(0)
 
 #: Largest page; a larger ``count`` is lowered to it.
 MAX_COUNT = 100
+KINDS["MAX_COUNT"] = _whole(1)
 
 #: Whether ``count=0`` means "every row" (otherwise it is refused).
 ALLOW_COUNT_ZERO = True
+KINDS["ALLOW_COUNT_ZERO"] = _FLAG
 
 #: Roles that hold a permission when the permissions collection has no document for it.
 DEFAULT_ROLES = ("admin", "livechat-manager", "livechat-monitor")
+KINDS["DEFAULT_ROLES"] = Kind(
+    "a list or tuple of role names (in the environment: separated by commas)",
+    lambda value: isinstance(value, (list, tuple)) and all(isinstance(role, str) for role in value),
+    _parse_roles,
+)
 
 #: ``T`` in seconds when the settings collection has no ``Livechat_visitor_inactivity_timeout``:
-#: a closed room whose visitor stayed silent that long is abandoned.
+#: a closed room whose visitor stayed silent that long is abandoned. 0 counts every closed room
+#: Rocket.Chat recorded a visitor inactivity for.
 INACTIVITY_TIMEOUT = 3600
+KINDS["INACTIVITY_TIMEOUT"] = _whole(0)
 
 #: Add each row's department ``name`` (looked up for the page's rows only; ``null`` when unknown).
 DEPARTMENT_NAMES = False
+KINDS["DEPARTMENT_NAMES"] = _FLAG
 
 #: How long pymongo looks for a usable server before a request answers 503, in milliseconds.
 SERVER_SELECTION_TIMEOUT_MS = 5000
+KINDS["SERVER_SELECTION_TIMEOUT_MS"] = _whole(1)
 
 #: The deadline of one request, in milliseconds: every read it makes together (user, permission,
 #: settings, the aggregate), server selection and socket waits included. Past it the request
 #: answers 504 (503 when no server could be selected). Keep it below the WSGI worker's timeout.
 MAX_TIME_MS = 20000
+KINDS["MAX_TIME_MS"] = _whole(1)
 
 #: How long ``GET <root>/health`` waits for the database's answer to a ping, in milliseconds.
 HEALTH_TIMEOUT_MS = 2000
+KINDS["HEALTH_TIMEOUT_MS"] = _whole(1)
 
 #: Read preference of the analytics reads (a pymongo read preference mode name).
 READ_PREFERENCE = "secondaryPreferred"
+KINDS["READ_PREFERENCE"] = _choice(
+    "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"
+)
 
 DEFAULTS: dict[str, Any] = {
     PREFIX + name: value
     for name, value in dict(globals()).items()
-    if name.isupper() and name not in {"PREFIX", "EXTENSION_KEY", "DEFAULTS"}
+    if name.isupper() and not name.startswith("_") and name not in {"PREFIX", "EXTENSION_KEY", "KINDS"}
 }
+_KINDS_MISSED = set(DEFAULTS) ^ {PREFIX + name for name in KINDS}
+if _KINDS_MISSED:  # a new key must say what it takes
+    raise ImportError(f"Keys without a kind, or kinds without a key: {sorted(_KINDS_MISSED)}")
 
 
 def apply_defaults(config: dict[str, Any]) -> None:
@@ -77,3 +189,67 @@ def apply_defaults(config: dict[str, Any]) -> None:
 def read(config: dict[str, Any], name: str) -> Any:
     """The value of ``LIVECHAT_ANALYTICS_<name>``."""
     return config[PREFIX + name]
+
+
+#: Keys that earlier releases had, and what took their place.
+REMOVED = {
+    "PERMISSION": "each endpoint names the Rocket.Chat permission it needs (view-livechat-manager,"
+    " view-livechat-reports); a host with other rules passes its own Authenticator.",
+}
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Refuse, with a ``RuntimeError`` naming the key and what it takes, a value a key does not take,
+    a key with our prefix that we do not know (a typo), and limits that contradict each other.
+
+    ``config`` holds what the host set; a key it left out takes its (valid) default.
+    """
+    for key in config:
+        if key.removeprefix(PREFIX) in REMOVED and key.startswith(PREFIX):
+            raise RuntimeError(f"{key} was removed in 0.2.0: {REMOVED[key.removeprefix(PREFIX)]}")
+        if key.startswith(PREFIX) and key not in DEFAULTS:
+            [closest] = difflib.get_close_matches(key, DEFAULTS, n=1, cutoff=0)
+            raise RuntimeError(f"{key} is not a setting of livechat-analytics; did you mean {closest}?")
+    for name, kind in KINDS.items():
+        key = PREFIX + name
+        if key in config and not kind.accepts(config[key]):
+            raise RuntimeError(_refusal(key, kind, config[key]))
+    # Only a DEFAULT_COUNT the host chose: the default one is lowered to a smaller MAX_COUNT.
+    default_count = config.get(PREFIX + "DEFAULT_COUNT")
+    max_count = config.get(PREFIX + "MAX_COUNT", MAX_COUNT)
+    if default_count is not None and default_count > max_count:
+        raise RuntimeError(
+            f"{PREFIX}DEFAULT_COUNT ({default_count}) must not be larger than"
+            f" {PREFIX}MAX_COUNT ({max_count})."
+        )
+    if default_count == 0 and config.get(PREFIX + "ALLOW_COUNT_ZERO") is False:
+        raise RuntimeError(
+            f"{PREFIX}DEFAULT_COUNT can be 0 (every row) only when {PREFIX}ALLOW_COUNT_ZERO is True."
+        )
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings that ``LIVECHAT_ANALYTICS_*`` environment variables give, each read as its key's
+    type and validated; a ``RuntimeError`` names a variable that is unknown or holds a bad value."""
+    settings: dict[str, Any] = {}
+    for key, text in environ.items():
+        if not key.startswith(PREFIX):
+            continue
+        kind = KINDS.get(key.removeprefix(PREFIX))
+        if kind is None:
+            validate({key: text})  # names the closest known variable
+            continue
+        try:
+            settings[key] = kind.parse(text)
+        except ValueError:
+            raise RuntimeError(_refusal(f"The environment variable {key}", kind, text)) from None
+    validate(settings)
+    return settings
+
+
+def _refusal(key: str, kind: Kind, value: Any) -> str:
+    if kind.secret:
+        return f"{key} must be {kind.description}."
+    shown = repr(value)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return f"{key} must be {kind.description}, not {shown}."

@@ -7,6 +7,7 @@ write a data set of any size in batches. The same ``seed`` and ``now`` always gi
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import math
@@ -33,8 +34,12 @@ ID_LENGTH = 17
 #: The demo manager: fixed, so that the ``curl`` command the demo prints always logs in.
 MANAGER_ID = "DemoManager234567"
 MANAGER_USERNAME = "demo.manager"
-#: The manager's raw resume token. Only its hash is stored; it is public, so never seed a real server.
+#: The manager's raw resume token in the in-memory demo. Only its hash is stored; it is public, so
+#: ``seed`` gives the manager it writes a fresh random token instead.
 MANAGER_TOKEN = "livechat-analytics-demo-token"
+#: The collection in which ``seed`` records how many documents it added to each collection: a
+#: database holding more than that holds data of its own, which ``seed`` leaves alone.
+SEEDS_COLLECTION = "livechat_analytics_seeds"
 
 #: Livechat rooms generated when nobody says how many.
 DEFAULT_ROOMS = 3000
@@ -164,6 +169,7 @@ class DemoData:
         seed: int = DEFAULT_SEED,
         now: dt.datetime | None = None,
         days: int = DAYS,
+        manager_token: str = MANAGER_TOKEN,
     ) -> None:
         if rooms < 0 or days < 1:
             raise ValueError("rooms must be at least 0 and days at least 1.")
@@ -193,7 +199,7 @@ class DemoData:
                 self._members[self.departments[home]["_id"]].append(agent)
         for department in self.departments:
             department["numAgents"] = len(self._members[department["_id"]])
-        self.manager: Document = _manager(created)
+        self.manager: Document = _manager(created, manager_token)
         self.permission: Document = {
             "_id": MANAGER_PERMISSION,
             "roles": list(config.DEFAULT_ROLES),
@@ -569,6 +575,28 @@ def already_inserted(
     return first is not None and rooms.find_one({"_id": first.room["_id"]}, {"_id": 1}) is not None
 
 
+def document_counts(database: Database, names: Repository) -> dict[str, int]:
+    """How many documents each Rocket.Chat collection holds, by real name."""
+    return {name: database[name].estimated_document_count() for name in names.names.values()}
+
+
+def foreign_documents(database: Database, names: Repository) -> dict[str, int]:
+    """The collections holding more documents than the recorded ``seed`` runs added, with how many
+    more: empty for an empty database and for one that only ``seed`` wrote."""
+    seeded: collections.Counter[str] = collections.Counter()
+    for record in database[SEEDS_COLLECTION].find({}, {"added": 1}):
+        added = record.get("added")
+        if isinstance(added, dict):
+            seeded.update({name: n for name, n in added.items() if isinstance(n, int)})
+    counts = document_counts(database, names)
+    return {name: n - seeded[name] for name, n in counts.items() if n > seeded[name]}
+
+
+def record_seed(database: Database, seed: int, added: dict[str, int], *, now: dt.datetime) -> None:
+    """Record that ``seed`` added ``added`` documents (by collection), for :func:`foreign_documents`."""
+    database[SEEDS_COLLECTION].insert_one({"seed": seed, "added": added, "at": now})
+
+
 def _insert_new(collection: Collection, documents: list[Document]) -> int:
     """Insert each document whose ``_id`` is free, and never touch one that is there: how many went in."""
     written = 0
@@ -612,7 +640,7 @@ def _agent(rng: random.Random, name: str, created: dt.datetime) -> Document:
     }
 
 
-def _manager(created: dt.datetime) -> Document:
+def _manager(created: dt.datetime, token: str) -> Document:
     return {
         "_id": MANAGER_ID,
         "username": MANAGER_USERNAME,
@@ -620,9 +648,7 @@ def _manager(created: dt.datetime) -> Document:
         "type": "user",
         "active": True,
         "roles": ["livechat-manager"],
-        "services": {
-            "resume": {"loginTokens": [{"hashedToken": hash_token(MANAGER_TOKEN), "when": created}]}
-        },
+        "services": {"resume": {"loginTokens": [{"hashedToken": hash_token(token), "when": created}]}},
         "createdAt": created,
         "_updatedAt": created,
     }

@@ -93,6 +93,7 @@ class LivechatAnalytics:
         """Register the API on ``app``. Registering twice on one app is a ``RuntimeError``."""
         if config.EXTENSION_KEY in app.extensions:
             raise RuntimeError("LivechatAnalytics is already registered on this app.")
+        config.validate(app.config)
         config.apply_defaults(app.config)
         settings = app.config
         database = database if database is not None else self._defaults["database"]

@@ -55,12 +55,16 @@ class Repository:
             {"active": 1, "roles": 1}
         )
 
-    def permission_roles(self, permission: str) -> list[str] | None:
-        """The roles granted ``permission``, or None when it has no document."""
+    def permission_roles(self, permission: str) -> Any:
+        """The ``roles`` of ``permission``'s document as stored, unchecked (``[]`` when missing or
+        null), or None when it has no document."""
         document = self.database[self.name("permissions")].find_one(
             {"_id": permission}, {"roles": 1}
         )
-        return None if document is None else list(document.get("roles") or [])
+        if document is None:
+            return None
+        roles = document.get("roles")
+        return [] if roles is None else roles
 
     def department_names(self, department_ids: list[str | None]) -> dict[str, str]:
         """The names of these departments, by id; unknown ones are left out."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from dateutil.parser import isoparse, isoparser
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
 
 #: Largest ``offset`` (and ``count``) accepted: a 32-bit integer, which every MongoDB stage takes.
 LARGEST_INTEGER = 2**31 - 1
@@ -46,7 +48,8 @@ class Instant(fields.Field):
     day, or with ``end_of_day`` its last millisecond.
     """
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    # Marshmallow declares these per instance, merged from the class's: annotated as it does.
+    default_error_messages: types.ErrorMessages = {  # noqa: RUF012
         "invalid": "Must be a valid date.",
         "required": "Is required.",
     }
@@ -80,12 +83,14 @@ class Instant(fields.Field):
         return dt.datetime.combine(day, dt.time.max if self.end_of_day else dt.time.min)
 
 
-class DepartmentId(fields.String):
+class DepartmentId(fields.Field[str | None]):
     """A department id; Rocket.Chat clients send ``''`` or ``undefined`` for "no filter"."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return None if text in ("", "undefined") else text
+        # A query string holds nothing but strings; anything else is no department id either.
+        if not isinstance(value, str):
+            raise self.make_error("validator_failed")
+        return None if value in ("", "undefined") else value
 
 
 class Sort(fields.Field):
@@ -110,7 +115,20 @@ class Sort(fields.Field):
         return tuple(spec.items())
 
 
-def _whole_number(minimum: int) -> list[validate.Validator]:
+class WholeNumber(fields.Integer):
+    """An integer written in ASCII digits. Python's ``int()`` would also take ``٢``, ``0_2``, ``+5``,
+    `` 1 `` and ``-0``, none of which a client means as a page number."""
+
+    # A negative number is left to the range check, whose message says what is allowed.
+    _WRITTEN = re.compile(r"[0-9]+|-[0-9]*[1-9][0-9]*")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, str) or not self._WRITTEN.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _whole_number(minimum: int) -> list[Callable[[Any], Any]]:
     return [
         validate.Range(
             min=minimum,
@@ -131,7 +149,7 @@ class ArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages: ClassVar[dict[str, str]] = {"unknown": "Is not allowed."}
+    error_messages: dict[str, str] = {"unknown": "Is not allowed."}  # noqa: RUF012 (as Schema declares it)
 
     def __init__(
         self,
@@ -213,13 +231,13 @@ class PageArgs:
     A mixin: put it first among the bases, so its parameters come after the others.
     """
 
-    offset = fields.Integer(
+    offset = WholeNumber(
         load_default=0,
         validate=_whole_number(0),
         error_messages={"invalid": "Must be a whole number."},
         metadata={"description": "Rows to skip before the page."},
     )
-    count = fields.Integer(load_default=None, error_messages={"invalid": "Must be a whole number."})
+    count = WholeNumber(load_default=None, error_messages={"invalid": "Must be a whole number."})
     sort = Sort(load_default=(("_id", 1),))
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from flask import Flask, Request
 from support import PREFIX, add_user
 
-from livechat_analytics import Authenticator, LivechatAnalytics, User
+from livechat_analytics import Authenticator, LivechatAnalytics, User, auth
 
 URL = PREFIX + "/amount-of-chats?start=2024-01-01&end=2024-01-31"
 NOT_LOGGED_IN = {
@@ -117,3 +119,43 @@ def test_a_host_brings_its_own_authentication(database, headers):
     assert client.get(URL, headers={"X-Api-Key": "k-intern"}).get_json() == UNAUTHORIZED
     # Rocket.Chat's headers mean nothing to this host.
     assert client.get(URL, headers=headers).get_json() == NOT_LOGGED_IN
+
+
+@pytest.fixture
+def warned(monkeypatch: pytest.MonkeyPatch) -> set:
+    """A process that has logged no unusable permission yet."""
+    fresh: set = set()
+    monkeypatch.setattr(auth, "_WARNED", fresh)
+    return fresh
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [5, [["x"]], "livechat-manager", {"livechat-manager": True}, ["livechat-manager", 5], True],
+    ids=["number", "nested-list", "string", "object", "mixed-list", "bool"],
+)
+def test_unusable_permission_roles_grant_nothing_and_are_logged_once(
+    client, database, stored, warned, caplog
+):
+    database["rocketchat_permissions"].insert_one({"_id": "view-livechat-manager", "roles": stored})
+    manager = add_user(database, "manager", token="m", roles=("livechat-manager", "admin"))
+    letter = add_user(database, "letter", token="l", roles=("l",))
+    caplog.set_level(logging.WARNING, logger="livechat_analytics")
+    for sent in (manager, letter, manager):
+        response = client.get(URL, headers=sent)
+        assert (response.status_code, response.get_json()) == (403, UNAUTHORIZED)
+    [record] = [record for record in caplog.records if record.name == "livechat_analytics"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "The 'view-livechat-manager' permission's roles are not a list of role names,"
+        f" so it grants nothing: {stored!r}"
+    )
+
+
+@pytest.mark.parametrize("document", [{}, {"roles": None}, {"roles": []}], ids=["missing", "null", "empty"])
+def test_a_permission_without_roles_grants_nothing_quietly(client, database, document, warned, caplog):
+    database["rocketchat_permissions"].insert_one({"_id": "view-livechat-manager", **document})
+    manager = add_user(database, "manager", token="m", roles=("livechat-manager",))
+    response = client.get(URL, headers=manager)
+    assert (response.status_code, response.get_json()) == (403, UNAUTHORIZED)
+    assert not [record for record in caplog.records if record.name == "livechat_analytics"]

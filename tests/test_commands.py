@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +18,8 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 from support import SERVER_BACKENDS, UTC
 
-from livechat_analytics import LivechatAnalytics, cli, demo, indexes
+import livechat_analytics
+from livechat_analytics import LivechatAnalytics, cli, demo, hash_token, indexes
 from livechat_analytics.demo import DemoData
 from livechat_analytics.endpoints.common import Context
 from livechat_analytics.endpoints.departments import METRICS
@@ -314,7 +317,17 @@ def test_seed_leaves_a_real_databases_documents_alone(database: Database, backen
     database["users"].create_index("username", unique=True)  # as Rocket.Chat has it
     database["users"].insert_one(user)
 
-    result = invoke(database, backend, "seed", "--rooms", "50")
+    before = contents(database)
+    refused = invoke(database, backend, "seed", "--rooms", "50")
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"Error: The database {database.name!r} holds documents seed did not write:"
+        " rocketchat_permissions (1), rocketchat_settings (1), users (1). Nothing was written. Seed an"
+        " empty database, or pass --force to add the demo data set (and its demo manager) to this one.\n"
+    )
+    assert contents(database) == before
+
+    result = invoke(database, backend, "seed", "--rooms", "50", "--force")
     assert result.exit_code == 0, result.output
     assert database["rocketchat_permissions"].find_one({"_id": permission["_id"]}) == permission
     assert database["rocketchat_settings"].find_one({"_id": setting["_id"]}) == setting
@@ -349,8 +362,34 @@ def test_the_console_script_needs_a_uri_that_names_the_database(command: list[st
     assert result.exit_code == 2
     assert "Missing option '--mongo-uri'." in result.output
     result = CliRunner().invoke(cli.command_group, [*command, "--mongo-uri", "mongodb://127.0.0.1:1"])
-    assert result.exit_code == 1
-    assert "must name the database" in result.output
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: --mongo-uri must name the database, as in mongodb://host:27017/rocketchat.\n",
+    )
+    result = CliRunner().invoke(cli.command_group, [*command, "--mongo-uri", "postgres://u:s3cret@db/rc"])
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: --mongo-uri is not a MongoDB URI such as mongodb://host:27017/rocketchat.\n",
+    )
+
+
+@pytest.mark.parametrize("command", [["seed", "--rooms", "1"], ["ensure-indexes"]])
+def test_an_unreachable_server_is_one_line_without_the_password(command: list[str]):
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        cli.command_group,
+        [*command, "--mongo-uri", "mongodb://admin:s3cret@127.0.0.1:9/rc", "--timeout", "0.2"],
+    )
+    assert time.monotonic() - started < 3
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: Cannot reach the database at 127.0.0.1:9 within 0.2 s.\n",
+    )
+
+
+def test_the_console_script_tells_its_version():
+    result = CliRunner().invoke(cli.command_group, ["--version"])
+    assert (result.exit_code, result.output) == (0, f"livechat-analytics {livechat_analytics.__version__}\n")
 
 
 @pytest.mark.parametrize(
@@ -366,4 +405,68 @@ def test_database_trouble_is_a_message_not_a_traceback(monkeypatch, command, fun
     LivechatAnalytics(host, database=mongomock.MongoClient(tz_aware=True)["host"])
     result = host.test_cli_runner().invoke(args=["livechat-analytics", *command])
     assert result.exit_code == 1
-    assert result.output.endswith("Error: The database failed: db.example:27017: timed out\n")
+    assert result.output.endswith("\nError: Cannot reach the database.\n")
+
+
+def printed_token(output: str) -> str:
+    [token] = re.findall(r"X-Auth-Token: (\S+) \(shown this once only; it is stored hashed\)\.", output)
+    return token
+
+
+def test_the_seeded_manager_has_a_fresh_token_printed_once(database: Database, backend: str, fixed_now: None):
+    result = invoke(database, backend, "seed", "--rooms", "20")
+    assert result.exit_code == 0, result.output
+    token = printed_token(result.output)
+    assert len(token) >= 40 and token != demo.MANAGER_TOKEN
+    assert (
+        f"The demo manager demo.manager logs in with the headers X-User-Id: {demo.MANAGER_ID}"
+        f" and X-Auth-Token: {token} (shown this once only; it is stored hashed).\n"
+    ) in result.output
+    [stored_token] = database["users"].find_one({"_id": demo.MANAGER_ID})["services"]["resume"]["loginTokens"]
+    assert stored_token["hashedToken"] == hash_token(token)
+    app = Flask("host")
+    LivechatAnalytics(app, database=database)
+    url = "/api/v1/livechat/analytics/departments/amount-of-chats?start=2024-06-01&end=2024-06-14"
+    client = app.test_client()
+    assert client.get(url, headers={"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": token}).status_code == 200
+    public = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
+    assert client.get(url, headers=public).status_code == 401
+
+
+def test_only_earlier_seeds_are_ours(database: Database, backend: str, fixed_now: None):
+    first = invoke(database, backend, "seed", "--rooms", "20")
+    token = printed_token(first.output)
+    second = invoke(database, backend, "seed", "--rooms", "20", "--seed", "2")
+    assert second.exit_code == 0, second.output
+    assert "The demo manager demo.manager was there already and keeps the token it had.\n" in second.output
+    # One real user among the seeded ones is enough to refuse.
+    database["users"].insert_one({"_id": "RealUser234567890", "username": "rita", "roles": ["admin"]})
+    before = contents(database)
+    third = invoke(database, backend, "seed", "--rooms", "20", "--seed", "3")
+    assert third.exit_code == 1
+    assert "holds documents seed did not write: users (1). Nothing was written." in third.output
+    assert contents(database) == before
+
+    forced = invoke(database, backend, "seed", "--rooms", "20", "--seed", "3", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "The demo manager demo.manager was there already and keeps the token it had.\n" in forced.output
+    [kept] = database["users"].find_one({"_id": demo.MANAGER_ID})["services"]["resume"]["loginTokens"]
+    assert kept["hashedToken"] == hash_token(token)
+    assert database["users"].find_one({"_id": "RealUser234567890"})["roles"] == ["admin"]
+
+
+@pytest.mark.parametrize(
+    ("collection", "document"),
+    [
+        ("rocketchat_room", {"_id": "GENERAL", "t": "c", "name": "general"}),
+        ("rocketchat_message", {"_id": "m1", "rid": "GENERAL", "msg": "hi"}),
+        ("rocketchat_livechat_department", {"_id": "d1", "name": "Sales", "enabled": True}),
+        ("rocketchat_settings", {"_id": "Site_Url", "value": "https://chat.example"}),
+    ],
+)
+def test_seed_refuses_any_real_collection(database: Database, backend: str, collection, document):
+    database[collection].insert_one(document)
+    result = invoke(database, backend, "seed", "--rooms", "5")
+    assert result.exit_code == 1
+    assert f"holds documents seed did not write: {collection} (1). Nothing was written." in result.output
+    assert contents(database) == {collection: [document]}

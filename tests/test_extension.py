@@ -62,7 +62,7 @@ def test_every_default_is_set_and_host_values_win(memory):
                 "LIVECHAT_ANALYTICS_MONGO_URI": "mongodb://127.0.0.1:1/rc",
                 "LIVECHAT_ANALYTICS_TIMEZONE": "Mars/Base",
             },
-            "not a known timezone",
+            "TIMEZONE must be a known IANA timezone name such as Europe/Berlin, not .Mars/Base.",
         ),
         (
             {

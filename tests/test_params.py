@@ -326,3 +326,18 @@ def test_count_limits_are_configurable(database):
         'The "count" query parameter must be a whole number from 1 to 2147483647.',
         {"count": ["Must be a whole number from 1 to 2147483647."]},
     )
+
+
+@pytest.mark.parametrize("name", ["offset", "count"])
+@pytest.mark.parametrize("value", ["٢", "0_2", "+5", " 1 ", "1 ", "-0", "1\n", "0x1", "", "\u0661\u0660"])
+def test_whole_numbers_are_ascii_digits_only(client, headers, name, value):
+    response = get(client, headers, **WINDOW, **{name: value})
+    assert response.status_code == 400
+    assert response.get_json() == invalid(
+        f'The "{name}" query parameter must be a whole number.', {name: ["Must be a whole number."]}
+    )
+
+
+@pytest.mark.parametrize(("value", "offset"), [("0", 0), ("007", 7), ("2147483647", 2147483647)])
+def test_a_whole_number_may_have_leading_zeros(client, headers, value, offset):
+    assert get(client, headers, **WINDOW, offset=value).get_json()["offset"] == offset

@@ -1,0 +1,38 @@
+"""Gunicorn settings for the standalone app.
+
+``gunicorn -c python:livechat_analytics.gunicorn_conf 'livechat_analytics.app:create_app()'``.
+The worker timeout follows ``LIVECHAT_ANALYTICS_MAX_TIME_MS`` (each request's deadline), so gunicorn
+never kills a worker whose request would still answer 504 in time. Options given on the command
+line win over these.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+# Gunicorn reads every public name here as a setting, and ``config`` is one: keep ours private.
+from livechat_analytics import config as _config
+
+#: Seconds a worker gets beyond the request deadline to write the 504 before gunicorn kills it.
+TIMEOUT_MARGIN = 10
+#: The smallest worker timeout: gunicorn's own default.
+SHORTEST_TIMEOUT = 30
+
+
+def worker_timeout(deadline_ms: int) -> int:
+    """Gunicorn's worker timeout, in whole seconds, for a request deadline in milliseconds."""
+    return max(SHORTEST_TIMEOUT, math.ceil(deadline_ms / 1000) + TIMEOUT_MARGIN)
+
+
+# The same checks as the app's: a bad variable stops gunicorn before it forks.
+_settings = _config.from_environment(os.environ)
+
+timeout = worker_timeout(_settings.get(_config.PREFIX + "MAX_TIME_MS", _config.MAX_TIME_MS))
+graceful_timeout = timeout
+# As gunicorn itself: $PORT on every interface when a platform sets it, else the loopback port 8000.
+bind = [f"0.0.0.0:{os.environ['PORT']}"] if os.environ.get("PORT") else ["127.0.0.1:8000"]
+# Requests mostly wait on MongoDB: threads serve others meanwhile. WEB_CONCURRENCY is the usual knob.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = 4
