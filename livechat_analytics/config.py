@@ -150,7 +150,8 @@ KINDS["INACTIVITY_TIMEOUT"] = _whole(0)
 DEPARTMENT_NAMES = False
 KINDS["DEPARTMENT_NAMES"] = _FLAG
 
-#: How long pymongo looks for a usable server before a request answers 503, in milliseconds.
+#: How long the commands (``ensure-indexes``, ``seed``) look for a usable server, in milliseconds.
+#: A request looks for one within its own deadline (``MAX_TIME_MS``), and answers 503 past it.
 SERVER_SELECTION_TIMEOUT_MS = 5000
 KINDS["SERVER_SELECTION_TIMEOUT_MS"] = _whole(1)
 

@@ -81,8 +81,8 @@ def build(app: Flask) -> dict[str, Any]:
     for name, response in _error_responses().items():
         spec.components.response(name, response)
     for path, endpoint in ENDPOINTS.items():
-        response = _register(spec, endpoint, names=state.department_names)
-        operation = _operation(endpoint, state.args_schemas[path], response)
+        body = _register(spec, endpoint, names=state.department_names)
+        operation = _operation(endpoint, state.args_schemas[path], body)
         spec.path(path="/" + path, operations={"get": operation})
     built = spec.to_dict()
     # Readers look for the version first.
@@ -102,7 +102,9 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
             required = [name for name in nested._declared_fields if name != "name"]
             required += ["name"] if names and "name" in nested._declared_fields else []
             spec.components.schema(resolver(nested), {"required": required}, schema=nested)
-    spec.components.schema(resolver(response), {"required": list(response.fields)}, schema=response)
+    # apispec takes an instance wherever it takes a class.
+    name = resolver(response)  # type: ignore[arg-type]
+    spec.components.schema(name, {"required": list(response.fields)}, schema=response)
     return response
 
 
@@ -143,7 +145,7 @@ def _error_responses() -> dict[str, dict[str, Any]]:
             content["example"] = example
         return {"description": description, "content": {"application/json": content}}
 
-    invalid = {"start": [schemas.Instant.default_error_messages["invalid"]]}
+    invalid = {"start": [str(schemas.Instant.default_error_messages["invalid"])]}
     method_not_allowed = answer("The endpoint answers GET (and HEAD, OPTIONS) only.", schemas.ErrorSchema)
     method_not_allowed["headers"] = {
         "Allow": {"description": "The methods the path answers.", "schema": {"type": "string"}}
@@ -225,7 +227,7 @@ def _json_parameter(
     converter: OpenAPIConverter, field: fields.Field, ret: dict[str, Any], **kwargs: Any
 ) -> dict[str, Any]:
     # A parameter that holds JSON is described by the schema of the decoded value, under its media
-    # type: viewers then offer a JSON editor, and clients encode the value themselves.
+    # type, so that viewers offer a JSON editor and clients encode the value themselves.
     schema = ret.get("schema", {})
     if schema.get("contentMediaType") == "application/json":
         del ret["schema"]

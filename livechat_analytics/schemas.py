@@ -263,12 +263,20 @@ class AnsweredArgsSchema(DepartmentArgsSchema):
 def load_query(schema: ArgsSchema, args: dict[str, list[str]]) -> Query:
     """Validate the query string (each name with all its values) into a :class:`Query`.
 
-    Raises ``ValidationError`` with messages keyed by parameter name.
+    Raises ``ValidationError`` with messages keyed by parameter name: the schema's own parameters
+    first, in its order, then the others in the order the client sent them.
     """
     repeated = {name: ["Must be given once."] for name, values in args.items() if len(values) > 1}
     if repeated:
         raise ValidationError(repeated)
-    return schema.load({name: values[0] for name, values in args.items()})
+    try:
+        return schema.load({name: values[0] for name, values in args.items()})
+    except ValidationError as error:
+        messages = error.normalized_messages()
+        known = [field.data_key or name for name, field in schema.fields.items()]
+        order = {name: rank for rank, name in enumerate([*known, *args])}
+        ordered = dict(sorted(messages.items(), key=lambda item: order.get(item[0], len(order))))
+        raise ValidationError(ordered) from error
 
 
 class DepartmentRowSchema(Schema):
@@ -288,36 +296,50 @@ class DepartmentRowSchema(Schema):
 
 
 class AmountOfChatsSchema(DepartmentRowSchema):
-    rooms = fields.Integer()
+    rooms = fields.Integer(metadata={"description": "Livechat rooms created in the window (a count)."})
 
 
 class TotalTransferredChatsSchema(DepartmentRowSchema):
-    numberOfTransferredRooms = fields.Integer()
+    numberOfTransferredRooms = fields.Integer(
+        metadata={"description": "Transfers that happened in the window (a count of transfer events)."}
+    )
 
 
 class AverageServiceTimeSchema(DepartmentRowSchema):
-    averageServiceTimeInSeconds = fields.Integer()
+    averageServiceTimeInSeconds = fields.Integer(
+        metadata={"description": "Mean time from pickup to the agent's last reply, in seconds, rounded up."}
+    )
 
 
 class TotalServiceTimeSchema(DepartmentRowSchema):
-    chats = fields.Integer()
-    serviceTimeDuration = fields.Integer()
+    chats = fields.Integer(metadata={"description": "Closed rooms with a service time (a count)."})
+    serviceTimeDuration = fields.Integer(
+        metadata={"description": "Their service times added up, in seconds, rounded up."}
+    )
 
 
 class AverageChatDurationTimeSchema(DepartmentRowSchema):
-    averageChatDurationTimeInSeconds = fields.Integer()
+    averageChatDurationTimeInSeconds = fields.Integer(
+        metadata={"description": "Mean time from creation to close, in seconds, rounded up."}
+    )
 
 
 class AverageWaitingTimeSchema(DepartmentRowSchema):
-    averageWaitingTimeInSeconds = fields.Integer()
+    averageWaitingTimeInSeconds = fields.Integer(
+        metadata={"description": "Mean time to the agent's first reply, in seconds, rounded up."}
+    )
 
 
 class TotalAbandonedChatsSchema(DepartmentRowSchema):
-    abandonedRooms = fields.Integer()
+    abandonedRooms = fields.Integer(
+        metadata={"description": "Closed rooms whose visitor stayed silent `T` seconds or more (a count)."}
+    )
 
 
 class PercentageAbandonedChatsSchema(DepartmentRowSchema):
-    percentageOfAbandonedChats = fields.Integer()
+    percentageOfAbandonedChats = fields.Integer(
+        metadata={"description": "Abandoned rooms per 100 rooms created in the window, rounded down."}
+    )
 
 
 def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
@@ -328,7 +350,7 @@ def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
             "count": fields.Integer(metadata={"description": "Rows on this page."}),
             "offset": fields.Integer(metadata={"description": "The offset used."}),
             "total": fields.Integer(metadata={"description": "Department groups before paging."}),
-            "success": fields.Boolean(metadata={"enum": [True]}),
+            "success": fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."}),
         },
         name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
     )
@@ -339,7 +361,9 @@ def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
 class ErrorSchema(Schema):
     """The body of every answer other than 200, for the OpenAPI document (:mod:`.errors` builds it)."""
 
-    success = fields.Boolean(required=True, validate=validate.Equal(False))
+    success = fields.Boolean(
+        required=True, validate=validate.Equal(False), metadata={"description": "Always false on an error."}
+    )
     error = fields.String(required=True, metadata={"description": "What went wrong, in readable words."})
     errorType = fields.String(
         metadata={
@@ -347,13 +371,19 @@ class ErrorSchema(Schema):
             "query-timeout, database-error."
         }
     )
-    details = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    details = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "The messages per query parameter name, where parameters were wrong."},
+    )
 
 
 class InvalidParamsErrorSchema(ErrorSchema):
     """400: the messages per parameter name in ``details``."""
 
-    errorType = fields.String(required=True, validate=validate.Equal("invalid-params"))
+    errorType = fields.String(
+        required=True, validate=validate.Equal("invalid-params"), metadata={"description": "invalid-params"}
+    )
     details = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
@@ -365,17 +395,23 @@ class InvalidParamsErrorSchema(ErrorSchema):
 class NotLoggedInErrorSchema(ErrorSchema):
     """401, which Rocket.Chat words with ``status`` and ``message`` as well."""
 
-    status = fields.String(required=True, validate=validate.Equal("error"))
-    message = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.Equal("error"), metadata={"description": "error"})
+    message = fields.String(required=True, metadata={"description": "The same words as `error`."})
 
 
 class DatabaseUnavailableErrorSchema(ErrorSchema):
     """503: the database could not be reached."""
 
-    errorType = fields.String(required=True, validate=validate.Equal("database-unavailable"))
+    errorType = fields.String(
+        required=True,
+        validate=validate.Equal("database-unavailable"),
+        metadata={"description": "database-unavailable"},
+    )
 
 
 class QueryTimeoutErrorSchema(ErrorSchema):
-    """504: the aggregation ran past its time limit."""
+    """504: the request ran past its deadline."""
 
-    errorType = fields.String(required=True, validate=validate.Equal("query-timeout"))
+    errorType = fields.String(
+        required=True, validate=validate.Equal("query-timeout"), metadata={"description": "query-timeout"}
+    )

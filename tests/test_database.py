@@ -30,7 +30,7 @@ def free_port() -> int:
 def app_on(uri: str, **settings) -> Flask:
     app = Flask("host")
     app.config.update(
-        LIVECHAT_ANALYTICS_MONGO_URI=uri, LIVECHAT_ANALYTICS_SERVER_SELECTION_TIMEOUT_MS=300, **settings
+        LIVECHAT_ANALYTICS_MONGO_URI=uri, LIVECHAT_ANALYTICS_MAX_TIME_MS=1000, **settings
     )
     LivechatAnalytics(app)
     return app

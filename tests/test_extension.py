@@ -5,7 +5,7 @@ from __future__ import annotations
 import mongomock
 import pytest
 from flask import Flask
-from support import PREFIX, SERVER_BACKENDS, add_user
+from support import PREFIX, ROOT, SERVER_BACKENDS, add_user
 
 from livechat_analytics import LivechatAnalytics
 from livechat_analytics.config import DEFAULTS
@@ -165,3 +165,77 @@ def test_the_commands_join_the_flask_cli(memory):
     result = app.test_cli_runner().invoke(args=["livechat-analytics", "--help"])
     assert result.exit_code == 0
     assert "demo" in result.output
+
+
+@pytest.mark.parametrize("method", ["FOO", "PROPFIND", "CONNECT", "POST"])
+@pytest.mark.parametrize("path", ["/amount-of-chats", "/openapi.json"])
+def test_any_other_method_on_a_path_of_ours_is_json_405(client, method, path):
+    response = client.open(PREFIX + path, method=method)
+    assert (response.status_code, response.mimetype) == (405, "application/json")
+    assert response.get_json() == {
+        "success": False,
+        "error": f"The departments{path} endpoint answers GET only.",
+    }
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize("method", ["FOO", "PROPFIND"])
+def test_any_method_on_an_unknown_path_is_json_404(client, method):
+    response = client.open(PREFIX + "/nope", method=method)
+    assert (response.status_code, response.get_json()) == (
+        404,
+        {"success": False, "error": f"There is no analytics endpoint at {PREFIX}/nope."},
+    )
+
+
+@pytest.mark.parametrize(
+    "path", [PREFIX + "/amount-of-chats", PREFIX + "/openapi.json", ROOT + "/openapi.json", ROOT + "/health"]
+)
+def test_options_names_the_same_methods_as_a_405(client, path):
+    response = client.options(path)
+    assert (response.status_code, response.headers["Allow"]) == (200, "GET, HEAD, OPTIONS")
+    assert client.post(path).headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize(
+    "path", ["//amount-of-chats", "/amount-of-chats//", "/amount-of-chats/", "//", "/openapi.json//"]
+)
+def test_a_doubled_or_trailing_slash_is_json_404_not_a_redirect(client, headers, path):
+    response = client.get(PREFIX + path + WINDOW, headers=headers)
+    assert (response.status_code, response.mimetype) == (404, "application/json")
+    error = f"There is no analytics endpoint at {PREFIX}{path}."
+    assert response.get_json() == {"success": False, "error": error}
+
+
+def test_a_long_path_is_not_echoed_whole(client):
+    tail = "x" * 100_000
+    response = client.get(PREFIX + "/" + tail)
+    path = PREFIX + "/" + tail
+    assert response.status_code == 404
+    assert response.get_json() == {
+        "success": False,
+        "error": f"There is no analytics endpoint at {path[:200]}... ({len(path) - 200} more characters).",
+    }
+
+
+def test_a_400_names_a_few_unknown_parameters_and_counts_the_rest(client, headers):
+    names = [f"p{number}" for number in range(15_000)]
+    query = WINDOW + "&" + "&".join(f"{name}=1" for name in names) + "&" + "q" * 1000 + "=1"
+    response = client.get(PREFIX + "/amount-of-chats" + query, headers=headers)
+    assert response.status_code == 400
+    assert len(response.get_data()) < 2000
+    named = names[:10]
+    assert response.get_json() == {
+        "success": False,
+        "error": " ".join(f'The "{name}" query parameter is not allowed.' for name in named)
+        + " (14991 more parameters are not named here.)",
+        "errorType": "invalid-params",
+        "details": {name: ["Is not allowed."] for name in named},
+    }
+
+
+def test_a_long_parameter_name_is_capped(client, headers):
+    name = "q" * 1000
+    response = client.get(f"{PREFIX}/amount-of-chats{WINDOW}&{name}=1", headers=headers)
+    capped = "q" * 100 + "... (900 more characters)"
+    assert response.get_json()["details"] == {capped: ["Is not allowed."]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import mongomock
 import pytest
@@ -21,7 +22,7 @@ from schemathesis.checks import (
 )
 from support import ROOT, UTC, add_user
 
-from livechat_analytics import LivechatAnalytics, openapi
+from livechat_analytics import Authenticator, LivechatAnalytics, openapi
 from livechat_analytics.endpoints.departments import METRICS
 
 DOCUMENT = ROOT + "/openapi.json"
@@ -130,6 +131,60 @@ def test_both_headers_are_required_api_keys(document):
     }
     # One requirement naming both: the headers go together.
     assert document["security"] == [{name: [] for name in schemes}]
+
+
+class ApiKey(Authenticator):
+    """A host's own authentication, which may declare its scheme or not."""
+
+    def __init__(self, declared: bool) -> None:
+        if declared:
+            self.security_schemes = {"apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}
+            self.security = [{"apiKey": []}]
+
+    def authenticate(self, request):
+        return None
+
+    def authorize(self, user, permission):
+        return False
+
+
+def test_a_hosts_authenticator_declares_its_own_security():
+    app = Flask("host")
+    LivechatAnalytics(app, database=mongomock.MongoClient()["db"], authenticator=ApiKey(declared=True))
+    document = app.test_client().get(DOCUMENT).get_json()
+    assert document["components"]["securitySchemes"] == {
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+    }
+    assert document["security"] == [{"apiKey": []}]
+    assert "X-User-Id" not in json.dumps(document)
+
+
+def test_an_authenticator_that_declares_nothing_gets_no_rocket_chat_headers():
+    app = Flask("host")
+    LivechatAnalytics(app, database=mongomock.MongoClient()["db"], authenticator=ApiKey(declared=False))
+    document = app.test_client().get(DOCUMENT).get_json()
+    assert "security" not in document
+    assert "securitySchemes" not in document.get("components", {})
+    assert "X-Auth-Token" not in json.dumps(document)
+    assert OpenAPIV31SpecValidator(document).is_valid()
+
+
+def test_every_field_of_every_answer_is_described(document):
+    described = 0
+    for name, schema in document["components"]["schemas"].items():
+        for field, node in schema["properties"].items():
+            assert node.get("description"), f"{name}.{field}"
+            described += 1
+    assert described > 40
+
+
+def test_every_endpoint_has_a_200_example_that_fits_its_schema(document):
+    for path, item in document["paths"].items():
+        content = item["get"]["responses"]["200"]["content"]["application/json"]
+        assert "example" in content, path
+        schema = resolve(document, content["schema"])
+        OAS31Validator({**schema, "components": document["components"]}).validate(content["example"])
+        assert set(content["example"]) == set(schema["required"]), path
 
 
 def test_error_answers_are_documented_with_their_shape(document):

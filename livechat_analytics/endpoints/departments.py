@@ -87,7 +87,16 @@ class Metric:
             description=_ABANDONED if self.reads_inactivity_timeout else "",
             sortable=("_id", *self.fields),
             reads_inactivity_timeout=self.reads_inactivity_timeout,
+            example=self.example(),
         )
+
+    def example(self) -> dict[str, Any]:
+        """A 200 body for the OpenAPI document: one department's row and the no-department row."""
+        rows = [
+            {"_id": "GgYvrkAF63aeQmsh4", **{name: 42 + index for index, name in enumerate(self.fields)}},
+            {"_id": None, **{name: 7 + index for index, name in enumerate(self.fields)}},
+        ]
+        return {"departments": rows, "count": 2, "offset": 0, "total": 2, "success": True}
 
 
 def window(query: Query) -> dict[str, Any]:
