@@ -168,10 +168,11 @@ def _timezone(name: str) -> ZoneInfo:
 
 
 def _args_schemas(settings: Any, timezone: ZoneInfo) -> dict[str, ArgsSchema]:
+    names = config.read(settings, "DEPARTMENT_NAMES")
     return {
         path: endpoint.args(
             timezone=timezone,
-            sortable=endpoint.sortable,
+            sortable=(*endpoint.sortable, *(["name"] if names and endpoint.department_rows else [])),
             default_count=config.read(settings, "DEFAULT_COUNT"),
             max_count=config.read(settings, "MAX_COUNT"),
             allow_count_zero=config.read(settings, "ALLOW_COUNT_ZERO"),

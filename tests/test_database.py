@@ -152,6 +152,44 @@ def test_department_names_are_off_by_default(client, database):
     ]
 
 
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ({"name": 1}, [None, "gone", "billing", "sales"]),  # null names first, then by name
+        ({"name": -1, "rooms": 1}, ["sales", "billing", "gone", None]),
+    ],
+)
+def test_rows_sort_by_name_when_names_are_on(database, sort, order):
+    app = Flask("host")
+    app.config["LIVECHAT_ANALYTICS_DEPARTMENT_NAMES"] = True
+    LivechatAnalytics(app, database=database)
+    headers = fill(database)
+    database["rocketchat_livechat_department"].insert_one({"_id": "billing", "name": "Billing"})
+    database["rocketchat_room"].insert_one({"_id": "d", "t": "l", "ts": dt.datetime(2024, 3, 6, tzinfo=UTC)})
+    database["rocketchat_room"].insert_one(
+        {"_id": "e", "t": "l", "ts": dt.datetime(2024, 3, 6, tzinfo=UTC), "departmentId": "billing"}
+    )
+    query = {"start": "2024-03-01", "end": "2024-03-31", "sort": json.dumps(sort), "count": "3"}
+    body = app.test_client().get(PREFIX + "/amount-of-chats", query_string=query, headers=headers).get_json()
+    # null (no department) and "gone" (no document) both have a null name: _id breaks the tie.
+    assert [row["_id"] for row in body["departments"]] == order[:3]
+    assert body["total"] == 4
+    names = {None: None, "gone": None, "billing": "Billing", "sales": "Sales"}
+    assert all(row["name"] == names[row["_id"]] for row in body["departments"])
+
+
+def test_sort_by_name_is_refused_when_names_are_off(client, database):
+    headers = fill(database)
+    response = client.get(URL + "&sort=%7B%22name%22%3A1%7D", headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["details"] == {
+        "sort": [
+            'Must be a JSON object such as {"_id": 1} whose keys are among _id, rooms and whose values '
+            "are 1 or -1."
+        ]
+    }
+
+
 def test_department_names_when_switched_on(database):
     app = Flask("host")
     app.config["LIVECHAT_ANALYTICS_DEPARTMENT_NAMES"] = True

@@ -45,6 +45,9 @@ class Endpoint:
     description: str = ""
     #: The fields ``sort`` may name, for schemas that take ``sort``.
     sortable: tuple[str, ...] = ("_id",)
+    #: Whether its rows are departments, which carry a ``name`` (that ``sort`` may name) when
+    #: department names are switched on.
+    department_rows: bool = False
     #: Whether computing it needs ``T``, read from the settings on every request.
     reads_inactivity_timeout: bool = False
     #: A 200 body for the OpenAPI document.

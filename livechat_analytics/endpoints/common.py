@@ -97,13 +97,50 @@ def sum_or_zero(path: str) -> dict[str, Any]:
 
 
 def paged(
-    pipeline: Pipeline, *, sort: tuple[tuple[str, int], ...], offset: int, count: int | None
+    pipeline: Pipeline,
+    *,
+    sort: tuple[tuple[str, int], ...],
+    offset: int,
+    count: int | None,
+    annotate: Pipeline = (),  # type: ignore[assignment]
+    annotated: tuple[str, ...] = (),
 ) -> Pipeline:
-    """Append the page (sorted, skipped, limited) and the number of groups, in one ``$facet``."""
+    """Append the page (sorted, skipped, limited) and the number of groups, in one ``$facet``.
+
+    ``annotate`` stages add the fields ``annotated`` to the rows: to the page's rows only, unless
+    the sort names one of them, when every row needs it first.
+    """
     page: Pipeline = [{"$sort": dict(sort)}, {"$skip": offset}]
     if count is not None:
         page.append({"$limit": count})
+    sorted_by_annotation = any(name in annotated for name, _ in sort)
+    page = [*annotate, *page] if sorted_by_annotation else [*page, *annotate]
     return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page}}]
+
+
+def first_of(array: str, path: str) -> dict[str, Any]:
+    """``path`` in the first element of ``array`` (a ``$lookup`` result), null when there is none.
+
+    Taken on the first element, not on the array: SecantusDB loses ``"$array.field"``.
+    """
+    first = {"$let": {"vars": {"first": {"$arrayElemAt": [array, 0]}}, "in": f"$$first.{path}"}}
+    return {"$ifNull": [first, None]}
+
+
+def department_names(names: Mapping[str, str]) -> Pipeline:
+    """Stages that add ``name`` to rows whose ``_id`` is a department id (null when unknown)."""
+    return [
+        {
+            "$lookup": {
+                "from": names["department"],
+                "localField": "_id",
+                "foreignField": "_id",
+                "as": "_department",
+            }
+        },
+        {"$set": {"name": first_of("$_department", "name")}},
+        {"$project": {"_department": 0}},
+    ]
 
 
 def hms(seconds: float) -> str:

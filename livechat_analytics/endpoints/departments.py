@@ -22,6 +22,8 @@ from .common import (
     TRANSFER_MESSAGE,
     Context,
     Pipeline,
+    department_names,
+    first_of,
     in_window,
     livechat_rooms,
     mean_rounded_up,
@@ -61,15 +63,20 @@ class Metric:
         return tuple(name for name in self.row_schema._declared_fields if name not in ("_id", "name"))
 
     def pipeline(self, query: Query, context: Context) -> Pipeline:
-        """The whole pipeline of a request: the rows, then the page and the total."""
-        return paged(self.build(query, context), sort=query.sort, offset=query.offset, count=query.count)
+        """The whole pipeline of a request: the rows, then the page and the total, and the
+        departments' names when they are switched on."""
+        return paged(
+            self.build(query, context),
+            sort=query.sort,
+            offset=query.offset,
+            count=query.count,
+            annotate=department_names(context.names) if context.department_names else [],
+            annotated=("name",),
+        )
 
     def compute(self, query: Query, context: Context, repository: Repository) -> dict[str, Any]:
-        """One aggregate for the page and the total; the names of the page's departments if asked."""
+        """One aggregate for the page, its names and the total."""
         rows, total = repository.aggregate_page(self.collection, self.pipeline(query, context))
-        if context.department_names:
-            names = repository.department_names([row["_id"] for row in rows])
-            rows = [{**row, "name": names.get(row["_id"])} for row in rows]
         return {"departments": rows, "count": len(rows), "offset": query.offset, "total": total}
 
     def endpoint(self) -> Endpoint:
@@ -86,6 +93,7 @@ class Metric:
             summary=summary,
             description=_ABANDONED if self.reads_inactivity_timeout else "",
             sortable=("_id", *self.fields),
+            department_rows=True,
             reads_inactivity_timeout=self.reads_inactivity_timeout,
             example=self.example(),
         )
@@ -235,19 +243,8 @@ def total_transferred_chats(query: Query, context: Context) -> Pipeline:
         },
         {
             "$group": {
-                # A missing room, or one without a department, gives null. The path is taken on
-                # the first element, not on the array: SecantusDB loses "$room.departmentId".
-                "_id": {
-                    "$ifNull": [
-                        {
-                            "$let": {
-                                "vars": {"room": {"$arrayElemAt": ["$room", 0]}},
-                                "in": "$$room.departmentId",
-                            }
-                        },
-                        None,
-                    ]
-                },
+                # A missing room, or one without a department, gives null.
+                "_id": first_of("$room", "departmentId"),
                 "numberOfTransferredRooms": {"$sum": "$events"},
             }
         },
