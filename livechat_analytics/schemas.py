@@ -98,7 +98,7 @@ class Sort(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
         allowed = self.parent.sortable  # type: ignore[union-attr]
         message = (
-            'Must be a JSON object such as {"_id": 1} whose keys are among '
+            f'Must be a JSON object such as {{"{allowed[0]}": 1}} whose keys are among '
             + ", ".join(allowed)
             + " and whose values are 1 or -1."
         )
