@@ -350,6 +350,8 @@ def test_under_flask_the_commands_use_the_apps_database_and_names(database: Data
     assert f"Writing seed 1 into the database {database.name!r}." in seeded.output
     assert stored(database, "rc_") == generated(30, 1)
     assert database["people"].count_documents({}) == 11
+    if "rc_livechat_agent_activity" not in database.list_collection_names():
+        database.create_collection("rc_livechat_agent_activity")  # as Rocket.Chat makes it
     indexed = runner.invoke(args=["livechat-analytics", "ensure-indexes"])
     assert indexed.exit_code == 0, indexed.output
     assert status_line("created", "rc_room", "livechat_analytics_t_ts") in indexed.output
