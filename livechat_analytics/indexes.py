@@ -45,6 +45,8 @@ INDEXES: tuple[Index, ...] = (
     Index("room", "livechat_analytics_t_department_ts", (("t", 1), ("departmentId", 1), ("ts", 1))),
     # Transfers are a sliver of all messages: index only them.
     Index("message", "livechat_analytics_transfer_ts", (("ts", 1),), {"t": TRANSFER_MESSAGE}),
+    # The agents' daily activity, read by a range of days.
+    Index("agent_activity", "livechat_analytics_date", (("date", 1),)),
 )
 
 CREATED = "created"

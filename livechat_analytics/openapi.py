@@ -41,6 +41,11 @@ Every endpoint needs a user who holds the Rocket.Chat permission its description
 #: What each family's endpoints answer, for the tags of the document.
 FAMILY_DESCRIPTIONS = {
     "departments": "Livechat metrics, one row per department; rooms without one in the `_id: null` row.",
+    "agents": "Livechat metrics, one row per agent (the user who served the rooms, `servedBy._id`), "
+    "and the agents' time available for service.",
+    "reports": "Conversation reports (rooms created in the window counted per source, status, "
+    "department, tag or agent) and the chart series of the analytics page. The reports need the "
+    "`view-livechat-reports` permission.",
 }
 
 
@@ -96,15 +101,19 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
     its id and values (``name`` only when department names are on).
     """
     response = endpoint.response
+    # Endpoints may share their schemas (the reports do): each is a component once.
+    known = spec.components.schemas
     for field in response.fields.values():
         nested = getattr(getattr(field, "inner", None), "nested", None)
-        if isinstance(nested, type) and issubclass(nested, Schema):
-            required = [name for name in nested._declared_fields if name != "name"]
+        if isinstance(nested, type) and issubclass(nested, Schema) and resolver(nested) not in known:
+            optional = {"name", *getattr(nested, "OPTIONAL_FIELDS", ())}
+            required = [name for name in nested._declared_fields if name not in optional]
             required += ["name"] if names and "name" in nested._declared_fields else []
             spec.components.schema(resolver(nested), {"required": required}, schema=nested)
     # apispec takes an instance wherever it takes a class.
     name = resolver(response)  # type: ignore[arg-type]
-    spec.components.schema(name, {"required": list(response.fields)}, schema=response)
+    if name not in known:
+        spec.components.schema(name, {"required": list(response.fields)}, schema=response)
     return response
 
 
@@ -206,9 +215,9 @@ def _sort(converter: OpenAPIConverter, field: fields.Field, **kwargs: Any) -> di
     sortable = list(field.parent.sortable)  # type: ignore[union-attr]
     return {
         "description": (
-            'A JSON object such as {"_id": 1}: the fields to order the rows by, among '
+            f'A JSON object such as {{"{sortable[0]}": 1}}: the fields to order the rows by, among '
             + ", ".join(f"`{name}`" for name in sortable)
-            + ", each 1 (ascending) or -1 (descending). Ties are broken by `_id` ascending; "
+            + f", each 1 (ascending) or -1 (descending). Ties are broken by `{sortable[0]}` ascending; "
             "`null` sorts lowest."
         ),
         "contentMediaType": "application/json",

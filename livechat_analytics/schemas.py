@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from dateutil.parser import isoparse, isoparser
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
@@ -32,6 +32,10 @@ class Query:
     offset: int = 0
     count: int | None = 50
     sort: tuple[tuple[str, int], ...] = (("_id", 1),)
+    #: ``agents/available-for-service-history``: add each agent's ``serviceHistory``.
+    full_report: bool = False
+    #: ``dashboards/charts-data``: which series.
+    chart_name: str | None = None
 
 
 def _whole_milliseconds(moment: dt.datetime, *, up: bool) -> dt.datetime:
@@ -99,7 +103,7 @@ class Sort(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
         allowed = self.parent.sortable  # type: ignore[union-attr]
         message = (
-            'Must be a JSON object such as {"_id": 1} whose keys are among '
+            f'Must be a JSON object such as {{"{allowed[0]}": 1}} whose keys are among '
             + ", ".join(allowed)
             + " and whose values are 1 or -1."
         )
@@ -342,19 +346,24 @@ class PercentageAbandonedChatsSchema(DepartmentRowSchema):
     )
 
 
-def envelope_schema(row: type[DepartmentRowSchema]) -> Schema:
-    """The 200 body: the page of rows, its size, the offset used and the number of groups."""
+def envelope_schema(
+    row: type[Schema], *, rows: str = "departments", groups: str = "Department groups"
+) -> Schema:
+    """The 200 body: the page of rows, its size, the offset used and the number of groups.
+
+    ``rows`` names the list (``departments``, ``agents``), ``groups`` what ``total`` counts.
+    """
     envelope = Schema.from_dict(
         {
-            "departments": fields.List(fields.Nested(row), metadata={"description": "This page's rows."}),
+            rows: fields.List(fields.Nested(row), metadata={"description": "This page's rows."}),
             "count": fields.Integer(metadata={"description": "Rows on this page."}),
             "offset": fields.Integer(metadata={"description": "The offset used."}),
-            "total": fields.Integer(metadata={"description": "Department groups before paging."}),
+            "total": fields.Integer(metadata={"description": f"{groups} before paging."}),
             "success": fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."}),
         },
         name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
     )
-    envelope.__doc__ = envelope_schema.__doc__.split(": ", 1)[1]  # type: ignore[union-attr]
+    envelope.__doc__ = "The page of rows, its size, the offset used and the number of groups."
     return envelope()
 
 
@@ -415,3 +424,212 @@ class QueryTimeoutErrorSchema(ErrorSchema):
     errorType = fields.String(
         required=True, validate=validate.Equal("query-timeout"), metadata={"description": "query-timeout"}
     )
+
+
+# -- The agent and report families (issue 11) ---------------------------------------------------
+
+#: The chart names of ``dashboards/charts-data``, as Rocket.Chat's client sends them.
+CHART_NAMES = (
+    "Total_conversations",
+    "Avg_chat_duration",
+    "Total_messages",
+    "Avg_first_response_time",
+    "Best_first_response_time",
+    "Avg_response_time",
+    "Avg_reaction_time",
+)
+
+#: Rocket.Chat lets a report window pass a year "by some hours/days": 1.01 years of whole days.
+LONGEST_REPORT_YEARS = 1.01
+
+
+def _months_between(first: dt.date, last: dt.date) -> float:
+    """Months from ``first`` to ``last`` (not before it), fractional as moment.js counts them:
+    whole calendar months, then the rest as a share of the month that follows."""
+
+    def plus_months(day: dt.date, months: int) -> dt.date:
+        index = day.month - 1 + months
+        year, month = day.year + index // 12, index % 12 + 1
+        length = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        return dt.date(year, month, min(day.day, length))
+
+    whole = (last.year - first.year) * 12 + last.month - first.month
+    anchor = plus_months(first, whole)
+    if last < anchor:
+        whole -= 1
+        anchor = plus_months(first, whole)
+    following = plus_months(first, whole + 1)
+    return whole + (last - anchor).days / (following - anchor).days
+
+
+class AgentArgsSchema(PageArgs, WindowArgsSchema):
+    """The query string of the agent endpoints: the window and the page."""
+
+
+class AvailabilityArgsSchema(AgentArgsSchema):
+    """``available-for-service-history`` can also list each agent's periods of service."""
+
+    full_report = fields.Boolean(
+        data_key="fullReport",
+        truthy={"true"},
+        falsy={"false"},
+        load_default=False,
+        error_messages={"invalid": "Must be true or false."},
+        metadata={"description": "`true`: add each agent's `serviceHistory`."},
+    )
+
+
+class ReportArgsSchema(WindowArgsSchema):
+    """The query string of the conversation reports: the window, at most about a year long, and
+    the order of ``data``."""
+
+    sort = Sort(load_default=(("value", -1),))
+
+    @validates_schema
+    def _at_most_a_year(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # As Rocket.Chat: whole days in the reporting timezone, 1.01 years at most.
+        if "start" in data and "end" in data and data["start"] <= data["end"]:
+            first = data["start"].astimezone(self.timezone).date()
+            last = data["end"].astimezone(self.timezone).date()
+            if _months_between(first, last) / 12 > LONGEST_REPORT_YEARS:
+                raise ValidationError('Must be less than 1 year after "start".', field_name="end")
+
+
+class ReportByValueArgsSchema(ReportArgsSchema):
+    """Reports whose ``data`` comes in ascending ``value`` by default, as Rocket.Chat's."""
+
+    sort = Sort(load_default=(("value", 1),))
+
+
+class ReportByLabelArgsSchema(ReportArgsSchema):
+    """Reports whose ``data`` comes in ``label`` order by default, as Rocket.Chat's."""
+
+    sort = Sort(load_default=(("label", 1),))
+
+
+class ChartArgsSchema(DashboardArgsSchema):
+    """The window, a department and the series of ``charts-data``."""
+
+    chart_name = fields.String(
+        data_key="chartName",
+        required=True,
+        validate=validate.OneOf(CHART_NAMES, error="Must be one of " + ", ".join(CHART_NAMES) + "."),
+        metadata={"description": "The series: one of " + ", ".join(f"`{name}`" for name in CHART_NAMES)},
+    )
+
+
+class Moment(fields.DateTime):
+    """A BSON date as Rocket.Chat's REST API writes it: UTC, milliseconds, ``Z``."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if not isinstance(value, dt.datetime):
+            return None
+        moment = value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class AgentRowSchema(Schema):
+    """One agent: ``_id`` is the user id of the agent who served the rooms."""
+
+    _id = fields.String(metadata={"description": "The agent's user id (`servedBy._id`)."})
+    username = fields.String(
+        allow_none=True,
+        metadata={"description": "The agent's username; null when unknown."},
+    )
+
+
+class AgentAverageServiceTimeSchema(AgentRowSchema):
+    name = fields.String(
+        allow_none=True,
+        metadata={"description": "The agent's name from the users collection; null when unknown."},
+    )
+    active = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "Whether the agent's user is active; null when unknown."},
+    )
+    averageServiceTimeInSeconds = fields.Integer(
+        metadata={"description": "Mean `metrics.serviceTimeDuration` of the agent's rooms, in whole "
+                  "seconds rounded up."}
+    )
+
+
+class AgentTotalServiceTimeSchema(AgentRowSchema):
+    chats = fields.Integer(metadata={"description": "Rooms with a service time."})
+    serviceTimeDuration = fields.Integer(
+        metadata={"description": "Their `metrics.serviceTimeDuration` added up, in seconds rounded up."}
+    )
+
+
+class ServicePeriodSchema(Schema):
+    """One period an agent was available for service."""
+
+    startedAt = Moment(allow_none=True, metadata={"description": "When it began."})
+    stoppedAt = Moment(allow_none=True, metadata={"description": "When it ended; null while it lasts."})
+
+
+class AgentAvailabilitySchema(AgentRowSchema):
+    #: Present only when asked for: not required in the OpenAPI document.
+    OPTIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("serviceHistory",)
+
+    availableTimeInSeconds = fields.Integer(
+        metadata={"description": "`availableTime` of the window's days added up, in seconds rounded up."}
+    )
+    serviceHistory = fields.List(
+        fields.Nested(ServicePeriodSchema),
+        metadata={"description": "With `fullReport=true` only: the periods of those days, in order."},
+    )
+
+
+class ReportItemSchema(Schema):
+    """One slice of a report."""
+
+    label = fields.String(metadata={"description": "What the rooms share (a source, status, ...)."})
+    value = fields.Integer(metadata={"description": "Rooms created in the window with it."})
+
+
+def _report_fields(*, unspecified: bool) -> dict[str, fields.Field]:
+    body: dict[str, fields.Field] = {
+        "data": fields.List(fields.Nested(ReportItemSchema), metadata={"description": "One item per label."}),
+        "total": fields.Integer(
+            metadata={"description": "Rooms created in the window with the attribute, each counted once."}
+        ),
+    }
+    if unspecified:
+        body["unspecified"] = fields.Integer(
+            metadata={"description": "Rooms created in the window without the attribute."}
+        )
+    body["success"] = fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."})
+    return body
+
+
+class ReportSchema(Schema.from_dict(_report_fields(unspecified=False))):  # type: ignore[misc]
+    """Rooms created in the window, counted per label."""
+
+
+class ReportWithUnspecifiedSchema(Schema.from_dict(_report_fields(unspecified=True))):  # type: ignore[misc]
+    """Rooms created in the window, counted per label, and those without the attribute."""
+
+
+class Amount(fields.Number):
+    """A count stays an integer on the wire, a mean a decimal."""
+
+    num_type = float
+
+    def _format_num(self, value: Any) -> int | float:
+        return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
+
+
+class ChartSchema(Schema):
+    """One series: a point per day of the window, or per hour when it is one day."""
+
+    chartLabel = fields.String(metadata={"description": "The chart name asked for."})
+    dataLabels = fields.List(
+        fields.String(),
+        metadata={"description": 'Each point\'s day ("10/1", month/day) or hour ("1PM-2PM").'},
+    )
+    dataPoints = fields.List(
+        Amount(),
+        metadata={"description": "Each point's value: rooms or messages, or seconds to two decimals; "
+                  "0 for an empty day or hour."},
+    )
+    success = fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."})

@@ -61,10 +61,10 @@ def table(*rows: Endpoint, family: str) -> dict[str, Endpoint]:
 
 def _families() -> dict[str, Endpoint]:
     # Imported here: the families import this module for Endpoint.
-    from . import departments
+    from . import agents, departments, reports
 
     every: dict[str, Endpoint] = {}
-    for family in (departments,):
+    for family in (departments, agents, reports):
         every.update(family.ENDPOINTS)
     return every
 

@@ -33,7 +33,8 @@ OPEN, ONHOLD, QUEUED, CLOSED = "open", "onhold", "queued", "closed"
 STATUS = {
     "$switch": {
         "branches": [
-            {"case": {"$ne": ["$open", True]}, "then": CLOSED},
+            # ``$ifNull`` first: mongomock finds a missing field equal to anything under ``$ne``.
+            {"case": {"$ne": [{"$ifNull": ["$open", False]}, True]}, "then": CLOSED},
             {"case": {"$eq": ["$onHold", True]}, "then": ONHOLD},
             {"case": {"$eq": [{"$ifNull": ["$servedBy", None]}, None]}, "then": QUEUED},
         ],
@@ -149,3 +150,42 @@ def hms(seconds: float) -> str:
     whole = max(0, int(seconds + 0.5))
     hours, rest = divmod(whole, 3600)
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+# -- Days and hours in the reporting timezone (agents, reports) ---------------------------------
+
+#: Every UTC offset in use is a whole number of quarter hours: rooms grouped by UTC quarter hour
+#: fold exactly into local days and hours.
+SLOT_MS = 15 * 60 * 1000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+
+
+def quarter_hour(path: str = "$ts") -> dict[str, Any]:
+    """The UTC quarter hour of a date, counted from 1970: the key rooms are grouped by before
+    :func:`local_moment` folds the groups into local days or hours."""
+    return {"$floor": {"$divide": [{"$subtract": [path, _EPOCH]}, SLOT_MS]}}
+
+
+def local_moment(slot: float, timezone: dt.tzinfo) -> dt.datetime:
+    """The start of a :func:`quarter_hour` slot, in the reporting timezone."""
+    return (_EPOCH + dt.timedelta(milliseconds=int(slot) * SLOT_MS)).astimezone(timezone)
+
+
+def local_days(start: dt.datetime, end: dt.datetime, timezone: dt.tzinfo) -> list[dt.date]:
+    """Every day the window touches, in the reporting timezone, in order."""
+    first, last = start.astimezone(timezone).date(), end.astimezone(timezone).date()
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def day_number(day: dt.date) -> int:
+    """A day as Rocket.Chat's agent activity stores it: the integer ``YYYYMMDD``."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def unique_labels(named: list[tuple[Any, str]]) -> dict[Any, str]:
+    """A label per key: its name, or ``"Name (key)"`` when another key shares the name, so that no
+    two keys are merged under one label."""
+    seen: dict[str, int] = {}
+    for _, name in named:
+        seen[name] = seen.get(name, 0) + 1
+    return {key: name if seen[name] == 1 else f"{name} ({key})" for key, name in named}
