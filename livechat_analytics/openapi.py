@@ -7,6 +7,7 @@ argument schemas (its page size, the fields each ``sort`` may name, whether rows
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from apispec import APISpec
@@ -41,6 +42,9 @@ Every endpoint needs a user who holds the Rocket.Chat permission its description
 #: What each family's endpoints answer, for the tags of the document.
 FAMILY_DESCRIPTIONS = {
     "departments": "Livechat metrics, one row per department; rooms without one in the `_id: null` row.",
+    "dashboards": "The real-time monitoring page: totalizers and charts over the rooms created in "
+    "the window, every department together or one.",
+    "overview": "The Analytics page: a board or an agent table chosen by `name`, over whole days.",
 }
 
 
@@ -93,16 +97,32 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
     """Add the endpoint's response schema (and the schemas it nests) to the components.
 
     Schemas that serialize mark no field required: every body has all of its keys, and every row
-    its id and values (``name`` only when department names are on).
+    its id and values (``name`` only when department names are on). A body that is an array
+    (``many``) is documented as an array of its schema; one keyed by names (a ``value`` schema per
+    name, besides ``success``) allows those names as additional properties.
     """
     response = endpoint.response
     for field in response.fields.values():
         nested = getattr(getattr(field, "inner", None), "nested", None)
         if isinstance(nested, type) and issubclass(nested, Schema):
+            if resolver(nested) in spec.components.schemas:
+                continue  # shared by several families' bodies
             required = [name for name in nested._declared_fields if name != "name"]
             required += ["name"] if names and "name" in nested._declared_fields else []
             spec.components.schema(resolver(nested), {"required": required}, schema=nested)
-    spec.components.schema(resolver(response), {"required": list(response.fields)}, schema=response)
+    body = type(response) if response.many else response
+    name = resolver(body)
+    if name not in spec.components.schemas:
+        value = getattr(body, "value", None)
+        required = ["success"] if isinstance(value, type) else list(response.fields)
+        spec.components.schema(name, {"required": required}, schema=body)
+        if isinstance(value, type) and issubclass(value, Schema):
+            if resolver(value) not in spec.components.schemas:
+                required = list(value._declared_fields)
+                spec.components.schema(resolver(value), {"required": required}, schema=value)
+            spec.components.schemas[name]["additionalProperties"] = {
+                "$ref": f"#/components/schemas/{resolver(value)}"
+            }
     return response
 
 
@@ -110,7 +130,9 @@ def _operation(endpoint: Endpoint, args: schemas.ArgsSchema, response: Schema) -
     permission = f" Needs the `{endpoint.permission}` permission."
     content: dict[str, Any] = {"schema": response}
     if endpoint.example is not None:
-        content["example"] = dict(endpoint.example)
+        # A copy: a mapping, or the list of a body that is an array.
+        example = endpoint.example
+        content["example"] = dict(example) if isinstance(example, Mapping) else list(example)
     return {
         "operationId": endpoint.path.replace("/", "-"),
         "tags": [endpoint.family],

@@ -22,6 +22,7 @@ from schemathesis.checks import (
 from support import ROOT, UTC, add_user
 
 from livechat_analytics import LivechatAnalytics, openapi
+from livechat_analytics.endpoints import ENDPOINTS
 from livechat_analytics.endpoints.departments import METRICS
 
 DOCUMENT = ROOT + "/openapi.json"
@@ -74,7 +75,9 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 
 def test_every_endpoint_is_documented(document):
-    assert set(document["paths"]) == {"/departments/" + path for path in METRICS}
+    assert set(document["paths"]) == {"/" + path for path in ENDPOINTS}
+    departments = {path for path in document["paths"] if path.startswith("/departments/")}
+    assert departments == {"/departments/" + path for path in METRICS}
     for path, metric in METRICS.items():
         operation = document["paths"]["/departments/" + path]["get"]
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}

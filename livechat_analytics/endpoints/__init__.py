@@ -58,10 +58,10 @@ def table(*rows: Endpoint, family: str) -> dict[str, Endpoint]:
 
 def _families() -> dict[str, Endpoint]:
     # Imported here: the families import this module for Endpoint.
-    from . import departments
+    from . import dashboards, departments, overview
 
     every: dict[str, Endpoint] = {}
-    for family in (departments,):
+    for family in (departments, dashboards, overview):
         every.update(family.ENDPOINTS)
     return every
 
