@@ -54,10 +54,12 @@ command_group = click.Group(
     ],
 )
 
-#: The endpoints the demo prints a ``curl`` command for, with what each one shows.
+#: The endpoints the demo prints a ``curl`` command for (paths under the analytics root), with what
+#: each one shows.
 DEMO_REQUESTS = {
-    "amount-of-chats": "Chats per department",
-    "total-transferred-chats": "Transfers per department",
+    f"{FAMILY}/amount-of-chats": "Chats per department",
+    f"{FAMILY}/total-transferred-chats": "Transfers per department",
+    "dashboards/conversation-totalizers": "Conversations, open and on hold, messages and visitors",
 }
 #: The days, today included, that the printed requests cover.
 DEMO_DAYS = 30
@@ -134,7 +136,7 @@ def demo_requests(app: Flask, now: dt.datetime) -> dict[str, str]:
         {"start": (today - dt.timedelta(days=DEMO_DAYS - 1)).isoformat(), "end": today.isoformat()}
     )
     prefix = config.read(app.config, "URL_PREFIX")
-    return {path: f"{prefix}/{FAMILY}/{path}?{window}" for path in DEMO_REQUESTS}
+    return {path: f"{prefix}/{path}?{window}" for path in DEMO_REQUESTS}
 
 
 def serve(app: Flask, host: str, port: int) -> None:
@@ -205,7 +207,7 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
                 ]
             )
         )
-    others = ", ".join(path for path in METRICS if path not in DEMO_REQUESTS)
+    others = ", ".join(path for path in METRICS if f"{FAMILY}/{path}" not in DEMO_REQUESTS)
     click.echo(f"\n# The same query works on the other endpoints: {others}.")
     click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
     configure_logging()  # each request's JSON line, as the standalone app shows it

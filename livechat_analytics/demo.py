@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from . import config
 from .auth import MANAGER_PERMISSION, hash_token
@@ -59,6 +59,8 @@ _DEPARTMENTS = (
     ("Billing", 15, True),
     ("Technical", 20, True),
     ("Onboarding", 8, False),
+    # A second team of the same name (another region): names do not identify departments.
+    ("Support", 10, True),
 )
 _DISABLED_SINCE = dt.timedelta(days=45)
 
@@ -112,6 +114,21 @@ _PHRASES = (
     "Is there a discount for yearly plans?",
 )
 _SYSTEM_USER = {"_id": "rocket.cat", "username": "rocket.cat"}
+
+# Agents now: (status, statusLivechat), weighted.
+_AGENT_STATES = (
+    (("online", "available"), 5),
+    (("away", "available"), 1),
+    (("busy", "available"), 1),
+    (("offline", "available"), 1),
+    (("online", "not-available"), 1),
+    (("offline", "not-available"), 2),
+)
+# Where chats come from, weighted, and the alias each channel shows.
+_SOURCES = (("widget", 70), ("email", 12), ("sms", 8), ("api", 10))
+_SOURCE_ALIASES = {"email": "support@example.com", "sms": "+1 555 0100", "api": "crm-integration"}
+_ON_HOLD = 0.2  # of the open, served rooms
+_RETURNING = 0.2  # rooms whose visitor chatted before
 _CHANNELS = ("general", "support-team", "sales-floor", "random", "announcements")
 
 
@@ -146,6 +163,8 @@ class Counts:
     """All messages, transfers included."""
     transfers: int = 0
     """Transfer messages, those of deleted rooms included."""
+    visitors: int = 0
+    """Visitors, each once however many rooms they opened."""
     kept: int = 0
     """Fixed documents left as they were: their id was taken, or a unique field such as a username."""
 
@@ -199,6 +218,33 @@ class DemoData:
                 self._members[self.departments[home]["_id"]].append(agent)
         for department in self.departments:
             department["numAgents"] = len(self._members[department["_id"]])
+        # What the monitoring pages read draws on a stream of its own, so that the rooms and the
+        # documents above stay what they were before it was added.
+        extra = random.Random(f"monitoring-{seed}")
+        states, weights = zip(*_AGENT_STATES, strict=True)
+        for agent in self.agents:
+            agent["status"], agent["statusLivechat"] = extra.choices(states, weights=weights)[0]
+        self.department_agents: list[Document] = [
+            {
+                "_id": random_id(extra),
+                "agentId": agent["_id"],
+                "departmentId": department["_id"],
+                "username": agent["username"],
+                "departmentEnabled": department["enabled"],
+                "count": 0,
+                "order": 0,
+            }
+            for department in self.departments
+            for agent in self._members[department["_id"]]
+        ]
+        """Who works in which department (``rocketchat_livechat_department_agents``)."""
+        self.agent_activity: list[Document] = [
+            document
+            for ago in range(days, -1, -1)
+            for agent in self.agents
+            if (document := self._activity(extra, agent, (self.now - dt.timedelta(days=ago)).date()))
+        ]
+        """Each agent's available time per day (``rocketchat_livechat_agent_activity``)."""
         self.manager: Document = _manager(created, manager_token)
         self.permission: Document = {
             "_id": MANAGER_PERMISSION,
@@ -216,22 +262,52 @@ class DemoData:
         ]
         """Transfer messages of rooms that were deleted since: the API credits them to ``null``."""
 
+    def _activity(self, rng: random.Random, agent: Document, day: dt.date) -> Document | None:
+        """The agent's sessions of ``day``: most weekdays, few weekend days; None when off."""
+        if rng.random() < (0.75 if day.weekday() >= 5 else 0.1):
+            return None
+        start = dt.datetime.combine(day, dt.time(7), UTC) + dt.timedelta(minutes=rng.randrange(180))
+        history = []
+        for _ in range(rng.randint(1, 3)):
+            stop = start + dt.timedelta(minutes=rng.randrange(60, 240), milliseconds=rng.randrange(60_000))
+            if start > self.now:
+                break
+            history.append({"startedAt": start, "stoppedAt": min(stop, self.now)})
+            start = stop + dt.timedelta(minutes=rng.randrange(15, 90))
+        if not history:
+            return None
+        available = sum((session["stoppedAt"] - session["startedAt"]) // _MILLISECOND for session in history)
+        return {
+            "_id": random_id(rng),
+            "agentId": agent["_id"],
+            "date": day.year * 10000 + day.month * 100 + day.day,
+            "availableTime": available // 1000,
+            "serviceHistory": history,
+            "lastStartedAt": history[-1]["startedAt"],
+            "lastStoppedAt": history[-1]["stoppedAt"],
+        }
+
     def fixed_documents(self) -> dict[str, list[Document]]:
-        """Every document but the rooms', by collection (the keys of :meth:`Repository.name`)."""
+        """Every document but the rooms' and the visitors', by collection (the keys of
+        :meth:`Repository.name`)."""
         return {
             "department": self.departments,
             "users": [*self.agents, self.manager],
             "permissions": [self.permission],
             "settings": [self.setting],
             "message": self.orphan_transfers,
+            "department_agents": self.department_agents,
+            "agent_activity": self.agent_activity,
         }
 
     def chats(self) -> Iterator[Chat]:
         """The rooms with their messages, generated one by one: the livechat rooms, and now and then
         a channel or a direct message room."""
         rng = random.Random(self._chat_seed)
+        extra = random.Random(self._chat_seed + 1)
+        returning: list[Document] = []
         for _ in range(self.room_count):
-            yield self._livechat(rng)
+            yield self._livechat(rng, extra, returning)
             if rng.random() < _OTHER_ROOM:
                 yield self._other_room(rng)
 
@@ -255,10 +331,17 @@ class DemoData:
         members = self._members[department["_id"]] if department is not None else self.agents
         return rng.choice(members)
 
-    def _livechat(self, rng: random.Random) -> Chat:
+    def _livechat(self, rng: random.Random, extra: random.Random, returning: list[Document]) -> Chat:
+        """A livechat room; ``extra`` draws what the monitoring pages read, ``returning`` holds
+        recent visitors, some of whom come back."""
         ts = self._created_at(rng)
         room_id = random_id(rng)
         visitor = _visitor(rng)
+        if returning and extra.random() < _RETURNING:
+            visitor = extra.choice(returning)
+        else:
+            returning.append(visitor)
+            del returning[:-200]
 
         draw = rng.random()
         has_department_field = draw >= _NO_DEPARTMENT_FIELD
@@ -321,7 +404,7 @@ class DemoData:
             "ts": ts,
             "v": {k: visitor[k] for k in ("_id", "username", "token")} | {"status": "online"},
             "cl": False,
-            "source": {"type": "widget"},
+            "source": _source(extra),
             "usersCount": 2 if served else 1,
             "msgs": 1 + len(replies) + (visitor_wrote_at is not None and visitor_wrote_at <= cut),
             "_updatedAt": cut,
@@ -330,6 +413,8 @@ class DemoData:
             room["departmentId"] = department["_id"] if department is not None else None
         if not closed:
             room["open"] = True
+            if served and extra.random() < _ON_HOLD:
+                room["onHold"] = True
         if not answered:
             room["waitingResponse"] = True
         metrics: Document = {}
@@ -348,6 +433,12 @@ class DemoData:
                 "total": len(times),
                 "tt": total,
             }
+        if served:
+            # The agent takes the chat (reacts) a little after it is offered.
+            reacted = _after(served_at, extra.uniform(1, 30))
+            if reacted <= cut:
+                seconds = _seconds(reacted, ts)
+                metrics["reaction"] = {"fd": reacted, "ft": seconds, "tt": seconds}
         if answered:
             room["responseBy"] = {
                 "_id": agent["_id"],
@@ -531,6 +622,8 @@ def insert(
     )
     rooms: list[Document] = []
     messages: list[Document] = []
+    visitors: list[Document] = []
+    seen: set[str] = set()
     livechat_rooms = 0
 
     def write_rooms() -> None:
@@ -546,12 +639,19 @@ def insert(
         if messages:
             database[names.name("message")].insert_many(messages)
             messages.clear()
+        if visitors:
+            database[names.name("visitor")].insert_many(visitors)
+            visitors.clear()
 
     for chat in data.chats():
         rooms.append(chat.room)
         messages.extend(chat.messages)
         counts.messages += len(chat.messages)
         if chat.room["t"] == "l":
+            if chat.room["v"]["_id"] not in seen:
+                seen.add(chat.room["v"]["_id"])
+                visitors.append(visitor_of(chat.room))
+                counts.visitors += 1
             counts.rooms += 1
             counts.transfers += len(chat.transfers)
             livechat_rooms += 1
@@ -598,16 +698,22 @@ def record_seed(database: Database, seed: int, added: dict[str, int], *, now: dt
 
 
 def _insert_new(collection: Collection, documents: list[Document]) -> int:
-    """Insert each document whose ``_id`` is free, and never touch one that is there: how many went in."""
-    written = 0
-    for document in documents:
-        fields = {key: value for key, value in document.items() if key != "_id"}
-        try:
-            result = collection.update_one({"_id": document["_id"]}, {"$setOnInsert": fields}, upsert=True)
-        except DuplicateKeyError:  # a unique field is taken, say the username of a real user
-            continue
-        written += result.upserted_id is not None
-    return written
+    """Insert each document whose ``_id`` is free, and never touch one that is there: how many went in.
+
+    One read for the ids taken and one unordered ``insert_many`` for the rest, so that a day-by-day
+    collection (agent activity) costs two round trips, not one per document.
+    """
+    if not documents:
+        return 0
+    ids = [document["_id"] for document in documents]
+    taken = {found["_id"] for found in collection.find({"_id": {"$in": ids}}, {"_id": 1})}
+    fresh = [document for document in documents if document["_id"] not in taken]
+    if not fresh:
+        return 0
+    try:
+        return len(collection.insert_many(fresh, ordered=False).inserted_ids)
+    except BulkWriteError as error:  # a unique field is taken, say the username of a real user
+        return int(error.details.get("nInserted", 0))
 
 
 def _department(rng: random.Random, name: str, enabled: bool, created: dt.datetime) -> Document:
@@ -651,6 +757,27 @@ def _manager(created: dt.datetime, token: str) -> Document:
         "services": {"resume": {"loginTokens": [{"hashedToken": hash_token(token), "when": created}]}},
         "createdAt": created,
         "_updatedAt": created,
+    }
+
+
+def _source(rng: random.Random) -> Document:
+    """Where a chat came from: ``{type, alias?}``."""
+    kind = rng.choices([kind for kind, _ in _SOURCES], weights=[weight for _, weight in _SOURCES])[0]
+    return {"type": kind, **({"alias": _SOURCE_ALIASES[kind]} if kind in _SOURCE_ALIASES else {})}
+
+
+def visitor_of(room: Document) -> Document:
+    """The visitor document (``rocketchat_livechat_visitor``) of a livechat room's ``v``, as first
+    seen in that room."""
+    visitor = room["v"]
+    return {
+        "_id": visitor["_id"],
+        "username": visitor["username"],
+        "token": visitor["token"],
+        "name": room["fname"],
+        "ts": room["ts"],
+        "_updatedAt": room["ts"],
+        "department": room.get("departmentId"),
     }
 
 

@@ -45,8 +45,11 @@ INDEXES: tuple[Index, ...] = (
     Index("room", "livechat_analytics_t_department_ts", (("t", 1), ("departmentId", 1), ("ts", 1))),
     # Transfers are a sliver of all messages: index only them.
     Index("message", "livechat_analytics_transfer_ts", (("ts", 1),), {"t": TRANSFER_MESSAGE}),
-    # The agents' daily activity, read by a range of days.
+    # The available time of the agents reads the activity of the days of a window.
     Index("agent_activity", "livechat_analytics_date", (("date", 1),)),
+    # The agents of one department, and the users holding the agent role.
+    Index("department_agents", "livechat_analytics_department", (("departmentId", 1),)),
+    Index("users", "livechat_analytics_roles", (("roles", 1),)),
 )
 
 CREATED = "created"

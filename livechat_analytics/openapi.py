@@ -7,6 +7,7 @@ argument schemas (its page size, the fields each ``sort`` may name, whether rows
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from apispec import APISpec
@@ -46,6 +47,9 @@ FAMILY_DESCRIPTIONS = {
     "reports": "Conversation reports (rooms created in the window counted per source, status, "
     "department, tag or agent) and the chart series of the analytics page. The reports need the "
     "`view-livechat-reports` permission.",
+    "dashboards": "The real-time monitoring page: totalizers and charts over the rooms created in "
+    "the window, every department together or one.",
+    "overview": "The Analytics page: a board or an agent table chosen by `name`, over whole days.",
 }
 
 
@@ -98,7 +102,9 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
     """Add the endpoint's response schema (and the schemas it nests) to the components.
 
     Schemas that serialize mark no field required: every body has all of its keys, and every row
-    its id and values (``name`` only when department names are on).
+    its id and values (``name`` only when department names are on). A body that is an array
+    (``many``) is documented as an array of its schema; one keyed by names (a ``value`` schema per
+    name, besides ``success``) allows those names as additional properties.
     """
     response = endpoint.response
     # Endpoints may share their schemas (the reports do): each is a component once.
@@ -110,10 +116,19 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
             required = [name for name in nested._declared_fields if name not in optional]
             required += ["name"] if names and "name" in nested._declared_fields else []
             spec.components.schema(resolver(nested), {"required": required}, schema=nested)
-    # apispec takes an instance wherever it takes a class.
-    name = resolver(response)  # type: ignore[arg-type]
+    # An array body is documented by its item schema; apispec takes an instance for a class.
+    body = type(response) if response.many else response
+    name = resolver(body)  # type: ignore[arg-type]
     if name not in known:
-        spec.components.schema(name, {"required": list(response.fields)}, schema=response)
+        # A body keyed by names (a chart per agent, say) declares its value schema as ``value``.
+        value = getattr(body, "value", None)
+        required = ["success"] if isinstance(value, type) else list(response.fields)
+        spec.components.schema(name, {"required": required}, schema=body)
+        if isinstance(value, type) and issubclass(value, Schema):
+            if resolver(value) not in known:
+                required = list(value._declared_fields)
+                spec.components.schema(resolver(value), {"required": required}, schema=value)
+            known[name]["additionalProperties"] = {"$ref": f"#/components/schemas/{resolver(value)}"}
     return response
 
 
@@ -121,7 +136,9 @@ def _operation(endpoint: Endpoint, args: schemas.ArgsSchema, response: Schema) -
     permission = f" Needs the `{endpoint.permission}` permission."
     content: dict[str, Any] = {"schema": response}
     if endpoint.example is not None:
-        content["example"] = dict(endpoint.example)
+        # A copy: a mapping, or the list of a body that is an array.
+        example = endpoint.example
+        content["example"] = dict(example) if isinstance(example, Mapping) else list(example)
     return {
         "operationId": endpoint.path.replace("/", "-"),
         "tags": [endpoint.family],

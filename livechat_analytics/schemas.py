@@ -20,6 +20,11 @@ _EARLIEST = dt.datetime.min.replace(tzinfo=_UTC)
 _LATEST = dt.datetime.max.replace(tzinfo=_UTC)
 
 
+def succeeded() -> fields.Boolean:
+    """The ``success`` field of every 200 body."""
+    return fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."})
+
+
 @dataclass(frozen=True)
 class Query:
     """A validated request: the window in UTC, the filters, the page and its order. Each schema
@@ -36,6 +41,8 @@ class Query:
     full_report: bool = False
     #: ``dashboards/charts-data``: which series.
     chart_name: str | None = None
+    #: The chart or totalizer asked for (``overview`` and ``agent-overview``).
+    name: str | None = None
 
 
 def _whole_milliseconds(moment: dt.datetime, *, up: bool) -> dt.datetime:
@@ -229,6 +236,88 @@ class DashboardArgsSchema(WindowArgsSchema):
     )
 
 
+class Day(Instant):
+    """A calendar day ``YYYY-MM-DD`` in the schema's timezone: its first moment, or with
+    ``end_of_day`` its last millisecond."""
+
+    default_error_messages = {  # noqa: RUF012 (as marshmallow declares it)
+        "invalid": "Must be a valid date (YYYY-MM-DD).",
+        "required": "Is required.",
+    }
+
+    def _parse(self, value: Any) -> dt.datetime:
+        if not isinstance(value, str) or len(value) != 10:
+            raise TypeError(value)
+        day = dt.date.fromisoformat(value)
+        return dt.datetime.combine(day, dt.time.max if self.end_of_day else dt.time.min)
+
+
+class AgentsStatusArgsSchema(ArgsSchema):
+    """Only a department: the agents' status is now, not over a window."""
+
+    department_id = DepartmentId(
+        data_key="departmentId",
+        load_default=None,
+        metadata={
+            "description": "Only the agents of this department. An empty value or `undefined` means "
+            "every agent."
+        },
+    )
+
+
+class OverviewArgsSchema(ArgsSchema):
+    """``name`` (one of :attr:`names`), whole days ``from`` and ``to`` in the reporting timezone,
+    and optionally a department."""
+
+    #: The values ``name`` takes; a subclass names its own.
+    names: ClassVar[tuple[str, ...]] = ()
+
+    name = fields.String(required=True, error_messages={"required": "Is required."})
+    start = Day(
+        data_key="from",
+        required=True,
+        metadata={
+            "description": "First day counted (inclusive), `YYYY-MM-DD`, from its start in the "
+            "reporting timezone.",
+            "examples": ["2024-03-01"],
+        },
+    )
+    end = Day(
+        data_key="to",
+        required=True,
+        end_of_day=True,
+        metadata={
+            "description": 'Last day counted (inclusive), `YYYY-MM-DD`, to its end in the reporting '
+            'timezone. It must not be earlier than "from".',
+            "examples": ["2024-03-31"],
+        },
+    )
+    department_id = DepartmentId(
+        data_key="departmentId",
+        load_default=None,
+        metadata={
+            "description": "Only this department's rooms. An empty value or `undefined` means every "
+            "department."
+        },
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        allowed = ", ".join(self.names)
+        self.fields["name"].validators = [
+            validate.OneOf(self.names, error=f"Must be one of: {allowed}.")
+        ]
+        self.fields["name"].metadata = {
+            "description": f"What to answer: one of {allowed}.",
+            "enum": list(self.names),
+        }
+
+    @validates_schema
+    def _from_not_after_to(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "start" in data and "end" in data and data["start"] > data["end"]:
+            raise ValidationError('Must not be later than "to".', field_name="from")
+
+
 class PageArgs:
     """``offset``, ``count`` and ``sort``, for schemas whose answer is a page of rows.
 
@@ -359,7 +448,7 @@ def envelope_schema(
             "count": fields.Integer(metadata={"description": "Rows on this page."}),
             "offset": fields.Integer(metadata={"description": "The offset used."}),
             "total": fields.Integer(metadata={"description": f"{groups} before paging."}),
-            "success": fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."}),
+            "success": succeeded(),
         },
         name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
     )
@@ -598,7 +687,7 @@ def _report_fields(*, unspecified: bool) -> dict[str, fields.Field]:
         body["unspecified"] = fields.Integer(
             metadata={"description": "Rooms created in the window without the attribute."}
         )
-    body["success"] = fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."})
+    body["success"] = succeeded()
     return body
 
 
@@ -632,4 +721,4 @@ class ChartSchema(Schema):
         metadata={"description": "Each point's value: rooms or messages, or seconds to two decimals; "
                   "0 for an empty day or hour."},
     )
-    success = fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."})
+    success = succeeded()

@@ -77,9 +77,8 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 def test_every_endpoint_is_documented(document):
     assert set(document["paths"]) == {"/" + path for path in ENDPOINTS}
-    assert {path for path in document["paths"] if path.startswith("/departments/")} == {
-        "/departments/" + path for path in METRICS
-    }
+    departments = {path for path in document["paths"] if path.startswith("/departments/")}
+    assert departments == {"/departments/" + path for path in METRICS}
     for path, metric in METRICS.items():
         operation = document["paths"]["/departments/" + path]["get"]
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
@@ -188,7 +187,8 @@ def test_every_endpoint_has_a_200_example_that_fits_its_schema(document):
         assert "example" in content, path
         schema = resolve(document, content["schema"])
         OAS31Validator({**schema, "components": document["components"]}).validate(content["example"])
-        assert set(content["example"]) == set(schema["required"]), path
+        if isinstance(content["example"], dict) and "additionalProperties" not in schema:
+            assert set(content["example"]) == set(schema["required"]), path
 
 
 def test_error_answers_are_documented_with_their_shape(document):

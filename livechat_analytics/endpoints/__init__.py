@@ -61,10 +61,10 @@ def table(*rows: Endpoint, family: str) -> dict[str, Endpoint]:
 
 def _families() -> dict[str, Endpoint]:
     # Imported here: the families import this module for Endpoint.
-    from . import agents, departments, reports
+    from . import agents, dashboards, departments, overview, reports
 
     every: dict[str, Endpoint] = {}
-    for family in (departments, agents, reports):
+    for family in (departments, dashboards, overview, agents, reports):
         every.update(family.ENDPOINTS)
     return every
 

@@ -30,12 +30,22 @@ OPEN, ONHOLD, QUEUED, CLOSED = "open", "onhold", "queued", "closed"
 #: A room's status, defined once for every family: ``closed`` when ``open`` is not true; else
 #: ``onhold`` when on hold; else ``queued`` when nobody serves it; else ``open``. So the four always
 #: add up to the rooms counted.
+def is_true(path: str) -> dict[str, Any]:
+    """An expression: the value at ``path`` is ``true`` (missing is not; mongomock would leave a
+    comparison with a missing value undecided, which ``$cond`` reads as false)."""
+    return {"$eq": [{"$ifNull": [path, False]}, True]}
+
+
+def is_not_true(path: str) -> dict[str, Any]:
+    """An expression: the value at ``path`` is anything but ``true``, missing included."""
+    return {"$ne": [{"$ifNull": [path, False]}, True]}
+
+
 STATUS = {
     "$switch": {
         "branches": [
-            # ``$ifNull`` first: mongomock finds a missing field equal to anything under ``$ne``.
-            {"case": {"$ne": [{"$ifNull": ["$open", False]}, True]}, "then": CLOSED},
-            {"case": {"$eq": ["$onHold", True]}, "then": ONHOLD},
+            {"case": is_not_true("$open"), "then": CLOSED},
+            {"case": is_true("$onHold"), "then": ONHOLD},
             {"case": {"$eq": [{"$ifNull": ["$servedBy", None]}, None]}, "then": QUEUED},
         ],
         "default": OPEN,
@@ -189,3 +199,84 @@ def unique_labels(named: list[tuple[Any, str]]) -> dict[Any, str]:
     for _, name in named:
         seen[name] = seen.get(name, 0) + 1
     return {key: name if seen[name] == 1 else f"{name} ({key})" for key, name in named}
+
+
+# -- Monitoring (dashboards, overview) ----------------------------------------------------------
+
+#: How long an agent spent from assignment to the last message, in milliseconds; a room without
+#: ``servedBy.ts`` adds 0 (``average-service-time`` and the totals built on it).
+SERVICE_MILLISECONDS = {
+    "$cond": [
+        {"$ifNull": ["$servedBy.ts", False]},
+        {"$subtract": ["$responseBy.lastMessageTs", "$servedBy.ts"]},
+        0,
+    ]
+}
+
+
+def is_set(path: str) -> dict[str, Any]:
+    """An expression: the value at ``path`` is there and not null."""
+    return {"$ne": [{"$ifNull": [path, None]}, None]}
+
+
+def count_if(condition: Any) -> dict[str, Any]:
+    """An accumulator: the documents for which ``condition`` holds."""
+    return {"$sum": {"$cond": [condition, 1, 0]}}
+
+
+def sum_if(condition: Any, path: str) -> dict[str, Any]:
+    """An accumulator: the value at ``path`` (0 when missing) of the documents where ``condition`` holds."""
+    return {"$sum": {"$cond": [condition, {"$ifNull": [path, 0]}, 0]}}
+
+
+def timezone_name(zone: dt.tzinfo) -> str:
+    """The name MongoDB's date operators take for ``zone``: an IANA name, or a ``+HH:MM`` offset."""
+    key = getattr(zone, "key", None)
+    if key:
+        return key
+    offset = zone.utcoffset(None) or dt.timedelta(0)
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def local_hour(zone: dt.tzinfo, path: str = "$ts") -> dict[str, Any]:
+    """An expression: the hour of day (0 to 23) of the date at ``path`` in ``zone``."""
+    return {"$hour": {"date": path, "timezone": timezone_name(zone)}}
+
+
+def local_day(zone: dt.tzinfo, path: str = "$ts") -> dict[str, Any]:
+    """An expression: the calendar day of the date at ``path`` in ``zone``, as ``{y, m, d}``."""
+    name = timezone_name(zone)
+    return {
+        "y": {"$year": {"date": path, "timezone": name}},
+        "m": {"$month": {"date": path, "timezone": name}},
+        "d": {"$dayOfMonth": {"date": path, "timezone": name}},
+    }
+
+
+def busiest(counts: Mapping[Any, int]) -> Any:
+    """The key with the highest count, the lowest key among equals; None when nothing was counted."""
+    best = None
+    for key in sorted(counts):
+        if counts[key] > 0 and (best is None or counts[key] > counts[best]):
+            best = key
+    return best
+
+
+def hour_range(hour: int | None) -> str:
+    """``"3PM - 4PM"`` for 15, ``"11PM - 12AM"`` for 23; ``"-"`` for None (no rooms)."""
+    if hour is None:
+        return "-"
+
+    def clock(value: int) -> str:
+        return f"{(value % 12) or 12}{'AM' if value % 24 < 12 else 'PM'}"
+
+    return f"{clock(hour)} - {clock(hour + 1)}"
+
+
+def department_keys(names: Mapping[str, str | None]) -> dict[str, str]:
+    """A key per department id that never merges two departments: the name, or ``"Name (id)"`` for
+    names that several of these departments share; the id itself when the name is unknown."""
+    keys = unique_labels([(department, name) for department, name in names.items() if name is not None])
+    return {department: keys.get(department, department) for department in names}
