@@ -60,7 +60,13 @@ DEMO_REQUESTS = {
     f"{FAMILY}/amount-of-chats": "Chats per department",
     f"{FAMILY}/total-transferred-chats": "Transfers per department",
     "dashboards/conversation-totalizers": "Conversations, open and on hold, messages and visitors",
+    "overview": "The analytics page's conversation board",
+    "agents/total-service-time": "Chats and service time per agent",
+    "dashboards/conversations-by-status": "Conversations by status (a report)",
 }
+#: Query parameters a printed request adds to the window (``overview`` names its window from/to).
+DEMO_QUERIES: dict[str, dict[str, str]] = {"overview": {"name": "Conversations"}}
+_DAY_NAMED_WINDOW = {"overview": ("from", "to")}
 #: The days, today included, that the printed requests cover.
 DEMO_DAYS = 30
 #: Documents per ``insert_many`` of ``seed``.
@@ -132,11 +138,14 @@ def demo_requests(app: Flask, now: dt.datetime) -> dict[str, str]:
     """The path and query of each request the demo prints: the last :data:`DEMO_DAYS` days as
     dates, read in the app's reporting timezone."""
     today = now.astimezone(ZoneInfo(config.read(app.config, "TIMEZONE"))).date()
-    window = urlencode(
-        {"start": (today - dt.timedelta(days=DEMO_DAYS - 1)).isoformat(), "end": today.isoformat()}
-    )
+    first, last = (today - dt.timedelta(days=DEMO_DAYS - 1)).isoformat(), today.isoformat()
     prefix = config.read(app.config, "URL_PREFIX")
-    return {path: f"{prefix}/{path}?{window}" for path in DEMO_REQUESTS}
+    requests = {}
+    for path in DEMO_REQUESTS:
+        start, end = _DAY_NAMED_WINDOW.get(path, ("start", "end"))
+        query = urlencode({start: first, end: last, **DEMO_QUERIES.get(path, {})})
+        requests[path] = f"{prefix}/{path}?{query}"
+    return requests
 
 
 def serve(app: Flask, host: str, port: int) -> None:
@@ -208,7 +217,7 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
             )
         )
     others = ", ".join(path for path in METRICS if f"{FAMILY}/{path}" not in DEMO_REQUESTS)
-    click.echo(f"\n# The same query works on the other endpoints: {others}.")
+    click.echo(f"\n# The same query works on the other {FAMILY}/ endpoints: {others}.")
     click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
     configure_logging()  # each request's JSON line, as the standalone app shows it
     serve(app, host, port)

@@ -136,7 +136,7 @@ def not_routed(rest: str = "") -> Response:
     of ours, JSON 405 for another method there, JSON 404 for any other path."""
     if rest in _ROUTED:
         if request.method == "OPTIONS":
-            return Response(status=200, headers={"Allow": ", ".join(ALLOWED)})
+            return Response(status=200, headers={"Allow": ", ".join(ALLOWED)}, mimetype="text/plain")
         raise MethodNotAllowed(list(ALLOWED), f"The {rest} endpoint answers GET only.")
     raise NotFound(f"There is no analytics endpoint at {errors.capped(request.path)}.")
 

@@ -19,6 +19,7 @@ from support import SERVER_BACKENDS, UTC
 
 from livechat_analytics import LivechatAnalytics, cli, demo, hash_token
 from livechat_analytics.demo import Chat, DemoData
+from livechat_analytics.endpoints import ENDPOINTS
 
 NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345678, tzinfo=UTC)  # a Friday afternoon
 MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
@@ -321,6 +322,13 @@ def test_the_demo_command_prints_curl_commands_that_answer(served):
     assert "300 livechat rooms" in result.output and "6 departments" in result.output
     rows = replay_curls(result.output, app, "http://127.0.0.1:3999")
     assert set(rows) == set(cli.DEMO_REQUESTS)
+    # One request per family, each with numbers in it.
+    families = {ENDPOINTS[path].family for path in cli.DEMO_REQUESTS}
+    assert families == {"departments", "dashboards", "overview", "agents", "reports"}
+    total = rows["dashboards/conversations-by-status"]["total"]
+    assert rows["overview"][0] == {"title": "Total_conversations", "value": total}
+    assert rows["agents/total-service-time"]["agents"]
+    assert sum(item["value"] for item in rows["dashboards/conversations-by-status"]["data"]) > 0
     assert all(
         rows[path]["departments"] and all(row[field] > 0 for row in rows[path]["departments"])
         for path, field in [
