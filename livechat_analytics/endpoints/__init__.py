@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
 from marshmallow import Schema
 
 from .. import schemas
 from ..auth import MANAGER_PERMISSION
 from ..repository import Repository
-from .common import Context
+from .common import Context, Pipeline, paged
 
 Compute = Callable[[Any, Context, Repository], Any]
 """``compute(query, context, repository)``: the 200 body (``success`` aside) of a validated query."""
@@ -52,6 +53,79 @@ class Endpoint:
     reads_inactivity_timeout: bool = False
     #: A 200 body for the OpenAPI document.
     example: Mapping[str, Any] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class PagedMetric:
+    """A metric answered as a page of rows (one per department, agent, ...), from one aggregate:
+    the collection its pipeline starts on, its row schema and its pipeline builder.
+
+    The builder is a pure function of the validated query and the :class:`~.common.Context` that
+    returns the stages producing one document per row with its final values; :meth:`pipeline` adds
+    the page and the total. A family subclasses it to name its envelope's list (:attr:`ROWS`) and
+    what ``total`` counts, and may annotate or finish the rows.
+    """
+
+    path: str
+    collection: str
+    row_schema: type[schemas.Schema]
+    build: Callable[[Any, Context], Pipeline]
+    args: type[schemas.ArgsSchema] = schemas.ArgsSchema
+
+    #: The family the metric belongs to (its paths are under it), the key of the envelope's list of
+    #: rows, and what ``total`` counts.
+    FAMILY: ClassVar[str] = ""
+    ROWS: ClassVar[str] = "rows"
+    GROUPS: ClassVar[str] = "Rows"
+
+    @cached_property
+    def envelope(self) -> schemas.Schema:
+        """The schema of the 200 body, rows of :attr:`row_schema`."""
+        return schemas.envelope_schema(self.row_schema, rows=self.ROWS, groups=self.GROUPS)
+
+    @property
+    def summary(self) -> str:
+        """The builder's first paragraph, which says what is counted (the rest is for maintainers);
+        reStructuredText's double backquotes become Markdown's single ones."""
+        first = (self.build.__doc__ or self.path).split("\n\n")[0]
+        return " ".join(first.split()).replace("``", "`")
+
+    def annotation(self, context: Context) -> tuple[Pipeline, tuple[str, ...]]:
+        """Stages that add fields to the rows, and the fields they add (none by default)."""
+        return [], ()
+
+    def pipeline(self, query: Any, context: Context) -> Pipeline:
+        """The whole pipeline of a request: the rows, then the page and the total."""
+        annotate, annotated = self.annotation(context)
+        return paged(
+            self.build(query, context),
+            sort=query.sort,
+            offset=query.offset,
+            count=query.count,
+            annotate=annotate,
+            annotated=annotated,
+        )
+
+    def finish(self, row: dict[str, Any], query: Any) -> dict[str, Any]:
+        """A row as the client sees it (as the pipeline left it by default)."""
+        return row
+
+    def compute(self, query: Any, context: Context, repository: Repository) -> dict[str, Any]:
+        """One aggregate for the page and the total."""
+        rows, total = repository.aggregate_page(self.collection, self.pipeline(query, context))
+        rows = [self.finish(row, query) for row in rows]
+        return {self.ROWS: rows, "count": len(rows), "offset": query.offset, "total": total}
+
+    def endpoint(self, **row: Any) -> Endpoint:
+        """This metric as a row of its family's endpoint table; ``row`` adds to the row."""
+        return Endpoint(
+            path=f"{self.FAMILY}/{self.path}",
+            args=self.args,
+            response=self.envelope,
+            compute=self.compute,
+            summary=self.summary,
+            **row,
+        )
 
 
 def table(*rows: Endpoint, family: str) -> dict[str, Endpoint]:

@@ -9,15 +9,12 @@ and sortable, and :func:`~.common.paged` adds the page and the total.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from .. import schemas
-from ..repository import Repository
 from ..schemas import Query
-from . import Endpoint, table
+from . import Endpoint, PagedMetric, table
 from .common import (
     Context,
     Pipeline,
@@ -26,7 +23,6 @@ from .common import (
     livechat_rooms,
     local_days,
     mean_rounded_up,
-    paged,
     sum_or_zero,
 )
 
@@ -34,48 +30,28 @@ FAMILY = "agents"
 
 
 @dataclass(frozen=True)
-class AgentMetric:
-    """One agent endpoint: the collection its pipeline starts on, its row schema and builder."""
+class AgentMetric(PagedMetric):
+    """One agent endpoint: a page of rows, one per agent."""
 
-    path: str
-    collection: str
-    row_schema: type[schemas.AgentRowSchema]
-    build: Callable[[Query, Context], Pipeline]
     args: type[schemas.ArgsSchema] = schemas.AgentArgsSchema
     example: dict[str, Any] | None = None
 
-    @cached_property
-    def envelope(self) -> schemas.Schema:
-        """The schema of the 200 body, rows of :attr:`row_schema`."""
-        return schemas.envelope_schema(self.row_schema, rows="agents", groups="Agents")
+    FAMILY = FAMILY
+    ROWS = "agents"
+    GROUPS = "Agents"
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The row's fields that ``sort`` may name: every one but lists."""
         return tuple(name for name in self.row_schema._declared_fields if name != "serviceHistory")
 
-    def pipeline(self, query: Query, context: Context) -> Pipeline:
-        """The whole pipeline of a request: the rows, then the page and the total."""
-        return paged(self.build(query, context), sort=query.sort, offset=query.offset, count=query.count)
+    def finish(self, row: dict[str, Any], query: Query) -> dict[str, Any]:
+        """The row, with its periods of service when asked for."""
+        return _finished(row, full_report=query.full_report)
 
-    def compute(self, query: Query, context: Context, repository: Repository) -> dict[str, Any]:
-        """One aggregate for the page and the total."""
-        rows, total = repository.aggregate_page(self.collection, self.pipeline(query, context))
-        rows = [_finished(row, full_report=query.full_report) for row in rows]
-        return {"agents": rows, "count": len(rows), "offset": query.offset, "total": total}
-
-    def endpoint(self) -> Endpoint:
-        """This metric as a row of the endpoint table."""
-        summary = " ".join((self.build.__doc__ or self.path).split("\n\n")[0].split()).replace("``", "`")
-        return Endpoint(
-            path=f"{FAMILY}/{self.path}",
-            args=self.args,
-            response=self.envelope,
-            compute=self.compute,
-            summary=summary,
-            sortable=self.fields,
-            example=self.example,
-        )
+    def endpoint(self, **row: Any) -> Endpoint:
+        """This metric as a row of the agent table."""
+        return super().endpoint(sortable=self.fields, example=self.example, **row)
 
 
 def _finished(row: dict[str, Any], *, full_report: bool) -> dict[str, Any]:

@@ -8,15 +8,12 @@ client sees. :func:`~.common.paged` adds the page and the total, so one aggregat
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from .. import schemas
-from ..repository import Repository
 from ..schemas import Query
-from . import Endpoint, table
+from . import Endpoint, PagedMetric, table
 from .common import (
     DEPARTMENT_KEY,
     TRANSFER_MESSAGE,
@@ -27,7 +24,6 @@ from .common import (
     in_window,
     livechat_rooms,
     mean_rounded_up,
-    paged,
     sum_or_zero,
 )
 
@@ -41,61 +37,35 @@ _ABANDONED = (
 
 
 @dataclass(frozen=True)
-class Metric:
-    """One department metric: the collection its pipeline starts on, its row schema and builder."""
+class Metric(PagedMetric):
+    """One department metric: a page of rows, one per department."""
 
-    path: str
-    collection: str
-    row_schema: type[schemas.DepartmentRowSchema]
-    build: Callable[[Query, Context], Pipeline]
     args: type[schemas.ArgsSchema] = schemas.DepartmentArgsSchema
     #: Whether the pipeline needs ``T`` (an administrator may change it at any time: read per request).
     reads_inactivity_timeout: bool = False
 
-    @cached_property
-    def envelope(self) -> schemas.Schema:
-        """The schema of the 200 body, rows of :attr:`row_schema`."""
-        return schemas.envelope_schema(self.row_schema)
+    FAMILY = FAMILY
+    ROWS = "departments"
+    GROUPS = "Department groups"
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The row's value fields, which ``sort`` may name besides ``_id``."""
         return tuple(name for name in self.row_schema._declared_fields if name not in ("_id", "name"))
 
-    def pipeline(self, query: Query, context: Context) -> Pipeline:
-        """The whole pipeline of a request: the rows, then the page and the total, and the
-        departments' names when they are switched on."""
-        return paged(
-            self.build(query, context),
-            sort=query.sort,
-            offset=query.offset,
-            count=query.count,
-            annotate=department_names(context.names) if context.department_names else [],
-            annotated=("name",),
-        )
+    def annotation(self, context: Context) -> tuple[Pipeline, tuple[str, ...]]:
+        """The departments' names, when they are switched on."""
+        return (department_names(context.names) if context.department_names else []), ("name",)
 
-    def compute(self, query: Query, context: Context, repository: Repository) -> dict[str, Any]:
-        """One aggregate for the page, its names and the total."""
-        rows, total = repository.aggregate_page(self.collection, self.pipeline(query, context))
-        return {"departments": rows, "count": len(rows), "offset": query.offset, "total": total}
-
-    def endpoint(self) -> Endpoint:
-        """This metric as a row of the endpoint table."""
-        # The builder's first paragraph says what is counted; the rest is for maintainers
-        # (reStructuredText's double backquotes become Markdown's single ones).
-        summary = (self.build.__doc__ or self.path).split("\n\n")[0]
-        summary = " ".join(summary.split()).replace("``", "`")
-        return Endpoint(
-            path=f"{FAMILY}/{self.path}",
-            args=self.args,
-            response=self.envelope,
-            compute=self.compute,
-            summary=summary,
+    def endpoint(self, **row: Any) -> Endpoint:
+        """This metric as a row of the department table."""
+        return super().endpoint(
             description=_ABANDONED if self.reads_inactivity_timeout else "",
             sortable=("_id", *self.fields),
             department_rows=True,
             reads_inactivity_timeout=self.reads_inactivity_timeout,
             example=self.example(),
+            **row,
         )
 
     def example(self) -> dict[str, Any]:
