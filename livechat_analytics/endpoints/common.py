@@ -264,15 +264,46 @@ def busiest(counts: Mapping[Any, int]) -> Any:
     return best
 
 
-def hour_range(hour: int | None) -> str:
-    """``"3PM - 4PM"`` for 15, ``"11PM - 12AM"`` for 23; ``"-"`` for None (no rooms)."""
+def hour_range(hour: int | None, separator: str = " - ") -> str:
+    """``"3PM - 4PM"`` for 15, ``"11PM - 12AM"`` for 23; ``"-"`` for None (no rooms). The charts
+    write it with ``separator`` ``"-"``: ``"3PM-4PM"``."""
     if hour is None:
         return "-"
 
     def clock(value: int) -> str:
         return f"{(value % 12) or 12}{'AM' if value % 24 < 12 else 'PM'}"
 
-    return f"{clock(hour)} - {clock(hour + 1)}"
+    return f"{clock(hour)}{separator}{clock(hour + 1)}"
+
+
+def total_human_messages(context: Context) -> Pipeline:
+    """Stages that add up the rooms' :func:`human_messages` into one ``{n}``."""
+    return [*human_messages(context), {"$group": {"_id": None, "n": {"$sum": "$n"}}}]
+
+
+def human_messages(context: Context, *, agents_only: bool = False, keep: tuple[str, ...] = ()) -> Pipeline:
+    """Stages that replace each room by ``{n}``, its messages written by people (system messages
+    have a ``t``): those of visitors and agents, or with ``agents_only`` those without a visitor's
+    ``token``; the room's fields ``keep`` stay beside it."""
+    human: Any = {"$eq": [{"$ifNull": ["$$m.t", None]}, None]}
+    if agents_only:
+        human = {"$and": [human, {"$eq": [{"$ifNull": ["$$m.token", None]}, None]}]}
+    return [
+        {
+            "$lookup": {
+                "from": context.names["message"],
+                "localField": "_id",
+                "foreignField": "rid",
+                "as": "messages",
+            }
+        },
+        {
+            "$project": {
+                **{field: 1 for field in keep},
+                "n": {"$size": {"$filter": {"input": "$messages", "as": "m", "cond": human}}},
+            }
+        },
+    ]
 
 
 def department_keys(names: Mapping[str, str | None]) -> dict[str, str]:

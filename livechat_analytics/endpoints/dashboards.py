@@ -42,6 +42,7 @@ from .common import (
     local_hour,
     sum_if,
     sum_or_zero,
+    total_human_messages,
 )
 
 FAMILY = "dashboards"
@@ -180,30 +181,6 @@ def statuses(documents: list[dict[str, Any]]) -> dict[str, int]:
     return counted
 
 
-def human_messages(context: Context, *, agents_only: bool = False) -> Pipeline:
-    """Each room's messages written by people (system messages have a ``t``), as ``{n}``: those of
-    visitors and agents, or with ``agents_only`` those without a visitor's ``token``."""
-    human: Any = {"$eq": [{"$ifNull": ["$$m.t", None]}, None]}
-    if agents_only:
-        human = {"$and": [human, {"$eq": [{"$ifNull": ["$$m.token", None]}, None]}]}
-    return [
-        {
-            "$lookup": {
-                "from": context.names["message"],
-                "localField": "_id",
-                "foreignField": "rid",
-                "as": "messages",
-            }
-        },
-        {
-            "$project": {
-                "servedBy": 1,
-                "n": {"$size": {"$filter": {"input": "$messages", "as": "m", "cond": human}}},
-            }
-        },
-    ]
-
-
 def conversation_totalizers(query: Query, context: Context) -> Pipeline:
     """The rooms by status, their human messages and their distinct visitors, in one ``$facet``."""
     return [
@@ -211,7 +188,7 @@ def conversation_totalizers(query: Query, context: Context) -> Pipeline:
         {
             "$facet": {
                 "statuses": by_status(),
-                "messages": [*human_messages(context), {"$group": {"_id": None, "n": {"$sum": "$n"}}}],
+                "messages": total_human_messages(context),
                 "visitors": [
                     {"$match": {"v._id": {"$ne": None}}},
                     {"$group": {"_id": "$v._id"}},

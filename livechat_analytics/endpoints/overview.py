@@ -26,14 +26,16 @@ from .common import (
     busiest,
     hms,
     hour_range,
+    human_messages,
     in_window,
     is_set,
     livechat_rooms,
     local_day,
     local_hour,
     sum_or_zero,
+    total_human_messages,
 )
-from .dashboards import TotalizerSchema, human_messages, statuses
+from .dashboards import TotalizerSchema, statuses
 
 FAMILY = "overview"
 
@@ -118,7 +120,7 @@ def conversations(query: Query, context: Context) -> Pipeline:
             "$facet": {
                 "statuses": [{"$group": {"_id": STATUS, "n": {"$sum": 1}}}],
                 "hours": [{"$group": {"_id": {**local_day(zone), "h": local_hour(zone)}, "n": {"$sum": 1}}}],
-                "messages": [*human_messages(context), {"$group": {"_id": None, "n": {"$sum": "$n"}}}],
+                "messages": total_human_messages(context),
             }
         },
     ]
@@ -198,7 +200,7 @@ def agent_overview(query: Query, context: Context) -> Pipeline:
     if name == TOTAL_MESSAGES:
         return [
             *rooms(query, **{"servedBy.username": {"$exists": True}}),
-            *human_messages(context, agents_only=True),
+            *human_messages(context, agents_only=True, keep=("servedBy",)),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": "$n"}, "rooms": {"$sum": 1}}},
         ]
     agent, path = _TIMES[name]

@@ -27,6 +27,8 @@ from .common import (
     STATUS,
     Context,
     Pipeline,
+    hour_range,
+    human_messages,
     in_window,
     livechat_rooms,
     local_days,
@@ -189,18 +191,11 @@ def _mean_of(path: str) -> dict[str, Any]:
 
 
 #: Messages people wrote (no ``t``) that are not the visitor's (no ``token``): Rocket.Chat's.
-_AGENT_MESSAGE = {
-    "$and": [
-        {"$eq": [{"$ifNull": ["$$message.t", None]}, None]},
-        {"$eq": [{"$ifNull": ["$$message.token", None]}, None]},
-    ]
-}
-
 #: Per chart: the accumulators of a quarter hour's rooms, and whether the point is their mean.
 CHARTS: dict[str, dict[str, Any]] = {
     "Total_conversations": {"sum": {"$sum": 1}},
     "Avg_chat_duration": _mean_of("$metrics.chatDuration"),
-    "Total_messages": {"sum": {"$sum": "$messages"}},
+    "Total_messages": {"sum": {"$sum": "$n"}},
     "Avg_first_response_time": _mean_of("$metrics.response.ft"),
     "Best_first_response_time": {
         "best": {"$min": {"$cond": [_has("$metrics.response.ft"), "$metrics.response.ft", None]}}
@@ -215,24 +210,7 @@ def chart_pipeline(query: Query, context: Context) -> Pipeline:
     accumulators."""
     pipeline = window_rooms(query, query.department_id)
     if query.chart_name == "Total_messages":
-        pipeline += [
-            {
-                "$lookup": {
-                    "from": context.names["message"],
-                    "localField": "_id",
-                    "foreignField": "rid",
-                    "as": "messages",
-                }
-            },
-            {
-                "$project": {
-                    "ts": 1,
-                    "messages": {
-                        "$size": {"$filter": {"input": "$messages", "as": "message", "cond": _AGENT_MESSAGE}}
-                    },
-                }
-            },
-        ]
+        pipeline += human_messages(context, agents_only=True, keep=("ts",))
     return [*pipeline, {"$group": {"_id": quarter_hour(), **CHARTS[str(query.chart_name)]}}]
 
 
@@ -252,15 +230,6 @@ def _point(groups: list[dict[str, Any]], chart: str) -> float | int:
     return _rounded(total / rooms) if rooms else 0
 
 
-def hour_label(hour: int) -> str:
-    """``"1PM-2PM"``: an hour of the day as Rocket.Chat's charts label it."""
-
-    def twelve(h: int) -> str:
-        return f"{(h % 12) or 12}{'AM' if h % 24 < 12 else 'PM'}"
-
-    return f"{twelve(hour)}-{twelve(hour + 1)}"
-
-
 def charts_data(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
     """One chart series: a point per day of the window in the reporting timezone, or per hour
     when the window is one day; a day or hour without rooms is 0."""
@@ -269,7 +238,7 @@ def charts_data(query: Query, context: Context, repository: Repository) -> dict[
     buckets: Callable[[dt.datetime], Any]
     if len(days) == 1:
         keys: list[Any] = list(range(24))
-        labels = [hour_label(hour) for hour in keys]
+        labels = [hour_range(hour, "-") for hour in keys]
 
         def buckets(moment: dt.datetime) -> Any:
             return moment.hour
