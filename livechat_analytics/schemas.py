@@ -223,17 +223,22 @@ class WindowArgsSchema(ArgsSchema):
             raise ValidationError('Must not be later than "end".', field_name="start")
 
 
-class DashboardArgsSchema(WindowArgsSchema):
-    """The window and, optionally, one department."""
-
-    department_id = DepartmentId(
+def department_filter(what: str) -> DepartmentId:
+    """The optional ``departmentId`` parameter, which keeps ``what`` of that department only."""
+    return DepartmentId(
         data_key="departmentId",
         load_default=None,
         metadata={
-            "description": "Only this department's rooms. An empty value or `undefined` means every "
-            "department."
+            "description": f"Only the {what} of this department. An empty value or `undefined` means "
+            "every department."
         },
     )
+
+
+class DashboardArgsSchema(WindowArgsSchema):
+    """The window and, optionally, one department."""
+
+    department_id = department_filter("rooms")
 
 
 class Day(Instant):
@@ -255,14 +260,7 @@ class Day(Instant):
 class AgentsStatusArgsSchema(ArgsSchema):
     """Only a department: the agents' status is now, not over a window."""
 
-    department_id = DepartmentId(
-        data_key="departmentId",
-        load_default=None,
-        metadata={
-            "description": "Only the agents of this department. An empty value or `undefined` means "
-            "every agent."
-        },
-    )
+    department_id = department_filter("agents")
 
 
 class OverviewArgsSchema(ArgsSchema):

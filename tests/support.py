@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from hypothesis import HealthCheck, settings
 from pymongo.database import Database
 
 from livechat_analytics import hash_token
@@ -45,3 +46,14 @@ def add_user(
         }
     )
     return {"X-User-Id": user_id, "X-Auth-Token": token}
+
+
+def property_settings(examples: int) -> settings:
+    """Hypothesis settings of the properties that query a database: no deadline (a server answers
+    in its own time), no example database, and fixtures shared by the examples on purpose."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )

@@ -8,9 +8,9 @@ import math
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from support import ROOT, UTC
+from support import ROOT, UTC, property_settings
 
 from livechat_analytics import LivechatAnalytics
 
@@ -185,12 +185,7 @@ def test_the_days_are_the_reporting_timezones(database, headers, activity):
 # A property: random rooms against plain Python, and the department family over the same rooms.
 
 AGENTS = ("u1", "u2", "u3")
-PROPERTY_SETTINGS = settings(
-    max_examples=25,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY_SETTINGS = property_settings(25)
 
 
 @st.composite

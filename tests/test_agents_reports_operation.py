@@ -7,13 +7,10 @@ import datetime as dt
 
 import pytest
 import schemathesis
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from pymongo.database import Database
-from schemathesis import GenerationMode
 from support import SERVER_BACKENDS, UTC, add_user
 from test_commands import NOW, first_stage_scans
-from test_openapi import CHECKS, DOCUMENT, fill
+from test_openapi import CHECKS, DOCUMENT, conforms_when_fuzzed, fill
 
 from livechat_analytics import demo, indexes
 from livechat_analytics.demo import DemoData
@@ -57,18 +54,7 @@ def test_every_answer_conforms_to_the_document(app, database, path):
         assert response.status_code == status
     answer = operation.Case(query=window, headers=manager).call().json()
     assert answer.get("agents", answer.get("data", answer.get("dataPoints")))
-
-    @settings(max_examples=10, deadline=None, database=None)
-    @given(
-        case=st.one_of(
-            operation.as_strategy(GenerationMode.POSITIVE, headers=manager),
-            operation.as_strategy(GenerationMode.NEGATIVE, headers=manager),
-        )
-    )
-    def conforms(case):
-        case.call_and_validate(checks=CHECKS)
-
-    conforms()
+    conforms_when_fuzzed(operation, manager, examples=10)
 
 
 def first_stages() -> list:

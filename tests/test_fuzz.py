@@ -7,17 +7,13 @@ import datetime as dt
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from support import PREFIX, UTC, add_user
+from support import PREFIX, UTC, add_user, property_settings
 
 from livechat_analytics.endpoints.departments import METRICS
 
-FUZZ = settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = property_settings(80)
 
 NAMES = ["start", "end", "departmentId", "offset", "count", "sort", "answered"]
 # Keys that other frameworks turn into objects or operators (qs, PHP, Rails), and MongoDB operators.

@@ -332,12 +332,17 @@ def test_every_answer_conforms_to_the_document(api_schema, database, path):
         response = operation.Case(query=window, headers=headers).call_and_validate(checks=CHECKS)
         assert response.status_code == status
     assert operation.Case(query=window, headers=manager).call().json()["departments"]
+    conforms_when_fuzzed(operation, manager, examples=25)
 
-    @settings(max_examples=25, deadline=None, database=None)
+
+def conforms_when_fuzzed(operation, headers: dict[str, str], *, examples: int) -> None:
+    """Valid and invalid generated queries of ``operation`` all answer as the document says."""
+
+    @settings(max_examples=examples, deadline=None, database=None)
     @given(
         case=st.one_of(
-            operation.as_strategy(GenerationMode.POSITIVE, headers=manager),
-            operation.as_strategy(GenerationMode.NEGATIVE, headers=manager),
+            operation.as_strategy(GenerationMode.POSITIVE, headers=headers),
+            operation.as_strategy(GenerationMode.NEGATIVE, headers=headers),
         )
     )
     def conforms(case):

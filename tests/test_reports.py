@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from support import ROOT, UTC, add_user
+from support import ROOT, UTC, add_user, property_settings
 
 from livechat_analytics import LivechatAnalytics
 from livechat_analytics.endpoints.common import status_of
@@ -255,12 +255,7 @@ def test_the_reports_need_their_own_permission(client, database):
 
 # Properties: random rooms against plain Python
 
-PROPERTY_SETTINGS = settings(
-    max_examples=20,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY_SETTINGS = property_settings(20)
 
 
 @st.composite

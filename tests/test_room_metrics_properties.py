@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, example, given, note, settings
+from hypothesis import example, given, note
 from hypothesis import strategies as st
-from support import PREFIX, UTC
+from support import PREFIX, UTC, property_settings
 
 BASE = dt.datetime(2024, 3, 1, tzinfo=UTC)
 MS = dt.timedelta(milliseconds=1)
@@ -42,12 +42,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "percentage-abandoned-chats": ("percentageOfAbandonedChats",),
 }
 
-SETTINGS_PROFILE = settings(
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    deadline=None,
-    max_examples=30,
-    database=None,
-)
+SETTINGS_PROFILE = property_settings(30)
 
 
 # --------------------------------------------------------------------------- time helpers
