@@ -9,7 +9,7 @@ Adding an endpoint means adding a row to its family's table (and the builder and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +22,14 @@ from .common import Context
 
 Compute = Callable[[Any, Context, Repository], Any]
 """``compute(query, context, repository)``: the 200 body (``success`` aside) of a validated query."""
+
+Stream = Callable[[Any, Context, Repository], tuple[list[str], Iterator[dict[str, Any]]]]
+"""``rows(query, context, repository)``: the columns and the (dumped) rows of a paged body, from a
+cursor whose command has run by the time it returns (the rows are read as they are iterated)."""
+
+Render = Callable[[Any], list[Mapping[str, Any]]]
+"""``csv(body)``: the rows of a (dumped) body as CSV lines, for bodies :mod:`..export` cannot
+shape by itself."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,10 @@ class Endpoint:
     reads_inactivity_timeout: bool = False
     #: A 200 body for the OpenAPI document.
     example: Mapping[str, Any] | None = field(default=None, compare=False)
+    #: For a paged body: its rows streamed from the database, which a CSV answer writes.
+    rows: Stream | None = field(default=None, compare=False)
+    #: The rows of the body in CSV, when :func:`..export.rows_of` would not shape them well.
+    csv: Render | None = field(default=None, compare=False)
 
 
 def table(*rows: Endpoint, family: str) -> dict[str, Endpoint]:
@@ -61,10 +73,10 @@ def table(*rows: Endpoint, family: str) -> dict[str, Endpoint]:
 
 def _families() -> dict[str, Endpoint]:
     # Imported here: the families import this module for Endpoint.
-    from . import agents, dashboards, departments, overview, reports
+    from . import agents, dashboards, departments, overview, reports, trends
 
     every: dict[str, Endpoint] = {}
-    for family in (departments, dashboards, overview, agents, reports):
+    for family in (departments, dashboards, overview, agents, reports, trends):
         every.update(family.ENDPOINTS)
     return every
 

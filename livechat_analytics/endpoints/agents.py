@@ -9,7 +9,7 @@ and sortable, and :func:`~.common.paged` adds the page and the total.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -22,10 +22,12 @@ from .common import (
     Context,
     Pipeline,
     day_number,
+    dumped,
     in_window,
     livechat_rooms,
     local_days,
     mean_rounded_up,
+    page_stages,
     paged,
     sum_or_zero,
 )
@@ -64,6 +66,16 @@ class AgentMetric:
         rows = [_finished(row, full_report=query.full_report) for row in rows]
         return {"agents": rows, "count": len(rows), "offset": query.offset, "total": total}
 
+    def stream(
+        self, query: Query, context: Context, repository: Repository
+    ) -> tuple[list[str], Iterator[dict[str, Any]]]:
+        """The page's rows (every row when ``count`` is None) from the cursor, without the total."""
+        page = page_stages(sort=query.sort, offset=query.offset, count=query.count)
+        cursor = repository.stream(self.collection, [*self.build(query, context), *page])
+        columns = [*self.fields, *(["serviceHistory"] if query.full_report else [])]
+        finished = (_finished(row, full_report=query.full_report) for row in cursor)
+        return columns, dumped(finished, self.row_schema(), close=cursor)
+
     def endpoint(self) -> Endpoint:
         """This metric as a row of the endpoint table."""
         summary = " ".join((self.build.__doc__ or self.path).split("\n\n")[0].split()).replace("``", "`")
@@ -75,6 +87,7 @@ class AgentMetric:
             summary=summary,
             sortable=self.fields,
             example=self.example,
+            rows=self.stream,
         )
 
 
