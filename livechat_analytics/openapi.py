@@ -124,8 +124,8 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
     if name not in known:
         # A body keyed by names (a chart per agent, say) declares its value schema as ``value``.
         value = getattr(body, "value", None)
-        optional = getattr(body, "OPTIONAL_FIELDS", ())
-        every = [key for key in response.fields if key not in optional]
+        absent = getattr(body, "OPTIONAL_FIELDS", ())
+        every = [key for key in response.fields if key not in absent]
         required = ["success"] if isinstance(value, type) else every
         spec.components.schema(name, {"required": required}, schema=body)
         if isinstance(value, type) and issubclass(value, Schema):
