@@ -11,7 +11,12 @@ web process (``benchmarks/server.py``) on loopback and, for each endpoint, after
   ``count_documents`` with the first stage's filter, the least work any database must do;
 - the web process's peak memory.
 
-It prints one markdown table (also written to ``benchmarks/results/table.md``) and draws latency
+Then, per size, the trends and CSV: the latency of series endpoints at a year of days and a month
+of hours (and with ``compare=previous``), and a CSV of as many rows as rooms (one department per room,
+in a database of its own) streamed by a web process of its own: its peak memory before and after
+the stream says whether memory stays flat.
+
+It prints two markdown tables (also written to ``benchmarks/results/table.md``) and draws latency
 against data size per endpoint (``benchmarks/results/latency.png``, with matplotlib installed).
 """
 
@@ -51,7 +56,8 @@ URI_VARIABLE = "LIVECHAT_ANALYTICS_BENCH_MONGO_URI"
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 #: The requests ask for the last 30 days of the 90 the data set covers.
 WINDOW_DAYS = 30
-PREFIX = "/api/v1/livechat/analytics/departments"
+ROOT = "/api/v1/livechat/analytics"
+PREFIX = ROOT + "/departments"
 HEADERS = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
 
 
@@ -152,7 +158,9 @@ def naive(database: Database, repository: Repository, collection: str, first: di
     return len(collections.Counter(rooms.get(message["rid"]) for message in documents))
 
 
-def measure(size: int, base_uri: str, requests: int, warmup: int) -> list[dict[str, Any]]:
+def measure(
+    size: int, base_uri: str, requests: int, warmup: int, *, keep: bool = False
+) -> list[dict[str, Any]]:
     """Seed ``size`` rooms into a database of their own and measure every endpoint on it."""
     name = f"livechat_bench_{size}"
     client: MongoClient = MongoClient(base_uri, tz_aware=True)
@@ -211,9 +219,113 @@ def measure(size: int, base_uri: str, requests: int, warmup: int) -> list[dict[s
         memory = peak_memory_mb(process.pid)
     for row in results:
         row["memory"] = memory
+    if not keep:  # the trends are measured on the same data
+        client.drop_database(name)
+    client.close()
+    return results
+
+
+def stream(port: int, path: str) -> tuple[float, int, int]:
+    """One CSV request read in chunks, never held whole: milliseconds, status, lines."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    started = time.perf_counter()
+    connection.request("GET", path, headers=HEADERS)
+    response = connection.getresponse()
+    lines = 0
+    while chunk := response.read(64 * 1024):
+        lines += chunk.count(b"\n")
+    elapsed = (time.perf_counter() - started) * 1000
+    connection.close()
+    return elapsed, response.status, lines
+
+
+#: The series measured: a name, and the query (the windows end at NOW).
+SERIES = (
+    ("a year of days", {"groupBy": "day", "days": 365}),
+    ("a year of days, compare=previous", {"groupBy": "day", "days": 365, "compare": "previous"}),
+    ("a month of hours", {"groupBy": "hour", "days": 30}),
+    ("a month of hours by department", {"groupBy": "hour", "days": 30, "byDepartment": "true"}),
+)
+
+
+def measure_trends(size: int, base_uri: str, requests: int, warmup: int) -> list[dict[str, Any]]:
+    """The series on the demo data, and a CSV of ``size`` rows streamed from a database of its own."""
+    results = []
+    with web_process(f"{base_uri}/livechat_bench_{size}") as (port, _):
+        for name, spec in SERIES:
+            params = {key: value for key, value in spec.items() if key != "days"}
+            start = NOW - dt.timedelta(days=int(spec["days"])) + dt.timedelta(milliseconds=1)
+            window = urlencode({"start": start.isoformat(), "end": NOW.isoformat(), **params})
+            url = f"{ROOT}/trends/average-waiting-time?{window}"
+            for _ in range(warmup):
+                get(port, url)
+            latencies = []
+            for _ in range(requests):
+                elapsed, status, _headers = get(port, url)
+                assert status == 200, (name, status)
+                latencies.append(elapsed)
+            results.append(
+                {
+                    "measurement": f"series: {name}",
+                    "rooms": size,
+                    "rows": "",
+                    "median": statistics.median(latencies),
+                    "before": None,
+                    "after": None,
+                }
+            )
+            print(f"#   {name}: {results[-1]['median']:.1f} ms", file=sys.stderr)
+    # A row per room: every room its own department.
+    client: MongoClient = MongoClient(base_uri, tz_aware=True)
+    name = f"livechat_bench_csv_{size}"
+    client.drop_database(name)
+    database = client[name]
+    demo.insert(database, demo.DemoData(rooms=0, seed=1, now=NOW), batch_size=2000)
+    rooms = database[Repository(database).name("room")]
+    for first in range(0, size, 5000):
+        rooms.insert_many(
+            [
+                {"_id": n, "t": "l", "ts": NOW - dt.timedelta(minutes=n % 9999), "departmentId": str(n)}
+                for n in range(first, min(size, first + 5000))
+            ]
+        )
+    window = urlencode({"start": (NOW - dt.timedelta(days=30)).isoformat(), "end": NOW.isoformat()})
+    with web_process(f"{base_uri}/{name}") as (port, process):
+        get(port, f"{PREFIX}/amount-of-chats?{window}")  # warm: imports, connections, one JSON page
+        before = peak_memory_mb(process.pid)
+        elapsed, status, lines = stream(port, f"{PREFIX}/amount-of-chats?{window}&format=csv")
+        assert status == 200, status
+        after = peak_memory_mb(process.pid)
+    results.append(
+        {
+            "measurement": "CSV streamed: departments/amount-of-chats",
+            "rooms": size,
+            "rows": f"{lines - 1:,}",
+            "median": elapsed,
+            "before": before,
+            "after": after,
+        }
+    )
+    print(f"#   CSV of {lines - 1} rows: {elapsed:.0f} ms, {before:.0f} -> {after:.0f} MiB", file=sys.stderr)
     client.drop_database(name)
     client.close()
     return results
+
+
+def trends_table(results: list[dict[str, Any]]) -> str:
+    """The trends and CSV results as a markdown table."""
+    lines = [
+        "| measurement | rooms | CSV rows | ms (series: median) | web peak MiB before | web peak MiB after |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in results:
+        before = "" if row["before"] is None else f"{row['before']:.0f}"
+        after = "" if row["after"] is None else f"{row['after']:.0f}"
+        lines.append(
+            f"| {row['measurement']} | {row['rooms']:,} | {row['rows']} | {row['median']:.1f}"
+            f" | {before} | {after} |"
+        )
+    return "\n".join(lines)
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -270,16 +382,19 @@ def main() -> None:
     arguments = parser.parse_args()
     arguments.out.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
+    trends: list[dict[str, Any]] = []
     with server_uri() as base_uri:
         for size in arguments.sizes:
-            results += measure(size, base_uri, arguments.requests, arguments.warmup)
+            results += measure(size, base_uri, arguments.requests, arguments.warmup, keep=True)
+            trends += measure_trends(size, base_uri, arguments.requests, arguments.warmup)
+            MongoClient(base_uri).drop_database(f"livechat_bench_{size}")
     server = "the server in " + URI_VARIABLE if os.environ.get(URI_VARIABLE) else "SecantusDB (in-process)"
     header = (
         f"{server}; Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores;"
         f" {arguments.requests} requests per endpoint after {arguments.warmup} warm-up;"
         f" window: the last {WINDOW_DAYS} of 90 days"
     )
-    output = header + "\n\n" + table(results)
+    output = header + "\n\n" + table(results) + "\n\n" + trends_table(trends)
     print(output)
     (arguments.out / "table.md").write_text(output + "\n")
     if chart(results, arguments.out / "latency.png"):

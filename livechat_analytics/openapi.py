@@ -50,6 +50,8 @@ FAMILY_DESCRIPTIONS = {
     "dashboards": "The real-time monitoring page: totalizers and charts over the rooms created in "
     "the window, every department together or one.",
     "overview": "The Analytics page: a board or an agent table chosen by `name`, over whole days.",
+    "trends": "Each department metric per local hour, day, ISO week or month, against the previous "
+    "window if asked, and the rooms by local weekday and hour.",
 }
 
 
@@ -122,7 +124,9 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
     if name not in known:
         # A body keyed by names (a chart per agent, say) declares its value schema as ``value``.
         value = getattr(body, "value", None)
-        required = ["success"] if isinstance(value, type) else list(response.fields)
+        absent = getattr(body, "OPTIONAL_FIELDS", ())
+        every = [key for key in response.fields if key not in absent]
+        required = ["success"] if isinstance(value, type) else every
         spec.components.schema(name, {"required": required}, schema=body)
         if isinstance(value, type) and issubclass(value, Schema):
             if resolver(value) not in known:
@@ -148,7 +152,8 @@ def _operation(endpoint: Endpoint, args: schemas.ArgsSchema, response: Schema) -
         "responses": {
             "200": {
                 "description": (response.__doc__ or "The answer.").split("\n\n")[0],
-                "content": {"application/json": content},
+                "content": {"application/json": content, "text/csv": _CSV},
+                "headers": {"Content-Disposition": _CSV_FILE},
             },
             "400": "InvalidParams",
             "401": "NotLoggedIn",
@@ -160,6 +165,22 @@ def _operation(endpoint: Endpoint, args: schemas.ArgsSchema, response: Schema) -
             "504": "QueryTimeout",
         },
     }
+
+
+#: The CSV of every 200 (``format=csv`` or ``Accept: text/csv``); errors stay JSON.
+_CSV = {
+    "schema": {
+        "type": "string",
+        "description": "With `format=csv` or `Accept: text/csv`: UTF-8 CSV, a header row of the JSON "
+        "field names, then one line per row (every row of a page unless `count` is given), streamed. "
+        "A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed "
+        "with `'`. Errors stay JSON.",
+    }
+}
+_CSV_FILE = {
+    "description": 'CSV only: `attachment; filename="<endpoint>_<start>_<end>.csv"`.',
+    "schema": {"type": "string"},
+}
 
 
 def _error_responses() -> dict[str, dict[str, Any]]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from pymongo.database import Database
+
+#: Documents per round trip when a cursor is streamed (a CSV answer): memory stays one batch.
+STREAM_BATCH_SIZE = 1000
 
 
 class Repository:
@@ -94,6 +97,18 @@ class Repository:
         # MongoDB's $count gives no document at all on empty input (mongomock gives n: 0).
         total = facet.get("total") or [{"n": 0}]
         return list(facet.get("page", [])), int(total[0]["n"])
+
+    def stream(
+        self, collection: str, pipeline: list[dict[str, Any]], *, batch_size: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Run a pipeline whose documents may be many; its cursor, read ``batch_size`` documents per
+        round trip, so the caller holds one batch at a time.
+
+        The command runs (and its first batch arrives) at this call; each later batch is fetched
+        as the caller iterates, under whatever timeout is in force then.
+        """
+        size = batch_size or STREAM_BATCH_SIZE
+        return self.database[self.name(collection)].aggregate(pipeline, batchSize=size)
 
     def ping(self) -> None:
         """Ask the database to answer at all; raises ``PyMongoError`` when it does not."""

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.parser import isoparse, isoparser
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
@@ -43,6 +44,18 @@ class Query:
     chart_name: str | None = None
     #: The chart or totalizer asked for (``overview`` and ``agent-overview``).
     name: str | None = None
+    #: The request's timezone (``timezone``, else the configured one): where days and hours begin.
+    timezone: dt.tzinfo = _UTC
+    #: ``csv`` when the query asks for CSV (``format=csv``); None leaves it to the ``Accept`` header.
+    output: str | None = None
+    #: Whether ``count`` was given: CSV answers every row unless it was.
+    count_given: bool = False
+    #: ``trends/``: the bucket (``hour``, ``day``, ``week``, ``month``).
+    group_by: str = "day"
+    #: ``trends/``: ``previous`` adds the series of the previous window of equal length.
+    compare: str | None = None
+    #: ``trends/``: a series per department instead of one for all.
+    by_department: bool = False
 
 
 def _whole_milliseconds(moment: dt.datetime, *, up: bool) -> dt.datetime:
@@ -70,7 +83,10 @@ class Instant(fields.Field):
         self.end_of_day = end_of_day
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
-        zone = self.parent.timezone  # type: ignore[union-attr]
+        # The request's own zone comes from the raw query (``data``), never from the schema, which
+        # every request thread shares; an unknown one is refused by its own field.
+        zone = known_zone(data.get(TIMEZONE_PARAMETER)) if isinstance(data, dict) else None
+        zone = zone or self.parent.timezone  # type: ignore[union-attr]
         try:
             moment = self._parse(value)
             if moment.tzinfo is None:
@@ -92,6 +108,34 @@ class Instant(fields.Field):
         if sum(char.isdigit() for char in value) < 7:
             raise ValueError(value)
         return dt.datetime.combine(day, dt.time.max if self.end_of_day else dt.time.min)
+
+
+#: The query parameter that names the request's timezone.
+TIMEZONE_PARAMETER = "timezone"
+
+
+def known_zone(name: Any) -> ZoneInfo | None:
+    """The IANA timezone ``name`` names, or None when it names none (or is not a string)."""
+    if not isinstance(name, str) or not name or len(name) > 64:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+class TimeZone(fields.Field):
+    """An IANA timezone name, such as ``Europe/Berlin``, turned into a ``ZoneInfo``."""
+
+    default_error_messages: types.ErrorMessages = {  # noqa: RUF012 (as marshmallow declares it)
+        "invalid": "Must be a known IANA timezone name such as Europe/Berlin.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> ZoneInfo:
+        zone = known_zone(value)
+        if zone is None:
+            raise self.make_error("invalid")
+        return zone
 
 
 class DepartmentId(fields.Field[str | None]):
@@ -162,6 +206,28 @@ class ArgsSchema(Schema):
 
     error_messages: dict[str, str] = {"unknown": "Is not allowed."}  # noqa: RUF012 (as Schema declares it)
 
+    #: Every endpoint takes these two; they are listed after the endpoint's own parameters.
+    zone = TimeZone(
+        data_key=TIMEZONE_PARAMETER,
+        load_default=None,
+        metadata={
+            "description": "An IANA timezone name (e.g. `America/Sao_Paulo`): reads `start`/`end` "
+            "without an offset and date-only bounds, and places every day, hour and bucket. Default: "
+            "the configured reporting timezone.",
+            "examples": ["Europe/Berlin"],
+        },
+    )
+    output = fields.String(
+        data_key="format",
+        load_default=None,
+        validate=validate.OneOf(("json", "csv"), error="Must be json or csv."),
+        metadata={
+            "description": "`csv`: answer CSV (as does `Accept: text/csv`); `json` (the default) "
+            "answers JSON whatever the `Accept` header says.",
+            "enum": ["json", "csv"],
+        },
+    )
+
     def __init__(
         self,
         *,
@@ -179,11 +245,22 @@ class ArgsSchema(Schema):
         self.max_count = max_count
         if "count" in self.fields:
             self.fields["count"].validators = _whole_number(0 if allow_count_zero else 1)
+        # The shared parameters come last, after the endpoint's own.
+        for fields_ in (self.fields, self.load_fields):
+            for name in ("zone", "output"):
+                if name in fields_:
+                    fields_[name] = fields_.pop(name)
+
+    def zone_of(self, data: dict[str, Any]) -> dt.tzinfo:
+        """The timezone of a request whose parameters are ``data`` (loaded): its own or the app's."""
+        return data.get("zone") or self.timezone
 
     @post_load
     def _to_query(self, data: dict[str, Any], **kwargs: Any) -> Query:
+        data["timezone"] = data.pop("zone", None) or self.timezone
         if "count" in data:
             count = data.pop("count")
+            data["count_given"] = count is not None
             if count is None:
                 count = self.default_count
             data["count"] = None if count == 0 else min(count, self.max_count)
@@ -576,8 +653,8 @@ class ReportArgsSchema(WindowArgsSchema):
     def _at_most_a_year(self, data: dict[str, Any], **kwargs: Any) -> None:
         # As Rocket.Chat: whole days in the reporting timezone, 1.01 years at most.
         if "start" in data and "end" in data and data["start"] <= data["end"]:
-            first = data["start"].astimezone(self.timezone).date()
-            last = data["end"].astimezone(self.timezone).date()
+            first = data["start"].astimezone(self.zone_of(data)).date()
+            last = data["end"].astimezone(self.zone_of(data)).date()
             if _months_between(first, last) / 12 > LONGEST_REPORT_YEARS:
                 raise ValidationError('Must be less than 1 year after "start".', field_name="end")
 

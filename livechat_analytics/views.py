@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
-from . import config, errors, openapi
+from . import config, errors, export, openapi
 from .endpoints import ENDPOINTS
 from .endpoints.common import Context
 from .schemas import load_query
@@ -100,10 +100,20 @@ def answer(path: str) -> Response:
             state.repository.names,
             inactivity_timeout=threshold,
             department_names=state.department_names,
-            timezone=state.timezone,
+            timezone=query.timezone,
         )
+        # CSV is a rendering of the same query: a paged body streams its rows from the cursor
+        # (the command runs here, within the deadline; each later batch gets a deadline of its own).
+        as_csv = export.asked(query.output, request.accept_mimetypes)
+        if as_csv and endpoint.rows is not None:
+            columns, rows = endpoint.rows(export.every_row(query), context, state.repository)
+            errors.database_answered()
+            return export.response(path, query, rows, columns=columns, deadline=state.deadline)
         body = endpoint.compute(query, context, state.repository)
     errors.database_answered()
+    if as_csv:
+        dumped = endpoint.response.dump(body)
+        return export.response(path, query, export.body_rows(endpoint.csv, dumped))
     if isinstance(body, dict):
         g.livechat_analytics.update(rows=body.get("count"), total=body.get("total"))
         body = {**body, "success": True}

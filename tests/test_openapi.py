@@ -29,6 +29,8 @@ from livechat_analytics.endpoints.departments import METRICS
 DOCUMENT = ROOT + "/openapi.json"
 ERRORS = {"400", "401", "403", "404", "405", "500", "503", "504"}
 COMMON_PARAMETERS = ["start", "end", "departmentId", "offset", "count", "sort"]
+#: Every endpoint's, after its own.
+SHARED_PARAMETERS = ["timezone", "format"]
 
 
 def make_app(*, database=None, **options) -> Flask:
@@ -82,7 +84,8 @@ def test_every_endpoint_is_documented(document):
     for path, metric in METRICS.items():
         operation = document["paths"]["/departments/" + path]["get"]
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
-        expected = COMMON_PARAMETERS + (["answered"] if path == "amount-of-chats" else [])
+        answered = ["answered"] if path == "amount-of-chats" else []
+        expected = [*COMMON_PARAMETERS, *answered, *SHARED_PARAMETERS]
         assert list(parameters) == expected
         assert all(parameter["in"] == "query" for parameter in parameters.values())
         assert [name for name, parameter in parameters.items() if parameter["required"]] == ["start", "end"]

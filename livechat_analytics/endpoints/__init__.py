@@ -9,7 +9,7 @@ Adding an endpoint means adding a row to its family's table (and the builder and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, ClassVar
@@ -19,10 +19,18 @@ from marshmallow import Schema
 from .. import schemas
 from ..auth import MANAGER_PERMISSION
 from ..repository import Repository
-from .common import Context, Pipeline, paged
+from .common import Context, Pipeline, dumped, page_stages, paged
 
 Compute = Callable[[Any, Context, Repository], Any]
 """``compute(query, context, repository)``: the 200 body (``success`` aside) of a validated query."""
+
+Stream = Callable[[Any, Context, Repository], tuple[list[str], Iterator[dict[str, Any]]]]
+"""``rows(query, context, repository)``: the columns and the (dumped) rows of a paged body, from a
+cursor whose command has run by the time it returns (the rows are read as they are iterated)."""
+
+Render = Callable[[Any], list[Mapping[str, Any]]]
+"""``csv(body)``: the rows of a (dumped) body as CSV lines, for bodies :mod:`..export` cannot
+shape by itself."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,10 @@ class Endpoint:
     reads_inactivity_timeout: bool = False
     #: A 200 body for the OpenAPI document.
     example: Mapping[str, Any] | None = field(default=None, compare=False)
+    #: For a paged body: its rows streamed from the database, which a CSV answer writes.
+    rows: Stream | None = field(default=None, compare=False)
+    #: The rows of the body in CSV, when :func:`..export.rows_of` would not shape them well.
+    csv: Render | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,21 @@ class PagedMetric:
         """Stages that add fields to the rows, and the fields they add (none by default)."""
         return [], ()
 
+    def columns(self, query: Any, context: Context) -> list[str]:
+        """The columns of the CSV rows: the row schema's fields."""
+        return list(self.row_schema._declared_fields)
+
+    def stream(self, query: Any, context: Context, repository: Repository) -> tuple[list[str], Iterator[Any]]:
+        """The page's rows (every row when ``count`` is None) from the cursor, without the total:
+        what a CSV answer streams."""
+        annotate, annotated = self.annotation(context)
+        page = page_stages(
+            sort=query.sort, offset=query.offset, count=query.count, annotate=annotate, annotated=annotated
+        )
+        cursor = repository.stream(self.collection, [*self.build(query, context), *page])
+        rows = (self.finish(row, query) for row in cursor)
+        return self.columns(query, context), dumped(rows, self.row_schema(), close=cursor)
+
     def pipeline(self, query: Any, context: Context) -> Pipeline:
         """The whole pipeline of a request: the rows, then the page and the total."""
         annotate, annotated = self.annotation(context)
@@ -124,6 +151,7 @@ class PagedMetric:
             response=self.envelope,
             compute=self.compute,
             summary=self.summary,
+            rows=self.stream,
             **row,
         )
 
@@ -135,10 +163,10 @@ def table(*rows: Endpoint, family: str) -> dict[str, Endpoint]:
 
 def _families() -> dict[str, Endpoint]:
     # Imported here: the families import this module for Endpoint.
-    from . import agents, dashboards, departments, overview, reports
+    from . import agents, dashboards, departments, overview, reports, trends
 
     every: dict[str, Endpoint] = {}
-    for family in (departments, dashboards, overview, agents, reports):
+    for family in (departments, dashboards, overview, agents, reports, trends):
         every.update(family.ENDPOINTS)
     return every
 

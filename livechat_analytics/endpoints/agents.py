@@ -49,6 +49,10 @@ class AgentMetric(PagedMetric):
         """The row, with its periods of service when asked for."""
         return _finished(row, full_report=query.full_report)
 
+    def columns(self, query: Query, context: Context) -> list[str]:
+        """The CSV columns: the row's fields, and the periods of service when asked for."""
+        return [*self.fields, *(["serviceHistory"] if query.full_report else [])]
+
     def endpoint(self, **row: Any) -> Endpoint:
         """This metric as a row of the agent table."""
         return super().endpoint(sortable=self.fields, example=self.example, **row)

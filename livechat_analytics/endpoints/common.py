@@ -7,8 +7,9 @@ tested alone; a family composes them into the pipelines of its rows.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,12 +122,37 @@ def paged(
     ``annotate`` stages add the fields ``annotated`` to the rows: to the page's rows only, unless
     the sort names one of them, when every row needs it first.
     """
+    page = page_stages(sort=sort, offset=offset, count=count, annotate=annotate, annotated=annotated)
+    return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page}}]
+
+
+def page_stages(
+    *,
+    sort: tuple[tuple[str, int], ...],
+    offset: int,
+    count: int | None,
+    annotate: Pipeline = (),  # type: ignore[assignment]
+    annotated: tuple[str, ...] = (),
+) -> Pipeline:
+    """The stages of a page without the total: what :func:`paged` puts in its ``$facet``, and what a
+    CSV answer streams from the cursor on its own (every row when ``count`` is None)."""
     page: Pipeline = [{"$sort": dict(sort)}, {"$skip": offset}]
     if count is not None:
         page.append({"$limit": count})
     sorted_by_annotation = any(name in annotated for name, _ in sort)
-    page = [*annotate, *page] if sorted_by_annotation else [*page, *annotate]
-    return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page}}]
+    return [*annotate, *page] if sorted_by_annotation else [*page, *annotate]
+
+
+def dumped(rows: Iterable[dict[str, Any]], schema: Any, *, close: Any = None) -> Iterator[dict[str, Any]]:
+    """Each row of a cursor serialized by a row schema; the cursor (or ``close``) is closed however
+    the iteration ends, a client that leaves mid-stream included."""
+    try:
+        for row in rows:
+            yield schema.dump(row)
+    finally:
+        for source in (rows, close):
+            if hasattr(source, "close"):
+                source.close()
 
 
 def first_of(array: str, path: str) -> dict[str, Any]:
@@ -311,3 +337,72 @@ def department_keys(names: Mapping[str, str | None]) -> dict[str, str]:
     names that several of these departments share; the id itself when the name is unknown."""
     keys = unique_labels([(department, name) for department, name in names.items() if name is not None])
     return {department: keys.get(department, department) for department in names}
+
+
+# -- Buckets in a timezone (trends) -------------------------------------------------------------
+
+#: The lengths of bucket the trends group by.
+HOUR, DAY, WEEK, MONTH = "hour", "day", "week", "month"
+BUCKETS = (HOUR, DAY, WEEK, MONTH)
+_QUARTER = dt.timedelta(milliseconds=SLOT_MS)
+
+
+def next_boundary(moment: dt.datetime, timezone: dt.tzinfo, unit: str) -> dt.datetime:
+    """The first start of a local hour, day, ISO week (Monday) or month in ``timezone`` after
+    ``moment``, in UTC.
+
+    A day, week or month starts at the local midnight (the first moment of the day when the clocks
+    skip midnight); an hour where the local minute is 0, found among the UTC quarter hours, so that
+    a 25-hour day has 25 hours and half- and quarter-hour zones start theirs on the right minute.
+    """
+    if unit == HOUR:
+        after = _EPOCH + (moment - _EPOCH) // _QUARTER * _QUARTER + _QUARTER
+        for _ in range(8):  # an offset of seconds (local mean time, before 1900) never lands on :00
+            if after.astimezone(timezone).minute == 0:
+                break
+            after += _QUARTER
+        return after
+    day = moment.astimezone(timezone).date()
+    if unit == DAY:
+        day += dt.timedelta(days=1)
+    elif unit == WEEK:
+        day += dt.timedelta(days=7 - day.weekday())
+    else:
+        day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    # fold=0: a midnight the clocks skip is read with the offset before the change, which is the
+    # first moment of that day.
+    return dt.datetime.combine(day, dt.time(), tzinfo=timezone).astimezone(_UTC)
+
+
+def bucket_starts(
+    start: dt.datetime, end: dt.datetime, timezone: dt.tzinfo, unit: str, *, limit: int | None = None
+) -> list[dt.datetime]:
+    """The starts of the buckets of ``unit`` that cover ``[start, end]``, in UTC, the first one
+    clipped to ``start``; with ``limit``, no more than one past it (enough to tell it is passed)."""
+    starts = [start]
+    boundary = next_boundary(start, timezone, unit)
+    while boundary <= end and (limit is None or len(starts) <= limit):
+        starts.append(boundary)
+        boundary = next_boundary(boundary, timezone, unit)
+    return starts
+
+
+def slot_bucket(slot: float, starts_ms: list[int]) -> int:
+    """The bucket of a :func:`quarter_hour` slot, by the buckets' starts in milliseconds since 1970.
+
+    Every start but the first is a UTC quarter hour, so a slot lies in one bucket; a slot before
+    the first start (it holds ``start``) or past the last belongs to the first or last bucket.
+    """
+    index = bisect.bisect_right(starts_ms, int(slot) * SLOT_MS) - 1
+    return min(max(index, 0), len(starts_ms) - 1)
+
+
+def milliseconds(moment: dt.datetime) -> int:
+    """A moment as milliseconds since 1970."""
+    return (moment - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def local_iso(moment: dt.datetime, timezone: dt.tzinfo) -> str:
+    """ISO 8601 in ``timezone``, with its offset at that moment; milliseconds only when there are."""
+    local = moment.astimezone(timezone)
+    return local.isoformat(timespec="milliseconds" if local.microsecond else "seconds")

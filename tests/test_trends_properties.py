@@ -1,0 +1,145 @@
+"""Properties of the series against the department endpoints, on generated rooms around
+daylight-saving changes and in half- and quarter-hour zones: a count series adds up to the
+endpoint's count, a one-bucket series is the endpoint's row, ``compare=previous`` is the series of
+the previous window asked for directly, and the CSV reads back as the JSON."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import pprint
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, note
+from hypothesis import strategies as st
+from support import ROOT, UTC
+from test_room_metrics_properties import BASE, DAY_MS, ROOMS, SETTINGS_PROFILE, iso, room_documents
+
+from livechat_analytics.endpoints.departments import METRICS
+from livechat_analytics.endpoints.trends import previous_window, trend_rows
+
+ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
+#: Local days to start on: the clocks change on 2024-03-10 (New York) and 2024-03-31 (Berlin).
+FIRST_DAYS = (dt.date(2024, 3, 9), dt.date(2024, 3, 10), dt.date(2024, 3, 30), dt.date(2024, 3, 31))
+#: What a count series adds up to, per metric.
+COUNTS = {
+    "amount-of-chats": "rooms",
+    "total-service-time": "chats",
+    "total-abandoned-chats": "abandonedRooms",
+}
+TIMEOUT = 3600
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[str, dt.datetime, dt.datetime, list[dict]]:
+    """A zone, a window of one to four local days (or one hour to a day of hours), and rooms."""
+    zone = draw(st.sampled_from(ZONES))
+    day = draw(st.sampled_from(FIRST_DAYS))
+    start = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    length = draw(
+        st.sampled_from(
+            [dt.timedelta(hours=1), dt.timedelta(hours=5), dt.timedelta(days=1), dt.timedelta(days=4)]
+        )
+    )
+    end = start + length - dt.timedelta(milliseconds=1)
+    first, last = ((moment - BASE) // dt.timedelta(milliseconds=1) for moment in (start, end))
+    rooms = draw(st.lists(room_documents(first - DAY_MS // 4, last, (TIMEOUT,)), max_size=25))
+    return zone, start, end, [{**room, "_id": f"r{n}"} for n, room in enumerate(rooms)]
+
+
+def store(database, rooms: list[dict]) -> None:
+    note("rooms=" + pprint.pformat(rooms, sort_dicts=False))
+    database[ROOMS].delete_many({})
+    if rooms:
+        database[ROOMS].insert_many([dict(room) for room in rooms])
+
+
+def get(client, headers, path: str, params: dict[str, str]) -> dict:
+    note(f"GET {path} {params}")
+    response = client.get(f"{ROOT}/{path}", query_string=params, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+@SETTINGS_PROFILE
+@given(scenario=scenarios(), group_by=st.sampled_from(["hour", "day", "week", "month"]))
+def test_a_count_series_adds_up_to_the_endpoints_count(client, headers, database, scenario, group_by):
+    zone, start, end, rooms = scenario
+    store(database, rooms)
+    window = {"start": iso(start), "end": iso(end), "timezone": zone}
+    for path, field in COUNTS.items():
+        rows = get(client, headers, f"departments/{path}", {**window, "count": "0"})["departments"]
+        body = get(client, headers, f"trends/{path}", {**window, "groupBy": group_by})
+        [series] = body["series"]
+        assert sum(bucket[field] for bucket in series["buckets"]) == sum(row[field] for row in rows)
+
+
+@SETTINGS_PROFILE
+@given(scenario=scenarios())
+def test_a_one_bucket_series_is_the_endpoints_row(client, headers, database, scenario):
+    zone, start, end, rooms = scenario
+    store(database, rooms)
+    # Every window starts in March: ended by March's end, one month bucket holds it.
+    end = min(
+        end, dt.datetime(2024, 4, 1, tzinfo=ZoneInfo(zone)).astimezone(UTC) - dt.timedelta(milliseconds=1)
+    )
+    window = {"start": iso(start), "end": iso(end), "timezone": zone}
+    for path, metric in METRICS.items():
+        if path == "total-transferred-chats":
+            continue
+        rows = get(client, headers, f"departments/{path}", {**window, "count": "0"})["departments"]
+        body = get(client, headers, f"trends/{path}", {**window, "groupBy": "month", "byDepartment": "true"})
+        series = {one["_id"]: one["buckets"] for one in body["series"]}
+        assert all(len(buckets) == 1 for buckets in series.values())
+        assert {
+            key: {name: buckets[0][name] for name in metric.fields} for key, buckets in series.items()
+        } == {row["_id"]: {name: row[name] for name in metric.fields} for row in rows}
+
+
+@SETTINGS_PROFILE
+@given(scenario=scenarios(), group_by=st.sampled_from(["hour", "day"]))
+def test_compare_previous_is_the_previous_window_asked_directly(
+    client, headers, database, scenario, group_by
+):
+    zone, start, end, rooms = scenario
+    store(database, rooms)
+    params = {"timezone": zone, "groupBy": group_by, "byDepartment": "true"}
+    body = get(
+        client,
+        headers,
+        "trends/average-chat-duration-time",
+        {**params, "start": iso(start), "end": iso(end), "compare": "previous"},
+    )
+    before, last = previous_window(start, end)
+    direct = get(
+        client,
+        headers,
+        "trends/average-chat-duration-time",
+        {**params, "start": iso(before), "end": iso(last)},
+    )
+    assert body["previous"] == direct["series"]
+
+
+@SETTINGS_PROFILE
+@given(scenario=scenarios(), group_by=st.sampled_from(["hour", "day"]))
+def test_the_csv_reads_back_as_the_json(client, headers, database, scenario, group_by):
+    zone, start, end, rooms = scenario
+    store(database, rooms)
+    params = {
+        "start": iso(start),
+        "end": iso(end),
+        "timezone": zone,
+        "groupBy": group_by,
+        "byDepartment": "true",
+        "compare": "previous",
+    }
+    body = get(client, headers, "trends/average-waiting-time", params)
+    response = client.get(
+        f"{ROOT}/trends/average-waiting-time", query_string={**params, "format": "csv"}, headers=headers
+    )
+    lines = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    expected = [
+        {key: "" if value is None else str(value) for key, value in row.items()} for row in trend_rows(body)
+    ]
+    assert lines == expected
