@@ -193,6 +193,7 @@
   /* GET an endpoint: its JSON body, or an ApiError with a readable message. */
   async function get(path, extra, accept) {
     var response;
+    var withTimezone = state.timezoneTaken;
     try {
       response = await fetch(url(path, extra), { headers: headers(accept || "application/json"), credentials: "omit", cache: "no-store" });
     } catch (error) {
@@ -203,7 +204,7 @@
     try {
       answer = await response.json();
     } catch (error) { /* not JSON: the status says enough */ }
-    if (response.status === 400 && state.timezoneTaken && answer.details && answer.details.timezone &&
+    if (response.status === 400 && withTimezone && answer.details && answer.details.timezone &&
         /not allowed/i.test(String(answer.details.timezone))) {
       // A server without the timezone parameter reads dates in its own reporting timezone.
       state.timezoneTaken = false;
@@ -257,7 +258,10 @@
 
   function departmentName(id) {
     if (id === null || id === "") return "No department";
-    return state.departments[id] || id;
+    var name = state.departments[id];
+    if (!name) return id;
+    var twins = Object.keys(state.departments).filter(function (other) { return state.departments[other] === name; });
+    return twins.length > 1 ? name + " (" + id + ")" : name; // as the API labels two of one name
   }
 
   function bucketLabel(start, groupBy) {
@@ -685,6 +689,12 @@
       $(id).addEventListener("change", refresh);
     });
     $("controls").addEventListener("submit", function (event) { event.preventDefault(); refresh(); });
+    window.addEventListener("hashchange", function () {
+      // A signed-in URL pasted into a tab that has the page open already.
+      if (!/token=/.test(location.hash)) return;
+      var fresh = readCredentials();
+      if (fresh) { alertText(""); signedIn(fresh); }
+    });
     var credentials = readCredentials();
     if (credentials) signedIn(credentials);
     else showSignIn("");
