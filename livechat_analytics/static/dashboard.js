@@ -623,6 +623,13 @@
 
   /* ---- putting it together ---- */
 
+  function describeWindow() {
+    var window_ = state.window;
+    $("window").textContent = "Showing " + window_.start + " to " + window_.end +
+      (state.timezoneTaken ? ", days in " + window_.timezone : ", days in the server's reporting timezone") +
+      (window_.department ? ", " + departmentName(window_.department) : ", all departments") + ".";
+  }
+
   async function refresh() {
     if (!state.credentials) return;
     var generation = ++state.generation;
@@ -635,9 +642,7 @@
       return;
     }
     var window_ = state.window;
-    $("window").textContent = "Showing " + window_.start + " to " + window_.end +
-      (state.timezoneTaken ? ", days in " + window_.timezone : ", days in the server's reporting timezone") +
-      (window_.department ? ", " + departmentName(window_.department) : ", all departments") + ".";
+    describeWindow();
     if (!$("start").value) $("start").value = window_.start;
     if (!$("end").value) $("end").value = window_.end;
     alertText("");
@@ -652,6 +657,7 @@
     ]);
     if (generation !== state.generation) return;
     csvLinks(); // the timezone parameter may have been dropped meanwhile
+    describeWindow();
     body.dataset.busy = "false";
     body.dataset.loaded = String(generation);
   }
