@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 import shlex
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -113,15 +113,17 @@ def make_demo_app(
     rooms: int = demo.DEFAULT_ROOMS,
     seed: int = demo.DEFAULT_SEED,
     now: dt.datetime | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> DemoApp:
     """A fresh app serving the API: over ``mongo_uri`` as it is, or over ``database`` (default: a new
-    mongomock one) filled with a generated :class:`~.demo.DemoData`."""
+    mongomock one) filled with a generated :class:`~.demo.DemoData`; ``settings`` go into its config."""
     # The extension module imports this one for the command group: import it late.
     from .extension import LivechatAnalytics
 
     if mongo_uri is not None and database is not None:
         raise ValueError("Pass mongo_uri or database, not both.")
     app = Flask(__name__)
+    app.config.update(settings or {})
     data = counts = None
     if mongo_uri is not None:
         app.config[config.PREFIX + "MONGO_URI"] = mongo_uri
@@ -146,6 +148,17 @@ def demo_requests(app: Flask, now: dt.datetime) -> dict[str, str]:
         query = urlencode({start: first, end: last, **DEMO_QUERIES.get(path, {})})
         requests[path] = f"{prefix}/{path}?{query}"
     return requests
+
+
+def dashboard_url(app: Flask, base_url: str) -> str | None:
+    """The dashboard page's URL, signed in as the demo manager, or None when it is switched off.
+
+    The credentials travel in the fragment, which the browser never sends: the page moves them into
+    the tab's sessionStorage and takes them out of the address bar."""
+    if not config.read(app.config, "DASHBOARD"):
+        return None
+    path = f"{config.read(app.config, 'URL_PREFIX')}/{config.read(app.config, 'DASHBOARD_PATH')}"
+    return f"{base_url}{path}#{urlencode({'userId': demo.MANAGER_ID, 'token': demo.MANAGER_TOKEN})}"
 
 
 def serve(app: Flask, host: str, port: int) -> None:
@@ -218,6 +231,9 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
         )
     others = ", ".join(path for path in METRICS if f"{FAMILY}/{path}" not in DEMO_REQUESTS)
     click.echo(f"\n# The same query works on the other {FAMILY}/ endpoints: {others}.")
+    page = dashboard_url(app, base_url)
+    if page is not None:
+        click.echo(f"\n# The dashboard page, in a browser (signed in as {demo.MANAGER_USERNAME}):\n{page}")
     click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
     configure_logging()  # each request's JSON line, as the standalone app shows it
     serve(app, host, port)

@@ -171,6 +171,19 @@ KINDS["READ_PREFERENCE"] = _choice(
     "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"
 )
 
+#: Serve the dashboard page (an HTML thin client of this API) at :data:`DASHBOARD_PATH`.
+DASHBOARD = True
+KINDS["DASHBOARD"] = _FLAG
+
+#: Where the dashboard page is, under the analytics root (its files under ``<path>/static/``).
+DASHBOARD_PATH = "dashboard"
+KINDS["DASHBOARD_PATH"] = Kind(
+    'a relative path such as "dashboard" or "ui/dashboard" (letters, digits, "-", "_", "." and inner "/")',
+    lambda value: (
+        isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", value) is not None
+    ),
+)
+
 DEFAULTS: dict[str, Any] = {
     PREFIX + name: value
     for name, value in dict(globals()).items()

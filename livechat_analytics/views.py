@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import pathlib
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pymongo
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, g, render_template, request, send_from_directory
 from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from pymongo.errors import PyMongoError
@@ -26,7 +27,7 @@ from .endpoints import ENDPOINTS
 from .endpoints.common import Context
 from .schemas import load_query
 
-blueprint = Blueprint(config.EXTENSION_KEY, __name__)
+blueprint = Blueprint(config.EXTENSION_KEY, __name__, template_folder="templates")
 errors.register(blueprint)
 
 #: The methods every path of ours answers.
@@ -170,6 +171,61 @@ for _path in ENDPOINTS:
 for _path in OPENAPI_PATHS:
     _route(f"/{_path}", openapi_document, _path)
 _route(f"/{HEALTH_PATH}", health, HEALTH_PATH)
+
+
+# The dashboard page: a thin client of the API above, and its files. Its rules take every method
+# (as the catch-all's do) and answer OPTIONS and 405 themselves, at the path each app configures;
+# switched off, the path falls through to the catch-all's 404. No authentication: the page and its
+# files hold no data, and the page's requests to the API carry the usual headers.
+DASHBOARD_FILES = pathlib.Path(__file__).parent / "static"
+#: What the page's answers forbid the browser: any request to another origin, inline scripts.
+DASHBOARD_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
+    " connect-src 'self'; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+)
+
+
+def dashboard(filename: str | None = None) -> Response:
+    """The dashboard page (``filename`` None) or one of its files, for GET and HEAD."""
+    if request.method == "OPTIONS":
+        return Response(status=200, headers={"Allow": ", ".join(ALLOWED)})
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed(list(ALLOWED), "The dashboard answers GET only.")
+    if filename is not None:
+        response = send_from_directory(DASHBOARD_FILES, filename)
+    else:
+        response = Response(render_template("livechat_analytics/dashboard.html", **_page_settings()))
+        response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = DASHBOARD_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _page_settings() -> dict[str, Any]:
+    from . import __version__  # the package imports this module on its way to defining it
+
+    settings = current_app.config
+    return {
+        "api_root": request.script_root + config.read(settings, "URL_PREFIX"),
+        "version": __version__,
+        "page_size": 0 if config.read(settings, "ALLOW_COUNT_ZERO") else config.read(settings, "MAX_COUNT"),
+    }
+
+
+@blueprint.record
+def _dashboard(state: BlueprintSetupState) -> None:
+    if not config.read(state.app.config, "DASHBOARD"):
+        return
+    path = config.read(state.app.config, "DASHBOARD_PATH")
+    if path in _ROUTED or path.split("/")[0] in {p.split("/")[0] for p in _ROUTED}:
+        raise RuntimeError(f"{config.PREFIX}DASHBOARD_PATH {path!r} is taken by the API's own paths.")
+    name = f"{state.name_prefix}.{state.name}".lstrip(".")
+    prefix = state.url_prefix or ""
+    rules = {"dashboard": f"{prefix}/{path}", "dashboard_static": f"{prefix}/{path}/static/<path:filename>"}
+    for endpoint, rule in rules.items():
+        state.app.url_map.add(Rule(rule, endpoint=f"{name}.{endpoint}", merge_slashes=False))
+        state.app.view_functions[f"{name}.{endpoint}"] = dashboard
 
 
 @blueprint.record

@@ -1,0 +1,136 @@
+"""The dashboard page as the server answers it: the page, its files, its settings, the demo's URL.
+
+The page in a browser is tested in ``test_dashboard_browser.py``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import mongomock
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from livechat_analytics import LivechatAnalytics, cli, demo, views
+
+ROOT = "/api/v1/livechat/analytics"
+PACKAGE = pathlib.Path(views.__file__).parent
+
+
+def make_app(**settings: object) -> Flask:
+    app = Flask("host")
+    app.config.update({f"LIVECHAT_ANALYTICS_{name}": value for name, value in settings.items()})
+    LivechatAnalytics(app, database=mongomock.MongoClient(tz_aware=True)["rocketchat"])
+    return app
+
+
+def test_the_page_loads_without_signing_in_and_names_its_files():
+    response = make_app().test_client().get(f"{ROOT}/dashboard")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert f'data-api-root="{ROOT}"' in page
+    files = [file for file in re.findall(r'(?:src|href)="([^"#]+)"', page) if file != "data:,"]  # no favicon
+    assert {urlsplit(file).path for file in files} == {
+        f"{ROOT}/dashboard/static/dashboard.css",
+        f"{ROOT}/dashboard/static/dashboard.js",
+        f"{ROOT}/dashboard/static/vendor/chart.umd.min.js",
+    }
+    # Nothing from another origin, no inline script: the policy forbids both.
+    assert "//" not in "".join(files) and "<script>" not in page
+    policy = response.headers["Content-Security-Policy"]
+    assert "connect-src 'self'" in policy and "script-src 'self'" in policy
+
+
+@pytest.mark.parametrize("file", ["dashboard.js", "dashboard.css", "vendor/chart.umd.min.js"])
+def test_the_page_files_are_served_without_signing_in(file):
+    response = make_app().test_client().get(f"{ROOT}/dashboard/static/{file}")
+    assert response.status_code == 200
+    assert response.get_data() == (PACKAGE / "static" / file).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "path", ["dashboard/static/missing.js", "dashboard/static/../views.py", "dashboard/", "dashboard/x"]
+)
+def test_other_paths_near_the_page_are_json_404s(path):
+    response = make_app().test_client().get(f"{ROOT}/{path}")
+    assert response.status_code == 404
+    assert response.get_json()["success"] is False
+
+
+@pytest.mark.parametrize("path", ["dashboard", "dashboard/static/dashboard.js"])
+def test_the_page_answers_options_head_and_405_like_the_api(path):
+    client = make_app().test_client()
+    assert client.options(f"{ROOT}/{path}").headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert client.head(f"{ROOT}/{path}").status_code == 200
+    refused = client.post(f"{ROOT}/{path}")
+    assert refused.status_code == 405
+    assert refused.get_json()["success"] is False
+
+
+def test_the_page_can_be_switched_off():
+    client = make_app(DASHBOARD=False).test_client()
+    for path in ("dashboard", "dashboard/static/dashboard.js"):
+        response = client.get(f"{ROOT}/{path}")
+        assert response.status_code == 404
+        assert response.get_json()["success"] is False
+
+
+def test_the_page_can_move():
+    client = make_app(DASHBOARD_PATH="ui/numbers", URL_PREFIX="/analytics").test_client()
+    page = client.get("/analytics/ui/numbers")
+    assert page.status_code == 200
+    assert 'data-api-root="/analytics"' in page.get_data(as_text=True)
+    assert client.get("/analytics/ui/numbers/static/dashboard.js").status_code == 200
+    assert client.get("/analytics/dashboard").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "dashboard/", "a//b", "da shboard", "", 5])
+def test_a_bad_page_path_stops_the_app(path):
+    with pytest.raises(RuntimeError, match="LIVECHAT_ANALYTICS_DASHBOARD_PATH must be a relative path"):
+        make_app(DASHBOARD_PATH=path)
+
+
+@pytest.mark.parametrize("path", ["health", "departments/page", "openapi.json"])
+def test_a_page_path_the_api_uses_stops_the_app(path):
+    with pytest.raises(RuntimeError, match="is taken by the API's own paths"):
+        make_app(DASHBOARD_PATH=path)
+
+
+def test_the_page_asks_for_every_row_unless_count_zero_is_off():
+    assert 'data-page-size="0"' in make_app().test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
+    app = make_app(ALLOW_COUNT_ZERO=False, DEFAULT_COUNT=20, MAX_COUNT=70)
+    assert 'data-page-size="70"' in app.test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
+
+
+def test_the_vendored_chart_library_is_the_pinned_version_with_its_licence():
+    vendor = PACKAGE / "static" / "vendor"
+    pins = [
+        line.split() for line in (vendor / "VERSIONS").read_text().splitlines() if line and line[0] != "#"
+    ]
+    assert pins == [["chart.js", pins[0][1], "dist/chart.umd.min.js"]]
+    banner = (vendor / "chart.umd.min.js").read_text()[:200]
+    assert f"Chart.js v{pins[0][1]}" in banner
+    assert "MIT License" in (vendor / "chart.js.LICENSE.md").read_text()
+
+
+def test_the_demo_prints_the_signed_in_page(monkeypatch):
+    served: list[Flask] = []
+    monkeypatch.setattr(cli, "serve", lambda app, host, port: served.append(app))
+    result = CliRunner().invoke(cli.command_group, ["demo", "--rooms", "10", "--port", "3999"])
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("http")]
+    parts = urlsplit(line)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"http://127.0.0.1:3999{ROOT}/dashboard"
+    # In the fragment, which the browser never sends to the server.
+    assert not parts.query
+    assert parse_qs(parts.fragment) == {"userId": [demo.MANAGER_ID], "token": [demo.MANAGER_TOKEN]}
+    assert served[0].test_client().get(parts.path).status_code == 200
+
+
+def test_the_demo_prints_no_page_when_it_is_switched_off():
+    app = cli.make_demo_app(rooms=0, settings={"LIVECHAT_ANALYTICS_DASHBOARD": False}).app
+    assert cli.dashboard_url(app, "http://127.0.0.1:3000") is None

@@ -1,0 +1,509 @@
+"""The dashboard page in a real browser: headless Chromium driving the page over the demo data, served
+on a real socket.
+
+Debian's ``chromium`` and ``chromium-driver`` packages are needed: the set-up installs them with
+apt-get when they are missing and it runs as root, and fails naming them otherwise (never a skip).
+Set ``LIVECHAT_ANALYTICS_SCREENSHOTS`` to a folder (``docs/screenshots``) to keep the screenshots.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from flask import Flask
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+from werkzeug.serving import make_server
+
+from livechat_analytics import cli, demo
+from livechat_analytics.endpoints import ENDPOINTS
+
+PACKAGES = ("chromium", "chromium-driver")
+#: How long the set-up may spend installing them (apt-get update, then install), in seconds.
+INSTALL_TIMEOUT = (300, 900)
+CHROMEDRIVER = "/usr/bin/chromedriver"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+ROOT = "/api/v1/livechat/analytics"
+MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
+WAIT = 60
+ROOMS = 600
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _driver() -> str | None:
+    return CHROMEDRIVER if os.access(CHROMEDRIVER, os.X_OK) else shutil.which("chromedriver")
+
+
+def browser_binaries() -> tuple[str, str]:
+    """Chromium and its driver, installed with apt-get when missing (as root), else a failure."""
+    chromium, driver = _chromium(), _driver()
+    if chromium and driver:
+        return chromium, driver
+    why = "they are not installed"
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        steps = [
+            (["apt-get", "update"], INSTALL_TIMEOUT[0]),
+            (["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES], INSTALL_TIMEOUT[1]),
+        ]
+        for command, timeout in steps:
+            try:
+                done = subprocess.run(
+                    command, env=environment, capture_output=True, text=True, timeout=timeout
+                )
+            except subprocess.TimeoutExpired:
+                why = f"'{' '.join(command)}' took longer than {timeout} s"
+                break
+            if done.returncode != 0:
+                why = f"'{' '.join(command)}' failed: {(done.stderr or done.stdout).strip()[-500:]}"
+                break
+        chromium, driver = _chromium(), _driver()
+        if chromium and driver:
+            return chromium, driver
+    elif os.geteuid() != 0:
+        why = "they are not installed, and only root can install them"
+    pytest.fail(
+        f"The dashboard's browser tests need Debian's packages {' and '.join(PACKAGES)}, and {why}."
+        f" Install them: apt-get install {' '.join(PACKAGES)}",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_app() -> Flask:
+    """The demo app, with department names so that the page can show them."""
+    # Fewer rooms than the demo's: mongomock answers a page's dozen requests in seconds.
+    app = cli.make_demo_app(rooms=ROOMS, settings={"LIVECHAT_ANALYTICS_DEPARTMENT_NAMES": True}).app
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture(scope="module")
+def server(demo_app: Flask) -> Iterator[str]:
+    """The demo app on a real socket: its base URL."""
+    served = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    thread = threading.Thread(target=served.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{served.server_port}"
+    served.shutdown()
+    thread.join(10)
+
+
+class Browser:
+    """A headless Chromium with what it fetched (the DevTools performance log) and downloaded."""
+
+    def __init__(self, chromium: str, driver: str, folder: pathlib.Path) -> None:
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in (*FLAGS, f"--user-data-dir={folder / 'profile'}", "--window-size=1280,800"):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+        self.downloads = folder / "downloads"
+        self.downloads.mkdir()
+        self.driver = webdriver.Chrome(service=Service(driver), options=options)
+        self.driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(self.downloads)}
+        )
+        self.requests: list[dict[str, Any]] = []
+        self.console: list[dict[str, Any]] = []
+
+    def collect(self) -> None:
+        """Move the logs gathered so far into :attr:`requests` and :attr:`console`."""
+        for entry in self.driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message["method"] == "Network.requestWillBeSent":
+                self.requests.append(message["params"]["request"])
+        self.console.extend(self.driver.get_log("browser"))
+
+    def quit(self) -> None:
+        self.driver.quit()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium, driver = browser_binaries()
+    with tempfile.TemporaryDirectory(prefix="dashboard-browser-") as folder:
+        made = Browser(chromium, driver, pathlib.Path(folder))
+        try:
+            yield made
+        finally:
+            made.quit()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """The dashboard, freshly opened, signed out; what it fetched is checked afterwards."""
+    opened = Page(browser, server)
+    yield opened
+    browser.collect()
+    check_requests(browser.requests, server)
+    check_console(browser.console)
+    browser.requests.clear()
+    browser.console.clear()
+
+
+class Page:
+    """The dashboard page in the browser, and the same questions asked of the API directly."""
+
+    def __init__(self, browser: Browser, server: str) -> None:
+        self.browser = browser
+        self.driver = browser.driver
+        self.server = server
+        self.driver.get(server + ROOT + "/dashboard")
+        self.driver.execute_script("sessionStorage.clear(); localStorage.clear();")
+        self.driver.set_window_size(1280, 800)
+
+    def open(self, fragment: str = "") -> None:
+        self.driver.get(self.server + ROOT + "/dashboard" + fragment)
+
+    def loaded(self) -> int:
+        return int(self.driver.execute_script("return document.body.dataset.loaded || 0"))
+
+    def wait_for_load(self, after: int) -> None:
+        """Until the page has drawn everything after its refresh number ``after``."""
+        try:
+            WebDriverWait(self.driver, WAIT).until(
+                lambda driver: (
+                    self.loaded() > after
+                    and driver.execute_script("return document.body.dataset.busy") == "false"
+                )
+            )
+        except TimeoutException:
+            raise AssertionError(f"The page did not finish loading: {self.text('main')[:2000]}") from None
+
+    def change(self, action: Callable[[], None]) -> None:
+        before = self.loaded()
+        action()
+        self.wait_for_load(before)
+
+    def sign_in(self, user: str = demo.MANAGER_ID, token: str = demo.MANAGER_TOKEN) -> None:
+        self.open()
+        form = self.driver.find_element(By.ID, "sign-in")
+        WebDriverWait(self.driver, WAIT).until(lambda _: form.is_displayed())
+        self.driver.find_element(By.ID, "user-id").send_keys(user)
+        self.driver.find_element(By.ID, "token").send_keys(token)
+        self.change(lambda: self.driver.find_element(By.CSS_SELECTOR, "#sign-in button").click())
+
+    def text(self, selector: str) -> str:
+        return self.driver.find_element(By.CSS_SELECTOR, selector).text
+
+    def cards(self, holder: str) -> dict[str, str]:
+        values = self.driver.find_elements(By.CSS_SELECTOR, f"#{holder} .card-value")
+        return {value.get_attribute("data-title"): value.text for value in values}
+
+    def query(self, endpoint: str = "dashboards/conversation-totalizers") -> dict[str, list[str]]:
+        """The query the page sends (its CSV link for ``endpoint`` names it), without ``format``."""
+        link = self.driver.find_element(By.CSS_SELECTOR, f'a.csv[data-csv="{endpoint}"]')
+        query = parse_qs(urlsplit(link.get_attribute("href")).query)
+        query.pop("format")
+        return query
+
+    def api(self, path: str, query: dict[str, list[str]], app: Flask) -> dict[str, Any]:
+        response = app.test_client().get(f"{ROOT}/{path}?{urlencode(query, doseq=True)}", headers=MANAGER)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def department_values(self) -> dict[str, list[int]]:
+        canvases = self.driver.find_elements(By.CSS_SELECTOR, "#department-charts canvas")
+        return {
+            canvas.get_attribute("id"): json.loads(canvas.get_attribute("data-values")) for canvas in canvases
+        }
+
+    def message(self, panel: str) -> str:
+        return self.driver.find_element(By.CSS_SELECTOR, f"section[aria-labelledby='{panel}'] .message").text
+
+    def screenshot(self, name: str, folder: pathlib.Path) -> pathlib.Path:
+        """The whole page, not only the window, as ``<folder>/<name>.png``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        # A full-page capture resizes the viewport, and the responsive charts redraw on the frames
+        # after that: capture once to resize, let two frames pass, then keep the second capture.
+        capture = {"format": "png", "captureBeyondViewport": True}
+        self.driver.execute_cdp_cmd("Page.captureScreenshot", capture)
+        self.driver.execute_async_script(
+            "const done = arguments[0];"
+            " requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 200)));"
+        )
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", capture)
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+
+def check_requests(requests: list[dict[str, Any]], server: str) -> None:
+    """Every request the page made: GET to this server, the page, its files or an endpoint of the
+    API, the API's with the user's headers, and no credentials in a URL or a cookie."""
+    api = {f"{ROOT}/{path}" for path in ENDPOINTS}
+    files = {f"{ROOT}/dashboard", *(f"{ROOT}/dashboard/static/{file}" for file in _FILES)}
+    for request in requests:
+        url = urlsplit(request["url"])
+        if url.scheme in ("blob", "data", "chrome", "about"):  # a download from memory; the browser's own
+            continue
+        assert f"{url.scheme}://{url.netloc}" == server, request["url"]
+        assert request["method"] == "GET", request
+        assert demo.MANAGER_TOKEN not in request["url"] and "wrong-token" not in request["url"]
+        assert "Cookie" not in request["headers"] and "Authorization" not in request["headers"]
+        if url.path in files:
+            assert "X-Auth-Token" not in request["headers"]
+            continue
+        # The trends endpoints arrive with the trends work; any other path is not the API's.
+        assert url.path in api or url.path.startswith(f"{ROOT}/trends/"), request["url"]
+        assert set(request["headers"]) >= {"X-User-Id", "X-Auth-Token"}
+
+
+_FILES = ("dashboard.css", "dashboard.js", "vendor/chart.umd.min.js")
+
+
+def check_console(entries: list[dict[str, Any]]) -> None:
+    """No script error, no refused content: only the failed requests the tests make on purpose."""
+    for entry in entries:
+        if entry["level"] == "SEVERE":
+            assert "Failed to load resource" in entry["message"], entry
+
+
+# Signing in
+
+
+def test_signing_in_shows_the_api_numbers_in_the_cards(page: Page, demo_app: Flask):
+    page.sign_in()
+    assert not page.driver.find_element(By.ID, "sign-in").is_displayed()
+    query = page.query()
+    for holder, path in [
+        ("conversation-cards", "dashboards/conversation-totalizers"),
+        ("productivity-cards", "dashboards/productivity-totalizers"),
+    ]:
+        answer = page.api(path, query, demo_app)
+        assert page.cards(holder) == {item["title"]: str(item["value"]) for item in answer["totalizers"]}
+    assert int(page.cards("conversation-cards")["Total_conversations"]) > 0
+    status = page.api("dashboards/charts/chats", query, demo_app)
+    cells = page.driver.find_elements(By.CSS_SELECTOR, "#status-table td[data-status]")
+    assert {cell.get_attribute("data-status"): int(cell.text) for cell in cells} == {
+        key: status[key] for key in ("open", "closed", "queued", "onhold")
+    }
+    # Every department row of the API, by name, in the table.
+    rows = page.api("departments/amount-of-chats", {**query, "count": ["0"]}, demo_app)["departments"]
+    shown = page.driver.find_elements(By.CSS_SELECTOR, "#department-table tbody tr")
+    assert len(shown) == len(rows)
+    chats = {row.get_attribute("data-department"): row for row in shown}
+    for row in rows:
+        cell = chats[row["_id"] or ""].find_element(By.CSS_SELECTOR, 'td[data-field="rooms"]')
+        assert int(cell.text) == row["rooms"]
+
+
+def test_the_demo_url_signs_in_and_leaves_the_address_bar(page: Page):
+    page.change(lambda: page.open(f"#userId={demo.MANAGER_ID}&token={demo.MANAGER_TOKEN}"))
+    assert "#" not in page.driver.current_url and demo.MANAGER_TOKEN not in page.driver.current_url
+    assert page.driver.execute_script("return sessionStorage.getItem('livechat-analytics.token')") == (
+        demo.MANAGER_TOKEN
+    )
+    assert int(page.cards("conversation-cards")["Total_conversations"]) > 0
+
+
+def test_the_livechat_clients_stored_login_is_used(page: Page):
+    page.driver.execute_script(
+        "localStorage.setItem('Meteor.userId', arguments[0]);"
+        " localStorage.setItem('Meteor.loginToken', arguments[1]);",
+        demo.MANAGER_ID,
+        demo.MANAGER_TOKEN,
+    )
+    page.change(page.open)
+    assert "the livechat web client's login" in page.text("#who")
+    assert int(page.cards("conversation-cards")["Total_conversations"]) > 0
+
+
+def test_a_wrong_token_shows_a_readable_message(page: Page):
+    page.open(f"#userId={demo.MANAGER_ID}&token=wrong-token")
+    alert = page.driver.find_element(By.ID, "alert")
+    WebDriverWait(page.driver, WAIT).until(lambda _: alert.is_displayed() and "401" in alert.text)
+    assert "Sign in again" in alert.text
+    assert page.driver.find_element(By.ID, "sign-in").is_displayed()
+    # No blank chart: the panels say why they are empty.
+    WebDriverWait(page.driver, WAIT).until(lambda _: "401" in page.message("status-title"))
+    assert "401" in page.message("departments-title")
+
+
+# Changing what is shown
+
+
+def test_the_department_and_the_range_change_the_charts(page: Page, demo_app: Flask):
+    page.sign_in()
+    everyone = page.department_values()
+    total = page.cards("conversation-cards")["Total_conversations"]
+    assert len(everyone) == 8 and all(len(values) > 1 for values in everyone.values())
+
+    choice = Select(page.driver.find_element(By.ID, "department"))
+    page.change(lambda: choice.select_by_visible_text("Sales"))
+    query = page.query()
+    [sales] = query["departmentId"]
+    one = page.department_values()
+    assert one != everyone and all(len(values) == 1 for values in one.values())
+    answer = page.api("dashboards/conversation-totalizers", query, demo_app)
+    assert page.cards("conversation-cards")["Total_conversations"] == str(answer["totalizers"][0]["value"])
+    assert page.cards("conversation-cards")["Total_conversations"] != total
+    rows = page.api("departments/amount-of-chats", query, demo_app)["departments"]
+    assert (
+        one["department-chart-amount-of-chats"] == [row["rooms"] for row in rows] and rows[0]["_id"] == sales
+    )
+
+    week = Select(page.driver.find_element(By.ID, "range"))
+    page.change(lambda: week.select_by_value("last7"))
+    query = page.query()
+    assert query["start"] != query["end"]
+    answer = page.api("dashboards/conversation-totalizers", query, demo_app)
+    assert page.cards("conversation-cards")["Total_conversations"] == str(answer["totalizers"][0]["value"])
+    assert page.department_values() != one
+
+
+def test_the_table_sorts_by_any_column_with_the_keyboard(page: Page):
+    page.sign_in()
+    button = page.driver.find_element(By.CSS_SELECTOR, 'button[data-sort="averageWaitingTimeInSeconds"]')
+    button.send_keys(Keys.ENTER)
+    cells = page.driver.find_elements(By.CSS_SELECTOR, 'td[data-field="averageWaitingTimeInSeconds"]')
+    values = [int(cell.get_attribute("data-value")) for cell in cells]
+    assert values == sorted(values, reverse=True)
+    focused = page.driver.switch_to.active_element
+    assert focused.get_attribute("data-sort") == "averageWaitingTimeInSeconds"
+    focused.send_keys(Keys.ENTER)
+    cells = page.driver.find_elements(By.CSS_SELECTOR, 'td[data-field="averageWaitingTimeInSeconds"]')
+    assert [int(cell.get_attribute("data-value")) for cell in cells] == sorted(values)
+
+
+def test_the_controls_are_reached_with_the_tab_key(page: Page):
+    page.sign_in()
+    reached = set()
+    page.driver.find_element(By.TAG_NAME, "body").click()
+    for _ in range(40):
+        page.driver.switch_to.active_element.send_keys(Keys.TAB)
+        reached.add(page.driver.switch_to.active_element.get_attribute("id"))
+    assert {"range", "department", "timezone", "group-by", "sign-out"} <= reached
+
+
+# What needs the trends work (timezone, trends, heatmap, CSV): these fail until it is merged.
+
+
+def test_the_browsers_timezone_is_sent(page: Page, demo_app: Flask):
+    page.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "America/Sao_Paulo"})
+    try:
+        page.sign_in()
+        assert page.driver.find_element(By.ID, "timezone").get_attribute("value") == "America/Sao_Paulo"
+        assert page.query()["timezone"] == ["America/Sao_Paulo"], "the API refused the timezone parameter"
+        zone = page.driver.find_element(By.ID, "timezone")
+        # Typed over, then left: one change event.
+        zone.send_keys(Keys.CONTROL + "a")
+        page.change(lambda: zone.send_keys("Europe/Berlin", Keys.TAB))
+        assert page.query()["timezone"] == ["Europe/Berlin"]
+        answer = page.api("dashboards/conversation-totalizers", page.query(), demo_app)
+        assert page.cards("conversation-cards")["Total_conversations"] == str(
+            answer["totalizers"][0]["value"]
+        )
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
+
+
+def test_the_trend_shows_this_period_and_the_previous_one(page: Page, demo_app: Flask):
+    page.sign_in()
+    metric = Select(page.driver.find_element(By.ID, "trend-metric"))
+    page.change(lambda: metric.select_by_value("average-waiting-time"))
+    assert page.message("trend-title") == ""
+    canvas = page.driver.find_element(By.ID, "trend-chart")
+    query = {**page.query(), "groupBy": ["day"], "compare": ["previous"]}
+    answer = page.api("trends/average-waiting-time", query, demo_app)
+    buckets = answer["series"][0]["buckets"]
+    assert json.loads(canvas.get_attribute("data-values")) == [
+        b["averageWaitingTimeInSeconds"] for b in buckets
+    ]
+    previous = answer["previous"][0]["buckets"]
+    assert json.loads(canvas.get_attribute("data-previous")) == [
+        b["averageWaitingTimeInSeconds"] for b in previous
+    ]
+    assert len(page.driver.find_elements(By.CSS_SELECTOR, "#trend-table tbody tr")) == len(buckets) == 30
+    grouping = Select(page.driver.find_element(By.ID, "group-by"))
+    page.change(lambda: grouping.select_by_value("week"))
+    assert len(json.loads(canvas.get_attribute("data-values"))) < len(buckets)
+
+
+def test_the_heatmap_shows_chats_by_weekday_and_hour(page: Page, demo_app: Flask):
+    page.sign_in()
+    assert page.message("heatmap-title") == ""
+    answer = page.api("trends/heatmap", page.query("trends/heatmap"), demo_app)
+    rows = page.driver.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr")
+    shown = {
+        row.find_element(By.TAG_NAME, "th").text: [
+            int(cell.text) for cell in row.find_elements(By.TAG_NAME, "td")
+        ]
+        for row in rows
+    }
+    assert shown == {day["weekday"]: day["hours"] for day in answer["weekdays"]}
+    assert answer["busiest"]["weekday"] in page.text("#busiest")
+
+
+def test_a_csv_downloads_with_the_apis_numbers(page: Page, demo_app: Flask):
+    page.sign_in()
+    link = page.driver.find_element(By.CSS_SELECTOR, 'a.csv[data-csv="dashboards/conversation-totalizers"]')
+    link.click()
+    WebDriverWait(page.driver, WAIT).until(
+        lambda _: link.get_attribute("data-downloaded") or page.message("conversations-title")
+    )
+    assert page.message("conversations-title") == ""
+    name = link.get_attribute("data-downloaded")
+    saved = page.browser.downloads / name
+    WebDriverWait(page.driver, WAIT).until(lambda _: saved.exists() and saved.stat().st_size > 0)
+    lines = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    answer = page.api("dashboards/conversation-totalizers", page.query(), demo_app)
+    assert lines == [
+        ["title", "value"],
+        *([item["title"], str(item["value"])] for item in answer["totalizers"]),
+    ]
+
+
+# How it looks
+
+
+def test_screenshots_at_desktop_and_phone_width(page: Page, tmp_path: pathlib.Path):
+    folder = pathlib.Path(os.environ.get("LIVECHAT_ANALYTICS_SCREENSHOTS") or tmp_path)
+    page.sign_in()
+    width = page.driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+    assert width[1] <= width[0], "the page is wider than the window"
+    desktop = page.screenshot("dashboard-desktop", folder)
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        time.sleep(0.5)  # the charts redraw at the new width
+        width = page.driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+        assert width[1] <= width[0], "the page is wider than a phone's screen"
+        phone = page.screenshot("dashboard-phone", folder)
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert desktop.stat().st_size > 10_000 and phone.stat().st_size > 10_000
