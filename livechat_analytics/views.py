@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,6 +23,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
 from . import config, errors, openapi
+from .cache import conditional
 from .endpoints import ENDPOINTS
 from .endpoints.common import Context
 from .schemas import load_query
@@ -102,12 +104,15 @@ def answer(path: str) -> Response:
             department_names=state.department_names,
             timezone=state.timezone,
         )
-        body = endpoint.compute(query, context, state.repository)
+        # After the permission check: a kept answer never skips it.
+        compute = partial(endpoint.compute, query, context, state.repository)
+        body = state.answers.compute(path, endpoint.permission, query, context, compute)
     errors.database_answered()
     if isinstance(body, dict):
         g.livechat_analytics.update(rows=body.get("count"), total=body.get("total"))
         body = {**body, "success": True}
-    return errors.json_response(endpoint.response.dump(body))
+    response = errors.json_response(endpoint.response.dump(body))
+    return conditional(response, max_age=state.answers.seconds, vary=state.vary)
 
 
 def openapi_document() -> Response:
