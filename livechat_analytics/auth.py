@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from flask import Request
 
 from . import config
+from .cache import Recent
 from .repository import Repository
 
 #: Rocket.Chat's permission to read the livechat dashboards and analytics.
@@ -65,7 +66,11 @@ def hash_token(token: str) -> str:
 
 class RocketChatAuthenticator(Authenticator):
     """``X-User-Id`` and ``X-Auth-Token`` against the users collection, and the permission's
-    roles from the permissions collection, as Rocket.Chat checks them."""
+    roles from the permissions collection, as Rocket.Chat checks them.
+
+    The user is read on every request; a permission's roles are reused for ``remember_seconds``
+    after each read (0: read every request), as Rocket.Chat keeps permissions in memory.
+    """
 
     security_schemes: ClassVar[dict[str, dict[str, Any]] | None] = {
         "userId": {
@@ -89,9 +94,11 @@ class RocketChatAuthenticator(Authenticator):
         repository: Repository,
         *,
         default_roles: Sequence[str] = config.DEFAULT_ROLES,
+        remember_seconds: float = 0,
     ) -> None:
         self.repository = repository
         self.default_roles = tuple(default_roles)
+        self._permissions = Recent(remember_seconds)
 
     def authenticate(self, request: Request) -> User | None:
         user_id = request.headers.get("X-User-Id")
@@ -108,7 +115,7 @@ class RocketChatAuthenticator(Authenticator):
         return User(id=user_id, roles=tuple(role for role in roles if isinstance(role, str)))
 
     def authorize(self, user: User, permission: str) -> bool:
-        roles = self.repository.permission_roles(permission)
+        roles = self._permissions.get(permission, lambda: self.repository.permission_roles(permission))
         if roles is None:
             roles = self.default_roles
         elif not _is_role_list(roles):

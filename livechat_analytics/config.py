@@ -10,6 +10,7 @@ the key takes.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,6 +76,18 @@ def _known_timezone(value: Any) -> bool:
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         return False
     return True
+
+
+def _parse_object(text: str) -> dict[str, Any] | None:
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(text) from None
+    if not isinstance(value, dict):
+        raise ValueError(text)
+    return value
 
 
 def _parse_roles(text: str) -> tuple[str, ...]:
@@ -183,6 +196,43 @@ KINDS["DASHBOARD_PATH"] = Kind(
         isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", value) is not None
     ),
 )
+
+#: How long a computed answer is kept and reused, in seconds (``Cache-Control: max-age`` too);
+#: 0 computes every request. An answer is at most this old, plus :data:`SETTINGS_SECONDS` for ``T``.
+CACHE_SECONDS = 10
+KINDS["CACHE_SECONDS"] = _whole(0, 86400)
+
+#: The Flask-Caching backend that keeps the answers: ``SimpleCache`` (in this process) or, shared
+#: by several workers or hosts, ``RedisCache`` or ``MemcachedCache`` with :data:`CACHE_URL`; any
+#: Flask-Caching ``CACHE_TYPE`` (a dotted path too).
+CACHE_TYPE = "SimpleCache"
+KINDS["CACHE_TYPE"] = Kind(
+    "a Flask-Caching CACHE_TYPE such as SimpleCache, RedisCache or MemcachedCache, or a dotted path",
+    lambda value: isinstance(value, str) and re.fullmatch(r"[A-Za-z_][\w.]*", value) is not None,
+)
+
+#: Where a shared backend lives: ``redis://host:6379/0`` for ``RedisCache``, ``host:11211`` (several
+#: separated by commas) for the Memcached ones. Not used by ``SimpleCache``.
+CACHE_URL: str | None = None
+KINDS["CACHE_URL"] = Kind(
+    "None or a non-empty string", lambda value: value is None or (isinstance(value, str) and value != ""),
+    lambda text: text or None, secret=True,
+)
+
+#: More Flask-Caching settings for the answer cache (``CACHE_KEY_PREFIX``, ``CACHE_THRESHOLD``,
+#: ``CACHE_OPTIONS``, ...), as a dict; in the environment a JSON object.
+CACHE_CONFIG: dict[str, Any] | None = None
+KINDS["CACHE_CONFIG"] = Kind(
+    "None or a dict of Flask-Caching settings whose names start with CACHE_ (in the environment: JSON)",
+    lambda value: value is None
+    or (isinstance(value, dict) and all(isinstance(key, str) and key.startswith("CACHE_") for key in value)),
+    _parse_object,
+)
+
+#: How long this process reuses the permission roles and Rocket.Chat settings it read, in seconds,
+#: as Rocket.Chat keeps them in memory: a change takes effect within this time. 0 reads every request.
+SETTINGS_SECONDS = 5
+KINDS["SETTINGS_SECONDS"] = _whole(0, 3600)
 
 DEFAULTS: dict[str, Any] = {
     PREFIX + name: value

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from flask_caching import Cache
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import ConfigurationError
@@ -15,6 +16,7 @@ from pymongo.read_preferences import ReadPreference
 
 from . import config
 from .auth import Authenticator, RocketChatAuthenticator
+from .cache import Answers, Recent
 from .cli import command_group
 from .endpoints import ENDPOINTS
 from .endpoints.common import INACTIVITY_SETTING
@@ -54,10 +56,19 @@ class State:
     """The client the extension made from the URI; None when the host handed a database."""
     #: Database trouble, logged when it starts rather than on every request.
     trouble: TroubleLog = field(default_factory=TroubleLog)
+    #: The Flask-Caching cache of the answers (None when ``CACHE_SECONDS`` is 0) ...
+    cache: Cache | None = None
+    #: ... and the seam around each computation that uses it.
+    answers: Answers = field(default_factory=lambda: Answers(None, seconds=0))
+    #: The settings read in the last ``SETTINGS_SECONDS``.
+    settings: Recent = field(default_factory=lambda: Recent(0))
+    #: The request headers an answer varies with besides the URL (the authenticator's).
+    vary: tuple[str, ...] = ()
 
     def inactivity_timeout(self) -> float:
-        """``T``: Rocket.Chat's setting as it is now, else the configured default."""
-        value = self.repository.setting(INACTIVITY_SETTING)
+        """``T``: Rocket.Chat's setting as read in the last ``SETTINGS_SECONDS``, else the
+        configured default."""
+        value = self.settings.get(INACTIVITY_SETTING, lambda: self.repository.setting(INACTIVITY_SETTING))
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
             return value
         return self.default_inactivity_timeout
@@ -109,9 +120,19 @@ class LivechatAnalytics:
         authenticator = authenticator or self._defaults["authenticator"]
         if authenticator is None:
             authenticator = RocketChatAuthenticator(
-                repository, default_roles=config.read(settings, "DEFAULT_ROLES")
+                repository,
+                default_roles=config.read(settings, "DEFAULT_ROLES"),
+                remember_seconds=config.read(settings, "SETTINGS_SECONDS"),
             )
         timezone = _timezone(config.read(settings, "TIMEZONE"))
+        deadline = config.read(settings, "MAX_TIME_MS") / 1000
+        cache = _cache(app, settings)
+        answers = Answers(
+            None if cache is None else app.extensions["cache"][cache],
+            seconds=config.read(settings, "CACHE_SECONDS"),
+            scope=database.name,
+            wait=deadline,
+        )
         app.extensions[config.EXTENSION_KEY] = State(
             repository=repository,
             authenticator=authenticator,
@@ -119,12 +140,59 @@ class LivechatAnalytics:
             default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
             department_names=config.read(settings, "DEPARTMENT_NAMES"),
             timezone=timezone,
-            deadline=config.read(settings, "MAX_TIME_MS") / 1000,
+            deadline=deadline,
             health_timeout=config.read(settings, "HEALTH_TIMEOUT_MS") / 1000,
             client=client,
+            cache=cache,
+            answers=answers,
+            settings=Recent(config.read(settings, "SETTINGS_SECONDS")),
+            vary=_login_headers(authenticator),
         )
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))
         app.cli.add_command(command_group)
+
+
+def _cache(app: Flask, settings: Any) -> Cache | None:
+    """The Flask-Caching cache of the answers, configured from our keys alone (the host's own
+    ``CACHE_*`` settings are for its own cache); None when answers are not kept."""
+    if config.read(settings, "CACHE_SECONDS") == 0:
+        return None
+    kind = config.read(settings, "CACHE_TYPE")
+    url = config.read(settings, "CACHE_URL")
+    chosen: dict[str, Any] = {
+        "CACHE_TYPE": kind,
+        "CACHE_KEY_PREFIX": "livechat_analytics:",
+        "CACHE_DEFAULT_TIMEOUT": config.read(settings, "CACHE_SECONDS"),
+    }
+    if url is not None:
+        if "Memcached" in kind:
+            chosen["CACHE_MEMCACHED_SERVERS"] = [server.strip() for server in url.split(",")]
+        else:
+            chosen["CACHE_REDIS_URL"] = url
+    chosen.update(config.read(settings, "CACHE_CONFIG") or {})
+    # Not init_app(app): Flask-Caching would start from app.config, the host's CACHE_* keys included.
+    cache = Cache(with_jinja2_ext=False)
+    host_config = app.config
+    try:
+        app.config = type(host_config)(host_config.root_path)  # type: ignore[assignment]
+        cache.init_app(app, chosen)
+    except (ImportError, RuntimeError) as error:  # Flask-Caching raises either
+        raise RuntimeError(
+            f"LIVECHAT_ANALYTICS_CACHE_TYPE {kind} needs a client library that is not installed: {error}"
+        ) from error
+    finally:
+        app.config = host_config  # type: ignore[assignment]
+    return cache
+
+
+def _login_headers(authenticator: Authenticator) -> tuple[str, ...]:
+    """The request headers the authenticator logs users in with, from its OpenAPI schemes."""
+    schemes = authenticator.security_schemes or {}
+    return tuple(
+        scheme["name"]
+        for scheme in schemes.values()
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header"
+    )
 
 
 def _connect(settings: Any) -> tuple[MongoClient, Database]:

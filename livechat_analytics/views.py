@@ -10,6 +10,7 @@ import json
 import logging
 import pathlib
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +24,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
 from . import config, errors, export, openapi
+from .cache import conditional
 from .endpoints import ENDPOINTS
 from .endpoints.common import Context
 from .schemas import load_query
@@ -110,7 +112,9 @@ def answer(path: str) -> Response:
             columns, rows = endpoint.rows(export.every_row(query), context, state.repository)
             errors.database_answered()
             return export.response(path, query, rows, columns=columns, deadline=state.deadline)
-        body = endpoint.compute(query, context, state.repository)
+        # After the permission check: a kept answer never skips it.
+        compute = partial(endpoint.compute, query, context, state.repository)
+        body = state.answers.compute(path, endpoint.permission, query, context, compute)
     errors.database_answered()
     if as_csv:
         dumped = endpoint.response.dump(body)
@@ -118,7 +122,8 @@ def answer(path: str) -> Response:
     if isinstance(body, dict):
         g.livechat_analytics.update(rows=body.get("count"), total=body.get("total"))
         body = {**body, "success": True}
-    return errors.json_response(endpoint.response.dump(body))
+    response = errors.json_response(endpoint.response.dump(body))
+    return conditional(response, max_age=state.answers.seconds, vary=state.vary)
 
 
 def openapi_document() -> Response:

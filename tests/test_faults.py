@@ -3,6 +3,7 @@ when to come back, trouble logged once, and the health check."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -49,6 +50,23 @@ def server_process() -> Iterator[tuple[subprocess.Popen, str]]:
         process.wait(timeout=30)
 
 
+def frozen(pid: int) -> None:
+    """Stop the process, and wait until every one of its threads has stopped: a signal reaches a
+    thread only when it next runs, and on a busy machine one may still answer a request meanwhile."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        states = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                # The state follows the command name in parentheses, which may hold spaces.
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not stop")
+
+
 def app_on(uri: str, **settings) -> Flask:
     app = Flask("host")
     app.config.update(LIVECHAT_ANALYTICS_MONGO_URI=uri, **settings)
@@ -71,7 +89,7 @@ def test_a_frozen_database_answers_within_the_deadline_and_recovers(server_proce
         headers = add_user(database)
     client = app_on(uri, LIVECHAT_ANALYTICS_MAX_TIME_MS=DEADLINE_MS).test_client()
     assert client.get(URL, headers=headers).get_json() == ANSWER
-    os.kill(process.pid, signal.SIGSTOP)  # the process stops; its socket stays open
+    frozen(process.pid)  # the process stops; its socket stays open
     try:
         # Each request gets ONE deadline for all its reads (the user, the permission, the aggregate):
         # the first waits on its open connection, the next on a new one's handshake.

@@ -526,6 +526,7 @@ def test_statuses_and_totals_add_up(request, backend):
     from livechat_analytics import LivechatAnalytics
 
     app = Flask("host")
+    app.config["LIVECHAT_ANALYTICS_CACHE_SECONDS"] = 0  # each example changes the data
     LivechatAnalytics(app, database=database)
     client = app.test_client()
     headers = add_user(database)
