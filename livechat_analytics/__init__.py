@@ -1,4 +1,4 @@
-"""Rocket.Chat's Omnichannel "analytics by department" API as a Flask extension."""
+"""Rocket.Chat's Omnichannel analytics REST API as a Flask extension."""
 
 from __future__ import annotations
 
@@ -6,4 +6,4 @@ from .auth import Authenticator, RocketChatAuthenticator, User, hash_token
 from .extension import LivechatAnalytics
 
 __all__ = ["Authenticator", "LivechatAnalytics", "RocketChatAuthenticator", "User", "hash_token"]
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
