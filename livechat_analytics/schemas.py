@@ -413,18 +413,24 @@ class DepartmentArgsSchema(PageArgs, DashboardArgsSchema):
     """The query string of the department endpoints."""
 
 
+def flag(description: str, *, data_key: str | None = None, default: bool | None = False) -> fields.Boolean:
+    """A ``true``/``false`` query parameter (nothing else: ``1``, ``yes`` or ``True`` are 400s)."""
+    return fields.Boolean(
+        data_key=data_key,
+        truthy={"true"},
+        falsy={"false"},
+        load_default=default,
+        error_messages={"invalid": "Must be true or false."},
+        metadata={"description": description},
+    )
+
+
 class AnsweredArgsSchema(DepartmentArgsSchema):
     """``amount-of-chats`` also filters on whether the visitor got an answer."""
 
-    answered = fields.Boolean(
-        truthy={"true"},
-        falsy={"false"},
-        load_default=None,
-        error_messages={"invalid": "Must be true or false."},
-        metadata={
-            "description": "`true`: rooms whose visitor got an answer only; `false`: the others only; "
-            "omitted: every room."
-        },
+    answered = flag(
+        "`true`: rooms whose visitor got an answer only; `false`: the others only; omitted: every room.",
+        default=None,
     )
 
 
@@ -633,14 +639,7 @@ class AgentArgsSchema(PageArgs, WindowArgsSchema):
 class AvailabilityArgsSchema(AgentArgsSchema):
     """``available-for-service-history`` can also list each agent's periods of service."""
 
-    full_report = fields.Boolean(
-        data_key="fullReport",
-        truthy={"true"},
-        falsy={"false"},
-        load_default=False,
-        error_messages={"invalid": "Must be true or false."},
-        metadata={"description": "`true`: add each agent's `serviceHistory`."},
-    )
+    full_report = flag("`true`: add each agent's `serviceHistory`.", data_key="fullReport")
 
 
 class ReportArgsSchema(WindowArgsSchema):

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from pymongo.database import Database
@@ -57,3 +66,42 @@ def property_settings(examples: int) -> settings:
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
+
+
+def start_gunicorn(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
+    """The standalone app under gunicorn with our settings module, on a free loopback port, its
+    stderr in ``log``: the process and the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:livechat_analytics.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "livechat_analytics.app:create_app()",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    return process, port
+
+
+def get_json_when_up(process: subprocess.Popen, port: int, path: str, headers: dict[str, str]) -> Any:
+    """The JSON body of ``GET path`` from a server that is starting: asked again until it answers
+    (20 s at most, and not once the process has ended)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.load(response)
+        except (urllib.error.URLError, ConnectionError):
+            assert process.poll() is None, "the server ended"
+            assert time.monotonic() < deadline, "the server did not answer in time"
+            time.sleep(0.1)

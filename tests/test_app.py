@@ -6,18 +6,12 @@ import importlib
 import json
 import logging
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
-from support import PREFIX, URI_VARIABLE, add_user
+from support import PREFIX, URI_VARIABLE, add_user, get_json_when_up, start_gunicorn
 
 import livechat_analytics
 from livechat_analytics import config, gunicorn_conf
@@ -166,17 +160,10 @@ def test_the_gunicorn_settings_refuse_a_bad_deadline(environ):
     importlib.reload(gunicorn_conf)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_gunicorn_serves_the_standalone_app(secantus_uri: str, tmp_path: Path):
     name = "gunicorn_" + uuid.uuid4().hex[:8]
     with MongoClient(secantus_uri, tz_aware=True) as client:
         headers = add_user(client[name])
-        port = free_port()
         package_root = str(Path(livechat_analytics.__file__).parent.parent)
         env = {key: value for key, value in os.environ.items() if not key.startswith(P)}
         env.update(
@@ -188,34 +175,9 @@ def test_gunicorn_serves_the_standalone_app(secantus_uri: str, tmp_path: Path):
             }
         )
         env.pop(URI_VARIABLE, None)
-        stderr = (tmp_path / "gunicorn.log").open("w+")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "python:livechat_analytics.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "livechat_analytics.app:create_app()",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
+        server, port = start_gunicorn(env, tmp_path / "gunicorn.log")
         try:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}{PREFIX}{WINDOW}", headers=headers)
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    with urllib.request.urlopen(request, timeout=5) as response:
-                        body = json.load(response)
-                        break
-                except (urllib.error.URLError, ConnectionError):
-                    assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
-                    assert time.monotonic() < deadline, "gunicorn did not answer in time"
-                    time.sleep(0.1)
+            body = get_json_when_up(server, port, PREFIX + WINDOW, headers)
             assert body == {"departments": [], "count": 0, "offset": 0, "total": 0, "success": True}
         finally:
             server.terminate()

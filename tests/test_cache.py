@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from pymongo import MongoClient, monitoring
-from support import PREFIX, SERVER_BACKENDS, URI_VARIABLE, UTC, add_user
+from support import PREFIX, SERVER_BACKENDS, URI_VARIABLE, UTC, add_user, get_json_when_up, start_gunicorn
 
 import livechat_analytics
 from livechat_analytics import LivechatAnalytics, config
@@ -529,12 +528,12 @@ def test_two_gunicorn_processes_share_one_answer_through_redis(secantus_uri, red
                 "WEB_CONCURRENCY": "1",
             }
         )
-        servers = [_gunicorn(env, tmp_path / f"gunicorn{number}.log") for number in range(2)]
+        servers = [start_gunicorn(env, tmp_path / f"gunicorn{number}.log") for number in range(2)]
         try:
-            first = _get_json(servers[0][1], AMOUNT, headers)
+            first = get_json_when_up(*servers[0], AMOUNT, headers)
             client[name]["rocketchat_room"].insert_one(room("b"))
-            second = _get_json(servers[1][1], AMOUNT, headers)
-            fresh = _get_json(servers[1][1], AMOUNT + "&count=7", headers)
+            second = get_json_when_up(*servers[1], AMOUNT, headers)
+            fresh = get_json_when_up(*servers[1], AMOUNT + "&count=7", headers)
         finally:
             for process, _ in servers:
                 process.terminate()
@@ -544,38 +543,3 @@ def test_two_gunicorn_processes_share_one_answer_through_redis(secantus_uri, red
     assert second == first
     assert fresh["departments"][0]["rooms"] == 2
 
-
-def _gunicorn(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "python:livechat_analytics.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "livechat_analytics.app:create_app()",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    return process, port
-
-
-def _get_json(port: int, path: str, headers: dict[str, str]) -> Any:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.load(response)
-        except (urllib.error.URLError, ConnectionError):
-            assert time.monotonic() < deadline, "gunicorn did not answer in time"
-            time.sleep(0.1)

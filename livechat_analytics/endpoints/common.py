@@ -108,22 +108,10 @@ def sum_or_zero(path: str) -> dict[str, Any]:
     return {"$sum": {"$ifNull": [path, 0]}}
 
 
-def paged(
-    pipeline: Pipeline,
-    *,
-    sort: tuple[tuple[str, int], ...],
-    offset: int,
-    count: int | None,
-    annotate: Pipeline = (),  # type: ignore[assignment]
-    annotated: tuple[str, ...] = (),
-) -> Pipeline:
-    """Append the page (sorted, skipped, limited) and the number of groups, in one ``$facet``.
-
-    ``annotate`` stages add the fields ``annotated`` to the rows: to the page's rows only, unless
-    the sort names one of them, when every row needs it first.
-    """
-    page = page_stages(sort=sort, offset=offset, count=count, annotate=annotate, annotated=annotated)
-    return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page}}]
+def paged(pipeline: Pipeline, **page: Any) -> Pipeline:
+    """Append the page of :func:`page_stages` (which takes ``page``) and the number of groups, in
+    one ``$facet``."""
+    return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page_stages(**page)}}]
 
 
 def page_stages(
@@ -134,8 +122,12 @@ def page_stages(
     annotate: Pipeline = (),  # type: ignore[assignment]
     annotated: tuple[str, ...] = (),
 ) -> Pipeline:
-    """The stages of a page without the total: what :func:`paged` puts in its ``$facet``, and what a
-    CSV answer streams from the cursor on its own (every row when ``count`` is None)."""
+    """The stages of a page (sorted, skipped, limited) without the total: what :func:`paged` puts in
+    its ``$facet``, and what a CSV answer streams from the cursor on its own (every row when
+    ``count`` is None).
+
+    ``annotate`` stages add the fields ``annotated`` to the rows: to the page's rows only, unless
+    the sort names one of them, when every row needs it first."""
     page: Pipeline = [{"$sort": dict(sort)}, {"$skip": offset}]
     if count is not None:
         page.append({"$limit": count})

@@ -79,13 +79,8 @@ class TrendArgsSchema(schemas.DashboardArgsSchema):
             "enum": ["previous"],
         },
     )
-    by_department = fields.Boolean(
-        data_key="byDepartment",
-        truthy={"true"},
-        falsy={"false"},
-        load_default=False,
-        error_messages={"invalid": "Must be true or false."},
-        metadata={"description": "`true`: one series per department instead of one for all."},
+    by_department = schemas.flag(
+        "`true`: one series per department instead of one for all.", data_key="byDepartment"
     )
 
     @validates_schema
