@@ -2,14 +2,16 @@
 
 For each data size it seeds the demo's generated data set into a database (an in-process SecantusDB,
 or the server named by ``LIVECHAT_ANALYTICS_BENCH_MONGO_URI``), runs ``ensure-indexes``, starts the
-web process (``benchmarks/server.py``) on loopback and, for each endpoint, after a warm-up:
+web process (``benchmarks/server.py``) on loopback and, for each endpoint (every one but the series
+of ``trends/``, each with the query its schema requires: :func:`query_params`), after a warm-up:
 
-- the median and p95 latency of real HTTP requests, and the aggregate commands each one sent;
-- the keys and documents the database examined (``explain`` with execution stats), and how many
-  documents match the pipeline's first stage;
-- two yardsticks on the same data: the naive way (fetch the matching documents, count in Python) and
-  ``count_documents`` with the first stage's filter, the least work any database must do;
-- the web process's peak memory;
+- the median and p95 latency of real HTTP requests, the aggregate commands each one sent and the
+  collections they ran on;
+- for the department endpoints, the keys and documents the database examined (``explain`` with
+  execution stats), how many documents match the pipeline's first stage, and two yardsticks on the
+  same data: the naive way (fetch the matching documents, count in Python) and ``count_documents``
+  with the first stage's filter, the least work any database must do;
+- the web process's peak memory (a running peak: one process serves a size's endpoints in turn);
 - warm: the same request again while its answer is kept (``LIVECHAT_ANALYTICS_CACHE_SECONDS``), the
   cold columns with the cache off;
 - for the transfer endpoint, the same pipeline without its join of the rooms, and the rooms it joins.
@@ -56,7 +58,7 @@ from flask import Flask
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from livechat_analytics import LivechatAnalytics, config, demo, indexes
+from livechat_analytics import LivechatAnalytics, config, demo, indexes, schemas
 from livechat_analytics.endpoints import ENDPOINTS
 from livechat_analytics.endpoints.common import Context
 from livechat_analytics.endpoints.departments import METRICS
@@ -182,6 +184,82 @@ def naive(database: Database, repository: Repository, collection: str, first: di
     return len(collections.Counter(rooms.get(message["rid"]) for message in documents))
 
 
+def yardsticks(
+    database: Database, repository: Repository, metric: Any, query: Query, context: Context, requests: int
+) -> dict[str, Any]:
+    """A department endpoint's pipeline explained, and the naive way and ``count_documents`` timed
+    on the same data (and for the transfer endpoint, its join of the rooms)."""
+    pipeline = metric.pipeline(query, context)
+    first = pipeline[0]["$match"]
+    collection = database[repository.name(metric.collection)]
+    explain = database.command(
+        "explain",
+        {"aggregate": collection.name, "pipeline": pipeline, "cursor": {}},
+        verbosity="executionStats",
+    )
+    keys, docs = examined(explain)
+    repeat = max(3, requests // 4)
+    row = {
+        "keys": keys,
+        "docs": docs,
+        "matching": collection.count_documents(first),
+        "naive": timed(partial(naive, database, repository, metric.collection, first), repeat),
+        "count": timed(partial(collection.count_documents, first), repeat),
+    }
+    if metric.collection == "message":
+        row.update(join(collection, pipeline, repeat))
+    return row
+
+
+#: The chart ``dashboards/charts-data`` draws in the measurements.
+CHART_NAME = "Total_conversations"
+
+
+def args_schemas() -> dict[str, Any]:
+    """Each endpoint's query schema, as an app with the default settings makes it."""
+    app = Flask("urls")
+    LivechatAnalytics(app, database=MongoClient(connect=False)["urls"])
+    return dict(app.extensions[config.EXTENSION_KEY].args_schemas)
+
+
+def query_params(schema: Any, start: dt.datetime, end: dt.datetime) -> dict[str, str]:
+    """The query one endpoint needs for the window [start, end), read off its schema: the window
+    under the names it takes (``start``/``end`` instants, or ``from``/``to`` whole days, the last
+    one inclusive; none for ``charts/agents-status``, which is now), its first ``name`` and, for
+    ``charts-data``, :data:`CHART_NAME`."""
+    params = {}
+    for field_name, moment in (("start", start), ("end", end)):
+        field = schema.fields.get(field_name)
+        if field is None:
+            continue
+        if isinstance(field, schemas.Day):
+            day = (moment - dt.timedelta(milliseconds=1) if field_name == "end" else moment).date()
+            params[field.data_key or field_name] = day.isoformat()
+        else:
+            params[field.data_key or field_name] = moment.isoformat()
+    if "name" in schema.fields and getattr(schema, "names", None):
+        params["name"] = schema.names[0]
+    if "chart_name" in schema.fields:
+        params[schema.fields["chart_name"].data_key or "chart_name"] = CHART_NAME
+    return params
+
+
+def measured(path: str) -> bool:
+    """Whether the first table measures ``path``: every endpoint but the series of ``trends/``,
+    which the trends table measures (``trends/heatmap`` is not a series: measured)."""
+    return ENDPOINTS[path].family != "trends" or path == "trends/heatmap"
+
+
+def measured_urls(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
+    """The URL of each endpoint of the first table over the window, in :data:`ENDPOINTS` order."""
+    schemas_ = args_schemas()
+    return {
+        path: f"{ROOT}/{path}?{urlencode(query_params(schemas_[path], start, end))}"
+        for path in ENDPOINTS
+        if measured(path)
+    }
+
+
 def measure(
     size: int, base_uri: str, requests: int, warmup: int, *, keep: bool = False
 ) -> list[dict[str, Any]]:
@@ -202,12 +280,11 @@ def measure(
     start, end = NOW - dt.timedelta(days=WINDOW_DAYS), NOW
     query = Query(start=start, end=end)
     context = Context(repository.names, config.INACTIVITY_TIMEOUT)
-    window = urlencode({"start": start.isoformat(), "end": end.isoformat()})
+    urls = measured_urls(start, end)
     results = []
     with web_process(f"{base_uri}/{name}", CACHE_SECONDS) as (port, _):
         warm: dict[str, tuple[list[float], list[int]]] = {}
-        for path in METRICS:
-            url = f"{PREFIX}/{path}?{window}"
+        for path, url in urls.items():
             get(port, url)  # computes and keeps the answer
             answers = [get(port, url) for _ in range(requests)]
             assert all(status == 200 for _, status, _ in answers), path
@@ -216,26 +293,16 @@ def measure(
                 [int(headers["X-Bench-Aggregates"]) for _, _, headers in answers],
             )
     with web_process(f"{base_uri}/{name}") as (port, process):
-        for path, metric in METRICS.items():
-            url = f"{PREFIX}/{path}?{window}"
+        for path, url in urls.items():
             for _ in range(warmup):
                 get(port, url)
-            latencies, aggregates = [], []
+            latencies, aggregates, read = [], [], set()
             for _ in range(requests):
                 elapsed, status, headers = get(port, url)
                 assert status == 200, (path, status)
                 latencies.append(elapsed)
                 aggregates.append(int(headers["X-Bench-Aggregates"]))
-            pipeline = metric.pipeline(query, context)
-            first = pipeline[0]["$match"]
-            collection = database[repository.name(metric.collection)]
-            explain = database.command(
-                "explain",
-                {"aggregate": collection.name, "pipeline": pipeline, "cursor": {}},
-                verbosity="executionStats",
-            )
-            keys, docs = examined(explain)
-            repeat = max(3, requests // 4)
+                read.update(filter(None, headers.get("X-Bench-Collections", "").split(",")))
             results.append(
                 {
                     "endpoint": path,
@@ -243,24 +310,21 @@ def measure(
                     "median": statistics.median(latencies),
                     "p95": percentile(latencies, 0.95),
                     "aggregates": statistics.mean(aggregates),
+                    "collections": sorted(read),
                     "warm": statistics.median(warm[path][0]),
                     "warm_aggregates": statistics.mean(warm[path][1]),
-                    "keys": keys,
-                    "docs": docs,
-                    "matching": collection.count_documents(first),
-                    "naive": timed(partial(naive, database, repository, metric.collection, first), repeat),
-                    "count": timed(partial(collection.count_documents, first), repeat),
+                    # The running peak: one process serves the endpoints in table order.
+                    "memory": peak_memory_mb(process.pid),
                 }
             )
-            if metric.collection == "message":
-                results[-1].update(join(collection, pipeline, repeat))
+            if ENDPOINTS[path].family == "departments":  # the yardsticks: department endpoints only
+                metric = METRICS[path.removeprefix("departments/")]
+                results[-1].update(yardsticks(database, repository, metric, query, context, requests))
             print(
-                f"#   {path}: {results[-1]['median']:.1f} ms, warm {results[-1]['warm']:.1f} ms",
+                f"#   {path}: {results[-1]['median']:.1f} ms, warm {results[-1]['warm']:.1f} ms,"
+                f" {results[-1]['aggregates']:g} aggregates",
                 file=sys.stderr,
             )
-        memory = peak_memory_mb(process.pid)
-    for row in results:
-        row["memory"] = memory
     if not keep:  # the trends are measured on the same data
         client.drop_database(name)
     client.close()
@@ -385,23 +449,69 @@ def join(collection: Any, pipeline: list[dict[str, Any]], repeat: int) -> dict[s
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """The results as one markdown table."""
+    """The results as one markdown table, and its notes."""
     lines = [
-        "| endpoint | rooms | cold median ms | cold p95 ms | warm median ms"
-        " | aggregates / request (cold, warm) | keys examined | docs examined"
+        "| family | endpoint | rooms | cold median ms | cold p95 ms | warm median ms"
+        " | aggregates / request (cold, warm) | collections aggregated | keys examined | docs examined"
         " | first-stage matches | naive ms | ours / naive | count_documents ms | ours / count_documents"
         " | web peak MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in sorted(results, key=lambda row: (list(METRICS).index(row["endpoint"]), row["rooms"])):
+    order = list(ENDPOINTS)
+    for row in sorted(results, key=lambda row: (order.index(row["endpoint"]), row["rooms"])):
+        if "count" in row:
+            yardsticks = (
+                f" | {row['keys']:,} | {row['docs']:,} | {row['matching']:,}"
+                f" | {row['naive']:.1f} | {row['median'] / row['naive']:.2f}x | {row['count']:.1f}"
+                f" | {row['median'] / row['count']:.2f}x"
+            )
+        else:
+            yardsticks = " |" * 7
         lines.append(
-            f"| {row['endpoint']} | {row['rooms']:,} | {row['median']:.1f} | {row['p95']:.1f}"
+            f"| {ENDPOINTS[row['endpoint']].family} | {row['endpoint']} | {row['rooms']:,}"
+            f" | {row['median']:.1f} | {row['p95']:.1f}"
             f" | {row['warm']:.1f} | {row['aggregates']:g}, {row['warm_aggregates']:g}"
-            f" | {row['keys']:,} | {row['docs']:,} | {row['matching']:,}"
-            f" | {row['naive']:.1f} | {row['median'] / row['naive']:.2f}x | {row['count']:.1f}"
-            f" | {row['median'] / row['count']:.2f}x | {row['memory']:.0f} |"
+            f" | {', '.join(row['collections'])}{yardsticks} | {row['memory']:.0f} |"
         )
-    return "\n".join(lines)
+    several = sorted(
+        {row["endpoint"] for row in results if row["aggregates"] > 1},
+        key=order.index,
+    )
+    schemas_ = args_schemas()
+    params = {
+        path: query_params(schemas_[path], NOW - dt.timedelta(days=WINDOW_DAYS), NOW)
+        for path in ENDPOINTS
+        if measured(path)
+    }
+    special = {
+        path: ", ".join(f"`{key}={value}`" for key, value in query.items() if key not in ("start", "end"))
+        or "no window (the agents' status now)"
+        for path, query in params.items()
+        if set(query) != {"start", "end"}
+    }
+    notes = [
+        "Every endpoint but the series of `trends/` (the next table) is measured, each with the query"
+        f" its schema requires over the last {WINDOW_DAYS} days: `start`/`end` (instants), and"
+        " besides or instead: "
+        + "; ".join(f"`{path}`: {query}" for path, query in special.items())
+        + " (`from`/`to` are whole days, both inclusive).",
+        "Aggregates / request: the aggregate commands the web process sent per request (cold: cache off;"
+        " warm: the answer kept), and the collections they ran on; a `$lookup` inside a pipeline is not"
+        " a command of its own."
+        + (
+            " More than one aggregate per request: "
+            + ", ".join(f"`{path}`" for path in several)
+            + " (each reads the collections listed, one aggregate per collection)."
+            if several
+            else " Every endpoint answers with one aggregate."
+        ),
+        "The yardsticks (keys and documents examined, first-stage matches, the naive way and"
+        " `count_documents` with the pipeline's first-stage filter) are measured for the department"
+        " endpoints only: blank for the others.",
+        "Web peak MiB: the web process's peak resident memory (VmHWM) once the endpoint's requests are"
+        " answered; one process serves every endpoint of a size in table order, so it is a running peak.",
+    ]
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in notes)
 
 
 def join_table(results: list[dict[str, Any]]) -> str:
@@ -433,22 +543,10 @@ MODES = {
 }
 
 
-def api_urls(window: dict[str, str]) -> list[str]:
+def api_urls(start: dt.datetime, end: dt.datetime) -> list[str]:
     """One request per endpoint of the whole API, with the parameters each requires."""
-    app = Flask("urls")
-    LivechatAnalytics(app, database=MongoClient(connect=False)["urls"])
-    schemas = app.extensions[config.EXTENSION_KEY].args_schemas
-    urls = []
-    for path in ENDPOINTS:
-        fields = schemas[path].fields
-        # The window under the name each schema takes it by (start/end, from/to).
-        params = {fields[name].data_key or name: value for name, value in window.items() if name in fields}
-        if "name" in fields and getattr(schemas[path], "names", None):
-            params["name"] = schemas[path].names[0]
-        if "chart_name" in fields:
-            params["chartName"] = "Total_conversations"
-        urls.append(f"{ROOT}/{path}?{urlencode(params)}")
-    return urls
+    schemas_ = args_schemas()
+    return [f"{ROOT}/{path}?{urlencode(query_params(schemas_[path], start, end))}" for path in ENDPOINTS]
 
 
 @contextlib.contextmanager
@@ -545,7 +643,7 @@ def concurrency(
     demo.insert(client[name], demo.DemoData(rooms=size, seed=1, now=NOW), batch_size=2000)
     indexes.ensure_indexes(Repository(client[name]))
     start, end = NOW - dt.timedelta(days=WINDOW_DAYS), NOW
-    urls = api_urls({"start": start.date().isoformat(), "end": end.date().isoformat()})
+    urls = api_urls(start, end)
     uri = f"{base_uri}/{name}"
     rows = []
     with contextlib.ExitStack() as stack:
@@ -641,17 +739,23 @@ def chart(results: list[dict[str, Any]], target: pathlib.Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    figure, axes = plt.subplots(figsize=(9, 5.5))
-    for path in METRICS:
-        rows = sorted((row for row in results if row["endpoint"] == path), key=lambda row: row["rooms"])
-        axes.plot([row["rooms"] for row in rows], [row["median"] for row in rows], marker="o", label=path)
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.set_xlabel("livechat rooms in the database")
-    axes.set_ylabel("median latency over HTTP (ms)")
-    axes.set_title(f"livechat-analytics: one {WINDOW_DAYS}-day request per endpoint")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
+    families = list(dict.fromkeys(ENDPOINTS[row["endpoint"]].family for row in results))
+    figure, panels = plt.subplots(
+        len(families), 1, figsize=(9, 4 * len(families)), squeeze=False, sharex=True
+    )
+    for family, [axes] in zip(families, panels, strict=True):
+        for path in (path for path in ENDPOINTS if ENDPOINTS[path].family == family):
+            rows = sorted((row for row in results if row["endpoint"] == path), key=lambda row: row["rooms"])
+            if rows:
+                xs, ys = [row["rooms"] for row in rows], [row["median"] for row in rows]
+                axes.plot(xs, ys, marker="o", label=path)
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_ylabel("median latency over HTTP (ms)")
+        axes.set_title(f"{family}: one {WINDOW_DAYS}-day request per endpoint")
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend(fontsize=7)
+    panels[-1][0].set_xlabel("livechat rooms in the database")
     figure.tight_layout()
     figure.savefig(target, dpi=110)
     return True

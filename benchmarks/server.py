@@ -1,7 +1,8 @@
 """The web process the benchmark measures: the package's app over a MongoDB URI, on loopback.
 
 Each response carries ``X-Bench-Aggregates``, the aggregate commands its request sent, counted by a
-pymongo command listener in this process. Run by ``benchmarks/run.py``; not part of the package.
+pymongo command listener in this process, and ``X-Bench-Collections``, the collections they ran
+on. Run by ``benchmarks/run.py``; not part of the package.
 ``--cache-seconds`` sets ``LIVECHAT_ANALYTICS_CACHE_SECONDS`` (0: every request computes). Under
 gunicorn (the concurrency run), ``server:from_environment()`` makes the same app from
 ``BENCH_MONGO_URI`` and the ``LIVECHAT_ANALYTICS_*`` variables.
@@ -28,6 +29,9 @@ class _Aggregates(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name == "aggregate":
             _seen.count = getattr(_seen, "count", 0) + 1
+            collections = getattr(_seen, "collections", None)
+            if collections is not None:
+                collections.add(str(event.command["aggregate"]))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -46,10 +50,12 @@ def make_app(uri: str, settings: dict[str, Any] | None = None) -> Flask:
     @app.before_request
     def _reset() -> None:
         _seen.count = 0
+        _seen.collections = set()
 
     @app.after_request
     def _report(response):
         response.headers["X-Bench-Aggregates"] = str(getattr(_seen, "count", 0))
+        response.headers["X-Bench-Collections"] = ",".join(sorted(getattr(_seen, "collections", ())))
         return response
 
     return app
