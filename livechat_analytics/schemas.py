@@ -413,6 +413,11 @@ class DepartmentArgsSchema(PageArgs, DashboardArgsSchema):
     """The query string of the department endpoints."""
 
 
+def number_or_text(description: str) -> fields.Raw:
+    """A value that is a count (an integer) or a formatted text (a duration, a share, an hour)."""
+    return fields.Raw(metadata={"description": description, "type": ["integer", "string"]})
+
+
 def flag(description: str, *, data_key: str | None = None, default: bool | None = False) -> fields.Boolean:
     """A ``true``/``false`` query parameter (nothing else: ``1``, ``yes`` or ``True`` are 400s)."""
     return fields.Boolean(

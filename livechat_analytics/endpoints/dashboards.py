@@ -56,12 +56,9 @@ class TotalizerSchema(Schema):
     """One number of a totalizer board, by its (translatable) title."""
 
     title = fields.String(metadata={"description": "Rocket.Chat's i18n key of the number."})
-    value = fields.Raw(
-        metadata={
-            "description": "An integer for counts; a string for durations (`HH:MM:SS`), shares "
-            '(`"N%"`) and hours (`"3PM - 4PM"`).',
-            "type": ["integer", "string"],
-        }
+    value = schemas.number_or_text(
+        'An integer for counts; a string for durations (`HH:MM:SS`), shares (`"N%"`) and hours '
+        '(`"3PM - 4PM"`).'
     )
 
 

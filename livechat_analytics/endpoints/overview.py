@@ -78,12 +78,8 @@ class AgentValueSchema(Schema):
     """One agent's value."""
 
     name = fields.String(metadata={"description": "The agent's username."})
-    value = fields.Raw(
-        metadata={
-            "description": 'A share (`"28.57%"`, two decimals), a duration (`HH:MM:SS`) or a number of '
-            "messages.",
-            "type": ["integer", "string"],
-        }
+    value = schemas.number_or_text(
+        'A share (`"28.57%"`, two decimals), a duration (`HH:MM:SS`) or a number of messages.'
     )
 
 
