@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from .auth import Authenticator, RocketChatAuthenticator, User, hash_token
 from .extension import LivechatAnalytics
+from .version import __version__
 
-__all__ = ["Authenticator", "LivechatAnalytics", "RocketChatAuthenticator", "User", "hash_token"]
-__version__ = "0.2.0.dev0"
+__all__ = [
+    "Authenticator",
+    "LivechatAnalytics",
+    "RocketChatAuthenticator",
+    "User",
+    "__version__",
+    "hash_token",
+]

@@ -4,9 +4,9 @@
 Memcached when workers or hosts should share it) under a key made of everything the body depends
 on, and lets a burst of identical requests wait for the first one's computation instead of each
 running its own aggregate. The view calls it after authentication and the permission check, so a
-kept answer never skips either. :func:`conditional` adds the HTTP caching headers (``ETag``,
-``Cache-Control``) and answers 304 to a matching ``If-None-Match``. :class:`Recent` is the short
-per-process memory of the permission and settings reads.
+kept answer never skips either (the HTTP caching headers, ``ETag`` and ``Cache-Control``, are
+:mod:`.render`'s). :class:`Recent` is the short per-process memory of the permission and settings
+reads.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
-from flask import Response, request
+from .version import __version__
 
 _log = logging.getLogger("livechat_analytics")
 #: While the cache backend fails, a reminder is logged this often (seconds), not each request.
@@ -97,8 +97,6 @@ class Answers:
         self.seconds = seconds if backend is not None else 0
         self.scope = scope
         self.wait = wait
-        from . import __version__  # here: the package imports this module before it is complete
-
         self.release = __version__
         self._flights: dict[str, Future[tuple[bool, Any]]] = {}
         self._lock = threading.Lock()
@@ -184,15 +182,3 @@ class Answers:
                 self._warned = now
                 _log.warning("The answer cache failed, answering without it: %.200r", error)
             return failed
-
-
-def conditional(response: Response, *, max_age: int, vary: Iterable[str] = ()) -> Response:
-    """A 200 with ``ETag`` (a digest of the body), ``Cache-Control: private, max-age`` and
-    ``Vary`` on the login headers; 304 without a body when ``If-None-Match`` names the ETag."""
-    response.cache_control.private = True
-    response.cache_control.max_age = max_age
-    for header in vary:
-        response.vary.add(header)
-    response.add_etag()
-    response.make_conditional(request)
-    return response

@@ -24,17 +24,17 @@ from werkzeug.serving import run_simple
 
 from . import config, demo, indexes
 from .auth import hash_token
-from .endpoints.departments import FAMILY, METRICS
+from .endpoints.departments import METRICS
+from .extension import LivechatAnalytics
 from .logs import configure_logging
 from .repository import Repository
+from .state import current
+from .version import __version__
 
 
 def _print_version(context: click.Context, parameter: click.Parameter, value: bool) -> None:
     if not value or context.resilient_parsing:
         return
-    # The package imports this module on its way to defining the version: read it late.
-    from . import __version__
-
     click.echo(f"livechat-analytics {__version__}")
     context.exit()
 
@@ -57,8 +57,8 @@ command_group = click.Group(
 #: The endpoints the demo prints a ``curl`` command for (paths under the analytics root), with what
 #: each one shows.
 DEMO_REQUESTS = {
-    f"{FAMILY}/amount-of-chats": "Chats per department",
-    f"{FAMILY}/total-transferred-chats": "Transfers per department",
+    "departments/amount-of-chats": "Chats per department",
+    "departments/total-transferred-chats": "Transfers per department",
     "dashboards/conversation-totalizers": "Conversations, open and on hold, messages and visitors",
     "overview": "The analytics page's conversation board",
     "agents/total-service-time": "Chats and service time per agent",
@@ -117,9 +117,6 @@ def make_demo_app(
 ) -> DemoApp:
     """A fresh app serving the API: over ``mongo_uri`` as it is, or over ``database`` (default: a new
     mongomock one) filled with a generated :class:`~.demo.DemoData`; ``settings`` go into its config."""
-    # The extension module imports this one for the command group: import it late.
-    from .extension import LivechatAnalytics
-
     if mongo_uri is not None and database is not None:
         raise ValueError("Pass mongo_uri or database, not both.")
     app = Flask(__name__)
@@ -192,7 +189,7 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
         raise click.ClickException(str(error)) from error
     app = made.app
     if made.data is None or made.counts is None:
-        name = app.extensions[config.EXTENSION_KEY].repository.database.name
+        name = current(app).repository.database.name
         # Never echo the URI: it may hold a password.
         click.echo(f"Serving the database {name!r} from --mongo-uri.")
         click.echo(
@@ -229,8 +226,8 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
                 ]
             )
         )
-    others = ", ".join(path for path in METRICS if f"{FAMILY}/{path}" not in DEMO_REQUESTS)
-    click.echo(f"\n# The same query works on the other {FAMILY}/ endpoints: {others}.")
+    others = ", ".join(path.removeprefix("departments/") for path in METRICS if path not in DEMO_REQUESTS)
+    click.echo(f"\n# The same query works on the other departments/ endpoints: {others}.")
     page = dashboard_url(app, base_url)
     if page is not None:
         click.echo(f"\n# The dashboard page, in a browser (signed in as {demo.MANAGER_USERNAME}):\n{page}")
@@ -243,12 +240,12 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
 @_mongo_uri_option
 @_timeout_option
 def ensure_indexes_command(mongo_uri: str | None, timeout: float) -> None:
-    """Create the indexes the eight endpoints need, and say what was created and what was there.
+    """Create the indexes the endpoints need, and say what was created and what was there.
 
     It never drops or changes an index; run it again after upgrades.
     """
     with _target_app(mongo_uri, timeout) as app:
-        repository = app.extensions[config.EXTENSION_KEY].repository
+        repository = current(app).repository
         with _database_trouble(repository.database):
             # Asked first, so that an unreachable server is one line rather than a half-made list.
             repository.database.command("ping")
@@ -299,7 +296,7 @@ def seed_command(
     refused = f"The rooms of seed {seed} are already in this database; use another --seed."
     with _target_app(mongo_uri, timeout) as app:
         # The primary: the app may read from secondaries, which lag behind our writes.
-        database = app.extensions[config.EXTENSION_KEY].repository.database.with_options(
+        database = current(app).repository.database.with_options(
             read_preference=ReadPreference.PRIMARY
         )
         prefix = config.read(app.config, "COLLECTION_PREFIX")
@@ -411,9 +408,6 @@ def _target_app(mongo_uri: str | None, timeout: float = COMMAND_TIMEOUT) -> Iter
     if mongo_uri is None:
         yield _host_app()
         return
-    # The extension module imports this one for the command group: import it late.
-    from .extension import LivechatAnalytics
-
     try:
         client: MongoClient = MongoClient(
             mongo_uri,

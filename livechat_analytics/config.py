@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .schemas import LARGEST_INTEGER as _LARGEST
+#: The largest whole number a setting or a parameter takes (``offset``, ``count``, milliseconds): a
+#: 32-bit integer, which every MongoDB stage takes (not a setting).
+LARGEST_INTEGER = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Kind:
     """Never repeat the value in an error: it may hold a password."""
 
 
-def _whole(minimum: int, maximum: int = _LARGEST) -> Kind:
+def _whole(minimum: int, maximum: int = LARGEST_INTEGER) -> Kind:
     def parse(text: str) -> int:
         if not re.fullmatch(r"[0-9]+", text.strip()):
             raise ValueError(text)
@@ -234,10 +236,11 @@ KINDS["CACHE_CONFIG"] = Kind(
 SETTINGS_SECONDS = 5
 KINDS["SETTINGS_SECONDS"] = _whole(0, 3600)
 
+_NOT_SETTINGS = {"PREFIX", "EXTENSION_KEY", "KINDS", "LARGEST_INTEGER"}
 DEFAULTS: dict[str, Any] = {
     PREFIX + name: value
     for name, value in dict(globals()).items()
-    if name.isupper() and not name.startswith("_") and name not in {"PREFIX", "EXTENSION_KEY", "KINDS"}
+    if name.isupper() and not name.startswith("_") and name not in _NOT_SETTINGS
 }
 _KINDS_MISSED = set(DEFAULTS) ^ {PREFIX + name for name in KINDS}
 if _KINDS_MISSED:  # a new key must say what it takes

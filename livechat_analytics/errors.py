@@ -6,17 +6,16 @@ logged as one short line when it starts, not once per request while it lasts.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
-from . import config
+from .logs import TroubleLog
+from .render import json_response
+from .state import current
 
 log = logging.getLogger("livechat_analytics")
 
@@ -31,8 +30,6 @@ RETRY_AFTER_SECONDS = 5
 MAX_ECHO = 200
 #: The most parameters a 400 names one by one.
 MAX_NAMED = 10
-#: While the database stays in trouble, a reminder is logged this often (seconds), not each request.
-TROUBLE_LOG_INTERVAL = 60.0
 
 
 class ApiError(Exception):
@@ -42,11 +39,6 @@ class ApiError(Exception):
         super().__init__(status, body)
         self.status = status
         self.body = body
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    """Serialize ``body`` in the key order it was built in, whatever the host's JSON settings."""
-    return Response(json.dumps(body) + "\n", status=status, mimetype="application/json")
 
 
 def failure(error: str, error_type: str | None = None, details: Any = None) -> dict[str, Any]:
@@ -103,47 +95,12 @@ def unavailable(response: Response) -> Response:
     return response
 
 
-class TroubleLog:
-    """Logs database trouble once when it starts, a reminder per :data:`TROUBLE_LOG_INTERVAL` while
-    it lasts, and once more when the database answers again. One per app (its database)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._since: float | None = None
-        self._last = 0.0
-        self._hidden = 0
-
-    def trouble(self, level: int, summary: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if self._since is not None and now - self._last < TROUBLE_LOG_INTERVAL:
-                self._hidden += 1
-                return
-            hidden, self._hidden = self._hidden, 0
-            self._since = self._since if self._since is not None else now
-            self._last = now
-        extra = f" ({hidden} more failed requests since the last line)" if hidden else ""
-        log.log(level, "%s%s", summary, extra)
-
-    def answered(self) -> None:
-        if self._since is None:  # the usual case, without taking the lock
-            return
-        with self._lock:
-            since, hidden, self._since, self._hidden = self._since, self._hidden, None, 0
-        if since is not None:
-            log.warning(
-                "database answering again after %.0f s of trouble (%d failed requests not logged)",
-                time.monotonic() - since,
-                hidden,
-            )
-
-
 def _trouble() -> TroubleLog:
-    return current_app.extensions[config.EXTENSION_KEY].trouble  # type: ignore[no-any-return]
+    return current().trouble
 
 
 def database_trouble(error: PyMongoError) -> tuple[int, dict[str, Any]]:
-    """Log ``error`` (see :class:`_TroubleLog`) and say how to answer it: status and body.
+    """Log ``error`` (see :class:`~.logs.TroubleLog`) and say how to answer it: status and body.
 
     No server within the deadline is a 503; a deadline passed on a selected server (a slow or frozen
     database) a 504; a lost connection a 503; anything else the database said a 500.

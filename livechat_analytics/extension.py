@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,12 +15,10 @@ from pymongo.read_preferences import ReadPreference
 from . import config
 from .auth import Authenticator, RocketChatAuthenticator
 from .cache import Answers, Recent
-from .cli import command_group
 from .endpoints import ENDPOINTS
-from .endpoints.common import INACTIVITY_SETTING
-from .errors import TroubleLog
 from .repository import Repository
 from .schemas import ArgsSchema
+from .state import State
 from .views import blueprint
 
 _READ_PREFERENCES = {
@@ -37,50 +33,14 @@ _READ_PREFERENCES = {
 }
 
 
-@dataclass
-class State:
-    """What one app needs to answer: kept in ``app.extensions["livechat_analytics"]``."""
-
-    repository: Repository
-    authenticator: Authenticator
-    #: Each endpoint's query schema, made with this app's settings, by path.
-    args_schemas: dict[str, ArgsSchema]
-    default_inactivity_timeout: float = 3600
-    department_names: bool = False
-    #: The reporting timezone.
-    timezone: dt.tzinfo = dt.timezone.utc
-    #: The deadline of one request, and of the health check's ping, in seconds.
-    deadline: float = 20.0
-    health_timeout: float = 2.0
-    client: MongoClient | None = None
-    """The client the extension made from the URI; None when the host handed a database."""
-    #: Database trouble, logged when it starts rather than on every request.
-    trouble: TroubleLog = field(default_factory=TroubleLog)
-    #: The Flask-Caching cache of the answers (None when ``CACHE_SECONDS`` is 0) ...
-    cache: Cache | None = None
-    #: ... and the seam around each computation that uses it.
-    answers: Answers = field(default_factory=lambda: Answers(None, seconds=0))
-    #: The settings read in the last ``SETTINGS_SECONDS``.
-    settings: Recent = field(default_factory=lambda: Recent(0))
-    #: The request headers an answer varies with besides the URL (the authenticator's).
-    vary: tuple[str, ...] = ()
-
-    def inactivity_timeout(self) -> float:
-        """``T``: Rocket.Chat's setting as read in the last ``SETTINGS_SECONDS``, else the
-        configured default."""
-        value = self.settings.get(INACTIVITY_SETTING, lambda: self.repository.setting(INACTIVITY_SETTING))
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-            return value
-        return self.default_inactivity_timeout
-
-
 class LivechatAnalytics:
-    """Serve the Omnichannel "analytics by department" API from a Rocket.Chat MongoDB.
+    """Serve Rocket.Chat's Omnichannel analytics API from a Rocket.Chat MongoDB.
 
     ``LivechatAnalytics(app)`` reads ``LIVECHAT_ANALYTICS_MONGO_URI``; ``database`` hands over a
     pymongo ``Database`` the host already has (it is never closed by us); ``authenticator``
     replaces the Rocket.Chat user and permission check. With no ``app``, call :meth:`init_app`
-    later, once per app.
+    later, once per app. The commands (``flask livechat-analytics ...``) come through Flask's
+    ``flask.commands`` entry point, not from here.
     """
 
     def __init__(
@@ -139,7 +99,6 @@ class LivechatAnalytics:
             args_schemas=_args_schemas(settings, timezone),
             default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
             department_names=config.read(settings, "DEPARTMENT_NAMES"),
-            timezone=timezone,
             deadline=deadline,
             health_timeout=config.read(settings, "HEALTH_TIMEOUT_MS") / 1000,
             client=client,
@@ -149,7 +108,6 @@ class LivechatAnalytics:
             vary=_login_headers(authenticator),
         )
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))
-        app.cli.add_command(command_group)
 
 
 def _cache(app: Flask, settings: Any) -> Cache | None:

@@ -17,7 +17,9 @@ from flask import Flask
 from marshmallow import Schema, fields
 
 from . import config, errors, schemas
-from .endpoints import ENDPOINTS, Endpoint
+from .endpoints import FAMILIES, Endpoint
+from .state import current
+from .version import __version__
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -39,22 +41,6 @@ Every endpoint needs a user who holds the Rocket.Chat permission its description
 (`view-livechat-manager` for most). Errors share one JSON shape: `success` false and a readable \
 `error`, with `errorType` and `details` where they apply."""
 
-#: What each family's endpoints answer, for the tags of the document.
-FAMILY_DESCRIPTIONS = {
-    "departments": "Livechat metrics, one row per department; rooms without one in the `_id: null` row.",
-    "agents": "Livechat metrics, one row per agent (the user who served the rooms, `servedBy._id`), "
-    "and the agents' time available for service.",
-    "reports": "Conversation reports (rooms created in the window counted per source, status, "
-    "department, tag or agent) and the chart series of the analytics page. The reports need the "
-    "`view-livechat-reports` permission.",
-    "dashboards": "The real-time monitoring page: totalizers and charts over the rooms created in "
-    "the window, every department together or one.",
-    "overview": "The Analytics page: a board or an agent table chosen by `name`, over whole days.",
-    "trends": "Each department metric per local hour, day, ISO week or month, against the previous "
-    "window if asked, and the rooms by local weekday and hour.",
-}
-
-
 def document(app: Flask, *, root: str = "") -> dict[str, Any]:
     """The document of ``app``'s API, its server URL under ``root`` (the WSGI script root)."""
     built = app.extensions.get(CACHE_KEY)
@@ -67,12 +53,9 @@ def document(app: Flask, *, root: str = "") -> dict[str, Any]:
 
 def build(app: Flask) -> dict[str, Any]:
     """Generate the document of ``app``'s API (uncached: :func:`document` keeps it)."""
-    from . import __version__  # the package imports this module while it loads
-
-    state = app.extensions[config.EXTENSION_KEY]
+    state = current(app)
     authenticator = state.authenticator
     plugin = MarshmallowPlugin()
-    families = list(dict.fromkeys(endpoint.family for endpoint in ENDPOINTS.values()))
     spec = APISpec(
         title="Livechat analytics",
         version=__version__,
@@ -80,7 +63,7 @@ def build(app: Flask) -> dict[str, Any]:
         plugins=[plugin],
         info={"description": _DESCRIPTION},
         servers=[{"url": config.read(app.config, "URL_PREFIX") or "/"}],
-        tags=[{"name": family, "description": FAMILY_DESCRIPTIONS.get(family, "")} for family in families],
+        tags=[{"name": family.name, "description": family.description} for family in FAMILIES],
         # The authenticator in use says how a caller logs in; a host's own may declare nothing.
         **({"security": authenticator.security} if authenticator.security else {}),
     )
@@ -91,10 +74,11 @@ def build(app: Flask) -> dict[str, Any]:
         spec.components.schema(resolver(schema), schema=schema)
     for name, response in _error_responses().items():
         spec.components.response(name, response)
-    for path, endpoint in ENDPOINTS.items():
-        body = _register(spec, endpoint, names=state.department_names)
-        operation = _operation(endpoint, state.args_schemas[path], body)
-        spec.path(path="/" + path, operations={"get": operation})
+    for family in FAMILIES:
+        for endpoint in family.endpoints:
+            body = _register(spec, endpoint, names=state.department_names)
+            operation = _operation(endpoint, family.name, state.args_schemas[endpoint.path], body)
+            spec.path(path="/" + endpoint.path, operations={"get": operation})
     built = spec.to_dict()
     # Readers look for the version first.
     return {"openapi": built.pop("openapi"), **built}
@@ -136,7 +120,7 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
     return response
 
 
-def _operation(endpoint: Endpoint, args: schemas.ArgsSchema, response: Schema) -> dict[str, Any]:
+def _operation(endpoint: Endpoint, tag: str, args: schemas.ArgsSchema, response: Schema) -> dict[str, Any]:
     permission = f" Needs the `{endpoint.permission}` permission."
     content: dict[str, Any] = {"schema": response}
     if endpoint.example is not None:
@@ -145,7 +129,7 @@ def _operation(endpoint: Endpoint, args: schemas.ArgsSchema, response: Schema) -
         content["example"] = dict(example) if isinstance(example, Mapping) else list(example)
     return {
         "operationId": endpoint.path.replace("/", "-"),
-        "tags": [endpoint.family],
+        "tags": [tag],
         "summary": endpoint.summary,
         "description": endpoint.summary + endpoint.description + permission,
         "parameters": [{"in": "query", "schema": args}],

@@ -1,4 +1,6 @@
-"""Marshmallow schemas: the query string in, the ``departments`` envelope out."""
+"""What the families share of marshmallow: the query string in (the field types, the argument
+schemas every family builds on, the validated :class:`Query`), the page envelope and the error
+bodies out. A family's own parameters and bodies live in its module."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.parser import isoparse, isoparser
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
 
-#: Largest ``offset`` (and ``count``) accepted: a 32-bit integer, which every MongoDB stage takes.
-LARGEST_INTEGER = 2**31 - 1
+from .config import LARGEST_INTEGER
+from .shape import Page
 
 _UTC = dt.timezone.utc
 _EARLIEST = dt.datetime.min.replace(tzinfo=_UTC)
@@ -28,34 +31,30 @@ def succeeded() -> fields.Boolean:
 
 @dataclass(frozen=True)
 class Query:
-    """A validated request: the window in UTC, the filters, the page and its order. Each schema
-    fills the fields it has; the others keep their defaults."""
+    """A validated request: the window in UTC, the rooms' filters, the timezone and the format. A
+    family whose endpoints take more parameters has a subclass of its own (its schema names it)."""
 
     start: dt.datetime = _EARLIEST
     end: dt.datetime = _LATEST
+    #: The rooms of one department only; None for every department.
     department_id: str | None = None
+    #: Only rooms whose visitor got an answer (True), only the others (False), or every room.
     answered: bool | None = None
-    offset: int = 0
-    count: int | None = 50
-    sort: tuple[tuple[str, int], ...] = (("_id", 1),)
-    #: ``agents/available-for-service-history``: add each agent's ``serviceHistory``.
-    full_report: bool = False
-    #: ``dashboards/charts-data``: which series.
-    chart_name: str | None = None
-    #: The chart or totalizer asked for (``overview`` and ``agent-overview``).
-    name: str | None = None
     #: The request's timezone (``timezone``, else the configured one): where days and hours begin.
     timezone: dt.tzinfo = _UTC
     #: ``csv`` when the query asks for CSV (``format=csv``); None leaves it to the ``Accept`` header.
     output: str | None = None
+
+
+@dataclass(frozen=True)
+class PageQuery(Query):
+    """A request for a page of rows: which rows, how many and in which order."""
+
+    offset: int = 0
+    count: int | None = 50
     #: Whether ``count`` was given: CSV answers every row unless it was.
     count_given: bool = False
-    #: ``trends/``: the bucket (``hour``, ``day``, ``week``, ``month``).
-    group_by: str = "day"
-    #: ``trends/``: ``previous`` adds the series of the previous window of equal length.
-    compare: str | None = None
-    #: ``trends/``: a series per department instead of one for all.
-    by_department: bool = False
+    sort: tuple[tuple[str, int], ...] = (("_id", 1),)
 
 
 def _whole_milliseconds(moment: dt.datetime, *, up: bool) -> dt.datetime:
@@ -83,10 +82,7 @@ class Instant(fields.Field):
         self.end_of_day = end_of_day
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
-        # The request's own zone comes from the raw query (``data``), never from the schema, which
-        # every request thread shares; an unknown one is refused by its own field.
-        zone = known_zone(data.get(TIMEZONE_PARAMETER)) if isinstance(data, dict) else None
-        zone = zone or self.parent.timezone  # type: ignore[union-attr]
+        zone = _LOAD_ZONE.get()
         try:
             moment = self._parse(value)
             if moment.tzinfo is None:
@@ -112,6 +108,9 @@ class Instant(fields.Field):
 
 #: The query parameter that names the request's timezone.
 TIMEZONE_PARAMETER = "timezone"
+#: The timezone of the query being loaded, where :class:`Instant` reads a time without offset: set
+#: by :meth:`ArgsSchema.load`, as the schema itself is shared by every request thread.
+_LOAD_ZONE: ContextVar[dt.tzinfo] = ContextVar("livechat_analytics_load_zone", default=_UTC)
 
 
 def known_zone(name: Any) -> ZoneInfo | None:
@@ -204,6 +203,9 @@ class ArgsSchema(Schema):
     class Meta:
         unknown = RAISE
 
+    #: What a load makes of the parameters: a subclass of :class:`Query` with a field for each.
+    query_type: ClassVar[type[Query]] = Query
+
     error_messages: dict[str, str] = {"unknown": "Is not allowed."}  # noqa: RUF012 (as Schema declares it)
 
     #: Every endpoint takes these two; they are listed after the endpoint's own parameters.
@@ -251,6 +253,16 @@ class ArgsSchema(Schema):
                 if name in fields_:
                     fields_[name] = fields_.pop(name)
 
+    def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Load the parameters, times without an offset read in the request's own timezone (an
+        unknown one is the app's here, and refused by its own field)."""
+        named = data.get(TIMEZONE_PARAMETER) if isinstance(data, dict) else None
+        token = _LOAD_ZONE.set(known_zone(named) or self.timezone)
+        try:
+            return super().load(data, **kwargs)
+        finally:
+            _LOAD_ZONE.reset(token)
+
     def zone_of(self, data: dict[str, Any]) -> dt.tzinfo:
         """The timezone of a request whose parameters are ``data`` (loaded): its own or the app's."""
         return data.get("zone") or self.timezone
@@ -270,7 +282,7 @@ class ArgsSchema(Schema):
             if self.sortable and self.sortable[0] not in dict(sort):
                 sort += ((self.sortable[0], 1),)
             data["sort"] = sort
-        return Query(**data)
+        return self.query_type(**data)
 
 
 class WindowArgsSchema(ArgsSchema):
@@ -334,70 +346,14 @@ class Day(Instant):
         return dt.datetime.combine(day, dt.time.max if self.end_of_day else dt.time.min)
 
 
-class AgentsStatusArgsSchema(ArgsSchema):
-    """Only a department: the agents' status is now, not over a window."""
-
-    department_id = department_filter("agents")
-
-
-class OverviewArgsSchema(ArgsSchema):
-    """``name`` (one of :attr:`names`), whole days ``from`` and ``to`` in the reporting timezone,
-    and optionally a department."""
-
-    #: The values ``name`` takes; a subclass names its own.
-    names: ClassVar[tuple[str, ...]] = ()
-
-    name = fields.String(required=True, error_messages={"required": "Is required."})
-    start = Day(
-        data_key="from",
-        required=True,
-        metadata={
-            "description": "First day counted (inclusive), `YYYY-MM-DD`, from its start in the "
-            "reporting timezone.",
-            "examples": ["2024-03-01"],
-        },
-    )
-    end = Day(
-        data_key="to",
-        required=True,
-        end_of_day=True,
-        metadata={
-            "description": 'Last day counted (inclusive), `YYYY-MM-DD`, to its end in the reporting '
-            'timezone. It must not be earlier than "from".',
-            "examples": ["2024-03-31"],
-        },
-    )
-    department_id = DepartmentId(
-        data_key="departmentId",
-        load_default=None,
-        metadata={
-            "description": "Only this department's rooms. An empty value or `undefined` means every "
-            "department."
-        },
-    )
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        allowed = ", ".join(self.names)
-        self.fields["name"].validators = [
-            validate.OneOf(self.names, error=f"Must be one of: {allowed}.")
-        ]
-        self.fields["name"].metadata = {
-            "description": f"What to answer: one of {allowed}.",
-            "enum": list(self.names),
-        }
-
-    @validates_schema
-    def _from_not_after_to(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "start" in data and "end" in data and data["start"] > data["end"]:
-            raise ValidationError('Must not be later than "to".', field_name="from")
-
 
 class PageArgs:
     """``offset``, ``count`` and ``sort``, for schemas whose answer is a page of rows.
 
     A mixin: put it first among the bases, so its parameters come after the others.
     """
+
+    query_type: ClassVar[type[Query]] = PageQuery
 
     offset = WholeNumber(
         load_default=0,
@@ -407,10 +363,6 @@ class PageArgs:
     )
     count = WholeNumber(load_default=None, error_messages={"invalid": "Must be a whole number."})
     sort = Sort(load_default=(("_id", 1),))
-
-
-class DepartmentArgsSchema(PageArgs, DashboardArgsSchema):
-    """The query string of the department endpoints."""
 
 
 def number_or_text(description: str) -> fields.Raw:
@@ -427,15 +379,6 @@ def flag(description: str, *, data_key: str | None = None, default: bool | None 
         load_default=default,
         error_messages={"invalid": "Must be true or false."},
         metadata={"description": description},
-    )
-
-
-class AnsweredArgsSchema(DepartmentArgsSchema):
-    """``amount-of-chats`` also filters on whether the visitor got an answer."""
-
-    answered = flag(
-        "`true`: rooms whose visitor got an answer only; `false`: the others only; omitted: every room.",
-        default=None,
     )
 
 
@@ -458,69 +401,6 @@ def load_query(schema: ArgsSchema, args: dict[str, list[str]]) -> Query:
         raise ValidationError(ordered) from error
 
 
-class DepartmentRowSchema(Schema):
-    """One row: ``_id`` is the department id, ``null`` for rooms without a department; ``name``
-    only when department names are switched on."""
-
-    _id = fields.String(
-        allow_none=True,
-        metadata={"description": "The department id; null for rooms without a department."},
-    )
-    name = fields.String(
-        allow_none=True,
-        metadata={
-            "description": "The department's name (null when unknown); only when names are switched on."
-        },
-    )
-
-
-class AmountOfChatsSchema(DepartmentRowSchema):
-    rooms = fields.Integer(metadata={"description": "Livechat rooms created in the window (a count)."})
-
-
-class TotalTransferredChatsSchema(DepartmentRowSchema):
-    numberOfTransferredRooms = fields.Integer(
-        metadata={"description": "Transfers that happened in the window (a count of transfer events)."}
-    )
-
-
-class AverageServiceTimeSchema(DepartmentRowSchema):
-    averageServiceTimeInSeconds = fields.Integer(
-        metadata={"description": "Mean time from pickup to the agent's last reply, in seconds, rounded up."}
-    )
-
-
-class TotalServiceTimeSchema(DepartmentRowSchema):
-    chats = fields.Integer(metadata={"description": "Closed rooms with a service time (a count)."})
-    serviceTimeDuration = fields.Integer(
-        metadata={"description": "Their service times added up, in seconds, rounded up."}
-    )
-
-
-class AverageChatDurationTimeSchema(DepartmentRowSchema):
-    averageChatDurationTimeInSeconds = fields.Integer(
-        metadata={"description": "Mean time from creation to close, in seconds, rounded up."}
-    )
-
-
-class AverageWaitingTimeSchema(DepartmentRowSchema):
-    averageWaitingTimeInSeconds = fields.Integer(
-        metadata={"description": "Mean time to the agent's first reply, in seconds, rounded up."}
-    )
-
-
-class TotalAbandonedChatsSchema(DepartmentRowSchema):
-    abandonedRooms = fields.Integer(
-        metadata={"description": "Closed rooms whose visitor stayed silent `T` seconds or more (a count)."}
-    )
-
-
-class PercentageAbandonedChatsSchema(DepartmentRowSchema):
-    percentageOfAbandonedChats = fields.Integer(
-        metadata={"description": "Abandoned rooms per 100 rooms created in the window, rounded down."}
-    )
-
-
 def envelope_schema(
     row: type[Schema], *, rows: str = "departments", groups: str = "Department groups"
 ) -> Schema:
@@ -538,6 +418,7 @@ def envelope_schema(
         },
         name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
     )
+    envelope.CSV = Page(rows)  # type: ignore[attr-defined]
     envelope.__doc__ = "The page of rows, its size, the offset used and the number of groups."
     return envelope()
 
@@ -601,203 +482,3 @@ class QueryTimeoutErrorSchema(ErrorSchema):
     )
 
 
-# -- The agent and report families (issue 11) ---------------------------------------------------
-
-#: The chart names of ``dashboards/charts-data``, as Rocket.Chat's client sends them.
-CHART_NAMES = (
-    "Total_conversations",
-    "Avg_chat_duration",
-    "Total_messages",
-    "Avg_first_response_time",
-    "Best_first_response_time",
-    "Avg_response_time",
-    "Avg_reaction_time",
-)
-
-#: Rocket.Chat lets a report window pass a year "by some hours/days": 1.01 years of whole days.
-LONGEST_REPORT_YEARS = 1.01
-
-
-def _months_between(first: dt.date, last: dt.date) -> float:
-    """Months from ``first`` to ``last`` (not before it), fractional as moment.js counts them:
-    whole calendar months, then the rest as a share of the month that follows."""
-
-    def plus_months(day: dt.date, months: int) -> dt.date:
-        index = day.month - 1 + months
-        year, month = day.year + index // 12, index % 12 + 1
-        length = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-        return dt.date(year, month, min(day.day, length))
-
-    whole = (last.year - first.year) * 12 + last.month - first.month
-    anchor = plus_months(first, whole)
-    if last < anchor:
-        whole -= 1
-        anchor = plus_months(first, whole)
-    following = plus_months(first, whole + 1)
-    return whole + (last - anchor).days / (following - anchor).days
-
-
-class AgentArgsSchema(PageArgs, WindowArgsSchema):
-    """The query string of the agent endpoints: the window and the page."""
-
-
-class AvailabilityArgsSchema(AgentArgsSchema):
-    """``available-for-service-history`` can also list each agent's periods of service."""
-
-    full_report = flag("`true`: add each agent's `serviceHistory`.", data_key="fullReport")
-
-
-class ReportArgsSchema(WindowArgsSchema):
-    """The query string of the conversation reports: the window, at most about a year long, and
-    the order of ``data``."""
-
-    sort = Sort(load_default=(("value", -1),))
-
-    @validates_schema
-    def _at_most_a_year(self, data: dict[str, Any], **kwargs: Any) -> None:
-        # As Rocket.Chat: whole days in the reporting timezone, 1.01 years at most.
-        if "start" in data and "end" in data and data["start"] <= data["end"]:
-            first = data["start"].astimezone(self.zone_of(data)).date()
-            last = data["end"].astimezone(self.zone_of(data)).date()
-            if _months_between(first, last) / 12 > LONGEST_REPORT_YEARS:
-                raise ValidationError('Must be less than 1 year after "start".', field_name="end")
-
-
-class ReportByValueArgsSchema(ReportArgsSchema):
-    """Reports whose ``data`` comes in ascending ``value`` by default, as Rocket.Chat's."""
-
-    sort = Sort(load_default=(("value", 1),))
-
-
-class ReportByLabelArgsSchema(ReportArgsSchema):
-    """Reports whose ``data`` comes in ``label`` order by default, as Rocket.Chat's."""
-
-    sort = Sort(load_default=(("label", 1),))
-
-
-class ChartArgsSchema(DashboardArgsSchema):
-    """The window, a department and the series of ``charts-data``."""
-
-    chart_name = fields.String(
-        data_key="chartName",
-        required=True,
-        validate=validate.OneOf(CHART_NAMES, error="Must be one of " + ", ".join(CHART_NAMES) + "."),
-        metadata={"description": "The series: one of " + ", ".join(f"`{name}`" for name in CHART_NAMES)},
-    )
-
-
-class Moment(fields.DateTime):
-    """A BSON date as Rocket.Chat's REST API writes it: UTC, milliseconds, ``Z``."""
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if not isinstance(value, dt.datetime):
-            return None
-        moment = value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-class AgentRowSchema(Schema):
-    """One agent: ``_id`` is the user id of the agent who served the rooms."""
-
-    _id = fields.String(metadata={"description": "The agent's user id (`servedBy._id`)."})
-    username = fields.String(
-        allow_none=True,
-        metadata={"description": "The agent's username; null when unknown."},
-    )
-
-
-class AgentAverageServiceTimeSchema(AgentRowSchema):
-    name = fields.String(
-        allow_none=True,
-        metadata={"description": "The agent's name from the users collection; null when unknown."},
-    )
-    active = fields.Boolean(
-        allow_none=True,
-        metadata={"description": "Whether the agent's user is active; null when unknown."},
-    )
-    averageServiceTimeInSeconds = fields.Integer(
-        metadata={"description": "Mean `metrics.serviceTimeDuration` of the agent's rooms, in whole "
-                  "seconds rounded up."}
-    )
-
-
-class AgentTotalServiceTimeSchema(AgentRowSchema):
-    chats = fields.Integer(metadata={"description": "Rooms with a service time."})
-    serviceTimeDuration = fields.Integer(
-        metadata={"description": "Their `metrics.serviceTimeDuration` added up, in seconds rounded up."}
-    )
-
-
-class ServicePeriodSchema(Schema):
-    """One period an agent was available for service."""
-
-    startedAt = Moment(allow_none=True, metadata={"description": "When it began."})
-    stoppedAt = Moment(allow_none=True, metadata={"description": "When it ended; null while it lasts."})
-
-
-class AgentAvailabilitySchema(AgentRowSchema):
-    #: Present only when asked for: not required in the OpenAPI document.
-    OPTIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("serviceHistory",)
-
-    availableTimeInSeconds = fields.Integer(
-        metadata={"description": "`availableTime` of the window's days added up, in seconds rounded up."}
-    )
-    serviceHistory = fields.List(
-        fields.Nested(ServicePeriodSchema),
-        metadata={"description": "With `fullReport=true` only: the periods of those days, in order."},
-    )
-
-
-class ReportItemSchema(Schema):
-    """One slice of a report."""
-
-    label = fields.String(metadata={"description": "What the rooms share (a source, status, ...)."})
-    value = fields.Integer(metadata={"description": "Rooms created in the window with it."})
-
-
-def _report_fields(*, unspecified: bool) -> dict[str, fields.Field]:
-    body: dict[str, fields.Field] = {
-        "data": fields.List(fields.Nested(ReportItemSchema), metadata={"description": "One item per label."}),
-        "total": fields.Integer(
-            metadata={"description": "Rooms created in the window with the attribute, each counted once."}
-        ),
-    }
-    if unspecified:
-        body["unspecified"] = fields.Integer(
-            metadata={"description": "Rooms created in the window without the attribute."}
-        )
-    body["success"] = succeeded()
-    return body
-
-
-class ReportSchema(Schema.from_dict(_report_fields(unspecified=False))):  # type: ignore[misc]
-    """Rooms created in the window, counted per label."""
-
-
-class ReportWithUnspecifiedSchema(Schema.from_dict(_report_fields(unspecified=True))):  # type: ignore[misc]
-    """Rooms created in the window, counted per label, and those without the attribute."""
-
-
-class Amount(fields.Number):
-    """A count stays an integer on the wire, a mean a decimal."""
-
-    num_type = float
-
-    def _format_num(self, value: Any) -> int | float:
-        return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
-
-
-class ChartSchema(Schema):
-    """One series: a point per day of the window, or per hour when it is one day."""
-
-    chartLabel = fields.String(metadata={"description": "The chart name asked for."})
-    dataLabels = fields.List(
-        fields.String(),
-        metadata={"description": 'Each point\'s day ("10/1", month/day) or hour ("1PM-2PM").'},
-    )
-    dataPoints = fields.List(
-        Amount(),
-        metadata={"description": "Each point's value: rooms or messages, or seconds to two decimals; "
-                  "0 for an empty day or hour."},
-    )
-    success = succeeded()

@@ -1,21 +1,21 @@
 """The blueprint: one generic view serves every row of every family's table.
 
-Each request runs its reads (user, permission, settings, the aggregate) under ONE deadline,
-pymongo's client-side operation timeout, which covers server selection and socket waits as well.
+A request walks one path with named seams: authorize, parse, compute through the answer cache,
+render. Its reads (user, permission, settings, the aggregate) run under ONE deadline, pymongo's
+client-side operation timeout, which covers server selection and socket waits as well.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import pathlib
 import time
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pymongo
-from flask import Blueprint, Response, current_app, g, render_template, request, send_from_directory
+from flask import Blueprint, Response, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from pymongo.errors import PyMongoError
@@ -23,22 +23,21 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
-from . import config, errors, export, openapi
-from .cache import conditional
-from .endpoints import ENDPOINTS
-from .endpoints.common import Context
-from .schemas import load_query
+from . import config, errors, openapi, page, render
+from .endpoints import ENDPOINTS, Endpoint
+from .schemas import Query, load_query
+from .state import State, current
 
 blueprint = Blueprint(config.EXTENSION_KEY, __name__, template_folder="templates")
 errors.register(blueprint)
 
 #: The methods every path of ours answers.
-ALLOWED = ("GET", "HEAD", "OPTIONS")
+ALLOWED = page.ALLOWED
 #: The OpenAPI document, at the root and (as before the families) under ``departments/``.
 OPENAPI_PATHS = ("openapi.json", "departments/openapi.json")
 HEALTH_PATH = "health"
 #: What the catch-all answers 405 (or OPTIONS) for, and 404 for the rest.
-_ROUTED = {*ENDPOINTS, *OPENAPI_PATHS, HEALTH_PATH}
+ROUTED = {*ENDPOINTS, *OPENAPI_PATHS, HEALTH_PATH}
 
 #: One line per request, a JSON object: endpoint, status, user id, parameters, rows, total, ms.
 request_log = logging.getLogger("livechat_analytics.request")
@@ -81,76 +80,76 @@ def _query_args() -> dict[str, list[str]]:
 
 
 def answer(path: str) -> Response:
-    """Authenticate, authorize, validate the query and compute the body of the endpoint at ``path``,
+    """Answer the endpoint at ``path``: authorize, parse, compute through the answer cache, render,
     all within the request's deadline."""
-    state = current_app.extensions[config.EXTENSION_KEY]
-    endpoint = ENDPOINTS[path]
+    endpoint, state = ENDPOINTS[path], current()
     with pymongo.timeout(state.deadline):
-        user = state.authenticator.authenticate(request)
-        if user is None:
-            raise errors.not_logged_in()
-        g.livechat_analytics["user"] = user.id
-        if not state.authenticator.authorize(user, endpoint.permission):
-            raise errors.unauthorized()
-        try:
-            query = load_query(state.args_schemas[path], _query_args())
-        except ValidationError as error:
-            raise errors.invalid_params(error.messages_dict) from error
-        threshold = state.default_inactivity_timeout
-        if endpoint.reads_inactivity_timeout:
-            threshold = state.inactivity_timeout()
-        context = Context(
-            state.repository.names,
-            inactivity_timeout=threshold,
-            department_names=state.department_names,
-            timezone=query.timezone,
-        )
-        # CSV is a rendering of the same query: a paged body streams its rows from the cursor
-        # (the command runs here, within the deadline; each later batch gets a deadline of its own).
-        as_csv = export.asked(query.output, request.accept_mimetypes)
-        if as_csv and endpoint.rows is not None:
-            columns, rows = endpoint.rows(export.every_row(query), context, state.repository)
+        authorize(state, endpoint)
+        query = parse(state, path)
+        context = state.context(endpoint)
+        as_csv = render.wants_csv(query.output, request.accept_mimetypes)
+        if as_csv and endpoint.stream is not None:
+            # A paged body streams from the cursor: the command runs here, within the deadline;
+            # each later batch gets a deadline of its own.
+            columns, rows = endpoint.stream(render.every_row(query), context, state.repository)
             errors.database_answered()
-            return export.response(path, query, rows, columns=columns, deadline=state.deadline)
-        # After the permission check: a kept answer never skips it.
+            return render.streamed_csv(
+                path, query, rows, columns, deadline=state.deadline, on_trouble=errors.database_trouble
+            )
         compute = partial(endpoint.compute, query, context, state.repository)
         body = state.answers.compute(path, endpoint.permission, query, context, compute)
     errors.database_answered()
-    if as_csv:
-        dumped = endpoint.response.dump(body)
-        return export.response(path, query, export.body_rows(endpoint.csv, dumped))
     if isinstance(body, dict):
         g.livechat_analytics.update(rows=body.get("count"), total=body.get("total"))
-        body = {**body, "success": True}
-    response = errors.json_response(endpoint.response.dump(body))
-    return conditional(response, max_age=state.answers.seconds, vary=state.vary)
+    return render.answer(
+        path, query, body, endpoint.response, as_csv=as_csv, max_age=state.answers.seconds, vary=state.vary
+    )
+
+
+def authorize(state: State, endpoint: Endpoint) -> None:
+    """The caller is logged in and holds the endpoint's permission (checked on every request: a
+    kept answer never skips it), or the request ends here with a 401 or 403."""
+    user = state.authenticator.authenticate(request)
+    if user is None:
+        raise errors.not_logged_in()
+    g.livechat_analytics["user"] = user.id
+    if not state.authenticator.authorize(user, endpoint.permission):
+        raise errors.unauthorized()
+
+
+def parse(state: State, path: str) -> Query:
+    """The validated query of the endpoint at ``path``, or a 400 naming each bad parameter."""
+    try:
+        return load_query(state.args_schemas[path], _query_args())
+    except ValidationError as error:
+        raise errors.invalid_params(error.messages_dict) from error
 
 
 def openapi_document() -> Response:
     """The OpenAPI document of the API; public, as it describes the API and none of the data."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return errors.json_response(openapi.document(app, root=request.script_root))
+    return render.json_response(openapi.document(app, root=request.script_root))
 
 
 def health() -> Response:
     """For load balancers and probes: no authentication, no data; 200 when the database answers a
     ping within a short timeout, 503 otherwise."""
-    state = current_app.extensions[config.EXTENSION_KEY]
+    state = current()
     try:
         with pymongo.timeout(state.health_timeout):
             state.repository.ping()
     except PyMongoError as error:
         errors.database_trouble(error)
         body = {**errors.failure(errors.UNAVAILABLE, "database-unavailable"), "database": "unavailable"}
-        return errors.unavailable(errors.json_response(body, 503))
+        return errors.unavailable(render.json_response(body, 503))
     errors.database_answered()
-    return errors.json_response({"success": True, "database": "ok"})
+    return render.json_response({"success": True, "database": "ok"})
 
 
 def not_routed(rest: str = "") -> Response:
     """Anything else under the root, whatever the method: the allowed methods for OPTIONS on a path
     of ours, JSON 405 for another method there, JSON 404 for any other path."""
-    if rest in _ROUTED:
+    if rest in ROUTED:
         if request.method == "OPTIONS":
             return Response(status=200, headers={"Allow": ", ".join(ALLOWED)}, mimetype="text/plain")
         raise MethodNotAllowed(list(ALLOWED), f"The {rest} endpoint answers GET only.")
@@ -178,59 +177,9 @@ for _path in OPENAPI_PATHS:
 _route(f"/{HEALTH_PATH}", health, HEALTH_PATH)
 
 
-# The dashboard page: a thin client of the API above, and its files. Its rules take every method
-# (as the catch-all's do) and answer OPTIONS and 405 themselves, at the path each app configures;
-# switched off, the path falls through to the catch-all's 404. No authentication: the page and its
-# files hold no data, and the page's requests to the API carry the usual headers.
-DASHBOARD_FILES = pathlib.Path(__file__).parent / "static"
-#: What the page's answers forbid the browser: any request to another origin, inline scripts.
-DASHBOARD_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
-    " connect-src 'self'; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
-)
-
-
-def dashboard(filename: str | None = None) -> Response:
-    """The dashboard page (``filename`` None) or one of its files, for GET and HEAD."""
-    if request.method == "OPTIONS":
-        return Response(status=200, headers={"Allow": ", ".join(ALLOWED)})
-    if request.method not in ("GET", "HEAD"):
-        raise MethodNotAllowed(list(ALLOWED), "The dashboard answers GET only.")
-    if filename is not None:
-        response = send_from_directory(DASHBOARD_FILES, filename)
-    else:
-        response = Response(render_template("livechat_analytics/dashboard.html", **_page_settings()))
-        response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = DASHBOARD_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _page_settings() -> dict[str, Any]:
-    from . import __version__  # the package imports this module on its way to defining it
-
-    settings = current_app.config
-    return {
-        "api_root": request.script_root + config.read(settings, "URL_PREFIX"),
-        "version": __version__,
-        "page_size": 0 if config.read(settings, "ALLOW_COUNT_ZERO") else config.read(settings, "MAX_COUNT"),
-    }
-
-
 @blueprint.record
 def _dashboard(state: BlueprintSetupState) -> None:
-    if not config.read(state.app.config, "DASHBOARD"):
-        return
-    path = config.read(state.app.config, "DASHBOARD_PATH")
-    if path in _ROUTED or path.split("/")[0] in {p.split("/")[0] for p in _ROUTED}:
-        raise RuntimeError(f"{config.PREFIX}DASHBOARD_PATH {path!r} is taken by the API's own paths.")
-    name = f"{state.name_prefix}.{state.name}".lstrip(".")
-    prefix = state.url_prefix or ""
-    rules = {"dashboard": f"{prefix}/{path}", "dashboard_static": f"{prefix}/{path}/static/<path:filename>"}
-    for endpoint, rule in rules.items():
-        state.app.url_map.add(Rule(rule, endpoint=f"{name}.{endpoint}", merge_slashes=False))
-        state.app.view_functions[f"{name}.{endpoint}"] = dashboard
+    page.register(state, taken=ROUTED)
 
 
 @blueprint.record

@@ -1,20 +1,21 @@
 """The agent family: one row per agent, under ``agents/``, paged and sorted like the departments.
 
 Two rows read the rooms an agent served (``servedBy._id``); the third reads Rocket.Chat's daily
-agent activity. Each builder returns the stages producing one document per agent with its final
-values; the user document is joined per agent (not per room) so ``name`` and ``active`` are real
-and sortable, and :func:`~.common.paged` adds the page and the total.
+agent activity. Each row's builder returns the stages producing one document per agent with its
+final values; the user document is joined per agent (not per room) so ``name`` and ``active`` are
+real and sortable, and the row type adds the page and the total.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from .. import schemas
-from ..schemas import Query
-from . import Endpoint, PagedMetric, table
+from marshmallow import Schema, fields
+
+from ..schemas import PageArgs, PageQuery, WindowArgsSchema, flag
 from .common import (
     Context,
     Pipeline,
@@ -25,37 +26,135 @@ from .common import (
     mean_rounded_up,
     sum_or_zero,
 )
+from .row import Family, PagedMetric, first_paragraph
 
-FAMILY = "agents"
+_UTC = dt.timezone.utc
+
+# -- Query schemas --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class AgentQuery(PageQuery):
+    """A page of agents; ``fullReport`` adds each agent's ``serviceHistory``."""
+
+    full_report: bool = False
+
+
+class AgentArgsSchema(PageArgs, WindowArgsSchema):
+    """The query string of the agent endpoints: the window and the page."""
+
+
+class AvailabilityArgsSchema(AgentArgsSchema):
+    """``available-for-service-history`` can also list each agent's periods of service."""
+
+    query_type = AgentQuery
+
+    full_report = flag("`true`: add each agent's `serviceHistory`.", data_key="fullReport")
+
+
+# -- Response schemas ------------------------------------------------------------------------------
+
+
+class Moment(fields.DateTime):
+    """A BSON date as Rocket.Chat's REST API writes it: UTC, milliseconds, ``Z``."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if not isinstance(value, dt.datetime):
+            return None
+        moment = value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class AgentRowSchema(Schema):
+    """One agent: ``_id`` is the user id of the agent who served the rooms."""
+
+    _id = fields.String(metadata={"description": "The agent's user id (`servedBy._id`)."})
+    username = fields.String(
+        allow_none=True,
+        metadata={"description": "The agent's username; null when unknown."},
+    )
+
+
+class AgentAverageServiceTimeSchema(AgentRowSchema):
+    name = fields.String(
+        allow_none=True,
+        metadata={"description": "The agent's name from the users collection; null when unknown."},
+    )
+    active = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "Whether the agent's user is active; null when unknown."},
+    )
+    averageServiceTimeInSeconds = fields.Integer(
+        metadata={
+            "description": "Mean `metrics.serviceTimeDuration` of the agent's rooms, in whole "
+            "seconds rounded up."
+        }
+    )
+
+
+class AgentTotalServiceTimeSchema(AgentRowSchema):
+    chats = fields.Integer(metadata={"description": "Rooms with a service time."})
+    serviceTimeDuration = fields.Integer(
+        metadata={"description": "Their `metrics.serviceTimeDuration` added up, in seconds rounded up."}
+    )
+
+
+class ServicePeriodSchema(Schema):
+    """One period an agent was available for service."""
+
+    startedAt = Moment(allow_none=True, metadata={"description": "When it began."})
+    stoppedAt = Moment(allow_none=True, metadata={"description": "When it ended; null while it lasts."})
+
+
+class AgentAvailabilitySchema(AgentRowSchema):
+    #: Present only when asked for: not required in the OpenAPI document.
+    OPTIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("serviceHistory",)
+
+    availableTimeInSeconds = fields.Integer(
+        metadata={"description": "`availableTime` of the window's days added up, in seconds rounded up."}
+    )
+    serviceHistory = fields.List(
+        fields.Nested(ServicePeriodSchema),
+        metadata={"description": "With `fullReport=true` only: the periods of those days, in order."},
+    )
+
+
+# -- The row type ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
 class AgentMetric(PagedMetric):
-    """One agent endpoint: a page of rows, one per agent."""
+    """One agent endpoint: a page of rows, one per agent, built by ``build``."""
 
-    args: type[schemas.ArgsSchema] = schemas.AgentArgsSchema
-    example: dict[str, Any] | None = None
+    args: type[WindowArgsSchema] = AgentArgsSchema
+    sortable: tuple[str, ...] = field(init=False, default=())
+    #: The stages producing one document per agent with its final values (its docstring's first
+    #: paragraph is the summary).
+    build: Callable[[Any, Context], Pipeline]
 
-    FAMILY = FAMILY
     ROWS = "agents"
     GROUPS = "Agents"
+
+    def __post_init__(self) -> None:
+        self._derive(sortable=self.fields, summary=first_paragraph(self.build.__doc__, self.path))
+        super().__post_init__()
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The row's fields that ``sort`` may name: every one but lists."""
         return tuple(name for name in self.row_schema._declared_fields if name != "serviceHistory")
 
-    def finish(self, row: dict[str, Any], query: Query) -> dict[str, Any]:
+    def pipeline(self, query: Any, context: Context) -> Pipeline:
+        """The rows, by the row's builder."""
+        return self.build(query, context)
+
+    def finish(self, row: dict[str, Any], query: Any) -> dict[str, Any]:
         """The row, with its periods of service when asked for."""
-        return _finished(row, full_report=query.full_report)
+        return _finished(row, full_report=getattr(query, "full_report", False))
 
-    def columns(self, query: Query, context: Context) -> list[str]:
+    def columns(self, query: Any, context: Context) -> list[str]:
         """The CSV columns: the row's fields, and the periods of service when asked for."""
-        return [*self.fields, *(["serviceHistory"] if query.full_report else [])]
-
-    def endpoint(self, **row: Any) -> Endpoint:
-        """This metric as a row of the agent table."""
-        return super().endpoint(sortable=self.fields, example=self.example, **row)
+        return [*self.fields, *(["serviceHistory"] if getattr(query, "full_report", False) else [])]
 
 
 def _finished(row: dict[str, Any], *, full_report: bool) -> dict[str, Any]:
@@ -106,7 +205,7 @@ def join_user(context: Context, local: str = "_id") -> dict[str, Any]:
     }
 
 
-def served_rooms(query: Query) -> Pipeline:
+def served_rooms(query: PageQuery) -> Pipeline:
     """Livechat rooms created in the window that an agent served and that have a service time."""
     return livechat_rooms(
         None,
@@ -120,7 +219,7 @@ def per_agent(**accumulators: Any) -> dict[str, Any]:
     return {"$group": {"_id": "$servedBy._id", "username": {"$max": "$servedBy.username"}, **accumulators}}
 
 
-def average_service_time(query: Query, context: Context) -> Pipeline:
+def average_service_time(query: PageQuery, context: Context) -> Pipeline:
     """Mean service time (``metrics.serviceTimeDuration``) of each agent's rooms created in the
     window, rounded up, with the agent's name and whether they are active."""
     return [
@@ -139,7 +238,7 @@ def average_service_time(query: Query, context: Context) -> Pipeline:
     ]
 
 
-def total_service_time(query: Query, context: Context) -> Pipeline:
+def total_service_time(query: PageQuery, context: Context) -> Pipeline:
     """Each agent's rooms created in the window that have a service time: how many, and their
     ``metrics.serviceTimeDuration`` added up, rounded up."""
     return [
@@ -149,13 +248,13 @@ def total_service_time(query: Query, context: Context) -> Pipeline:
     ]
 
 
-def available_for_service_history(query: Query, context: Context) -> Pipeline:
+def available_for_service_history(query: AgentQuery, context: Context) -> Pipeline:
     """Each agent's time available for service (``availableTime``) over the window's days in the
     reporting timezone, rounded up; with ``fullReport=true`` also the periods of those days.
 
     Rocket.Chat stores one activity document per agent and day, the day an integer ``YYYYMMDD``.
     """
-    days = local_days(query.start, query.end, context.timezone)
+    days = local_days(query.start, query.end, query.timezone)
     group: dict[str, Any] = {"_id": "$agentId", "seconds": sum_or_zero("$availableTime")}
     values: dict[str, Any] = {
         "_id": 1,
@@ -177,15 +276,15 @@ def _example(row: dict[str, Any]) -> dict[str, Any]:
     return {"agents": [row], "count": 1, "offset": 0, "total": 1, "success": True}
 
 
-#: The family's metrics, by path under ``agents/``.
-METRICS: dict[str, AgentMetric] = {
-    metric.path: metric
-    for metric in (
+FAMILY = Family(
+    name="agents",
+    description="Livechat metrics, one row per agent (the user who served the rooms, `servedBy._id`), "
+    "and the agents' time available for service.",
+    endpoints=(
         AgentMetric(
-            "average-service-time",
-            "room",
-            schemas.AgentAverageServiceTimeSchema,
-            average_service_time,
+            path="agents/average-service-time",
+            row_schema=AgentAverageServiceTimeSchema,
+            build=average_service_time,
             example=_example(
                 {
                     "_id": "Bq7sPmiAzTJLGyxPo",
@@ -197,10 +296,9 @@ METRICS: dict[str, AgentMetric] = {
             ),
         ),
         AgentMetric(
-            "total-service-time",
-            "room",
-            schemas.AgentTotalServiceTimeSchema,
-            total_service_time,
+            path="agents/total-service-time",
+            row_schema=AgentTotalServiceTimeSchema,
+            build=total_service_time,
             example=_example(
                 {
                     "_id": "Bq7sPmiAzTJLGyxPo",
@@ -211,11 +309,11 @@ METRICS: dict[str, AgentMetric] = {
             ),
         ),
         AgentMetric(
-            "available-for-service-history",
-            "agent_activity",
-            schemas.AgentAvailabilitySchema,
-            available_for_service_history,
-            schemas.AvailabilityArgsSchema,
+            path="agents/available-for-service-history",
+            collection="agent_activity",
+            args=AvailabilityArgsSchema,
+            row_schema=AgentAvailabilitySchema,
+            build=available_for_service_history,
             example=_example(
                 {
                     "_id": "Bq7sPmiAzTJLGyxPo",
@@ -227,7 +325,5 @@ METRICS: dict[str, AgentMetric] = {
                 }
             ),
         ),
-    )
-}
-
-ENDPOINTS = table(*(metric.endpoint() for metric in METRICS.values()), family=FAMILY)
+    ),
+)

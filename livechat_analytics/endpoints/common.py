@@ -28,9 +28,7 @@ INACTIVITY_SETTING = "Livechat_visitor_inactivity_timeout"
 #: The four statuses a room has, exactly one each (see :data:`STATUS`).
 OPEN, ONHOLD, QUEUED, CLOSED = "open", "onhold", "queued", "closed"
 
-#: A room's status, defined once for every family: ``closed`` when ``open`` is not true; else
-#: ``onhold`` when on hold; else ``queued`` when nobody serves it; else ``open``. So the four always
-#: add up to the rooms counted.
+
 def is_true(path: str) -> dict[str, Any]:
     """An expression: the value at ``path`` is ``true`` (missing is not; mongomock would leave a
     comparison with a missing value undecided, which ``$cond`` reads as false)."""
@@ -42,6 +40,9 @@ def is_not_true(path: str) -> dict[str, Any]:
     return {"$ne": [{"$ifNull": [path, False]}, True]}
 
 
+#: A room's status, defined once for every family: ``closed`` when ``open`` is not true; else
+#: ``onhold`` when on hold; else ``queued`` when nobody serves it; else ``open``. So the four always
+#: add up to the rooms counted.
 STATUS = {
     "$switch": {
         "branches": [
@@ -56,27 +57,14 @@ STATUS = {
 
 @dataclass(frozen=True)
 class Context:
-    """What a computation needs besides the query: the real collection names, and what was read
-    or configured for this request."""
+    """What a computation needs besides the query, all of it facts of the server: the real
+    collection names, and what was read or configured for this request."""
 
     names: Mapping[str, str]
     #: ``T``, the ``Livechat_visitor_inactivity_timeout`` setting, in seconds.
     inactivity_timeout: float = 3600
     #: Add department names to department rows.
     department_names: bool = False
-    #: The reporting timezone: where days and hours begin.
-    timezone: dt.tzinfo = _UTC
-
-
-def status_of(room: Mapping[str, Any]) -> str:
-    """:data:`STATUS` in Python, for a room document (what tests and reports compare with)."""
-    if room.get("open") is not True:
-        return CLOSED
-    if room.get("onHold") is True:
-        return ONHOLD
-    if room.get("servedBy") is None:
-        return QUEUED
-    return OPEN
 
 
 def in_window(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
@@ -108,10 +96,9 @@ def sum_or_zero(path: str) -> dict[str, Any]:
     return {"$sum": {"$ifNull": [path, 0]}}
 
 
-def paged(pipeline: Pipeline, **page: Any) -> Pipeline:
-    """Append the page of :func:`page_stages` (which takes ``page``) and the number of groups, in
-    one ``$facet``."""
-    return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page_stages(**page)}}]
+def paged(pipeline: Pipeline, page: Pipeline) -> Pipeline:
+    """Append the ``page`` stages (:func:`page_stages`) and the number of groups, in one ``$facet``."""
+    return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page}}]
 
 
 def page_stages(

@@ -15,10 +15,9 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema, fields, post_dump
 
-from .. import schemas
 from ..repository import Repository
-from ..schemas import Query
-from . import Endpoint, table
+from ..schemas import ArgsSchema, DashboardArgsSchema, Query, department_filter, number_or_text, succeeded
+from ..shape import Flat, Keyed, Listed
 from .common import (
     CLOSED,
     ONHOLD,
@@ -44,9 +43,18 @@ from .common import (
     sum_or_zero,
     total_human_messages,
 )
+from .row import Endpoint, Family
 
-FAMILY = "dashboards"
 AGENT_ROLE = "livechat-agent"
+
+
+# Query schemas
+
+
+class AgentsStatusArgsSchema(ArgsSchema):
+    """Only a department: the agents' status is now, not over a window."""
+
+    department_id = department_filter("agents")
 
 
 # Schemas of the bodies
@@ -56,7 +64,7 @@ class TotalizerSchema(Schema):
     """One number of a totalizer board, by its (translatable) title."""
 
     title = fields.String(metadata={"description": "Rocket.Chat's i18n key of the number."})
-    value = schemas.number_or_text(
+    value = number_or_text(
         'An integer for counts; a string for durations (`HH:MM:SS`), shares (`"N%"`) and hours '
         '(`"3PM - 4PM"`).'
     )
@@ -65,20 +73,24 @@ class TotalizerSchema(Schema):
 class TotalizersSchema(Schema):
     """The numbers of a totalizer board, in Rocket.Chat's order."""
 
+    CSV = Listed("totalizers")
+
     totalizers = fields.List(
         fields.Nested(TotalizerSchema), metadata={"description": "The totalizers, in the reference's order."}
     )
-    success = schemas.succeeded()
+    success = succeeded()
 
 
 class ChatsSchema(Schema):
     """The rooms created in the window by status; the four add up to all of them."""
 
+    CSV = Flat()
+
     open = fields.Integer(metadata={"description": "Open rooms an agent serves, not on hold."})
     closed = fields.Integer(metadata={"description": "Closed rooms."})
     queued = fields.Integer(metadata={"description": "Open rooms nobody serves yet, not on hold."})
     onhold = fields.Integer(metadata={"description": "Open rooms on hold."})
-    success = schemas.succeeded()
+    success = succeeded()
 
 
 class AgentChatsSchema(Schema):
@@ -100,8 +112,10 @@ class KeyedSchema(Schema):
     """A body whose keys are names (of agents, departments), each with a :attr:`value` object, and
     ``success``."""
 
+    CSV = Keyed()
+
     value: ClassVar[type[Schema]]
-    success = schemas.succeeded()
+    success = succeeded()
 
     @post_dump(pass_original=True)
     def _named(self, data: dict[str, Any], original: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -126,13 +140,15 @@ class ChatsPerDepartmentSchema(KeyedSchema):
 class AgentsStatusSchema(Schema):
     """The livechat agents by status, now."""
 
+    CSV = Flat()
+
     offline = fields.Integer(
         metadata={"description": "Agents offline while available for livechat, or not available."}
     )
     away = fields.Integer(metadata={"description": "Agents away, available for livechat."})
     busy = fields.Integer(metadata={"description": "Agents busy, available for livechat."})
     available = fields.Integer(metadata={"description": "Agents online, available for livechat."})
-    success = schemas.succeeded()
+    success = succeeded()
 
 
 class TimingSchema(Schema):
@@ -145,6 +161,8 @@ class TimingSchema(Schema):
 class TimingsSchema(Schema):
     """Response, reaction and chat duration times over the rooms created in the window that have them."""
 
+    CSV = Keyed(TimingSchema)
+
     response = fields.Nested(
         TimingSchema,
         metadata={"description": "Mean of `metrics.response.avg`; longest `metrics.response.ft`."},
@@ -155,7 +173,7 @@ class TimingsSchema(Schema):
     chatDuration = fields.Nested(
         TimingSchema, metadata={"description": "Mean and longest `metrics.chatDuration`."}
     )
-    success = schemas.succeeded()
+    success = succeeded()
 
 
 # Builders
@@ -252,7 +270,7 @@ def agents_productivity_rooms(query: Query, context: Context) -> Pipeline:
         *rooms(query),
         {
             "$facet": {
-                "hours": [{"$group": {"_id": local_hour(context.timezone), "n": {"$sum": 1}}}],
+                "hours": [{"$group": {"_id": local_hour(query.timezone), "n": {"$sum": 1}}}],
                 "service": [
                     {
                         "$match": {
@@ -277,8 +295,8 @@ def available_time(query: Query, context: Context) -> Pipeline:
     """The agents' available time on every day of the window (agent activity documents), of the
     department's agents when filtered."""
     days = {
-        "$gte": day_number(query.start.astimezone(context.timezone).date()),
-        "$lte": day_number(query.end.astimezone(context.timezone).date()),
+        "$gte": day_number(query.start.astimezone(query.timezone).date()),
+        "$lte": day_number(query.end.astimezone(query.timezone).date()),
     }
     pipeline: Pipeline = [{"$match": {"date": days}}]
     if query.department_id is not None:
@@ -542,123 +560,127 @@ _STATUS_NOTE = (
     "it; else `open`."
 )
 
-ENDPOINTS = table(
-    Endpoint(
-        path=f"{FAMILY}/conversation-totalizers",
-        args=schemas.DashboardArgsSchema,
-        response=TotalizersSchema(),
-        compute=compute_conversation_totalizers,
-        summary="Rooms created in the window, the open and on-hold ones, their messages written by "
-        "people and their distinct visitors.",
-        description=" `Open_conversations` counts the open and queued rooms." + _STATUS_NOTE,
-        example=_totalizers(
-            ("Total_conversations", 120),
-            ("Open_conversations", 7),
-            ("On_Hold_conversations", 2),
-            ("Total_messages", 845),
-            ("Total_visitors", 101),
+FAMILY = Family(
+    name="dashboards",
+    description="The real-time monitoring page: totalizers and charts over the rooms created in the "
+    "window, every department together or one.",
+    endpoints=(
+        Endpoint(
+            path="dashboards/conversation-totalizers",
+            args=DashboardArgsSchema,
+            response=TotalizersSchema(),
+            compute=compute_conversation_totalizers,
+            summary="Rooms created in the window, the open and on-hold ones, their messages written by "
+            "people and their distinct visitors.",
+            description=" `Open_conversations` counts the open and queued rooms." + _STATUS_NOTE,
+            example=_totalizers(
+                ("Total_conversations", 120),
+                ("Open_conversations", 7),
+                ("On_Hold_conversations", 2),
+                ("Total_messages", 845),
+                ("Total_visitors", 101),
+            ),
+        ),
+        Endpoint(
+            path="dashboards/productivity-totalizers",
+            args=DashboardArgsSchema,
+            response=TotalizersSchema(),
+            compute=compute_productivity_totalizers,
+            summary="Mean response, first response, reaction and waiting times (`HH:MM:SS`) of the rooms "
+            "created in the window.",
+            description=" Each mean is over the rooms that have the time; the waiting time is "
+            "`average-waiting-time` over every department together, weighted by rooms.",
+            example=_totalizers(
+                ("Avg_response_time", "00:01:12"),
+                ("Avg_first_response_time", "00:00:41"),
+                ("Avg_reaction_time", "00:00:09"),
+                ("Avg_of_waiting_time", "00:00:38"),
+            ),
+        ),
+        Endpoint(
+            path="dashboards/chats-totalizers",
+            args=DashboardArgsSchema,
+            response=TotalizersSchema(),
+            compute=compute_chats_totalizers,
+            summary="Abandoned rooms, their share (whole percent, rounded down) and the mean chat "
+            "duration, over every department together.",
+            description=" As the department endpoints `total-abandoned-chats`, `percentage-abandoned-chats` "
+            "and `average-chat-duration-time` define them, weighted by rooms.",
+            reads_inactivity_timeout=True,
+            example=_totalizers(
+                ("Total_abandoned_chats", 12),
+                ("Avg_of_abandoned_chats", "10%"),
+                ("Avg_of_chat_duration_time", "00:21:05"),
+            ),
+        ),
+        Endpoint(
+            path="dashboards/agents-productivity-totalizers",
+            args=DashboardArgsSchema,
+            response=TotalizersSchema(),
+            compute=compute_agents_productivity_totalizers,
+            summary="The busiest hour of the window in the reporting timezone, the agents' mean available "
+            "time per day and the mean service time.",
+            description=" The available time is the mean over the agent activity documents of every day "
+            "of the window; the service time is `average-service-time` over every department together, "
+            "weighted by rooms.",
+            example=_totalizers(
+                ("Busiest_time", "3PM - 4PM"),
+                ("Avg_of_available_service_time", "06:12:40"),
+                ("Avg_of_service_time", "00:08:31"),
+            ),
+        ),
+        Endpoint(
+            path="dashboards/charts/chats",
+            args=DashboardArgsSchema,
+            response=ChatsSchema(),
+            compute=compute_chats,
+            summary="The rooms created in the window by status.",
+            description=_STATUS_NOTE,
+            example={"open": 5, "closed": 110, "queued": 2, "onhold": 3, "success": True},
+        ),
+        Endpoint(
+            path="dashboards/charts/chats-per-agent",
+            args=DashboardArgsSchema,
+            response=ChatsPerAgentSchema(),
+            compute=compute_chats_per_agent,
+            summary="The served rooms created in the window by agent username and status.",
+            description=_STATUS_NOTE,
+            example={"ana.souza": {"open": 1, "closed": 30, "onhold": 0}, "success": True},
+        ),
+        Endpoint(
+            path="dashboards/charts/chats-per-department",
+            args=DashboardArgsSchema,
+            response=ChatsPerDepartmentSchema(),
+            compute=compute_chats_per_department,
+            summary="The rooms with a department created in the window by department name: open and closed.",
+            description=" Departments that share a name are keyed `Name (id)`, never merged; a department "
+            "that no longer exists is keyed by its id.",
+            example={"Sales": {"open": 2, "closed": 40}, "success": True},
+        ),
+        Endpoint(
+            path="dashboards/charts/agents-status",
+            args=AgentsStatusArgsSchema,
+            response=AgentsStatusSchema(),
+            compute=compute_agents_status,
+            summary="The users holding the `livechat-agent` role (of one department if asked) by status.",
+            description=" `available`, `away` and `busy` are agents available for livechat whose status is "
+            "online, away or busy; `offline` the others available for livechat but offline, and every "
+            "agent not available for livechat.",
+            example={"offline": 3, "away": 1, "busy": 2, "available": 4, "success": True},
+        ),
+        Endpoint(
+            path="dashboards/charts/timings",
+            args=DashboardArgsSchema,
+            response=TimingsSchema(),
+            compute=compute_timings,
+            summary="Mean and longest response, reaction and chat duration times (seconds) of the rooms "
+            "created in the window.",
+            example={
+                "response": {"avg": 72, "longest": 951.2},
+                "reaction": {"avg": 9, "longest": 120.5},
+                "chatDuration": {"avg": 1265, "longest": 7201.3},
+                "success": True,
+            },
         ),
     ),
-    Endpoint(
-        path=f"{FAMILY}/productivity-totalizers",
-        args=schemas.DashboardArgsSchema,
-        response=TotalizersSchema(),
-        compute=compute_productivity_totalizers,
-        summary="Mean response, first response, reaction and waiting times (`HH:MM:SS`) of the rooms "
-        "created in the window.",
-        description=" Each mean is over the rooms that have the time; the waiting time is "
-        "`average-waiting-time` over every department together, weighted by rooms.",
-        example=_totalizers(
-            ("Avg_response_time", "00:01:12"),
-            ("Avg_first_response_time", "00:00:41"),
-            ("Avg_reaction_time", "00:00:09"),
-            ("Avg_of_waiting_time", "00:00:38"),
-        ),
-    ),
-    Endpoint(
-        path=f"{FAMILY}/chats-totalizers",
-        args=schemas.DashboardArgsSchema,
-        response=TotalizersSchema(),
-        compute=compute_chats_totalizers,
-        summary="Abandoned rooms, their share (whole percent, rounded down) and the mean chat "
-        "duration, over every department together.",
-        description=" As the department endpoints `total-abandoned-chats`, `percentage-abandoned-chats` "
-        "and `average-chat-duration-time` define them, weighted by rooms.",
-        reads_inactivity_timeout=True,
-        example=_totalizers(
-            ("Total_abandoned_chats", 12),
-            ("Avg_of_abandoned_chats", "10%"),
-            ("Avg_of_chat_duration_time", "00:21:05"),
-        ),
-    ),
-    Endpoint(
-        path=f"{FAMILY}/agents-productivity-totalizers",
-        args=schemas.DashboardArgsSchema,
-        response=TotalizersSchema(),
-        compute=compute_agents_productivity_totalizers,
-        summary="The busiest hour of the window in the reporting timezone, the agents' mean available "
-        "time per day and the mean service time.",
-        description=" The available time is the mean over the agent activity documents of every day "
-        "of the window; the service time is `average-service-time` over every department together, "
-        "weighted by rooms.",
-        example=_totalizers(
-            ("Busiest_time", "3PM - 4PM"),
-            ("Avg_of_available_service_time", "06:12:40"),
-            ("Avg_of_service_time", "00:08:31"),
-        ),
-    ),
-    Endpoint(
-        path=f"{FAMILY}/charts/chats",
-        args=schemas.DashboardArgsSchema,
-        response=ChatsSchema(),
-        compute=compute_chats,
-        summary="The rooms created in the window by status.",
-        description=_STATUS_NOTE,
-        example={"open": 5, "closed": 110, "queued": 2, "onhold": 3, "success": True},
-    ),
-    Endpoint(
-        path=f"{FAMILY}/charts/chats-per-agent",
-        args=schemas.DashboardArgsSchema,
-        response=ChatsPerAgentSchema(),
-        compute=compute_chats_per_agent,
-        summary="The served rooms created in the window by agent username and status.",
-        description=_STATUS_NOTE,
-        example={"ana.souza": {"open": 1, "closed": 30, "onhold": 0}, "success": True},
-    ),
-    Endpoint(
-        path=f"{FAMILY}/charts/chats-per-department",
-        args=schemas.DashboardArgsSchema,
-        response=ChatsPerDepartmentSchema(),
-        compute=compute_chats_per_department,
-        summary="The rooms with a department created in the window by department name: open and closed.",
-        description=" Departments that share a name are keyed `Name (id)`, never merged; a department "
-        "that no longer exists is keyed by its id.",
-        example={"Sales": {"open": 2, "closed": 40}, "success": True},
-    ),
-    Endpoint(
-        path=f"{FAMILY}/charts/agents-status",
-        args=schemas.AgentsStatusArgsSchema,
-        response=AgentsStatusSchema(),
-        compute=compute_agents_status,
-        summary="The users holding the `livechat-agent` role (of one department if asked) by status.",
-        description=" `available`, `away` and `busy` are agents available for livechat whose status is "
-        "online, away or busy; `offline` the others available for livechat but offline, and every "
-        "agent not available for livechat.",
-        example={"offline": 3, "away": 1, "busy": 2, "available": 4, "success": True},
-    ),
-    Endpoint(
-        path=f"{FAMILY}/charts/timings",
-        args=schemas.DashboardArgsSchema,
-        response=TimingsSchema(),
-        compute=compute_timings,
-        summary="Mean and longest response, reaction and chat duration times (seconds) of the rooms "
-        "created in the window.",
-        example={
-            "response": {"avg": 72, "longest": 951.2},
-            "reaction": {"avg": 9, "longest": 120.5},
-            "chatDuration": {"avg": 1265, "longest": 7201.3},
-            "success": True,
-        },
-    ),
-    family=FAMILY,
 )

@@ -1,21 +1,23 @@
 """The department family: eight metrics, one row per department, under ``departments/``.
 
-Each :class:`Metric` is a pipeline builder: a pure function of the validated
-:class:`~..schemas.Query` and a :class:`~.common.Context` that returns the stages producing one
-``{_id, <fields>}`` document per department, every value final (rounded), so ``sort`` orders what the
-client sees. :func:`~.common.paged` adds the page and the total, so one aggregate answers a request.
+Each metric is one :class:`Metric` row holding all its pieces: what it counts (its ``source``, a
+pure pipeline builder over the validated query), the sums it takes of each department's documents,
+its row's final values from those sums (as MongoDB expressions, and as their Python ``twin`` for
+sums added up per trend bucket), and what the dashboard page shows of it. A missing piece fails
+when this module is imported. The row's values are final (rounded), so ``sort`` orders what the
+client sees, and one aggregate answers a request: the rows, then the page and the total.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .. import schemas
-from ..schemas import Query
-from . import Endpoint, PagedMetric, table
+from marshmallow import Schema, fields
+
+from ..schemas import ArgsSchema, DashboardArgsSchema, PageArgs, Query, flag
 from .common import (
     DEPARTMENT_KEY,
     SERVICE_MILLISECONDS,
@@ -29,8 +31,32 @@ from .common import (
     mean_rounded_up,
     sum_or_zero,
 )
+from .row import Family, PagedMetric
 
-FAMILY = "departments"
+# -- Query schemas --------------------------------------------------------------------------------
+
+
+class DepartmentArgsSchema(PageArgs, DashboardArgsSchema):
+    """The query string of the department endpoints."""
+
+
+class AnsweredArgsSchema(DepartmentArgsSchema):
+    """``amount-of-chats`` also filters on whether the visitor got an answer."""
+
+    answered = flag(
+        "`true`: rooms whose visitor got an answer only; `false`: the others only; omitted: every room.",
+        default=None,
+    )
+
+
+# -- The row type ---------------------------------------------------------------------------------
+
+Source = Callable[[Query, Context], Pipeline]
+Sums = Callable[[Context], dict[str, Any]]
+Twin = Callable[[Mapping[str, Any]], dict[str, int]]
+
+#: What the page shows of a metric's value.
+UNITS = ("count", "seconds", "percent")
 
 _ABANDONED = (
     " A room is abandoned when its visitor stayed silent for at least `T` seconds after the "
@@ -39,43 +65,80 @@ _ABANDONED = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric(PagedMetric):
-    """One department metric: a page of rows, one per department."""
+    """One department metric: a page of rows, one per department, and every piece the trends and
+    the page reuse."""
 
-    args: type[schemas.ArgsSchema] = schemas.DepartmentArgsSchema
-    #: Whether the pipeline needs ``T`` (an administrator may change it at any time: read per request).
-    reads_inactivity_timeout: bool = False
+    args: type[ArgsSchema] = DepartmentArgsSchema
+    description: str = field(init=False, default="")
+    sortable: tuple[str, ...] = field(init=False, default=())
+    department_rows: bool = field(init=False, default=True)
+    example: Any = field(init=False, default=None, compare=False)
+    #: The documents it counts (rooms, or transfer messages), each with its ``departmentId`` and
+    #: the moment ``ts`` it counts at.
+    source: Source
+    #: The ``$group`` accumulators of a department's (or a bucket's) documents.
+    sums: Sums
+    #: The row's values, as ``$project`` expressions over the sums ...
+    values: Mapping[str, Any]
+    #: ... and in Python, over sums added up (missing sums are 0).
+    twin: Twin
+    #: The page's card: its title, the field it shows and how (a count, seconds or a percent), and
+    #: another field shown beside it.
+    title: str
+    shown: str
+    unit: str = "count"
+    also: tuple[str, str] | None = None
 
-    FAMILY = FAMILY
     ROWS = "departments"
     GROUPS = "Department groups"
+
+    def __post_init__(self) -> None:
+        self._derive(
+            description=_ABANDONED if self.reads_inactivity_timeout else "",
+            sortable=("_id", *self.fields),
+            example=self._example(),
+        )
+        super().__post_init__()
+        self._check()
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The row's value fields, which ``sort`` may name besides ``_id``."""
         return tuple(name for name in self.row_schema._declared_fields if name not in ("_id", "name"))
 
+    def _check(self) -> None:
+        """Every piece names the row's fields, no more and no fewer."""
+        expected = set(self.fields)
+        pieces = {"values": set(self.values), "twin": set(self.twin({}))}
+        for piece, names in pieces.items():
+            if names != expected:
+                raise TypeError(
+                    f"{self.path}: its {piece} give {sorted(names)}, its row has {sorted(expected)}."
+                )
+        if self.shown not in expected or (self.also is not None and self.also[0] not in expected):
+            raise TypeError(f"{self.path}: the page shows a field its row does not have.")
+        if self.unit not in UNITS:
+            raise TypeError(f"{self.path}: unit {self.unit!r} is not one of {', '.join(UNITS)}.")
+
+    def pipeline(self, query: Any, context: Context) -> Pipeline:
+        """The source, summed per department, and the row's values."""
+        return [
+            *self.source(query, context),
+            {"$group": {"_id": DEPARTMENT_KEY, **self.sums(context)}},
+            {"$project": {"_id": 1, **self.values}},
+        ]
+
     def annotation(self, context: Context) -> tuple[Pipeline, tuple[str, ...]]:
         """The departments' names, when they are switched on."""
         return (department_names(context.names) if context.department_names else []), ("name",)
 
-    def columns(self, query: Query, context: Context) -> list[str]:
+    def columns(self, query: Any, context: Context) -> list[str]:
         """The CSV columns: the id, the name when names are on, and the values."""
         return ["_id", *(["name"] if context.department_names else []), *self.fields]
 
-    def endpoint(self, **row: Any) -> Endpoint:
-        """This metric as a row of the department table."""
-        return super().endpoint(
-            description=_ABANDONED if self.reads_inactivity_timeout else "",
-            sortable=("_id", *self.fields),
-            department_rows=True,
-            reads_inactivity_timeout=self.reads_inactivity_timeout,
-            example=self.example(),
-            **row,
-        )
-
-    def example(self) -> dict[str, Any]:
+    def _example(self) -> dict[str, Any]:
         """A 200 body for the OpenAPI document: one department's row and the no-department row."""
         rows = [
             {"_id": "GgYvrkAF63aeQmsh4", **{name: 42 + index for index, name in enumerate(self.fields)}},
@@ -84,240 +147,123 @@ class Metric(PagedMetric):
         return {"departments": rows, "count": 2, "offset": 0, "total": 2, "success": True}
 
 
-def window(query: Query) -> dict[str, Any]:
-    """The rooms created in the window, both bounds inclusive."""
-    return in_window(query.start, query.end)
+# -- Response schemas ------------------------------------------------------------------------------
 
 
-def since_start(query: Query) -> dict[str, Any]:
-    """Rocket.Chat's window for closed rooms starts with creation on or after ``start``..."""
-    return {"$gte": query.start}
+class DepartmentRowSchema(Schema):
+    """One row: ``_id`` is the department id, ``null`` for rooms without a department; ``name``
+    only when department names are switched on."""
+
+    _id = fields.String(
+        allow_none=True,
+        metadata={"description": "The department id; null for rooms without a department."},
+    )
+    name = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The department's name (null when unknown); only when names are switched on."
+        },
+    )
 
 
-def closed_by_end(query: Query) -> dict[str, Any]:
-    """... and ends with the close on or before ``end``."""
-    return {"$lte": query.end}
+class AmountOfChatsSchema(DepartmentRowSchema):
+    rooms = fields.Integer(metadata={"description": "Livechat rooms created in the window (a count)."})
 
 
-def per_department(**accumulators: Any) -> dict[str, Any]:
-    """The ``$group`` stage by department, missing and null together."""
-    return {"$group": {"_id": DEPARTMENT_KEY, **accumulators}}
+class TotalTransferredChatsSchema(DepartmentRowSchema):
+    numberOfTransferredRooms = fields.Integer(
+        metadata={"description": "Transfers that happened in the window (a count of transfer events)."}
+    )
 
 
-def values(**expressions: Any) -> dict[str, Any]:
-    """The last stage: the row's fields, computed from the group's accumulators."""
-    return {"$project": {"_id": 1, **expressions}}
+class AverageServiceTimeSchema(DepartmentRowSchema):
+    averageServiceTimeInSeconds = fields.Integer(
+        metadata={"description": "Mean time from pickup to the agent's last reply, in seconds, rounded up."}
+    )
 
 
-def rooms(query: Query, created: dict[str, Any], **conditions: Any) -> Pipeline:
-    """:func:`~.common.livechat_rooms` of the query's department."""
-    return livechat_rooms(query.department_id, created, **conditions)
+class TotalServiceTimeSchema(DepartmentRowSchema):
+    chats = fields.Integer(metadata={"description": "Closed rooms with a service time (a count)."})
+    serviceTimeDuration = fields.Integer(
+        metadata={"description": "Their service times added up, in seconds, rounded up."}
+    )
 
 
-# Each room metric is three pieces, which the trends reuse with another grouping key: the rooms it
-# counts (``*_rooms``), the sums it takes of them (``*_sums``) and its row's final values, once as
-# MongoDB expressions (``values``) and once in Python (``*_row``) for sums added up per bucket.
+class AverageChatDurationTimeSchema(DepartmentRowSchema):
+    averageChatDurationTimeInSeconds = fields.Integer(
+        metadata={"description": "Mean time from creation to close, in seconds, rounded up."}
+    )
 
 
-def amount_of_chats_rooms(query: Query, context: Context) -> Pipeline:
-    """The rooms of ``amount-of-chats``: created in the window, answered or not as asked."""
-    conditions: dict[str, Any] = {}
+class AverageWaitingTimeSchema(DepartmentRowSchema):
+    averageWaitingTimeInSeconds = fields.Integer(
+        metadata={"description": "Mean time to the agent's first reply, in seconds, rounded up."}
+    )
+
+
+class TotalAbandonedChatsSchema(DepartmentRowSchema):
+    abandonedRooms = fields.Integer(
+        metadata={"description": "Closed rooms whose visitor stayed silent `T` seconds or more (a count)."}
+    )
+
+
+class PercentageAbandonedChatsSchema(DepartmentRowSchema):
+    percentageOfAbandonedChats = fields.Integer(
+        metadata={"description": "Abandoned rooms per 100 rooms created in the window, rounded down."}
+    )
+
+
+# -- What the metrics count ---------------------------------------------------------------------------
+
+
+def created_rooms(query: Query, context: Context, **conditions: Any) -> Pipeline:
+    """The rooms of the query's department created in the window (both bounds inclusive), answered
+    or not as asked, with the other ``conditions``."""
     if query.answered is True:
         conditions["waitingResponse"] = {"$ne": True}
     elif query.answered is False:
         conditions["waitingResponse"] = True
-    return rooms(query, window(query), **conditions)
+    return livechat_rooms(query.department_id, in_window(query.start, query.end), **conditions)
 
 
-def counted(name: str) -> Callable[[Context], dict[str, Any]]:
-    """The sums of a metric that counts rooms, into ``name``."""
-    return lambda context: {name: {"$sum": 1}}
-
-
-def amount_of_chats(query: Query, context: Context) -> Pipeline:
-    """Rooms created in the window, answered or not as asked."""
-    return [*amount_of_chats_rooms(query, context), per_department(**counted("rooms")(context))]
-
-
-def average_service_time_rooms(query: Query, context: Context) -> Pipeline:
-    """The rooms of ``average-service-time``: served rooms created in the window with a last message."""
-    return rooms(
-        query,
-        window(query),
-        **{"responseBy.lastMessageTs": {"$exists": True}, "servedBy._id": {"$exists": True}},
+def closed_rooms(query: Query, context: Context, **conditions: Any) -> Pipeline:
+    """Rocket.Chat's window for closed rooms: created on or after ``start``, closed by ``end``."""
+    return livechat_rooms(
+        query.department_id, {"$gte": query.start}, closedAt={"$lte": query.end}, **conditions
     )
 
 
-def average_service_time_sums(context: Context) -> dict[str, Any]:
-    """Rooms, and their service time in milliseconds (0 for a room without ``servedBy.ts``)."""
-    return {"rooms": {"$sum": 1}, "milliseconds": {"$sum": SERVICE_MILLISECONDS}}
-
-
-def average_service_time(query: Query, context: Context) -> Pipeline:
-    """Mean time from assignment to the agent's last message, over served rooms created in the
-    window; a room without ``servedBy.ts`` adds 0 but counts."""
-    return [
-        *average_service_time_rooms(query, context),
-        per_department(**average_service_time_sums(context)),
-        values(averageServiceTimeInSeconds=mean_rounded_up("$milliseconds", "$rooms", 1000)),
-    ]
-
-
-def total_service_time_rooms(query: Query, context: Context) -> Pipeline:
-    """The rooms of ``total-service-time``: closed in the window, with a service time."""
-    return rooms(
-        query,
-        since_start(query),
-        closedAt=closed_by_end(query),
-        **{"metrics.serviceTimeDuration": {"$exists": True}},
+def served_rooms(query: Query, context: Context) -> Pipeline:
+    """Served rooms created in the window with a last message."""
+    return created_rooms(
+        query, context, **{"responseBy.lastMessageTs": {"$exists": True}, "servedBy._id": {"$exists": True}}
     )
 
 
-def total_service_time_sums(context: Context) -> dict[str, Any]:
-    """Rooms, and their service time in seconds."""
-    return {"chats": {"$sum": 1}, "seconds": sum_or_zero("$metrics.serviceTimeDuration")}
+def rooms_with_service_time(query: Query, context: Context) -> Pipeline:
+    """Closed rooms with a service time."""
+    return closed_rooms(query, context, **{"metrics.serviceTimeDuration": {"$exists": True}})
 
 
-def total_service_time(query: Query, context: Context) -> Pipeline:
-    """Closed, served rooms: how many, and their service time added up."""
-    return [
-        *total_service_time_rooms(query, context),
-        per_department(**total_service_time_sums(context)),
-        values(chats=1, serviceTimeDuration={"$ceil": "$seconds"}),
-    ]
+def answered_rooms(query: Query, context: Context) -> Pipeline:
+    """Answered rooms created in the window."""
+    return created_rooms(query, context, waitingResponse={"$ne": True})
 
 
-def closed_rooms(query: Query, context: Context) -> Pipeline:
-    """The rooms of ``average-chat-duration-time``: created on or after ``start``, closed by ``end``."""
-    return rooms(query, since_start(query), closedAt=closed_by_end(query))
+def abandoned_rooms(query: Query, context: Context) -> Pipeline:
+    """Closed rooms whose visitor stayed silent ``T`` or more after the agent's last message."""
+    return closed_rooms(query, context, **{"metrics.visitorInactivity": {"$gte": context.inactivity_timeout}})
 
 
-def average_chat_duration_time_sums(context: Context) -> dict[str, Any]:
-    """Rooms, and their durations in seconds."""
-    return {"rooms": {"$sum": 1}, "seconds": sum_or_zero("$metrics.chatDuration")}
+def transfers(query: Query, context: Context) -> Pipeline:
+    """Transfer events in the window, each with the department its room has now (null for a
+    missing room or one without a department).
 
-
-def average_chat_duration_time(query: Query, context: Context) -> Pipeline:
-    """Mean duration of the closed rooms (a missing duration adds 0 but counts)."""
-    return [
-        *closed_rooms(query, context),
-        per_department(**average_chat_duration_time_sums(context)),
-        values(averageChatDurationTimeInSeconds=mean_rounded_up("$seconds", "$rooms")),
-    ]
-
-
-def average_waiting_time_rooms(query: Query, context: Context) -> Pipeline:
-    """The rooms of ``average-waiting-time``: answered rooms created in the window."""
-    return rooms(query, window(query), waitingResponse={"$ne": True})
-
-
-def average_waiting_time_sums(context: Context) -> dict[str, Any]:
-    """Rooms, and their times to the first reply in seconds."""
-    return {"rooms": {"$sum": 1}, "seconds": sum_or_zero("$metrics.response.ft")}
-
-
-def average_waiting_time(query: Query, context: Context) -> Pipeline:
-    """Mean time to the agent's first reply, over answered rooms created in the window."""
-    return [
-        *average_waiting_time_rooms(query, context),
-        per_department(**average_waiting_time_sums(context)),
-        values(averageWaitingTimeInSeconds=mean_rounded_up("$seconds", "$rooms")),
-    ]
-
-
-def total_abandoned_chats_rooms(query: Query, context: Context) -> Pipeline:
-    """The rooms of ``total-abandoned-chats``: closed in the window, silent ``T`` or more."""
-    return rooms(
-        query,
-        since_start(query),
-        closedAt=closed_by_end(query),
-        **{"metrics.visitorInactivity": {"$gte": context.inactivity_timeout}},
-    )
-
-
-def total_abandoned_chats(query: Query, context: Context) -> Pipeline:
-    """Closed rooms whose visitor stayed silent for at least ``T`` after the agent's last message."""
-    return [
-        *total_abandoned_chats_rooms(query, context),
-        per_department(**counted("abandonedRooms")(context)),
-    ]
-
-
-def window_rooms(query: Query, context: Context) -> Pipeline:
-    """The rooms of ``percentage-abandoned-chats``: created in the window, open or closed."""
-    return rooms(query, window(query))
-
-
-def percentage_abandoned_chats_sums(context: Context) -> dict[str, Any]:
-    """Rooms, and those abandoned."""
-    abandoned = {"$cond": [{"$gte": ["$metrics.visitorInactivity", context.inactivity_timeout]}, 1, 0]}
-    return {"rooms": {"$sum": 1}, "abandoned": {"$sum": abandoned}}
-
-
-def percentage_abandoned_chats(query: Query, context: Context) -> Pipeline:
-    """Share of the rooms created in the window (open or closed) that were abandoned, rounded down."""
-    # 100 * abandoned / rooms, multiplied first: 29 of 100 is 29, not 28.999... rounded down.
-    share = {"$floor": {"$divide": [{"$multiply": ["$abandoned", 100]}, "$rooms"]}}
-    return [
-        *window_rooms(query, context),
-        per_department(**percentage_abandoned_chats_sums(context)),
-        values(percentageOfAbandonedChats=share),
-    ]
-
-
-def _ceil(total: float, divisor: float) -> int:
-    """``$ceil`` of ``$divide``: one division of doubles, as MongoDB's, rounded up; 0 for no rooms."""
-    return math.ceil(total / divisor) if divisor else 0
-
-
-#: The Python twins of the ``values`` stages: a row's fields from its (added up) sums.
-ROW_VALUES: dict[str, Callable[[Mapping[str, Any]], dict[str, int]]] = {
-    "amount-of-chats": lambda sums: {"rooms": int(sums.get("rooms", 0))},
-    "total-transferred-chats": lambda sums: {
-        "numberOfTransferredRooms": int(sums.get("numberOfTransferredRooms", 0))
-    },
-    "average-service-time": lambda sums: {
-        "averageServiceTimeInSeconds": _ceil(sums.get("milliseconds", 0), sums.get("rooms", 0) * 1000)
-    },
-    "total-service-time": lambda sums: {
-        "chats": int(sums.get("chats", 0)),
-        "serviceTimeDuration": math.ceil(sums.get("seconds", 0)),
-    },
-    "average-chat-duration-time": lambda sums: {
-        "averageChatDurationTimeInSeconds": _ceil(sums.get("seconds", 0), sums.get("rooms", 0))
-    },
-    "average-waiting-time": lambda sums: {
-        "averageWaitingTimeInSeconds": _ceil(sums.get("seconds", 0), sums.get("rooms", 0))
-    },
-    "total-abandoned-chats": lambda sums: {"abandonedRooms": int(sums.get("abandonedRooms", 0))},
-    "percentage-abandoned-chats": lambda sums: {
-        "percentageOfAbandonedChats": (
-            math.floor(sums.get("abandoned", 0) * 100 / sums["rooms"]) if sums.get("rooms") else 0
-        )
-    },
-}
-
-#: Per room metric: the rooms it counts and the sums it takes of them (the transfers count
-#: messages: :mod:`.trends` builds theirs).
-ROOM_SUMS: dict[str, tuple[Callable[[Query, Context], Pipeline], Callable[[Context], dict[str, Any]]]] = {
-    "amount-of-chats": (amount_of_chats_rooms, counted("rooms")),
-    "average-service-time": (average_service_time_rooms, average_service_time_sums),
-    "total-service-time": (total_service_time_rooms, total_service_time_sums),
-    "average-chat-duration-time": (closed_rooms, average_chat_duration_time_sums),
-    "average-waiting-time": (average_waiting_time_rooms, average_waiting_time_sums),
-    "total-abandoned-chats": (total_abandoned_chats_rooms, counted("abandonedRooms")),
-    "percentage-abandoned-chats": (window_rooms, percentage_abandoned_chats_sums),
-}
-
-
-def total_transferred_chats(query: Query, context: Context) -> Pipeline:
-    """Transfer events in the window, credited to the department each room has now.
-
-    Messages are grouped by room first, so each room is looked up once however often it moved.
+    The messages are grouped by room first, so each room is looked up once however often it moved.
     """
     pipeline: Pipeline = [
-        {"$match": {"t": TRANSFER_MESSAGE, "ts": window(query)}},
-        {"$group": {"_id": "$rid", "events": {"$sum": 1}}},
+        {"$match": {"t": TRANSFER_MESSAGE, "ts": in_window(query.start, query.end)}},
+        {"$group": {"_id": "$rid", "ts": {"$push": "$ts"}}},
         {
             "$lookup": {
                 "from": context.names["room"],
@@ -326,60 +272,163 @@ def total_transferred_chats(query: Query, context: Context) -> Pipeline:
                 "as": "room",
             }
         },
-        {
-            "$group": {
-                # A missing room, or one without a department, gives null.
-                "_id": first_of("$room", "departmentId"),
-                "numberOfTransferredRooms": {"$sum": "$events"},
-            }
-        },
+        {"$unwind": "$ts"},
+        {"$project": {"_id": 0, "departmentId": first_of("$room", "departmentId"), "ts": 1}},
     ]
     if query.department_id is not None:
-        pipeline.append({"$match": {"_id": query.department_id}})
+        pipeline.append({"$match": {"departmentId": query.department_id}})
     return pipeline
 
 
-#: The family's metrics, by path under ``departments/``.
-METRICS: dict[str, Metric] = {
-    metric.path: metric
-    for metric in (
-        Metric(
-            "amount-of-chats",
-            "room",
-            schemas.AmountOfChatsSchema,
-            amount_of_chats,
-            schemas.AnsweredArgsSchema,
-        ),
-        Metric(
-            "total-transferred-chats",
-            "message",
-            schemas.TotalTransferredChatsSchema,
-            total_transferred_chats,
-        ),
-        Metric("average-service-time", "room", schemas.AverageServiceTimeSchema, average_service_time),
-        Metric("total-service-time", "room", schemas.TotalServiceTimeSchema, total_service_time),
-        Metric(
-            "average-chat-duration-time",
-            "room",
-            schemas.AverageChatDurationTimeSchema,
-            average_chat_duration_time,
-        ),
-        Metric("average-waiting-time", "room", schemas.AverageWaitingTimeSchema, average_waiting_time),
-        Metric(
-            "total-abandoned-chats",
-            "room",
-            schemas.TotalAbandonedChatsSchema,
-            total_abandoned_chats,
-            reads_inactivity_timeout=True,
-        ),
-        Metric(
-            "percentage-abandoned-chats",
-            "room",
-            schemas.PercentageAbandonedChatsSchema,
-            percentage_abandoned_chats,
-            reads_inactivity_timeout=True,
-        ),
-    )
-}
+def counted(name: str) -> Sums:
+    """The sums of a metric that counts its documents, into ``name``."""
+    return lambda context: {name: {"$sum": 1}}
 
-ENDPOINTS = table(*(metric.endpoint() for metric in METRICS.values()), family=FAMILY)
+
+def abandoned_of_rooms(context: Context) -> dict[str, Any]:
+    """Rooms, and those abandoned."""
+    abandoned = {"$cond": [{"$gte": ["$metrics.visitorInactivity", context.inactivity_timeout]}, 1, 0]}
+    return {"rooms": {"$sum": 1}, "abandoned": {"$sum": abandoned}}
+
+
+def _ceil(total: float, divisor: float) -> int:
+    """``$ceil`` of ``$divide``: one division of doubles, as MongoDB's, rounded up; 0 for no rooms."""
+    return math.ceil(total / divisor) if divisor else 0
+
+
+def _share(part: float, whole: float) -> int:
+    """``100 * part / whole`` rounded down, multiplied first (29 of 100 is 29, not 28.999...); 0 of
+    nothing."""
+    return math.floor(part * 100 / whole) if whole else 0
+
+
+# -- The table ------------------------------------------------------------------------------------
+
+FAMILY = Family(
+    name="departments",
+    description="Livechat metrics, one row per department; rooms without one in the `_id: null` row.",
+    endpoints=(
+        Metric(
+            path="departments/amount-of-chats",
+            summary="Rooms created in the window, answered or not as asked.",
+            args=AnsweredArgsSchema,
+            row_schema=AmountOfChatsSchema,
+            source=created_rooms,
+            sums=counted("rooms"),
+            values={"rooms": 1},
+            twin=lambda sums: {"rooms": int(sums.get("rooms", 0))},
+            title="Chats",
+            shown="rooms",
+        ),
+        Metric(
+            path="departments/total-transferred-chats",
+            summary="Transfer events in the window, credited to the department each room has now.",
+            collection="message",
+            row_schema=TotalTransferredChatsSchema,
+            source=transfers,
+            sums=counted("numberOfTransferredRooms"),
+            values={"numberOfTransferredRooms": 1},
+            twin=lambda sums: {"numberOfTransferredRooms": int(sums.get("numberOfTransferredRooms", 0))},
+            title="Transferred chats",
+            shown="numberOfTransferredRooms",
+        ),
+        Metric(
+            path="departments/average-service-time",
+            summary="Mean time from assignment to the agent's last message, over served rooms created in "
+            "the window; a room without `servedBy.ts` adds 0 but counts.",
+            row_schema=AverageServiceTimeSchema,
+            source=served_rooms,
+            sums=lambda context: {"rooms": {"$sum": 1}, "milliseconds": {"$sum": SERVICE_MILLISECONDS}},
+            values={"averageServiceTimeInSeconds": mean_rounded_up("$milliseconds", "$rooms", 1000)},
+            twin=lambda sums: {
+                "averageServiceTimeInSeconds": _ceil(sums.get("milliseconds", 0), sums.get("rooms", 0) * 1000)
+            },
+            title="Average service time",
+            shown="averageServiceTimeInSeconds",
+            unit="seconds",
+        ),
+        Metric(
+            path="departments/total-service-time",
+            summary="Closed, served rooms: how many, and their service time added up.",
+            row_schema=TotalServiceTimeSchema,
+            source=rooms_with_service_time,
+            sums=lambda context: {
+                "chats": {"$sum": 1},
+                "seconds": sum_or_zero("$metrics.serviceTimeDuration"),
+            },
+            values={"chats": 1, "serviceTimeDuration": {"$ceil": "$seconds"}},
+            twin=lambda sums: {
+                "chats": int(sums.get("chats", 0)),
+                "serviceTimeDuration": math.ceil(sums.get("seconds", 0)),
+            },
+            title="Total service time",
+            shown="serviceTimeDuration",
+            unit="seconds",
+            also=("chats", "Chats served"),
+        ),
+        Metric(
+            path="departments/average-chat-duration-time",
+            summary="Mean duration of the closed rooms (a missing duration adds 0 but counts).",
+            row_schema=AverageChatDurationTimeSchema,
+            source=closed_rooms,
+            sums=lambda context: {"rooms": {"$sum": 1}, "seconds": sum_or_zero("$metrics.chatDuration")},
+            values={"averageChatDurationTimeInSeconds": mean_rounded_up("$seconds", "$rooms")},
+            twin=lambda sums: {
+                "averageChatDurationTimeInSeconds": _ceil(sums.get("seconds", 0), sums.get("rooms", 0))
+            },
+            title="Average chat duration",
+            shown="averageChatDurationTimeInSeconds",
+            unit="seconds",
+        ),
+        Metric(
+            path="departments/average-waiting-time",
+            summary="Mean time to the agent's first reply, over answered rooms created in the window.",
+            row_schema=AverageWaitingTimeSchema,
+            source=answered_rooms,
+            sums=lambda context: {"rooms": {"$sum": 1}, "seconds": sum_or_zero("$metrics.response.ft")},
+            values={"averageWaitingTimeInSeconds": mean_rounded_up("$seconds", "$rooms")},
+            twin=lambda sums: {
+                "averageWaitingTimeInSeconds": _ceil(sums.get("seconds", 0), sums.get("rooms", 0))
+            },
+            title="Average waiting time",
+            shown="averageWaitingTimeInSeconds",
+            unit="seconds",
+        ),
+        Metric(
+            path="departments/total-abandoned-chats",
+            summary="Closed rooms whose visitor stayed silent for at least `T` after the agent's last "
+            "message.",
+            reads_inactivity_timeout=True,
+            row_schema=TotalAbandonedChatsSchema,
+            source=abandoned_rooms,
+            sums=counted("abandonedRooms"),
+            values={"abandonedRooms": 1},
+            twin=lambda sums: {"abandonedRooms": int(sums.get("abandonedRooms", 0))},
+            title="Abandoned chats",
+            shown="abandonedRooms",
+        ),
+        Metric(
+            path="departments/percentage-abandoned-chats",
+            summary="Share of the rooms created in the window (open or closed) that were abandoned, "
+            "rounded down.",
+            reads_inactivity_timeout=True,
+            row_schema=PercentageAbandonedChatsSchema,
+            source=created_rooms,
+            sums=abandoned_of_rooms,
+            values={
+                "percentageOfAbandonedChats": {
+                    "$floor": {"$divide": [{"$multiply": ["$abandoned", 100]}, "$rooms"]}
+                }
+            },
+            twin=lambda sums: {
+                "percentageOfAbandonedChats": _share(sums.get("abandoned", 0), sums.get("rooms", 0))
+            },
+            title="Abandoned chats (%)",
+            shown="percentageOfAbandonedChats",
+            unit="percent",
+        ),
+    ),
+)
+
+#: The family's metrics, by path.
+METRICS: dict[str, Metric] = {row.path: row for row in FAMILY.endpoints if isinstance(row, Metric)}

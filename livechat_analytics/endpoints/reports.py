@@ -1,23 +1,23 @@
-"""The report family, under ``dashboards/``: the conversation reports (rooms created in the window
-counted per source, status, department, tag or agent) and the chart series of the analytics page.
+"""The report family, under ``dashboards/``: the conversation reports, rooms created in the window
+counted per source, status, department, tag or agent.
 
-Each answer is one aggregate over the rooms of the window, grouped as small as the answer needs
-(per label, or per UTC quarter hour for the series), then shaped in Python: the groups are few, so
-memory is bounded by the labels or by the window's quarter hours, never by the rooms.
+Each answer is one aggregate over the rooms of the window, grouped per label, then shaped in
+Python: the groups are few, so memory is bounded by the labels, never by the rooms.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from .. import schemas
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
 from ..auth import REPORTS_PERMISSION
 from ..repository import Repository
-from ..schemas import Query
-from . import Endpoint, table
+from ..schemas import Query, Sort, WindowArgsSchema, succeeded
+from ..shape import Listed
 from .common import (
     CLOSED,
     DEPARTMENT_KEY,
@@ -27,17 +27,137 @@ from .common import (
     STATUS,
     Context,
     Pipeline,
-    hour_range,
-    human_messages,
     in_window,
     livechat_rooms,
-    local_days,
-    local_moment,
-    quarter_hour,
     unique_labels,
 )
+from .row import Endpoint, Family, first_paragraph
 
-FAMILY = "reports"
+# -- Query schemas --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportQuery(Query):
+    """A report's window, and the order of its items."""
+
+    sort: tuple[tuple[str, int], ...] = (("value", -1),)
+
+
+#: Rocket.Chat lets a report window pass a year "by some hours/days": 1.01 years of whole days.
+LONGEST_REPORT_YEARS = 1.01
+
+
+def _months_between(first: dt.date, last: dt.date) -> float:
+    """Months from ``first`` to ``last`` (not before it), fractional as moment.js counts them:
+    whole calendar months, then the rest as a share of the month that follows."""
+
+    def plus_months(day: dt.date, months: int) -> dt.date:
+        index = day.month - 1 + months
+        year, month = day.year + index // 12, index % 12 + 1
+        length = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        return dt.date(year, month, min(day.day, length))
+
+    whole = (last.year - first.year) * 12 + last.month - first.month
+    anchor = plus_months(first, whole)
+    if last < anchor:
+        whole -= 1
+        anchor = plus_months(first, whole)
+    following = plus_months(first, whole + 1)
+    return whole + (last - anchor).days / (following - anchor).days
+
+
+class ReportArgsSchema(WindowArgsSchema):
+    """The query string of the conversation reports: the window, at most about a year long, and
+    the order of ``data``."""
+
+    query_type = ReportQuery
+
+    sort = Sort(load_default=(("value", -1),))
+
+    @validates_schema
+    def _at_most_a_year(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # As Rocket.Chat: whole days in the reporting timezone, 1.01 years at most.
+        if "start" in data and "end" in data and data["start"] <= data["end"]:
+            first = data["start"].astimezone(self.zone_of(data)).date()
+            last = data["end"].astimezone(self.zone_of(data)).date()
+            if _months_between(first, last) / 12 > LONGEST_REPORT_YEARS:
+                raise ValidationError('Must be less than 1 year after "start".', field_name="end")
+
+
+class ReportByValueArgsSchema(ReportArgsSchema):
+    """Reports whose ``data`` comes in ascending ``value`` by default, as Rocket.Chat's."""
+
+    sort = Sort(load_default=(("value", 1),))
+
+
+class ReportByLabelArgsSchema(ReportArgsSchema):
+    """Reports whose ``data`` comes in ``label`` order by default, as Rocket.Chat's."""
+
+    sort = Sort(load_default=(("label", 1),))
+
+
+class ReportItemSchema(Schema):
+    """One slice of a report."""
+
+    label = fields.String(metadata={"description": "What the rooms share (a source, status, ...)."})
+    value = fields.Integer(metadata={"description": "Rooms created in the window with it."})
+
+
+def _report_fields(*, unspecified: bool) -> dict[str, fields.Field]:
+    body: dict[str, fields.Field] = {
+        "data": fields.List(fields.Nested(ReportItemSchema), metadata={"description": "One item per label."}),
+        "total": fields.Integer(
+            metadata={"description": "Rooms created in the window with the attribute, each counted once."}
+        ),
+    }
+    if unspecified:
+        body["unspecified"] = fields.Integer(
+            metadata={"description": "Rooms created in the window without the attribute."}
+        )
+    body["success"] = succeeded()
+    return body
+
+
+class ReportSchema(Schema.from_dict(_report_fields(unspecified=False))):  # type: ignore[misc]
+    """Rooms created in the window, counted per label."""
+
+    CSV = Listed("data")
+
+
+class ReportWithUnspecifiedSchema(Schema.from_dict(_report_fields(unspecified=True))):  # type: ignore[misc]
+    """Rooms created in the window, counted per label, and those without the attribute."""
+
+    CSV = Listed("data")
+
+
+# -- The row type ---------------------------------------------------------------------------------
+
+_WINDOW = (
+    " Rooms created in the window (`start`, `end`, both inclusive); a window of more than a year "
+    "(1.01 years of whole days in the reporting timezone, as Rocket.Chat) is refused."
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report(Endpoint):
+    """One report: its items counted by ``compute`` (whose docstring's first paragraph is the
+    summary), with or without ``unspecified``."""
+
+    response: Schema = field(init=False)
+    permission: str = REPORTS_PERMISSION
+    description: str = _WINDOW
+    sortable: tuple[str, ...] = ("label", "value")
+    #: Whether the body counts the rooms without the attribute.
+    unspecified: bool
+
+    def __post_init__(self) -> None:
+        self._derive(
+            response=ReportWithUnspecifiedSchema() if self.unspecified else ReportSchema(),
+            summary=first_paragraph(self.compute.__doc__, self.path),
+            example={**self.example, "success": True},
+        )
+        super().__post_init__()
+
 
 #: The labels of ``conversations-by-status``, Rocket.Chat's, for the statuses of :data:`.common.STATUS`.
 STATUS_LABELS = {OPEN: "Open", CLOSED: "Closed", QUEUED: "Queued", ONHOLD: "On_Hold"}
@@ -45,9 +165,9 @@ STATUS_LABELS = {OPEN: "Open", CLOSED: "Closed", QUEUED: "Queued", ONHOLD: "On_H
 Item = dict[str, Any]
 
 
-def window_rooms(query: Query, department_id: str | None = None) -> Pipeline:
-    """Livechat rooms created in the window (of one department when given)."""
-    return livechat_rooms(department_id, in_window(query.start, query.end))
+def window_rooms(query: Query) -> Pipeline:
+    """Livechat rooms created in the window."""
+    return livechat_rooms(None, in_window(query.start, query.end))
 
 
 def ordered(items: list[Item], sort: tuple[tuple[str, int], ...]) -> list[Item]:
@@ -58,7 +178,7 @@ def ordered(items: list[Item], sort: tuple[tuple[str, int], ...]) -> list[Item]:
 
 
 def report(
-    counts: Iterable[tuple[str, int]], query: Query, *, total: int, unspecified: int | None = None
+    counts: Iterable[tuple[str, int]], query: ReportQuery, *, total: int, unspecified: int | None = None
 ) -> dict[str, Any]:
     """The body of a report: its items in order, ``total`` and, where it has one, ``unspecified``."""
     data = ordered([{"label": label, "value": int(value)} for label, value in counts], query.sort)
@@ -73,7 +193,7 @@ def _counted(repository: Repository, pipeline: Pipeline) -> dict[Any, dict[str, 
     return {group["_id"]: group for group in repository.aggregate("room", pipeline)}
 
 
-def by_source(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
+def by_source(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per source: its alias, else its type."""
     label = {"$ifNull": ["$source.alias", "$source.type"]}
     groups = _counted(repository, [*window_rooms(query), {"$group": {"_id": label, "value": {"$sum": 1}}}])
@@ -82,7 +202,7 @@ def by_source(query: Query, context: Context, repository: Repository) -> dict[st
     return report(counts, query, total=sum(value for _, value in counts))
 
 
-def by_status(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
+def by_status(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per status (open, closed, queued, on hold): they add up to
     ``total``."""
     groups = _counted(repository, [*window_rooms(query), {"$group": {"_id": STATUS, "value": {"$sum": 1}}}])
@@ -90,7 +210,7 @@ def by_status(query: Query, context: Context, repository: Repository) -> dict[st
     return report(counts, query, total=sum(value for _, value in counts))
 
 
-def by_department(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
+def by_department(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per department, labelled by name; rooms without one in
     ``unspecified``."""
     groups = _counted(
@@ -103,7 +223,7 @@ def by_department(query: Query, context: Context, repository: Repository) -> dic
     return report(counts, query, total=sum(value for _, value in counts), unspecified=unspecified)
 
 
-def by_tags(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
+def by_tags(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per tag: a room with two tags counts under each, and once in
     ``total``; rooms without tags in ``unspecified``."""
     tags = {"$cond": [{"$isArray": "$tags"}, "$tags", []]}
@@ -129,7 +249,7 @@ def by_tags(query: Query, context: Context, repository: Repository) -> dict[str,
     return report(counts, query, total=rooms.get(True, 0), unspecified=rooms.get(False, 0))
 
 
-def by_agent(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
+def by_agent(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per serving agent (``servedBy._id``), labelled by the agent's
     name, else username; rooms nobody served in ``unspecified``."""
     pipeline = [
@@ -174,196 +294,65 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-# -- charts-data ------------------------------------------------------------------------------
-
-
-def _has(path: str) -> dict[str, Any]:
-    """Whether a room has a value there that is not 0, as Rocket.Chat's charts test it."""
-    return {"$ne": [{"$ifNull": [path, 0]}, 0]}
-
-
-def _mean_of(path: str) -> dict[str, Any]:
-    """The accumulators of a mean over the rooms that have the value."""
-    return {
-        "sum": {"$sum": {"$cond": [_has(path), path, 0]}},
-        "n": {"$sum": {"$cond": [_has(path), 1, 0]}},
-    }
-
-
-#: Messages people wrote (no ``t``) that are not the visitor's (no ``token``): Rocket.Chat's.
-#: Per chart: the accumulators of a quarter hour's rooms, and whether the point is their mean.
-CHARTS: dict[str, dict[str, Any]] = {
-    "Total_conversations": {"sum": {"$sum": 1}},
-    "Avg_chat_duration": _mean_of("$metrics.chatDuration"),
-    "Total_messages": {"sum": {"$sum": "$n"}},
-    "Avg_first_response_time": _mean_of("$metrics.response.ft"),
-    "Best_first_response_time": {
-        "best": {"$min": {"$cond": [_has("$metrics.response.ft"), "$metrics.response.ft", None]}}
-    },
-    "Avg_response_time": _mean_of("$metrics.response.avg"),
-    "Avg_reaction_time": _mean_of("$metrics.reaction.ft"),
-}
-
-
-def chart_pipeline(query: Query, context: Context) -> Pipeline:
-    """The rooms of the window (and department) grouped by UTC quarter hour, with the chart's
-    accumulators."""
-    pipeline = window_rooms(query, query.department_id)
-    if query.chart_name == "Total_messages":
-        pipeline += human_messages(context, agents_only=True, keep=("ts",))
-    return [*pipeline, {"$group": {"_id": quarter_hour(), **CHARTS[str(query.chart_name)]}}]
-
-
-def _rounded(value: float) -> float:
-    """To two decimals, halves up, as Rocket.Chat's ``Math.round(x * 100) / 100``."""
-    return math.floor(value * 100 + 0.5) / 100
-
-
-def _point(groups: list[dict[str, Any]], chart: str) -> float | int:
-    if chart == "Best_first_response_time":
-        found = [group["best"] for group in groups if group.get("best") is not None]
-        return _rounded(min(found)) if found else 0
-    total = sum(group.get("sum") or 0 for group in groups)
-    if chart in ("Total_conversations", "Total_messages"):
-        return int(total)
-    rooms = sum(group.get("n") or 0 for group in groups)
-    return _rounded(total / rooms) if rooms else 0
-
-
-def charts_data(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
-    """One chart series: a point per day of the window in the reporting timezone, or per hour
-    when the window is one day; a day or hour without rooms is 0."""
-    chart = str(query.chart_name)
-    days = local_days(query.start, query.end, context.timezone)
-    buckets: Callable[[dt.datetime], Any]
-    if len(days) == 1:
-        keys: list[Any] = list(range(24))
-        labels = [hour_range(hour, "-") for hour in keys]
-
-        def buckets(moment: dt.datetime) -> Any:
-            return moment.hour
-    else:
-        keys = days
-        labels = [f"{day.month}/{day.day}" for day in days]
-
-        def buckets(moment: dt.datetime) -> Any:
-            return moment.date()
-
-    grouped: dict[Any, list[dict[str, Any]]] = {key: [] for key in keys}
-    for group in repository.aggregate("room", chart_pipeline(query, context)):
-        key = buckets(local_moment(group["_id"], context.timezone))
-        if key in grouped:
-            grouped[key].append(group)
-    return {
-        "chartLabel": chart,
-        "dataLabels": labels,
-        "dataPoints": [_point(grouped[key], chart) for key in keys],
-    }
-
-
-_WINDOW = (
-    " Rooms created in the window (`start`, `end`, both inclusive); a window of more than a year "
-    "(1.01 years of whole days in the reporting timezone, as Rocket.Chat) is refused."
-)
-
-
-def _report_row(
-    path: str,
-    compute: Callable[[Query, Context, Repository], dict[str, Any]],
-    args: type[schemas.ArgsSchema],
-    example: dict[str, Any],
-    *,
-    unspecified: bool,
-) -> Endpoint:
-    summary = " ".join((compute.__doc__ or path).split("\n\n")[0].split()).replace("``", "`")
-    return Endpoint(
-        path=f"dashboards/{path}",
-        args=args,
-        response=(schemas.ReportWithUnspecifiedSchema if unspecified else schemas.ReportSchema)(),
-        compute=compute,
-        permission=REPORTS_PERMISSION,
-        summary=summary,
-        description=_WINDOW,
-        sortable=("label", "value"),
-        example={**example, "success": True},
-    )
-
-
-ENDPOINTS = table(
-    _report_row(
-        "conversations-by-source",
-        by_source,
-        schemas.ReportArgsSchema,
-        {"data": [{"label": "widget", "value": 31}, {"label": "api", "value": 4}], "total": 35},
-        unspecified=False,
-    ),
-    _report_row(
-        "conversations-by-status",
-        by_status,
-        schemas.ReportArgsSchema,
-        {
-            "data": [
-                {"label": "Closed", "value": 28},
-                {"label": "Open", "value": 4},
-                {"label": "Queued", "value": 2},
-                {"label": "On_Hold", "value": 1},
-            ],
-            "total": 35,
-        },
-        unspecified=False,
-    ),
-    _report_row(
-        "conversations-by-department",
-        by_department,
-        schemas.ReportByValueArgsSchema,
-        {
-            "data": [{"label": "Billing", "value": 9}, {"label": "Sales", "value": 22}],
-            "total": 31,
-            "unspecified": 4,
-        },
-        unspecified=True,
-    ),
-    _report_row(
-        "conversations-by-tags",
-        by_tags,
-        schemas.ReportByValueArgsSchema,
-        {
-            "data": [{"label": "refund", "value": 3}, {"label": "pricing", "value": 7}],
-            "total": 9,
-            "unspecified": 26,
-        },
-        unspecified=True,
-    ),
-    _report_row(
-        "conversations-by-agent",
-        by_agent,
-        schemas.ReportByLabelArgsSchema,
-        {
-            "data": [{"label": "Ana Souza", "value": 12}, {"label": "bruno", "value": 20}],
-            "total": 32,
-            "unspecified": 3,
-        },
-        unspecified=True,
-    ),
-    Endpoint(
-        path="dashboards/charts-data",
-        args=schemas.ChartArgsSchema,
-        response=schemas.ChartSchema(),
-        compute=charts_data,
-        summary=" ".join((charts_data.__doc__ or "").split()),
-        description=(
-            " Rooms created in the window (of `departmentId` when given). `Total_conversations`: rooms; "
-            "`Total_messages`: messages people other than the visitor wrote in those rooms; the `Avg_` "
-            "charts: the mean over the rooms that have the value (`metrics.chatDuration`, "
-            "`metrics.response.ft`, `metrics.response.avg`, `metrics.reaction.ft`), "
-            "`Best_first_response_time` the least `metrics.response.ft`, in seconds to two decimals."
+FAMILY = Family(
+    name="reports",
+    description="Conversation reports: rooms created in the window counted per source, status, "
+    "department, tag or agent. They need the `view-livechat-reports` permission.",
+    endpoints=(
+        Report(
+            path="dashboards/conversations-by-source",
+            args=ReportArgsSchema,
+            compute=by_source,
+            unspecified=False,
+            example={"data": [{"label": "widget", "value": 31}, {"label": "api", "value": 4}], "total": 35},
         ),
-        example={
-            "chartLabel": "Total_conversations",
-            "dataLabels": ["3/1", "3/2", "3/3"],
-            "dataPoints": [12, 0, 7],
-            "success": True,
-        },
+        Report(
+            path="dashboards/conversations-by-status",
+            args=ReportArgsSchema,
+            compute=by_status,
+            unspecified=False,
+            example={
+                "data": [
+                    {"label": "Closed", "value": 28},
+                    {"label": "Open", "value": 4},
+                    {"label": "Queued", "value": 2},
+                    {"label": "On_Hold", "value": 1},
+                ],
+                "total": 35,
+            },
+        ),
+        Report(
+            path="dashboards/conversations-by-department",
+            args=ReportByValueArgsSchema,
+            compute=by_department,
+            unspecified=True,
+            example={
+                "data": [{"label": "Billing", "value": 9}, {"label": "Sales", "value": 22}],
+                "total": 31,
+                "unspecified": 4,
+            },
+        ),
+        Report(
+            path="dashboards/conversations-by-tags",
+            args=ReportByValueArgsSchema,
+            compute=by_tags,
+            unspecified=True,
+            example={
+                "data": [{"label": "refund", "value": 3}, {"label": "pricing", "value": 7}],
+                "total": 9,
+                "unspecified": 26,
+            },
+        ),
+        Report(
+            path="dashboards/conversations-by-agent",
+            args=ReportByLabelArgsSchema,
+            compute=by_agent,
+            unspecified=True,
+            example={
+                "data": [{"label": "Ana Souza", "value": 12}, {"label": "bruno", "value": 20}],
+                "total": 32,
+                "unspecified": 3,
+            },
+        ),
     ),
-    family=FAMILY,
 )

@@ -2,39 +2,35 @@
 ISO weeks or months (optionally against the previous window, or per department), and the rooms by
 local weekday and hour.
 
-A series is one aggregate: the metric's own rooms and sums (:data:`.departments.ROOM_SUMS`), grouped
-by UTC quarter hour instead of by department alone. Every UTC offset is a whole number of quarter
-hours, so the slots fold exactly into the local buckets in Python, whatever the zone does (23- and
-25-hour days, half- and quarter-hour offsets); the buckets' values then come from their added-up
-sums as the endpoint computes a window's (:data:`.departments.ROW_VALUES`). Memory is bounded by
-the window's slots and the departments, never by the rooms.
+A series is one aggregate: the metric's own source and sums (its :class:`~.departments.Metric`
+row), grouped by UTC quarter hour instead of by department alone. Every UTC offset is a whole
+number of quarter hours, so the slots fold exactly into the local buckets in Python, whatever the
+zone does (23- and 25-hour days, half- and quarter-hour offsets); the buckets' values then come from
+their added-up sums by the metric's Python twin of its values, as the endpoint computes a window's.
+Memory is bounded by the window's slots and the departments, never by the rooms. A department
+metric has its trend without asking: the family's table has a :class:`Trend` row per metric.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import replace
-from functools import cache
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .. import schemas
 from ..repository import Repository
-from ..schemas import Query
-from . import Endpoint, table
+from ..schemas import ArgsSchema, DashboardArgsSchema, Query, flag, succeeded
+from ..shape import Row, Series, Shape
 from .common import (
     BUCKETS,
     DAY,
     DEPARTMENT_KEY,
-    TRANSFER_MESSAGE,
     Context,
     Pipeline,
     bucket_starts,
     busiest,
-    first_of,
     in_window,
     livechat_rooms,
     local_iso,
@@ -44,9 +40,9 @@ from .common import (
     slot_bucket,
     timezone_name,
 )
-from .departments import METRICS, ROOM_SUMS, ROW_VALUES
+from .departments import METRICS, Metric
+from .row import Endpoint, Family
 
-FAMILY = "trends"
 #: The most buckets a series may have.
 MAX_BUCKETS = 1000
 WEEKDAYS = tuple(calendar.day_name)  # Monday first
@@ -56,8 +52,19 @@ _MS = dt.timedelta(milliseconds=1)
 # Query schemas
 
 
-class TrendArgsSchema(schemas.DashboardArgsSchema):
+@dataclass(frozen=True)
+class TrendQuery(Query):
+    """A series: its bucket, whether to add the previous window, and whether per department."""
+
+    group_by: str = DAY
+    compare: str | None = None
+    by_department: bool = False
+
+
+class TrendArgsSchema(DashboardArgsSchema):
     """The window, a department, the bucket, the comparison and the split by department."""
+
+    query_type = TrendQuery
 
     group_by = fields.String(
         data_key="groupBy",
@@ -79,9 +86,7 @@ class TrendArgsSchema(schemas.DashboardArgsSchema):
             "enum": ["previous"],
         },
     )
-    by_department = schemas.flag(
-        "`true`: one series per department instead of one for all.", data_key="byDepartment"
-    )
+    by_department = flag("`true`: one series per department instead of one for all.", data_key="byDepartment")
 
     @validates_schema
     def _at_most_max_buckets(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -100,10 +105,13 @@ class TrendArgsSchema(schemas.DashboardArgsSchema):
                 )
 
 
-class TrendAnsweredArgsSchema(TrendArgsSchema):
-    """``amount-of-chats`` also filters on whether the visitor got an answer."""
-
-    answered = schemas.AnsweredArgsSchema._declared_fields["answered"]
+def trend_args(metric: Metric) -> type[ArgsSchema]:
+    """The query schema of a metric's trend: the trend's parameters, and the metric's own filters
+    (``answered``)."""
+    answered = metric.args._declared_fields.get("answered")
+    if answered is None:
+        return TrendArgsSchema
+    return type("TrendAnsweredArgsSchema", (TrendArgsSchema,), {"answered": answered})
 
 
 def previous_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -123,8 +131,10 @@ class SeriesBaseSchema(Schema):
 
     _id = fields.String(
         allow_none=True,
-        metadata={"description": "The department id; null for every department together (or, "
-                  "with `byDepartment=true`, for rooms without a department)."},
+        metadata={
+            "description": "The department id; null for every department together (or, "
+            "with `byDepartment=true`, for rooms without a department)."
+        },
     )
     name = fields.String(
         allow_none=True,
@@ -132,17 +142,18 @@ class SeriesBaseSchema(Schema):
     )
 
 
-@cache
-def trend_schema(path: str) -> Schema:
-    """The 200 body of ``trends/<path>``: its buckets hold the department endpoint's row fields."""
-    metric = METRICS[path]
+def trend_schema(metric: Metric) -> Schema:
+    """The 200 body of a metric's trend: its buckets hold the department endpoint's row fields."""
+    path = name_of(metric)
     title = "".join(part.title() for part in path.split("-"))
     value_fields = {name: metric.row_schema._declared_fields[name] for name in metric.fields}
     bucket = Schema.from_dict(
         {
             "start": fields.String(
-                metadata={"description": "The bucket's first moment, ISO 8601 with the zone's offset "
-                          "then (the first bucket starts at `start`)."}
+                metadata={
+                    "description": "The bucket's first moment, ISO 8601 with the zone's offset "
+                    "then (the first bucket starts at `start`)."
+                }
             ),
             **value_fields,
         },
@@ -165,16 +176,19 @@ def trend_schema(path: str) -> Schema:
         {
             "__doc__": f"`{path}` per local bucket: a series for all departments, or one per department.",
             "OPTIONAL_FIELDS": ("previous",),
+            "CSV": Series(),
             "metric": fields.String(metadata={"description": "The metric asked for."}),
             "groupBy": fields.String(metadata={"description": "The bucket.", "enum": list(BUCKETS)}),
             "timezone": fields.String(metadata={"description": "The timezone the buckets are in."}),
             "series": fields.List(fields.Nested(series), metadata={"description": "The series."}),
             "previous": fields.List(
                 fields.Nested(series),
-                metadata={"description": "With `compare=previous` only: the series of the previous "
-                          "window of equal length."},
+                metadata={
+                    "description": "With `compare=previous` only: the series of the previous "
+                    "window of equal length."
+                },
             ),
-            "success": schemas.succeeded(),
+            "success": succeeded(),
         },
     )
     return body()
@@ -196,8 +210,24 @@ class BusiestSchema(Schema):
     hour = fields.Integer(metadata={"description": "Its local hour, 0 to 23."})
 
 
+class Cells(Shape):
+    """``weekday``, ``hour`` and ``rooms``: a line per cell of the heatmap, Monday 0:00 first."""
+
+    def rows(self, body: Any) -> list[Row]:
+        return [
+            {"weekday": day["weekday"], "hour": hour, "rooms": rooms}
+            for day in body["weekdays"]
+            for hour, rooms in enumerate(day["hours"])
+        ]
+
+    def columns(self, schema: Schema) -> list[str]:
+        return ["weekday", "hour", "rooms"]
+
+
 class HeatmapSchema(Schema):
     """Rooms created in the window by local weekday and hour, and the busiest cell."""
+
+    CSV = Cells()
 
     timezone = fields.String(metadata={"description": "The timezone of the weekdays and hours."})
     weekdays = fields.List(
@@ -208,71 +238,50 @@ class HeatmapSchema(Schema):
         allow_none=True,
         metadata={"description": "The cell with most rooms (the earliest among equals); null for none."},
     )
-    success = schemas.succeeded()
+    success = succeeded()
 
 
 # Pipelines
 
 
-def room_series(path: str, query: Query, context: Context) -> Pipeline:
-    """The metric's rooms, summed per UTC quarter hour (and department, with ``byDepartment``)."""
-    select, sums = ROOM_SUMS[path]
+def name_of(metric: Metric) -> str:
+    """The metric's name, its path under ``departments/``: also its trend's under ``trends/``."""
+    return metric.path.removeprefix("departments/")
+
+
+def series_pipeline(metric: Metric, query: TrendQuery, context: Context) -> Pipeline:
+    """The metric's source, summed per UTC quarter hour (and department, with ``byDepartment``)."""
     key = {"d": DEPARTMENT_KEY if query.by_department else None, "s": quarter_hour()}
-    return [*select(query, context), {"$group": {"_id": key, **sums(context)}}]
+    return [*metric.source(query, context), {"$group": {"_id": key, **metric.sums(context)}}]
 
 
-def transfer_series(query: Query, context: Context) -> Pipeline:
-    """Transfer events per UTC quarter hour, credited to the department each room has now: the
-    messages grouped by room and slot first, so each room is looked up once per slot."""
-    pipeline: Pipeline = [
-        {"$match": {"t": TRANSFER_MESSAGE, "ts": in_window(query.start, query.end)}},
-        {"$group": {"_id": {"r": "$rid", "s": quarter_hour()}, "events": {"$sum": 1}}},
-        {"$project": {"_id": 0, "rid": "$_id.r", "s": "$_id.s", "events": 1}},
-        {
-            "$lookup": {
-                "from": context.names["room"],
-                "localField": "rid",
-                "foreignField": "_id",
-                "as": "room",
-            }
-        },
-        {"$project": {"d": first_of("$room", "departmentId"), "s": 1, "events": 1}},
-    ]
-    if query.department_id is not None:
-        pipeline.append({"$match": {"d": query.department_id}})
-    key = {"d": "$d" if query.by_department else None, "s": "$s"}
-    return [*pipeline, {"$group": {"_id": key, "numberOfTransferredRooms": {"$sum": "$events"}}}]
-
-
-def series_pipeline(path: str, query: Query, context: Context) -> tuple[str, Pipeline]:
-    """The collection and the pipeline of a metric's series."""
-    if path == "total-transferred-chats":
-        return "message", transfer_series(query, context)
-    return "room", room_series(path, query, context)
-
-
-# What the rows compute
-
-
-def series(path: str, query: Query, context: Context, repository: Repository) -> list[dict[str, Any]]:
-    """The series of the query's window: every bucket, from the sums of its slots."""
-    starts = bucket_starts(query.start, query.end, context.timezone, query.group_by)
-    starts_ms = [milliseconds(start) for start in starts]
-    collection, pipeline = series_pipeline(path, query, context)
+def _slot_sums(
+    metric: Metric, query: TrendQuery, context: Context, repository: Repository, starts_ms: list[int]
+) -> dict[str | None, list[dict[str, float]]]:
+    """Each series' sums per bucket, from the sums of its slots; every bucket of each series asked
+    for is there, empty or not."""
     sums: dict[str | None, list[dict[str, float]]] = {}
     if query.by_department and query.department_id is not None:
-        sums[query.department_id] = [{} for _ in starts]
+        sums[query.department_id] = [{} for _ in starts_ms]
     if not query.by_department:
-        sums[None] = [{} for _ in starts]
-    for group in repository.aggregate(collection, pipeline):
+        sums[None] = [{} for _ in starts_ms]
+    for group in repository.aggregate(metric.collection, series_pipeline(metric, query, context)):
         key = group["_id"]
         department = key.get("d") if query.by_department else None
-        bucket = sums.setdefault(department, [{} for _ in starts])[slot_bucket(key["s"], starts_ms)]
+        bucket = sums.setdefault(department, [{} for _ in starts_ms])[slot_bucket(key["s"], starts_ms)]
         for name, value in group.items():
             if name != "_id":
                 bucket[name] = bucket.get(name, 0) + (value or 0)
-    labels = [local_iso(start, context.timezone) for start in starts]
-    values = ROW_VALUES[path]
+    return sums
+
+
+def series(
+    metric: Metric, query: TrendQuery, context: Context, repository: Repository
+) -> list[dict[str, Any]]:
+    """The series of the query's window: every bucket, its values from the sums of its slots."""
+    starts = bucket_starts(query.start, query.end, query.timezone, query.group_by)
+    sums = _slot_sums(metric, query, context, repository, [milliseconds(start) for start in starts])
+    labels = [local_iso(start, query.timezone) for start in starts]
     names = None
     if context.department_names and query.by_department:
         names = repository.department_names(list(sums))
@@ -282,33 +291,11 @@ def series(path: str, query: Query, context: Context, repository: Repository) ->
         if names is not None:
             row["name"] = names.get(department) if department is not None else None
         row["buckets"] = [
-            {"start": label, **values(bucket)} for label, bucket in zip(labels, sums[department], strict=True)
+            {"start": label, **metric.twin(bucket)}
+            for label, bucket in zip(labels, sums[department], strict=True)
         ]
         answer.append(row)
     return answer
-
-
-def trend(path: str) -> Any:
-    """The ``compute`` of ``trends/<path>``: the series, and with ``compare`` the previous one."""
-
-    def compute(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "metric": path,
-            "groupBy": query.group_by,
-            "timezone": timezone_name(context.timezone),
-            "series": series(path, query, context, repository),
-        }
-        if query.compare == "previous":
-            start, end = previous_window(query.start, query.end)
-            body["previous"] = series(path, _window(query, start, end), context, repository)
-        return body
-
-    compute.__doc__ = f"The series of `{path}`."
-    return compute
-
-
-def _window(query: Query, start: dt.datetime, end: dt.datetime) -> Query:
-    return replace(query, start=start, end=end)
 
 
 def heatmap_pipeline(query: Query, context: Context) -> Pipeline:
@@ -321,12 +308,12 @@ def compute_heatmap(query: Query, context: Context, repository: Repository) -> d
     """Rooms created in the window by local weekday (Monday first) and hour, and the busiest cell."""
     cells: dict[tuple[int, int], int] = {}
     for group in repository.aggregate("room", heatmap_pipeline(query, context)):
-        moment = local_moment(group["_id"], context.timezone)
+        moment = local_moment(group["_id"], query.timezone)
         cell = (moment.weekday(), moment.hour)
         cells[cell] = cells.get(cell, 0) + int(group["n"])
     top = busiest(cells)
     return {
-        "timezone": timezone_name(context.timezone),
+        "timezone": timezone_name(query.timezone),
         "weekdays": [
             {"weekday": name, "hours": [cells.get((day, hour), 0) for hour in range(24)]}
             for day, name in enumerate(WEEKDAYS)
@@ -335,50 +322,7 @@ def compute_heatmap(query: Query, context: Context, repository: Repository) -> d
     }
 
 
-# CSV: one line per leaf, its keys as columns
-
-
-def trend_rows(body: Any) -> list[Mapping[str, Any]]:
-    """``period`` (``current`` or ``previous``), the department (``_id``, ``name`` when names are
-    on), the bucket's ``start`` and its values: a line per bucket of each series."""
-    rows: list[Mapping[str, Any]] = []
-    for period in ("series", "previous"):
-        for one in body.get(period) or []:
-            department = {key: value for key, value in one.items() if key != "buckets"}
-            for bucket in one["buckets"]:
-                rows.append(
-                    {"period": "current" if period == "series" else "previous", **department, **bucket}
-                )
-    return rows
-
-
-def heatmap_rows(body: Any) -> list[Mapping[str, Any]]:
-    """``weekday``, ``hour`` and ``rooms``: a line per cell, Monday 0:00 first."""
-    return [
-        {"weekday": day["weekday"], "hour": hour, "rooms": rooms}
-        for day in body["weekdays"]
-        for hour, rooms in enumerate(day["hours"])
-    ]
-
-
-def _example(path: str) -> dict[str, Any]:
-    values = {name: 41 + index for index, name in enumerate(METRICS[path].fields)}
-    return {
-        "metric": path,
-        "groupBy": "day",
-        "timezone": "Europe/Berlin",
-        "series": [
-            {
-                "_id": None,
-                "buckets": [
-                    {"start": "2024-03-01T00:00:00+01:00", **values},
-                    {"start": "2024-03-02T00:00:00+01:00", **{name: 0 for name in values}},
-                ],
-            }
-        ],
-        "success": True,
-    }
-
+# The row type
 
 _SERIES_NOTE = (
     " A room counts in the bucket of its creation (a transfer in that of its message), under the "
@@ -388,37 +332,80 @@ _SERIES_NOTE = (
     f"clipped to `start` and `end`. More than {MAX_BUCKETS} buckets per series is a 400."
 )
 
-ENDPOINTS = table(
-    *(
-        Endpoint(
-            path=f"{FAMILY}/{path}",
-            args=TrendAnsweredArgsSchema if path == "amount-of-chats" else TrendArgsSchema,
-            response=trend_schema(path),
-            compute=trend(path),
-            summary=f"`departments/{path}` per local hour, day, ISO week or month of the window.",
-            description=_SERIES_NOTE,
-            reads_inactivity_timeout=metric.reads_inactivity_timeout,
-            example=_example(path),
-            csv=trend_rows,
+
+@dataclass(frozen=True, kw_only=True)
+class Trend(Endpoint):
+    """A department metric per local hour, day, ISO week or month: everything follows from it."""
+
+    path: str = field(init=False)
+    args: type[ArgsSchema] = field(init=False)
+    response: Schema = field(init=False)
+    compute: Any = field(init=False)
+    description: str = _SERIES_NOTE
+    metric: Metric
+
+    def __post_init__(self) -> None:
+        name = name_of(self.metric)
+        self._derive(
+            path=f"trends/{name}",
+            args=trend_args(self.metric),
+            response=trend_schema(self.metric),
+            compute=self._series,
+            summary=f"`departments/{name}` per local hour, day, ISO week or month of the window.",
+            reads_inactivity_timeout=self.metric.reads_inactivity_timeout,
+            example=self._example(),
         )
-        for path, metric in METRICS.items()
-    ),
-    Endpoint(
-        path=f"{FAMILY}/heatmap",
-        args=schemas.DashboardArgsSchema,
-        response=HeatmapSchema(),
-        compute=compute_heatmap,
-        summary="Rooms created in the window by local weekday and hour (Monday first), and the busiest "
-        "cell.",
-        description=" A 25-hour day counts its repeated hour in that hour; a 23-hour day has no rooms in "
-        "the hour it skips.",
-        example={
+        super().__post_init__()
+
+    def _series(self, query: TrendQuery, context: Context, repository: Repository) -> dict[str, Any]:
+        """The series, and with ``compare`` the previous one."""
+        body: dict[str, Any] = {
+            "metric": name_of(self.metric),
+            "groupBy": query.group_by,
+            "timezone": timezone_name(query.timezone),
+            "series": series(self.metric, query, context, repository),
+        }
+        if query.compare == "previous":
+            start, end = previous_window(query.start, query.end)
+            body["previous"] = series(self.metric, replace(query, start=start, end=end), context, repository)
+        return body
+
+    def _example(self) -> dict[str, Any]:
+        values = {name: 41 + index for index, name in enumerate(self.metric.fields)}
+        buckets = [
+            {"start": "2024-03-01T00:00:00+01:00", **values},
+            {"start": "2024-03-02T00:00:00+01:00", **{name: 0 for name in values}},
+        ]
+        return {
+            "metric": name_of(self.metric),
+            "groupBy": "day",
             "timezone": "Europe/Berlin",
-            "weekdays": [{"weekday": name, "hours": [0] * 9 + [4, 7, 3] + [0] * 12} for name in WEEKDAYS],
-            "busiest": {"weekday": "Monday", "hour": 10},
+            "series": [{"_id": None, "buckets": buckets}],
             "success": True,
-        },
-        csv=heatmap_rows,
+        }
+
+
+FAMILY = Family(
+    name="trends",
+    description="Each department metric per local hour, day, ISO week or month, against the previous "
+    "window if asked, and the rooms by local weekday and hour.",
+    endpoints=(
+        *(Trend(metric=metric) for metric in METRICS.values()),
+        Endpoint(
+            path="trends/heatmap",
+            args=DashboardArgsSchema,
+            response=HeatmapSchema(),
+            compute=compute_heatmap,
+            summary="Rooms created in the window by local weekday and hour (Monday first), and the busiest "
+            "cell.",
+            description=" A 25-hour day counts its repeated hour in that hour; a 23-hour day has no rooms in "
+            "the hour it skips.",
+            example={
+                "timezone": "Europe/Berlin",
+                "weekdays": [{"weekday": name, "hours": [0] * 9 + [4, 7, 3] + [0] * 12} for name in WEEKDAYS],
+                "busiest": {"weekday": "Monday", "hour": 10},
+                "success": True,
+            },
+        ),
     ),
-    family=FAMILY,
 )

@@ -1,0 +1,70 @@
+"""What one app needs to answer, made once by the extension when it registers, and the accessor the
+views, errors and commands reach it through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+from flask import Flask, current_app
+from flask_caching import Cache
+from pymongo import MongoClient
+
+from .auth import Authenticator
+from .cache import Answers, Recent
+from .config import EXTENSION_KEY
+from .endpoints import Endpoint
+from .endpoints.common import INACTIVITY_SETTING, Context
+from .logs import TroubleLog
+from .repository import Repository
+from .schemas import ArgsSchema
+
+
+@dataclass
+class State:
+    """One app's extension state: kept in ``app.extensions["livechat_analytics"]``."""
+
+    repository: Repository
+    authenticator: Authenticator
+    #: Each endpoint's query schema, made with this app's settings, by path.
+    args_schemas: dict[str, ArgsSchema]
+    default_inactivity_timeout: float = 3600
+    department_names: bool = False
+    #: The deadline of one request, and of the health check's ping, in seconds.
+    deadline: float = 20.0
+    health_timeout: float = 2.0
+    client: MongoClient | None = None
+    """The client the extension made from the URI; None when the host handed a database."""
+    #: Database trouble, logged when it starts rather than on every request.
+    trouble: TroubleLog = field(default_factory=TroubleLog)
+    #: The Flask-Caching cache of the answers (None when ``CACHE_SECONDS`` is 0) ...
+    cache: Cache | None = None
+    #: ... and the seam around each computation that uses it.
+    answers: Answers = field(default_factory=lambda: Answers(None, seconds=0))
+    #: The settings read in the last ``SETTINGS_SECONDS``.
+    settings: Recent = field(default_factory=lambda: Recent(0))
+    #: The request headers an answer varies with besides the URL (the authenticator's).
+    vary: tuple[str, ...] = ()
+
+    def inactivity_timeout(self) -> float:
+        """``T``: Rocket.Chat's setting as read in the last ``SETTINGS_SECONDS``, else the
+        configured default."""
+        value = self.settings.get(INACTIVITY_SETTING, lambda: self.repository.setting(INACTIVITY_SETTING))
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return value
+        return self.default_inactivity_timeout
+
+    def context(self, endpoint: Endpoint) -> Context:
+        """What computing ``endpoint`` needs of the server: ``T`` is read only when it needs it."""
+        threshold = self.default_inactivity_timeout
+        if endpoint.reads_inactivity_timeout:
+            threshold = self.inactivity_timeout()
+        return Context(
+            self.repository.names, inactivity_timeout=threshold, department_names=self.department_names
+        )
+
+
+def current(app: Flask | None = None) -> State:
+    """The state of ``app`` (default: the current app) as the extension registered it."""
+    chosen = app if app is not None else current_app
+    return cast(State, chosen.extensions[EXTENSION_KEY])
