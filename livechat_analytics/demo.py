@@ -173,6 +173,62 @@ class AlreadyInserted(Exception):
     """The rooms of this data set are in the database already: :func:`insert` wrote nothing."""
 
 
+class _Course(NamedTuple):
+    """How a new chat would go on if nothing stopped it: drawn whole, then cut at ``now``."""
+
+    outcome: str
+    """One of :data:`_OUTCOMES`."""
+    served_at: dt.datetime
+    """When an agent takes the chat, unless it goes unserved."""
+    replies: list[dt.datetime]
+    """The agent's replies."""
+    visitor_wrote_at: dt.datetime | None
+    """When the visitor writes after the last reply: only in a ``visitor-last`` chat."""
+    closing: str
+    """Who closes it: one of :data:`_CLOSINGS`."""
+    close_at: dt.datetime
+
+
+class _Cut(NamedTuple):
+    """Where a chat stands at its cut: its close, or ``now`` for a room still open."""
+
+    closed: bool
+    at: dt.datetime
+    served: bool
+    """Whether an agent took the chat before the cut."""
+    replies: list[dt.datetime]
+    """The agent's replies before the cut."""
+    visitor_wrote_last: bool
+    """Whether the visitor wrote again after the replies, before the cut."""
+
+
+class _Livechat(NamedTuple):
+    """A livechat room being built: who it brings together, and its chat as it stands at the cut."""
+
+    room_id: str
+    ts: dt.datetime
+    visitor: Document
+    has_department_field: bool
+    department: Document | None
+    """The room's department after its transfers."""
+    agent: Document
+    """The agent who serves the room, if an agent does."""
+    course: _Course
+    cut: _Cut
+    transfers: list[Document]
+
+    @property
+    def answered(self) -> bool:
+        """Whether the agent replied and the visitor has not written since, by the cut."""
+        return bool(self.cut.replies) and not self.cut.visitor_wrote_last
+
+    @property
+    def assigned_at(self) -> dt.datetime:
+        """When the agent got the room: a transfer hands it to an agent of the new department."""
+        served_at = self.course.served_at
+        return max(served_at, self.transfers[-1]["ts"]) if self.transfers else served_at
+
+
 class DemoData:
     """A livechat data set: ``rooms`` livechat rooms created over the ``days`` days before ``now``.
 
@@ -192,100 +248,40 @@ class DemoData:
     ) -> None:
         if rooms < 0 or days < 1:
             raise ValueError("rooms must be at least 0 and days at least 1.")
-        now = dt.datetime.now(UTC) if now is None else now
-        if now.tzinfo is None:
-            raise ValueError("now must be an aware datetime.")
-        # BSON dates hold milliseconds: whole milliseconds keep stored and generated times equal.
-        self.now = now.astimezone(UTC).replace(microsecond=now.microsecond // 1000 * 1000)
+        self.now = _taken_at(now)
         self.room_count = rooms
         self.seed = seed
         self.days = days
         rng = random.Random(seed)
+        # What the monitoring pages read draws on a stream of its own, so that the rooms and the
+        # documents drawn from ``rng`` stay what they were before it was added.
+        monitoring = random.Random(f"monitoring-{seed}")
         created = self.now - dt.timedelta(days=days + 30)
-        self.departments: list[Document] = []
-        self._department_weights: list[int] = []
-        for name, weight, enabled in _DEPARTMENTS:
-            self.departments.append(_department(rng, name, enabled, created))
-            self._department_weights.append(weight)
-        self.agents: list[Document] = [_agent(rng, name, created) for name in _AGENTS]
-        # Each agent works in one department, some in a second: every department has agents.
-        self._members: dict[str, list[Document]] = {d["_id"]: [] for d in self.departments}
-        for index, agent in enumerate(self.agents):
-            homes = {index % len(self.departments)}
-            if rng.random() < 0.4:
-                homes.add(rng.randrange(len(self.departments)))
-            for home in sorted(homes):
-                self._members[self.departments[home]["_id"]].append(agent)
+        self.departments: list[Document] = [
+            _department(rng, name, enabled, created) for name, _, enabled in _DEPARTMENTS
+        ]
+        self._department_weights = [weight for _, weight, _ in _DEPARTMENTS]
+        self.agents: list[Document] = [
+            _agent(rng, name, created, _agent_state(monitoring)) for name in _AGENTS
+        ]
+        self._members = _members(rng, self.departments, self.agents)
         for department in self.departments:
             department["numAgents"] = len(self._members[department["_id"]])
-        # What the monitoring pages read draws on a stream of its own, so that the rooms and the
-        # documents above stay what they were before it was added.
-        extra = random.Random(f"monitoring-{seed}")
-        states, weights = zip(*_AGENT_STATES, strict=True)
-        for agent in self.agents:
-            agent["status"], agent["statusLivechat"] = extra.choices(states, weights=weights)[0]
-        self.department_agents: list[Document] = [
-            {
-                "_id": random_id(extra),
-                "agentId": agent["_id"],
-                "departmentId": department["_id"],
-                "username": agent["username"],
-                "departmentEnabled": department["enabled"],
-                "count": 0,
-                "order": 0,
-            }
-            for department in self.departments
-            for agent in self._members[department["_id"]]
-        ]
+        self.department_agents: list[Document] = _department_agents(
+            monitoring, self.departments, self._members
+        )
         """Who works in which department (``rocketchat_livechat_department_agents``)."""
-        self.agent_activity: list[Document] = [
-            document
-            for ago in range(days, -1, -1)
-            for agent in self.agents
-            if (document := self._activity(extra, agent, (self.now - dt.timedelta(days=ago)).date()))
-        ]
+        self.agent_activity: list[Document] = _agent_activity(monitoring, self.agents, self.now, days)
         """Each agent's available time per day (``rocketchat_livechat_agent_activity``)."""
         self.manager: Document = _manager(created, manager_token)
-        self.permission: Document = {
-            "_id": MANAGER_PERMISSION,
-            "roles": list(config.DEFAULT_ROLES),
-        }
+        self.permission: Document = {"_id": MANAGER_PERMISSION, "roles": list(config.DEFAULT_ROLES)}
         self.setting: Document = {"_id": INACTIVITY_SETTING, "value": INACTIVITY_TIMEOUT}
-        # Busier weekdays, and a business that grows a little over the period.
-        self._day_weights = [
-            _WEEKDAY_WEIGHTS[(self.now - dt.timedelta(days=ago)).weekday()] * (1.3 - 0.3 * ago / days)
-            for ago in range(days)
-        ]
+        self._day_weights = _day_weights(self.now, days)
         self._chat_seed = rng.getrandbits(64)
         self.orphan_transfers: list[Document] = [
             self._orphan_transfer(rng) for _ in range(math.ceil(rooms / 300))
         ]
         """Transfer messages of rooms that were deleted since: the API credits them to ``null``."""
-
-    def _activity(self, rng: random.Random, agent: Document, day: dt.date) -> Document | None:
-        """The agent's sessions of ``day``: most weekdays, few weekend days; None when off."""
-        if rng.random() < (0.75 if day.weekday() >= 5 else 0.1):
-            return None
-        start = dt.datetime.combine(day, dt.time(7), UTC) + dt.timedelta(minutes=rng.randrange(180))
-        history = []
-        for _ in range(rng.randint(1, 3)):
-            stop = start + dt.timedelta(minutes=rng.randrange(60, 240), milliseconds=rng.randrange(60_000))
-            if start > self.now:
-                break
-            history.append({"startedAt": start, "stoppedAt": min(stop, self.now)})
-            start = stop + dt.timedelta(minutes=rng.randrange(15, 90))
-        if not history:
-            return None
-        available = sum((session["stoppedAt"] - session["startedAt"]) // _MILLISECOND for session in history)
-        return {
-            "_id": random_id(rng),
-            "agentId": agent["_id"],
-            "date": day.year * 10000 + day.month * 100 + day.day,
-            "availableTime": available // 1000,
-            "serviceHistory": history,
-            "lastStartedAt": history[-1]["startedAt"],
-            "lastStoppedAt": history[-1]["stoppedAt"],
-        }
 
     def fixed_documents(self) -> dict[str, list[Document]]:
         """Every document but the rooms' and the visitors', by collection (the keys of
@@ -320,6 +316,14 @@ class DemoData:
             if moment <= self.now:  # today's later hours have not happened yet
                 return moment
 
+    def _department_field(self, rng: random.Random, ts: dt.datetime) -> tuple[bool, Document | None]:
+        """Whether a new room has the ``departmentId`` field, and its first department: some rooms
+        lack the field, some hold null."""
+        draw = rng.random()
+        if draw < _NO_DEPARTMENT_FIELD + _NULL_DEPARTMENT:
+            return draw >= _NO_DEPARTMENT_FIELD, None
+        return True, self._first_department(rng, ts)
+
     def _first_department(self, rng: random.Random, ts: dt.datetime) -> Document:
         weights = [
             weight if department["enabled"] or ts < self.now - _DISABLED_SINCE else 0
@@ -332,200 +336,63 @@ class DemoData:
         return rng.choice(members)
 
     def _livechat(self, rng: random.Random, extra: random.Random, returning: list[Document]) -> Chat:
-        """A livechat room; ``extra`` draws what the monitoring pages read, ``returning`` holds
-        recent visitors, some of whom come back."""
-        ts = self._created_at(rng)
-        room_id = random_id(rng)
-        visitor = _visitor(rng)
-        if returning and extra.random() < _RETURNING:
-            visitor = extra.choice(returning)
-        else:
-            returning.append(visitor)
-            del returning[:-200]
-
-        draw = rng.random()
-        has_department_field = draw >= _NO_DEPARTMENT_FIELD
-        department = None
-        if draw >= _NO_DEPARTMENT_FIELD + _NULL_DEPARTMENT:
-            department = self._first_department(rng, ts)
-
-        # The chat as it would go on, then cut where it stands at ``now`` (or at its close).
-        outcome = rng.choices(_OUTCOMES, weights=_OUTCOME_WEIGHTS)[0]
-        served_at = _after(ts, 2 + rng.expovariate(1 / 45))
-        replies: list[dt.datetime] = []
-        if outcome in ("visitor-last", "answered"):
-            reply = _after(served_at, 3 + rng.expovariate(1 / 40))
-            for index in range(rng.randint(1, 10)):
-                if index:
-                    reply = _after(reply, rng.uniform(20, 240))
-                replies.append(reply)
-        visitor_wrote_at = _after(replies[-1], rng.uniform(10, 180)) if outcome == "visitor-last" else None
-        if visitor_wrote_at is not None:
-            last = visitor_wrote_at
-        elif replies:
-            last = replies[-1]
-        else:
-            last = served_at if outcome == "ignored" else ts
-        # Who closes, and how long after the last message.
-        closing = "visitor"
-        if outcome == "answered":
-            closing = rng.choices(_CLOSINGS, weights=_CLOSING_WEIGHTS)[0]
-            if closing == "agent":
-                quiet = rng.uniform(15, 1800)
-            elif closing == "abandoned":
-                # The inactivity job closes the room shortly after the timeout.
-                quiet = INACTIVITY_TIMEOUT + rng.uniform(0, 300)
-            else:
-                quiet = rng.uniform(5, 120)
-        elif outcome == "unserved":
-            quiet = rng.uniform(60, 1800)  # the visitor gives up waiting
-        else:
-            closing = rng.choice(("visitor", "agent"))
-            quiet = rng.uniform(60, 3600)
-        close_at = _after(last, quiet)
-        closed = close_at <= self.now and rng.random() >= _open_chance(self.now - ts)
-        cut = close_at if closed else self.now
-
-        served = outcome != "unserved" and served_at <= cut
-        replies = [reply for reply in replies if reply <= cut] if served else []
-        answered = bool(replies) and not (visitor_wrote_at is not None and visitor_wrote_at <= cut)
-
-        transfers: list[Document] = []
-        if department is not None and rng.random() < _TRANSFERRED_WITH_DEPARTMENT:
-            # Before the first reply, so that the agent who answers is one of the final department.
-            end = replies[0] if replies else cut
-            transfers, department = self._transfers(rng, room_id, department, ts, end)
-        agent = self._agent_of(rng, department)
-
-        room: Document = {
-            "_id": room_id,
-            "fname": visitor["name"],
-            "t": "l",
-            "ts": ts,
-            "v": {k: visitor[k] for k in ("_id", "username", "token")} | {"status": "online"},
-            "cl": False,
-            "source": _source(extra),
-            "usersCount": 2 if served else 1,
-            "msgs": 1 + len(replies) + (visitor_wrote_at is not None and visitor_wrote_at <= cut),
-            "_updatedAt": cut,
-        }
-        if has_department_field:
-            room["departmentId"] = department["_id"] if department is not None else None
-        if not closed:
-            room["open"] = True
-            if served and extra.random() < _ON_HOLD:
-                room["onHold"] = True
-        if not answered:
-            room["waitingResponse"] = True
-        metrics: Document = {}
-        assigned_at = served_at
-        if served:
-            # A transfer hands the room to an agent of the new department.
-            assigned_at = max(served_at, transfers[-1]["ts"]) if transfers else served_at
-            room["servedBy"] = {"_id": agent["_id"], "username": agent["username"], "ts": assigned_at}
-        if replies:
-            times = [_seconds(replies[0], ts)] + [_seconds(b, a) for a, b in itertools.pairwise(replies)]
-            total = round(sum(times), 3)
-            metrics["response"] = {
-                "avg": round(total / len(times), 3),
-                "fd": replies[0],
-                "ft": times[0],
-                "total": len(times),
-                "tt": total,
-            }
-        if served:
-            # The agent takes the chat (reacts) a little after it is offered.
-            reacted = _after(served_at, extra.uniform(1, 30))
-            if reacted <= cut:
-                seconds = _seconds(reacted, ts)
-                metrics["reaction"] = {"fd": reacted, "ft": seconds, "tt": seconds}
-        if answered:
-            room["responseBy"] = {
-                "_id": agent["_id"],
-                "username": agent["username"],
-                "firstResponseTs": replies[0],
-                "lastMessageTs": replies[-1],
-            }
-        if closed:
-            room["closedAt"] = close_at
-            metrics["chatDuration"] = _seconds(close_at, ts)
-            if served:
-                metrics["serviceTimeDuration"] = _seconds(close_at, assigned_at)
-            if closing == "visitor":
-                room["closer"] = "visitor"
-                room["closedBy"] = {"_id": visitor["_id"], "username": visitor["username"]}
-            else:
-                room["closer"] = "user"
-                closer = agent if closing == "agent" else _SYSTEM_USER
-                room["closedBy"] = {"_id": closer["_id"], "username": closer["username"]}
-                if answered:
-                    # Rocket.Chat records how long the visitor stayed silent after the agent's last message.
-                    metrics["visitorInactivity"] = _seconds(close_at, replies[-1])
-            if rng.random() < 0.3:
-                room["tags"] = rng.sample(_TAGS, rng.randint(1, 2))
-        if metrics:
-            room["metrics"] = metrics
-
-        messages = transfers + self._ordinary_messages(rng, room, visitor, agent, replies)
+        """A livechat room with its messages; ``extra`` draws what the monitoring pages read,
+        ``returning`` holds recent visitors, some of whom come back."""
+        chat = self._new_livechat(rng, extra, returning)
+        room = _livechat_room(rng, extra, chat)
+        messages = chat.transfers + _ordinary_messages(rng, room, chat.visitor, chat.agent, chat.cut.replies)
         messages.sort(key=lambda message: message["ts"])
         return Chat(room, messages)
 
+    def _new_livechat(self, rng: random.Random, extra: random.Random, returning: list[Document]) -> _Livechat:
+        """Who a new livechat room brings together, and how its chat goes until it is cut."""
+        ts = self._created_at(rng)
+        room_id = random_id(rng)
+        visitor = _returning_visitor(extra, returning, _visitor(rng))
+        has_department_field, department = self._department_field(rng, ts)
+        course = _course(rng, ts)
+        cut = self._cut(rng, ts, course)
+        transfers, department = self._transfers(rng, room_id, department, ts, cut)
+        agent = self._agent_of(rng, department)
+        return _Livechat(
+            room_id, ts, visitor, has_department_field, department, agent, course, cut, transfers
+        )
+
+    def _cut(self, rng: random.Random, ts: dt.datetime, course: _Course) -> _Cut:
+        """Where ``course`` stands at its close, or at ``now`` when the room is still open: some recent
+        chats go on even though they could have closed."""
+        closed = course.close_at <= self.now and rng.random() >= _open_chance(self.now - ts)
+        at = course.close_at if closed else self.now
+        served = course.outcome != "unserved" and course.served_at <= at
+        wrote = course.visitor_wrote_at
+        return _Cut(
+            closed=closed,
+            at=at,
+            served=served,
+            replies=[reply for reply in course.replies if reply <= at] if served else [],
+            visitor_wrote_last=wrote is not None and wrote <= at,
+        )
+
     def _transfers(
-        self,
-        rng: random.Random,
-        room_id: str,
-        department: Document,
-        start: dt.datetime,
-        end: dt.datetime,
-    ) -> tuple[list[Document], Document]:
-        """1 to 3 department transfers between ``start`` and ``end``; returns them and the final
-        department."""
-        span = (end - start) // _MILLISECOND
+        self, rng: random.Random, room_id: str, department: Document | None, ts: dt.datetime, cut: _Cut
+    ) -> tuple[list[Document], Document | None]:
+        """Some rooms with a department are transferred 1 to 3 times, after ``ts`` and before the
+        first reply (so that the agent who answers is one of the final department); returns the
+        transfers and the final department."""
+        if department is None or rng.random() >= _TRANSFERRED_WITH_DEPARTMENT:
+            return [], department
+        span = ((cut.replies[0] if cut.replies else cut.at) - ts) // _MILLISECOND
         if span < 3:
             return [], department
         count = rng.choices((1, 2, 3), weights=(70, 22, 8))[0]
-        times = sorted(start + dt.timedelta(milliseconds=ms) for ms in rng.sample(range(1, span), count))
+        times = sorted(ts + dt.timedelta(milliseconds=ms) for ms in rng.sample(range(1, span), count))
         enabled = [d for d in self.departments if d["enabled"]]
         transfers = []
-        for ts in times:
+        for moment in times:
             target = rng.choice([d for d in enabled if d is not department])
-            transfers.append(self._transfer(rng, room_id, ts, department, target))
+            transfers.append(self._transfer(rng, room_id, moment, department, target))
             department = target
         return transfers, department
-
-    def _ordinary_messages(
-        self,
-        rng: random.Random,
-        room: Document,
-        visitor: Document,
-        agent: Document,
-        replies: list[dt.datetime],
-    ) -> list[Document]:
-        """A few of the other messages a livechat room holds, which the API must not count."""
-        if rng.random() >= _MESSAGES_SHOWN:
-            return []
-        guest, staff = _author(visitor), _author(agent)
-        navigated = room["ts"] - dt.timedelta(seconds=rng.randint(5, 300))
-        messages = [
-            _message(
-                rng,
-                room["_id"],
-                navigated,
-                guest,
-                t="livechat_navigation_history",
-                navigation={
-                    "page": {"title": "Pricing", "location": {"href": "https://example.com/pricing"}}
-                },
-            ),
-            _message(rng, room["_id"], room["ts"], guest, msg=rng.choice(_PHRASES), token=visitor["token"]),
-        ]
-        if replies:
-            messages.append(_message(rng, room["_id"], replies[0], staff, msg=rng.choice(_PHRASES)))
-        if "closedAt" in room:
-            messages.append(
-                _message(rng, room["_id"], room["closedAt"], room["closedBy"], t="livechat-close")
-            )
-        return messages
 
     def _other_room(self, rng: random.Random) -> Chat:
         """A channel or a direct message room between agents, with a few messages."""
@@ -608,61 +475,11 @@ def insert(
     if already_inserted(database, data, collection_prefix=collection_prefix):
         raise AlreadyInserted(f"The rooms of seed {data.seed} are already in this database.")
     names = Repository(database, collection_prefix=collection_prefix, users_collection=users_collection)
-    fixed = data.fixed_documents()
-    written = {
-        collection: _insert_new(database[names.name(collection)], documents)
-        for collection, documents in fixed.items()
-    }
-    counts = Counts(
-        departments=written["department"],
-        users=written["users"],
-        messages=written["message"],
-        transfers=written["message"],
-        kept=sum(map(len, fixed.values())) - sum(written.values()),
-    )
-    rooms: list[Document] = []
-    messages: list[Document] = []
-    visitors: list[Document] = []
-    seen: set[str] = set()
-    livechat_rooms = 0
-
-    def write_rooms() -> None:
-        nonlocal livechat_rooms
-        if rooms:
-            database[names.name("room")].insert_many(rooms)
-            rooms.clear()
-        if progress is not None and livechat_rooms:
-            progress(livechat_rooms)
-        livechat_rooms = 0
-
-    def write_messages() -> None:
-        if messages:
-            database[names.name("message")].insert_many(messages)
-            messages.clear()
-        if visitors:
-            database[names.name("visitor")].insert_many(visitors)
-            visitors.clear()
-
+    counts = _insert_fixed(database, names, data.fixed_documents())
+    writer = _ChatWriter(database, names, counts, batch_size=batch_size, progress=progress)
     for chat in data.chats():
-        rooms.append(chat.room)
-        messages.extend(chat.messages)
-        counts.messages += len(chat.messages)
-        if chat.room["t"] == "l":
-            if chat.room["v"]["_id"] not in seen:
-                seen.add(chat.room["v"]["_id"])
-                visitors.append(visitor_of(chat.room))
-                counts.visitors += 1
-            counts.rooms += 1
-            counts.transfers += len(chat.transfers)
-            livechat_rooms += 1
-        else:
-            counts.other_rooms += 1
-        if len(rooms) >= batch_size:
-            write_rooms()
-        if len(messages) >= batch_size:
-            write_messages()
-    write_rooms()
-    write_messages()
+        writer.add(chat)
+    writer.flush()
     return counts
 
 
@@ -697,6 +514,22 @@ def record_seed(database: Database, seed: int, added: dict[str, int], *, now: dt
     database[SEEDS_COLLECTION].insert_one({"seed": seed, "added": added, "at": now})
 
 
+def _insert_fixed(database: Database, names: Repository, fixed: dict[str, list[Document]]) -> Counts:
+    """Write the fixed documents where nothing is, and count them: the orphan transfers are the
+    messages written so far."""
+    written = {
+        collection: _insert_new(database[names.name(collection)], documents)
+        for collection, documents in fixed.items()
+    }
+    return Counts(
+        departments=written["department"],
+        users=written["users"],
+        messages=written["message"],
+        transfers=written["message"],
+        kept=sum(map(len, fixed.values())) - sum(written.values()),
+    )
+
+
 def _insert_new(collection: Collection, documents: list[Document]) -> int:
     """Insert each document whose ``_id`` is free, and never touch one that is there: how many went in.
 
@@ -716,6 +549,97 @@ def _insert_new(collection: Collection, documents: list[Document]) -> int:
         return int(error.details.get("nInserted", 0))
 
 
+class _ChatWriter:
+    """Writes the generated chats for :func:`insert` in batches, and adds them to ``counts``.
+
+    The rooms go out when a batch of rooms is full, the messages (with the visitors met since) when
+    a batch of messages is: a data set of any size is never held whole.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        names: Repository,
+        counts: Counts,
+        *,
+        batch_size: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self._database = database
+        self._names = names
+        self._counts = counts
+        self._batch_size = batch_size
+        self._progress = progress
+        self._rooms: list[Document] = []
+        self._livechat_rooms = 0  # of self._rooms, for progress
+        self._messages: list[Document] = []
+        self._visitors: list[Document] = []
+        self._seen: set[str] = set()  # the visitors' ids, so that each is written once
+
+    def add(self, chat: Chat) -> None:
+        """Count ``chat`` and queue its documents; write the batches it fills."""
+        self._rooms.append(chat.room)
+        self._messages.extend(chat.messages)
+        self._counts.messages += len(chat.messages)
+        if chat.room["t"] == "l":
+            self._add_livechat(chat)
+        else:
+            self._counts.other_rooms += 1
+        if len(self._rooms) >= self._batch_size:
+            self._write_rooms()
+        if len(self._messages) >= self._batch_size:
+            self._write_messages()
+
+    def flush(self) -> None:
+        """Write what is queued."""
+        self._write_rooms()
+        self._write_messages()
+
+    def _add_livechat(self, chat: Chat) -> None:
+        visitor_id = chat.room["v"]["_id"]
+        if visitor_id not in self._seen:
+            self._seen.add(visitor_id)
+            self._visitors.append(visitor_of(chat.room))
+            self._counts.visitors += 1
+        self._counts.rooms += 1
+        self._counts.transfers += len(chat.transfers)
+        self._livechat_rooms += 1
+
+    def _write_rooms(self) -> None:
+        self._write("room", self._rooms)
+        if self._progress is not None and self._livechat_rooms:
+            self._progress(self._livechat_rooms)
+        self._livechat_rooms = 0
+
+    def _write_messages(self) -> None:
+        self._write("message", self._messages)
+        self._write("visitor", self._visitors)
+
+    def _write(self, collection: str, documents: list[Document]) -> None:
+        """One ``insert_many`` of the queued ``documents``, which it empties: none when there are none."""
+        if documents:
+            self._database[self._names.name(collection)].insert_many(documents)
+            documents.clear()
+
+
+def _taken_at(now: dt.datetime | None) -> dt.datetime:
+    """When the data set is taken (default: the current time), in UTC and whole milliseconds: BSON
+    dates hold milliseconds, so that stored and generated times stay equal."""
+    now = dt.datetime.now(UTC) if now is None else now
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime.")
+    return now.astimezone(UTC).replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _day_weights(now: dt.datetime, days: int) -> list[float]:
+    """How busy each of the ``days`` days before ``now`` is, most recent first: busier weekdays, and
+    a business that grows a little over the period."""
+    return [
+        _WEEKDAY_WEIGHTS[(now - dt.timedelta(days=ago)).weekday()] * (1.3 - 0.3 * ago / days)
+        for ago in range(days)
+    ]
+
+
 def _department(rng: random.Random, name: str, enabled: bool, created: dt.datetime) -> Document:
     return {
         "_id": random_id(rng),
@@ -731,7 +655,9 @@ def _department(rng: random.Random, name: str, enabled: bool, created: dt.dateti
     }
 
 
-def _agent(rng: random.Random, name: str, created: dt.datetime) -> Document:
+def _agent(rng: random.Random, name: str, created: dt.datetime, state: tuple[str, str]) -> Document:
+    """An agent whose ``status`` and ``statusLivechat`` are ``state``."""
+    status, status_livechat = state
     return {
         "_id": random_id(rng),
         "username": name.lower().replace(" ", "."),
@@ -739,10 +665,90 @@ def _agent(rng: random.Random, name: str, created: dt.datetime) -> Document:
         "type": "user",
         "active": True,
         "roles": ["user", "livechat-agent"],
-        "status": "online",
-        "statusLivechat": "available",
+        "status": status,
+        "statusLivechat": status_livechat,
         "createdAt": created,
         "_updatedAt": created,
+    }
+
+
+def _agent_state(rng: random.Random) -> tuple[str, str]:
+    """An agent's ``status`` and ``statusLivechat`` now, weighted by :data:`_AGENT_STATES`."""
+    states, weights = zip(*_AGENT_STATES, strict=True)
+    state: tuple[str, str] = rng.choices(states, weights=weights)[0]
+    return state
+
+
+def _members(
+    rng: random.Random, departments: list[Document], agents: list[Document]
+) -> dict[str, list[Document]]:
+    """The agents of each department, by its id: each agent works in one department, some in a
+    second, so that every department has agents."""
+    members: dict[str, list[Document]] = {department["_id"]: [] for department in departments}
+    for index, agent in enumerate(agents):
+        homes = {index % len(departments)}
+        if rng.random() < 0.4:
+            homes.add(rng.randrange(len(departments)))
+        for home in sorted(homes):
+            members[departments[home]["_id"]].append(agent)
+    return members
+
+
+def _department_agents(
+    rng: random.Random, departments: list[Document], members: dict[str, list[Document]]
+) -> list[Document]:
+    """One document per agent and department the agent works in."""
+    return [
+        {
+            "_id": random_id(rng),
+            "agentId": agent["_id"],
+            "departmentId": department["_id"],
+            "username": agent["username"],
+            "departmentEnabled": department["enabled"],
+            "count": 0,
+            "order": 0,
+        }
+        for department in departments
+        for agent in members[department["_id"]]
+    ]
+
+
+def _agent_activity(
+    rng: random.Random, agents: list[Document], now: dt.datetime, days: int
+) -> list[Document]:
+    """The agents' sessions of each day from ``days`` days before ``now`` to today, the days they
+    worked."""
+    return [
+        document
+        for ago in range(days, -1, -1)
+        for agent in agents
+        if (document := _activity(rng, agent, (now - dt.timedelta(days=ago)).date(), now))
+    ]
+
+
+def _activity(rng: random.Random, agent: Document, day: dt.date, now: dt.datetime) -> Document | None:
+    """The agent's sessions of ``day`` until ``now``: most weekdays, few weekend days; None when off."""
+    if rng.random() < (0.75 if day.weekday() >= 5 else 0.1):
+        return None
+    start = dt.datetime.combine(day, dt.time(7), UTC) + dt.timedelta(minutes=rng.randrange(180))
+    history = []
+    for _ in range(rng.randint(1, 3)):
+        stop = start + dt.timedelta(minutes=rng.randrange(60, 240), milliseconds=rng.randrange(60_000))
+        if start > now:
+            break
+        history.append({"startedAt": start, "stoppedAt": min(stop, now)})
+        start = stop + dt.timedelta(minutes=rng.randrange(15, 90))
+    if not history:
+        return None
+    available = sum((session["stoppedAt"] - session["startedAt"]) // _MILLISECOND for session in history)
+    return {
+        "_id": random_id(rng),
+        "agentId": agent["_id"],
+        "date": day.year * 10000 + day.month * 100 + day.day,
+        "availableTime": available // 1000,
+        "serviceHistory": history,
+        "lastStartedAt": history[-1]["startedAt"],
+        "lastStoppedAt": history[-1]["stoppedAt"],
     }
 
 
@@ -786,6 +792,210 @@ def _visitor(rng: random.Random) -> Document:
     # Most visitors never tell their name.
     name = rng.choice(_VISITOR_NAMES) if rng.random() < 0.4 else username
     return {"_id": random_id(rng), "username": username, "name": name, "token": random_id(rng)}
+
+
+def _returning_visitor(rng: random.Random, returning: list[Document], visitor: Document) -> Document:
+    """Now and then one of the ``returning`` recent visitors instead of the new ``visitor``, who
+    otherwise joins them (the last 200 stay)."""
+    if returning and rng.random() < _RETURNING:
+        return rng.choice(returning)
+    returning.append(visitor)
+    del returning[:-200]
+    return visitor
+
+
+def _course(rng: random.Random, ts: dt.datetime) -> _Course:
+    """How a chat opened at ``ts`` goes on, drawn whole: where it stands at ``now`` comes later."""
+    outcome = rng.choices(_OUTCOMES, weights=_OUTCOME_WEIGHTS)[0]
+    served_at = _after(ts, 2 + rng.expovariate(1 / 45))
+    replies = _replies(rng, served_at) if outcome in ("visitor-last", "answered") else []
+    visitor_wrote_at = _after(replies[-1], rng.uniform(10, 180)) if outcome == "visitor-last" else None
+    if visitor_wrote_at is not None:
+        last = visitor_wrote_at
+    elif replies:
+        last = replies[-1]
+    else:
+        last = served_at if outcome == "ignored" else ts
+    closing, quiet = _closing(rng, outcome)
+    return _Course(outcome, served_at, replies, visitor_wrote_at, closing, _after(last, quiet))
+
+
+def _replies(rng: random.Random, served_at: dt.datetime) -> list[dt.datetime]:
+    """When the agent who took a chat at ``served_at`` replies: 1 to 10 times."""
+    replies = [_after(served_at, 3 + rng.expovariate(1 / 40))]
+    for _ in range(rng.randint(1, 10) - 1):
+        replies.append(_after(replies[-1], rng.uniform(20, 240)))
+    return replies
+
+
+def _closing(rng: random.Random, outcome: str) -> tuple[str, float]:
+    """Who closes a chat of ``outcome`` (one of :data:`_CLOSINGS`), and how many seconds after its
+    last message."""
+    if outcome == "answered":
+        closing = rng.choices(_CLOSINGS, weights=_CLOSING_WEIGHTS)[0]
+        if closing == "agent":
+            return closing, rng.uniform(15, 1800)
+        if closing == "abandoned":
+            # The inactivity job closes the room shortly after the timeout.
+            return closing, INACTIVITY_TIMEOUT + rng.uniform(0, 300)
+        return closing, rng.uniform(5, 120)
+    if outcome == "unserved":
+        return "visitor", rng.uniform(60, 1800)  # the visitor gives up waiting
+    return rng.choice(("visitor", "agent")), rng.uniform(60, 3600)
+
+
+def _livechat_room(rng: random.Random, extra: random.Random, chat: _Livechat) -> Document:
+    """The room document of ``chat``: ``extra`` draws its source, whether it is on hold and when the
+    agent reacted, ``rng`` its tags."""
+    room = _room_fields(extra, chat)
+    room |= _waiting_fields(extra, chat)
+    room |= _agent_fields(chat)
+    room |= _closed_fields(chat)
+    if chat.cut.closed and rng.random() < 0.3:
+        room["tags"] = rng.sample(_TAGS, rng.randint(1, 2))
+    metrics = _metrics(extra, chat)
+    if metrics:
+        room["metrics"] = metrics
+    return room
+
+
+def _room_fields(rng: random.Random, chat: _Livechat) -> Document:
+    """The fields every livechat room has, and ``departmentId`` where the room has that field."""
+    visitor = chat.visitor
+    room: Document = {
+        "_id": chat.room_id,
+        "fname": visitor["name"],
+        "t": "l",
+        "ts": chat.ts,
+        "v": {k: visitor[k] for k in ("_id", "username", "token")} | {"status": "online"},
+        "cl": False,
+        "source": _source(rng),
+        "usersCount": 2 if chat.cut.served else 1,
+        "msgs": 1 + len(chat.cut.replies) + chat.cut.visitor_wrote_last,
+        "_updatedAt": chat.cut.at,
+    }
+    if chat.has_department_field:
+        room["departmentId"] = chat.department["_id"] if chat.department is not None else None
+    return room
+
+
+def _waiting_fields(rng: random.Random, chat: _Livechat) -> Document:
+    """``open`` (and now and then ``onHold``) for a room still open, ``waitingResponse`` for one
+    whose visitor waits for an answer."""
+    fields: Document = {}
+    if not chat.cut.closed:
+        fields["open"] = True
+        if chat.cut.served and rng.random() < _ON_HOLD:
+            fields["onHold"] = True
+    if not chat.answered:
+        fields["waitingResponse"] = True
+    return fields
+
+
+def _agent_fields(chat: _Livechat) -> Document:
+    """``servedBy`` for a room an agent took, ``responseBy`` for one the agent answered."""
+    agent = chat.agent
+    fields: Document = {}
+    if chat.cut.served:
+        fields["servedBy"] = {"_id": agent["_id"], "username": agent["username"], "ts": chat.assigned_at}
+    if chat.answered:
+        fields["responseBy"] = {
+            "_id": agent["_id"],
+            "username": agent["username"],
+            "firstResponseTs": chat.cut.replies[0],
+            "lastMessageTs": chat.cut.replies[-1],
+        }
+    return fields
+
+
+def _closed_fields(chat: _Livechat) -> Document:
+    """When a closed room closed, and who closed it: the visitor, the agent, or the inactivity job
+    (Rocket.Chat's system user)."""
+    if not chat.cut.closed:
+        return {}
+    if chat.course.closing == "visitor":
+        closer, user = "visitor", chat.visitor
+    else:
+        closer, user = "user", (chat.agent if chat.course.closing == "agent" else _SYSTEM_USER)
+    return {
+        "closedAt": chat.course.close_at,
+        "closer": closer,
+        "closedBy": {"_id": user["_id"], "username": user["username"]},
+    }
+
+
+def _metrics(rng: random.Random, chat: _Livechat) -> Document:
+    """The room's ``metrics``: how fast the agent responded and reacted, and how long a closed chat
+    lasted."""
+    metrics: Document = {}
+    if chat.cut.replies:
+        metrics["response"] = _response(chat.ts, chat.cut.replies)
+    if chat.cut.served:
+        # The agent takes the chat (reacts) a little after it is offered.
+        reacted = _after(chat.course.served_at, rng.uniform(1, 30))
+        if reacted <= chat.cut.at:
+            seconds = _seconds(reacted, chat.ts)
+            metrics["reaction"] = {"fd": reacted, "ft": seconds, "tt": seconds}
+    if chat.cut.closed:
+        metrics |= _durations(chat)
+    return metrics
+
+
+def _response(ts: dt.datetime, replies: list[dt.datetime]) -> Document:
+    """``metrics.response`` of a room opened at ``ts``: the wait for each reply, the first's counted
+    from the opening."""
+    times = [_seconds(replies[0], ts)] + [_seconds(b, a) for a, b in itertools.pairwise(replies)]
+    total = round(sum(times), 3)
+    return {
+        "avg": round(total / len(times), 3),
+        "fd": replies[0],
+        "ft": times[0],
+        "total": len(times),
+        "tt": total,
+    }
+
+
+def _durations(chat: _Livechat) -> Document:
+    """The metrics of a closed room: how long the chat, the agent's service and the visitor's
+    last silence lasted."""
+    close_at = chat.course.close_at
+    durations: Document = {"chatDuration": _seconds(close_at, chat.ts)}
+    if chat.cut.served:
+        durations["serviceTimeDuration"] = _seconds(close_at, chat.assigned_at)
+    if chat.course.closing != "visitor" and chat.answered:
+        # Rocket.Chat records how long the visitor stayed silent after the agent's last message.
+        durations["visitorInactivity"] = _seconds(close_at, chat.cut.replies[-1])
+    return durations
+
+
+def _ordinary_messages(
+    rng: random.Random,
+    room: Document,
+    visitor: Document,
+    agent: Document,
+    replies: list[dt.datetime],
+) -> list[Document]:
+    """A few of the other messages a livechat room holds, which the API must not count."""
+    if rng.random() >= _MESSAGES_SHOWN:
+        return []
+    guest, staff = _author(visitor), _author(agent)
+    navigated = room["ts"] - dt.timedelta(seconds=rng.randint(5, 300))
+    messages = [
+        _message(
+            rng,
+            room["_id"],
+            navigated,
+            guest,
+            t="livechat_navigation_history",
+            navigation={"page": {"title": "Pricing", "location": {"href": "https://example.com/pricing"}}},
+        ),
+        _message(rng, room["_id"], room["ts"], guest, msg=rng.choice(_PHRASES), token=visitor["token"]),
+    ]
+    if replies:
+        messages.append(_message(rng, room["_id"], replies[0], staff, msg=rng.choice(_PHRASES)))
+    if "closedAt" in room:
+        messages.append(_message(rng, room["_id"], room["closedAt"], room["closedBy"], t="livechat-close"))
+    return messages
 
 
 def _message(
