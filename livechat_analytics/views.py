@@ -25,7 +25,7 @@ from werkzeug.routing import Rule
 
 from . import config, errors, export, openapi
 from .cache import conditional
-from .endpoints import ENDPOINTS
+from .endpoints import ENDPOINTS, departments
 from .endpoints.common import Context
 from .schemas import load_query
 
@@ -215,6 +215,17 @@ def _page_settings() -> dict[str, Any]:
         "api_root": request.script_root + config.read(settings, "URL_PREFIX"),
         "version": __version__,
         "page_size": 0 if config.read(settings, "ALLOW_COUNT_ZERO") else config.read(settings, "MAX_COUNT"),
+        # The department metrics as the page shows them: the rows declare it, the page only reads it.
+        "metrics": [
+            {
+                "path": metric.path,
+                "title": metric.title,
+                "field": metric.shown,
+                "unit": metric.unit,
+                **({"also": {"field": metric.also[0], "title": metric.also[1]}} if metric.also else {}),
+            }
+            for metric in departments.METRICS.values()
+        ],
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .. import schemas
 from ..schemas import Query
@@ -46,6 +46,12 @@ class Metric(PagedMetric):
     args: type[schemas.ArgsSchema] = schemas.DepartmentArgsSchema
     #: Whether the pipeline needs ``T`` (an administrator may change it at any time: read per request).
     reads_inactivity_timeout: bool = False
+    #: What the dashboard page shows of it: its title, the row field it shows and how that field
+    #: reads (a count, seconds or a percentage), and one more field and its title, when it has one.
+    title: str = ""
+    shown: str = ""
+    unit: Literal["count", "seconds", "percent"] = "count"
+    also: tuple[str, str] | None = None
 
     FAMILY = FAMILY
     ROWS = "departments"
@@ -349,28 +355,62 @@ METRICS: dict[str, Metric] = {
             schemas.AmountOfChatsSchema,
             amount_of_chats,
             schemas.AnsweredArgsSchema,
+            title="Chats",
+            shown="rooms",
         ),
         Metric(
             "total-transferred-chats",
             "message",
             schemas.TotalTransferredChatsSchema,
             total_transferred_chats,
+            title="Transferred chats",
+            shown="numberOfTransferredRooms",
         ),
-        Metric("average-service-time", "room", schemas.AverageServiceTimeSchema, average_service_time),
-        Metric("total-service-time", "room", schemas.TotalServiceTimeSchema, total_service_time),
+        Metric(
+            "average-service-time",
+            "room",
+            schemas.AverageServiceTimeSchema,
+            average_service_time,
+            title="Average service time",
+            shown="averageServiceTimeInSeconds",
+            unit="seconds",
+        ),
+        Metric(
+            "total-service-time",
+            "room",
+            schemas.TotalServiceTimeSchema,
+            total_service_time,
+            title="Total service time",
+            shown="serviceTimeDuration",
+            unit="seconds",
+            also=("chats", "Chats served"),
+        ),
         Metric(
             "average-chat-duration-time",
             "room",
             schemas.AverageChatDurationTimeSchema,
             average_chat_duration_time,
+            title="Average chat duration",
+            shown="averageChatDurationTimeInSeconds",
+            unit="seconds",
         ),
-        Metric("average-waiting-time", "room", schemas.AverageWaitingTimeSchema, average_waiting_time),
+        Metric(
+            "average-waiting-time",
+            "room",
+            schemas.AverageWaitingTimeSchema,
+            average_waiting_time,
+            title="Average waiting time",
+            shown="averageWaitingTimeInSeconds",
+            unit="seconds",
+        ),
         Metric(
             "total-abandoned-chats",
             "room",
             schemas.TotalAbandonedChatsSchema,
             total_abandoned_chats,
             reads_inactivity_timeout=True,
+            title="Abandoned chats",
+            shown="abandonedRooms",
         ),
         Metric(
             "percentage-abandoned-chats",
@@ -378,6 +418,9 @@ METRICS: dict[str, Metric] = {
             schemas.PercentageAbandonedChatsSchema,
             percentage_abandoned_chats,
             reads_inactivity_timeout=True,
+            title="Abandoned chats (%)",
+            shown="percentageOfAbandonedChats",
+            unit="percent",
         ),
     )
 }
