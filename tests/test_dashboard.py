@@ -5,6 +5,8 @@ The page in a browser is tested in ``test_dashboard_browser.py``.
 
 from __future__ import annotations
 
+import html
+import json
 import pathlib
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -104,6 +106,59 @@ def test_the_page_asks_for_every_row_unless_count_zero_is_off():
     assert 'data-page-size="0"' in make_app().test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
     app = make_app(ALLOW_COUNT_ZERO=False, DEFAULT_COUNT=20, MAX_COUNT=70)
     assert 'data-page-size="70"' in app.test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
+
+
+#: The department metrics as the page shows them, as ``departments.METRICS`` declares them.
+PAGE_METRICS = [
+    {"path": "amount-of-chats", "title": "Chats", "field": "rooms", "unit": "count"},
+    {
+        "path": "total-transferred-chats",
+        "title": "Transferred chats",
+        "field": "numberOfTransferredRooms",
+        "unit": "count",
+    },
+    {
+        "path": "average-service-time",
+        "title": "Average service time",
+        "field": "averageServiceTimeInSeconds",
+        "unit": "seconds",
+    },
+    {
+        "path": "total-service-time",
+        "title": "Total service time",
+        "field": "serviceTimeDuration",
+        "unit": "seconds",
+        "also": {"field": "chats", "title": "Chats served"},
+    },
+    {
+        "path": "average-chat-duration-time",
+        "title": "Average chat duration",
+        "field": "averageChatDurationTimeInSeconds",
+        "unit": "seconds",
+    },
+    {
+        "path": "average-waiting-time",
+        "title": "Average waiting time",
+        "field": "averageWaitingTimeInSeconds",
+        "unit": "seconds",
+    },
+    {"path": "total-abandoned-chats", "title": "Abandoned chats", "field": "abandonedRooms", "unit": "count"},
+    {
+        "path": "percentage-abandoned-chats",
+        "title": "Abandoned chats (%)",
+        "field": "percentageOfAbandonedChats",
+        "unit": "percent",
+    },
+]
+
+
+def test_the_page_takes_the_department_metrics_from_the_rows():
+    page = make_app().test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
+    [attribute] = re.findall(r"data-metrics='([^']*)'", page)
+    assert json.loads(html.unescape(attribute)) == PAGE_METRICS
+    # The script holds no copy of them.
+    script = (PACKAGE / "static" / "dashboard.js").read_text()
+    assert not [metric["path"] for metric in PAGE_METRICS if metric["path"] in script]
 
 
 def test_the_vendored_chart_library_is_the_pinned_version_with_its_licence():
