@@ -192,6 +192,17 @@ def _whole_number(minimum: int) -> list[Callable[[Any], Any]]:
     ]
 
 
+def choice(
+    values: tuple[str, ...], description: str, *, error: str | None = None, **kwargs: Any
+) -> fields.String:
+    """A query parameter that takes one of ``values`` (``error`` says so, by default naming them)."""
+    return fields.String(
+        validate=validate.OneOf(values, error=error or "Must be one of " + ", ".join(values) + "."),
+        metadata={"description": description, "enum": list(values), **kwargs.pop("metadata", {})},
+        **kwargs,
+    )
+
+
 class ArgsSchema(Schema):
     """The base of every query schema: unknown parameters are refused, and the schema is made per
     app and endpoint with the app's settings.
@@ -219,15 +230,13 @@ class ArgsSchema(Schema):
             "examples": ["Europe/Berlin"],
         },
     )
-    output = fields.String(
+    output = choice(
+        ("json", "csv"),
+        "`csv`: answer CSV (as does `Accept: text/csv`); `json` (the default) answers JSON whatever the "
+        "`Accept` header says.",
+        error="Must be json or csv.",
         data_key="format",
         load_default=None,
-        validate=validate.OneOf(("json", "csv"), error="Must be json or csv."),
-        metadata={
-            "description": "`csv`: answer CSV (as does `Accept: text/csv`); `json` (the default) "
-            "answers JSON whatever the `Accept` header says.",
-            "enum": ["json", "csv"],
-        },
     )
 
     def __init__(

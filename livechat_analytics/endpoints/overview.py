@@ -19,7 +19,16 @@ from typing import Any, ClassVar
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..repository import Repository
-from ..schemas import ArgsSchema, DashboardArgsSchema, Day, DepartmentId, Query, number_or_text, succeeded
+from ..schemas import (
+    ArgsSchema,
+    DashboardArgsSchema,
+    Day,
+    DepartmentId,
+    Query,
+    choice,
+    number_or_text,
+    succeeded,
+)
 from ..shape import Listed, Parallel
 from .common import (
     ONHOLD,
@@ -135,11 +144,11 @@ class ChartArgsSchema(DashboardArgsSchema):
 
     query_type = ChartQuery
 
-    chart_name = fields.String(
+    chart_name = choice(
+        CHART_NAMES,
+        "The series: one of " + ", ".join(f"`{name}`" for name in CHART_NAMES),
         data_key="chartName",
         required=True,
-        validate=validate.OneOf(CHART_NAMES, error="Must be one of " + ", ".join(CHART_NAMES) + "."),
-        metadata={"description": "The series: one of " + ", ".join(f"`{name}`" for name in CHART_NAMES)},
     )
 
 

@@ -18,10 +18,10 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from ..repository import Repository
-from ..schemas import ArgsSchema, DashboardArgsSchema, Query, flag, succeeded
+from ..schemas import ArgsSchema, DashboardArgsSchema, Query, choice, flag, succeeded
 from ..shape import Row, Series, Shape
 from .common import (
     BUCKETS,
@@ -66,25 +66,19 @@ class TrendArgsSchema(DashboardArgsSchema):
 
     query_type = TrendQuery
 
-    group_by = fields.String(
+    group_by = choice(
+        BUCKETS,
+        "The bucket: a local `hour`, `day`, ISO `week` (from Monday) or `month` in the request's timezone.",
         data_key="groupBy",
         load_default=DAY,
-        validate=validate.OneOf(BUCKETS, error="Must be one of " + ", ".join(BUCKETS) + "."),
-        metadata={
-            "description": "The bucket: a local `hour`, `day`, ISO `week` (from Monday) or `month` "
-            "in the request's timezone.",
-            "enum": list(BUCKETS),
-            "default": DAY,
-        },
+        metadata={"default": DAY},
     )
-    compare = fields.String(
+    compare = choice(
+        ("previous",),
+        "`previous`: add `previous`, the same series over the window of equal length that ends just "
+        "before `start`.",
+        error="Must be previous.",
         load_default=None,
-        validate=validate.OneOf(("previous",), error="Must be previous."),
-        metadata={
-            "description": "`previous`: add `previous`, the same series over the window of equal "
-            "length that ends just before `start`.",
-            "enum": ["previous"],
-        },
     )
     by_department = flag("`true`: one series per department instead of one for all.", data_key="byDepartment")
 
