@@ -59,11 +59,12 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from livechat_analytics import LivechatAnalytics, config, demo, indexes, schemas
-from livechat_analytics.endpoints import ENDPOINTS
+from livechat_analytics.endpoints import ENDPOINTS, FAMILY_OF
 from livechat_analytics.endpoints.common import Context
 from livechat_analytics.endpoints.departments import METRICS
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import Query
+from livechat_analytics.state import current
 
 HERE = pathlib.Path(__file__).resolve().parent
 URI_VARIABLE = "LIVECHAT_ANALYTICS_BENCH_MONGO_URI"
@@ -219,7 +220,7 @@ def args_schemas() -> dict[str, Any]:
     """Each endpoint's query schema, as an app with the default settings makes it."""
     app = Flask("urls")
     LivechatAnalytics(app, database=MongoClient(connect=False)["urls"])
-    return dict(app.extensions[config.EXTENSION_KEY].args_schemas)
+    return dict(current(app).args_schemas)
 
 
 def query_params(schema: Any, start: dt.datetime, end: dt.datetime) -> dict[str, str]:
@@ -247,7 +248,7 @@ def query_params(schema: Any, start: dt.datetime, end: dt.datetime) -> dict[str,
 def measured(path: str) -> bool:
     """Whether the first table measures ``path``: every endpoint but the series of ``trends/``,
     which the trends table measures (``trends/heatmap`` is not a series: measured)."""
-    return ENDPOINTS[path].family != "trends" or path == "trends/heatmap"
+    return FAMILY_OF[path] != "trends" or path == "trends/heatmap"
 
 
 def measured_urls(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
@@ -317,8 +318,8 @@ def measure(
                     "memory": peak_memory_mb(process.pid),
                 }
             )
-            if ENDPOINTS[path].family == "departments":  # the yardsticks: department endpoints only
-                metric = METRICS[path.removeprefix("departments/")]
+            if FAMILY_OF[path] == "departments":  # the yardsticks: department endpoints only
+                metric = METRICS[path]
                 results[-1].update(yardsticks(database, repository, metric, query, context, requests))
             print(
                 f"#   {path}: {results[-1]['median']:.1f} ms, warm {results[-1]['warm']:.1f} ms,"
@@ -468,7 +469,7 @@ def table(results: list[dict[str, Any]]) -> str:
         else:
             yardsticks = " |" * 7
         lines.append(
-            f"| {ENDPOINTS[row['endpoint']].family} | {row['endpoint']} | {row['rooms']:,}"
+            f"| {FAMILY_OF[row['endpoint']]} | {row['endpoint']} | {row['rooms']:,}"
             f" | {row['median']:.1f} | {row['p95']:.1f}"
             f" | {row['warm']:.1f} | {row['aggregates']:g}, {row['warm_aggregates']:g}"
             f" | {', '.join(row['collections'])}{yardsticks} | {row['memory']:.0f} |"
@@ -739,12 +740,12 @@ def chart(results: list[dict[str, Any]], target: pathlib.Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    families = list(dict.fromkeys(ENDPOINTS[row["endpoint"]].family for row in results))
+    families = list(dict.fromkeys(FAMILY_OF[row["endpoint"]] for row in results))
     figure, panels = plt.subplots(
         len(families), 1, figsize=(9, 4 * len(families)), squeeze=False, sharex=True
     )
     for family, [axes] in zip(families, panels, strict=True):
-        for path in (path for path in ENDPOINTS if ENDPOINTS[path].family == family):
+        for path in (path for path in ENDPOINTS if FAMILY_OF[path] == family):
             rows = sorted((row for row in results if row["endpoint"] == path), key=lambda row: row["rooms"])
             if rows:
                 xs, ys = [row["rooms"] for row in rows], [row["median"] for row in rows]

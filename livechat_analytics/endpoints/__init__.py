@@ -24,5 +24,7 @@ FAMILIES: tuple[Family, ...] = (
 
 #: Every endpoint of every family, by path.
 ENDPOINTS: dict[str, Endpoint] = {row.path: row for family in FAMILIES for row in family.endpoints}
+#: The name of each endpoint's family, by path.
+FAMILY_OF: dict[str, str] = {row.path: family.name for family in FAMILIES for row in family.endpoints}
 
-__all__ = ["ENDPOINTS", "FAMILIES", "Endpoint", "Family"]
+__all__ = ["ENDPOINTS", "FAMILIES", "FAMILY_OF", "Endpoint", "Family"]

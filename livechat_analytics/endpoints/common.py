@@ -55,6 +55,13 @@ STATUS = {
 }
 
 
+#: What the status of a room means, for the descriptions of the endpoints that count by status.
+STATUS_NOTE = (
+    " A room is `closed` when not open; else `onhold` when on hold; else `queued` when nobody serves "
+    "it; else `open`."
+)
+
+
 @dataclass(frozen=True)
 class Context:
     """What a computation needs besides the query, all of it facts of the server: the real
@@ -84,6 +91,39 @@ def livechat_rooms(department_id: str | None, created: dict[str, Any], **conditi
         match["departmentId"] = department_id
     match["ts"] = created
     return [{"$match": match}, {"$match": conditions}] if conditions else [{"$match": match}]
+
+
+def window_rooms(query: Any, **conditions: Any) -> Pipeline:
+    """The livechat rooms of the query's department created in the window, with ``conditions``."""
+    return livechat_rooms(query.department_id, in_window(query.start, query.end), **conditions)
+
+
+def by_status() -> Pipeline:
+    """One document per status: ``{_id: status, n}``."""
+    return [{"$group": {"_id": STATUS, "n": {"$sum": 1}}}]
+
+
+def statuses(documents: list[dict[str, Any]]) -> dict[str, int]:
+    """The four counts from :func:`by_status`'s documents, every status present."""
+    counted = {OPEN: 0, CLOSED: 0, QUEUED: 0, ONHOLD: 0}
+    counted.update({document["_id"]: int(document["n"]) for document in documents})
+    return counted
+
+
+def single(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """The single document of a ``$group`` by null or a ``$facet``; empty for no rooms."""
+    return documents[0] if documents else {}
+
+
+def mean_parts(name: str, path: str) -> dict[str, Any]:
+    """Accumulators of a mean over the rooms that have a value at ``path``: ``<name>Rooms`` and
+    ``<name>Seconds``."""
+    return {f"{name}Rooms": count_if(is_set(path)), f"{name}Seconds": sum_or_zero(path)}
+
+
+def mean_or_zero(total: float, count: float) -> float:
+    """``total / count``; 0 for nothing counted."""
+    return total / count if count else 0
 
 
 def mean_rounded_up(total: Any, rooms: Any, unit: int = 1) -> dict[str, Any]:

@@ -41,18 +41,19 @@ from .common import (
     hms,
     hour_range,
     human_messages,
-    in_window,
     is_set,
-    livechat_rooms,
     local_day,
     local_days,
     local_hour,
     local_moment,
+    mean_or_zero,
     quarter_hour,
+    statuses,
     sum_or_zero,
     total_human_messages,
+    window_rooms,
 )
-from .dashboards import TotalizerSchema, statuses
+from .dashboards.totalizers import TotalizerSchema
 from .row import Endpoint, Family
 
 CONVERSATIONS, PRODUCTIVITY = "Conversations", "Productivity"
@@ -238,11 +239,6 @@ class OverviewSchema(TotalizerSchema):
     CSV = Listed()
 
 
-def rooms(query: OverviewQuery, **conditions: Any) -> Pipeline:
-    """The livechat rooms of the query's department created on the days asked for."""
-    return livechat_rooms(query.department_id, in_window(query.start, query.end), **conditions)
-
-
 def days_of(query: OverviewQuery, context: Context) -> int:
     """How many calendar days the query covers in the reporting timezone."""
     first = query.start.astimezone(query.timezone).date()
@@ -254,7 +250,7 @@ def conversations(query: OverviewQuery, context: Context) -> Pipeline:
     """The rooms by status, by local day and hour, and their human messages, in one ``$facet``."""
     zone = query.timezone
     return [
-        *rooms(query),
+        *window_rooms(query),
         {
             "$facet": {
                 "statuses": [{"$group": {"_id": STATUS, "n": {"$sum": 1}}}],
@@ -271,7 +267,7 @@ def productivity(query: OverviewQuery, context: Context) -> Pipeline:
     for name, path in _PRODUCTIVITY:
         sums[f"{name}Rooms"] = {"$sum": {"$cond": [is_set(path), 1, 0]}}
         sums[f"{name}Seconds"] = sum_or_zero(path)
-    return [*rooms(query), {"$group": sums}]
+    return [*window_rooms(query), {"$group": sums}]
 
 
 _PRODUCTIVITY = (
@@ -289,7 +285,7 @@ def compute_overview(query: OverviewQuery, context: Context, repository: Reposit
         return [
             {
                 "title": title,
-                "value": hms(_mean(sums.get(f"{title}Seconds", 0), sums.get(f"{title}Rooms", 0))),
+                "value": hms(mean_or_zero(sums.get(f"{title}Seconds", 0), sums.get(f"{title}Rooms", 0))),
             }
             for title, _ in _PRODUCTIVITY
         ]
@@ -320,10 +316,6 @@ def compute_overview(query: OverviewQuery, context: Context, repository: Reposit
     ]
 
 
-def _mean(total: float, count: float) -> float:
-    return total / count if count else 0
-
-
 # agent-overview: per metric, the agent field, the value path, the accumulator, whether the best is
 # the highest, and the column title.
 
@@ -333,19 +325,19 @@ def agent_overview(query: OverviewQuery, context: Context) -> Pipeline:
     name = query.name or TOTAL_CONVERSATIONS  # the schema requires it
     if name == TOTAL_CONVERSATIONS:
         return [
-            *rooms(query, **{"servedBy.username": {"$exists": True}}),
+            *window_rooms(query, **{"servedBy.username": {"$exists": True}}),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": 1}, "rooms": {"$sum": 1}}},
         ]
     if name == TOTAL_MESSAGES:
         return [
-            *rooms(query, **{"servedBy.username": {"$exists": True}}),
+            *window_rooms(query, **{"servedBy.username": {"$exists": True}}),
             *human_messages(context, agents_only=True, keep=("servedBy",)),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": "$n"}, "rooms": {"$sum": 1}}},
         ]
     agent, path = _TIMES[name]
     accumulate = {"$min": "$" + path} if name == BEST_FIRST_RESPONSE_TIME else {"$sum": "$" + path}
     return [
-        *rooms(query, **{agent + ".username": {"$exists": True}, path: {"$ne": None}}),
+        *window_rooms(query, **{agent + ".username": {"$exists": True}, path: {"$ne": None}}),
         {"$group": {"_id": f"${agent}.username", "value": accumulate, "rooms": {"$sum": 1}}},
     ]
 
@@ -425,7 +417,7 @@ CHARTS: dict[str, dict[str, Any]] = {
 def chart_pipeline(query: ChartQuery, context: Context) -> Pipeline:
     """The rooms of the window (and department) grouped by UTC quarter hour, with the chart's
     accumulators."""
-    pipeline = livechat_rooms(query.department_id, in_window(query.start, query.end))
+    pipeline = window_rooms(query)
     if query.chart_name == "Total_messages":
         pipeline += human_messages(context, agents_only=True, keep=("ts",))
     return [*pipeline, {"$group": {"_id": quarter_hour(), **CHARTS[str(query.chart_name)]}}]

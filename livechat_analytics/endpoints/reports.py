@@ -27,9 +27,8 @@ from .common import (
     STATUS,
     Context,
     Pipeline,
-    in_window,
-    livechat_rooms,
     unique_labels,
+    window_rooms,
 )
 from .row import Endpoint, Family, first_paragraph
 
@@ -163,11 +162,6 @@ class Report(Endpoint):
 STATUS_LABELS = {OPEN: "Open", CLOSED: "Closed", QUEUED: "Queued", ONHOLD: "On_Hold"}
 
 Item = dict[str, Any]
-
-
-def window_rooms(query: Query) -> Pipeline:
-    """Livechat rooms created in the window."""
-    return livechat_rooms(None, in_window(query.start, query.end))
 
 
 def ordered(items: list[Item], sort: tuple[tuple[str, int], ...]) -> list[Item]:

@@ -31,14 +31,13 @@ from .common import (
     Pipeline,
     bucket_starts,
     busiest,
-    in_window,
-    livechat_rooms,
     local_iso,
     local_moment,
     milliseconds,
     quarter_hour,
     slot_bucket,
     timezone_name,
+    window_rooms,
 )
 from .departments import METRICS, Metric
 from .row import Endpoint, Family
@@ -294,8 +293,7 @@ def series(
 
 def heatmap_pipeline(query: Query, context: Context) -> Pipeline:
     """The rooms created in the window (of the department), counted per UTC quarter hour."""
-    rooms = livechat_rooms(query.department_id, in_window(query.start, query.end))
-    return [*rooms, {"$group": {"_id": quarter_hour(), "n": {"$sum": 1}}}]
+    return [*window_rooms(query), {"$group": {"_id": quarter_hour(), "n": {"$sum": 1}}}]
 
 
 def compute_heatmap(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
