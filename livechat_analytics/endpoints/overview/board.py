@@ -1,36 +1,29 @@
-"""The overview family: the Omnichannel "Analytics" page of Rocket.Chat, its totalizers and agent
-table (``overview`` and ``agent-overview``, both chosen by ``name``, over whole days ``from``-``to``)
-and its chart series (``dashboards/charts-data``).
+"""The totalizers and the agent table of Rocket.Chat's Omnichannel "Analytics" page: ``overview``
+and ``agent-overview``, both chosen by ``name``, over whole days ``from``-``to``.
 
-One aggregate answers each request. ``overview`` answers a bare JSON array, as Rocket.Chat does. The
-chart series groups the rooms by UTC quarter hour and folds the groups into local days or hours in
-Python: memory is bounded by the window's quarter hours, never by the rooms.
+One aggregate answers each request. ``overview`` answers a bare JSON array, as Rocket.Chat does.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..repository import Repository
-from ..schemas import (
+from ...repository import Repository
+from ...schemas import (
     ArgsSchema,
-    DashboardArgsSchema,
     Day,
     DepartmentId,
     Query,
-    choice,
     number_or_text,
     succeeded,
 )
-from ..shape import Listed, Parallel
-from .common import (
+from ...shape import Listed
+from ..common import (
     ONHOLD,
     OPEN,
     QUEUED,
@@ -43,22 +36,17 @@ from .common import (
     human_messages,
     is_set,
     local_day,
-    local_days,
     local_hour,
-    local_moment,
     mean_or_zero,
-    quarter_hour,
     statuses,
     sum_or_zero,
     total_human_messages,
     window_rooms,
 )
-from .dashboards.totalizers import TotalizerSchema
-from .row import Endpoint, Family
+from ..dashboards.totalizers import TotalizerSchema
+from ..row import Endpoint
 
 CONVERSATIONS, PRODUCTIVITY = "Conversations", "Productivity"
-
-# -- Query schemas --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -66,13 +54,6 @@ class OverviewQuery(Query):
     """The board or the table asked for by ``name``."""
 
     name: str | None = None
-
-
-@dataclass(frozen=True)
-class ChartQuery(Query):
-    """The series asked for by ``chartName``."""
-
-    chart_name: str | None = None
 
 
 class OverviewArgsSchema(ArgsSchema):
@@ -128,71 +109,28 @@ class OverviewArgsSchema(ArgsSchema):
             raise ValidationError('Must not be later than "to".', field_name="from")
 
 
-#: The chart names of ``dashboards/charts-data``, as Rocket.Chat's client sends them.
-CHART_NAMES = (
-    "Total_conversations",
-    "Avg_chat_duration",
-    "Total_messages",
-    "Avg_first_response_time",
-    "Best_first_response_time",
-    "Avg_response_time",
-    "Avg_reaction_time",
-)
-
-
-class ChartArgsSchema(DashboardArgsSchema):
-    """The window, a department and the series of ``charts-data``."""
-
-    query_type = ChartQuery
-
-    chart_name = choice(
-        CHART_NAMES,
-        "The series: one of " + ", ".join(f"`{name}`" for name in CHART_NAMES),
-        data_key="chartName",
-        required=True,
-    )
-
-
-class Amount(fields.Number):
-    """A count stays an integer on the wire, a mean a decimal."""
-
-    num_type = float
-
-    def _format_num(self, value: Any) -> int | float:
-        return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
-
-
-class ChartSchema(Schema):
-    """One series: a point per day of the window, or per hour when it is one day."""
-
-    CSV = Parallel()
-
-    chartLabel = fields.String(metadata={"description": "The chart name asked for."})
-    dataLabels = fields.List(
-        fields.String(),
-        metadata={"description": 'Each point\'s day ("10/1", month/day) or hour ("1PM-2PM").'},
-    )
-    dataPoints = fields.List(
-        Amount(),
-        metadata={
-            "description": "Each point's value: rooms or messages, or seconds to two decimals; "
-            "0 for an empty day or hour."
-        },
-    )
-    success = succeeded()
-
-
 class BoardArgsSchema(OverviewArgsSchema):
     names: ClassVar[tuple[str, ...]] = (CONVERSATIONS, PRODUCTIVITY)
 
 
-# The agent-overview metrics: (how the value is grouped and computed), by name.
 TOTAL_CONVERSATIONS = "Total_conversations"
+
+
 AVG_CHAT_DURATION = "Avg_chat_duration"
+
+
 TOTAL_MESSAGES = "Total_messages"
+
+
 AVG_FIRST_RESPONSE_TIME = "Avg_first_response_time"
+
+
 BEST_FIRST_RESPONSE_TIME = "Best_first_response_time"
+
+
 AVG_RESPONSE_TIME = "Avg_response_time"
+
+
 AVG_REACTION_TIME = "Avg_reaction_time"
 
 
@@ -316,10 +254,6 @@ def compute_overview(query: OverviewQuery, context: Context, repository: Reposit
     ]
 
 
-# agent-overview: per metric, the agent field, the value path, the accumulator, whether the best is
-# the highest, and the column title.
-
-
 def agent_overview(query: OverviewQuery, context: Context) -> Pipeline:
     """One document per agent, ``{_id: username, value, rooms}``, for the metric ``query.name``."""
     name = query.name or TOTAL_CONVERSATIONS  # the schema requires it
@@ -349,6 +283,7 @@ _TIMES = {
     AVG_RESPONSE_TIME: ("servedBy", "metrics.response.avg"),
     AVG_REACTION_TIME: ("servedBy", "metrics.reaction.ft"),
 }
+
 
 #: Largest first: the agent with most rooms, messages, or the longest chats leads.
 _HIGHEST_FIRST = (TOTAL_CONVERSATIONS, TOTAL_MESSAGES, AVG_CHAT_DURATION)
@@ -383,154 +318,42 @@ def compute_agent_overview(query: OverviewQuery, context: Context, repository: R
     }
 
 
-# -- charts-data ------------------------------------------------------------------------------
-
-
-def _has(path: str) -> dict[str, Any]:
-    """Whether a room has a value there that is not 0, as Rocket.Chat's charts test it."""
-    return {"$ne": [{"$ifNull": [path, 0]}, 0]}
-
-
-def _mean_of(path: str) -> dict[str, Any]:
-    """The accumulators of a mean over the rooms that have the value."""
-    return {
-        "sum": {"$sum": {"$cond": [_has(path), path, 0]}},
-        "n": {"$sum": {"$cond": [_has(path), 1, 0]}},
-    }
-
-
-#: Messages people wrote (no ``t``) that are not the visitor's (no ``token``): Rocket.Chat's.
-#: Per chart: the accumulators of a quarter hour's rooms, and whether the point is their mean.
-CHARTS: dict[str, dict[str, Any]] = {
-    "Total_conversations": {"sum": {"$sum": 1}},
-    "Avg_chat_duration": _mean_of("$metrics.chatDuration"),
-    "Total_messages": {"sum": {"$sum": "$n"}},
-    "Avg_first_response_time": _mean_of("$metrics.response.ft"),
-    "Best_first_response_time": {
-        "best": {"$min": {"$cond": [_has("$metrics.response.ft"), "$metrics.response.ft", None]}}
-    },
-    "Avg_response_time": _mean_of("$metrics.response.avg"),
-    "Avg_reaction_time": _mean_of("$metrics.reaction.ft"),
-}
-
-
-def chart_pipeline(query: ChartQuery, context: Context) -> Pipeline:
-    """The rooms of the window (and department) grouped by UTC quarter hour, with the chart's
-    accumulators."""
-    pipeline = window_rooms(query)
-    if query.chart_name == "Total_messages":
-        pipeline += human_messages(context, agents_only=True, keep=("ts",))
-    return [*pipeline, {"$group": {"_id": quarter_hour(), **CHARTS[str(query.chart_name)]}}]
-
-
-def _rounded(value: float) -> float:
-    """To two decimals, halves up, as Rocket.Chat's ``Math.round(x * 100) / 100``."""
-    return math.floor(value * 100 + 0.5) / 100
-
-
-def _point(groups: list[dict[str, Any]], chart: str) -> float | int:
-    if chart == "Best_first_response_time":
-        found = [group["best"] for group in groups if group.get("best") is not None]
-        return _rounded(min(found)) if found else 0
-    total = sum(group.get("sum") or 0 for group in groups)
-    if chart in ("Total_conversations", "Total_messages"):
-        return int(total)
-    rooms = sum(group.get("n") or 0 for group in groups)
-    return _rounded(total / rooms) if rooms else 0
-
-
-def charts_data(query: ChartQuery, context: Context, repository: Repository) -> dict[str, Any]:
-    """One chart series: a point per day of the window in the reporting timezone, or per hour
-    when the window is one day; a day or hour without rooms is 0."""
-    chart = str(query.chart_name)
-    days = local_days(query.start, query.end, query.timezone)
-    buckets: Callable[[dt.datetime], Any]
-    if len(days) == 1:
-        keys: list[Any] = list(range(24))
-        labels = [hour_range(hour, "-") for hour in keys]
-
-        def buckets(moment: dt.datetime) -> Any:
-            return moment.hour
-    else:
-        keys = days
-        labels = [f"{day.month}/{day.day}" for day in days]
-
-        def buckets(moment: dt.datetime) -> Any:
-            return moment.date()
-
-    grouped: dict[Any, list[dict[str, Any]]] = {key: [] for key in keys}
-    for group in repository.aggregate("room", chart_pipeline(query, context)):
-        key = buckets(local_moment(group["_id"], query.timezone))
-        if key in grouped:
-            grouped[key].append(group)
-    return {
-        "chartLabel": chart,
-        "dataLabels": labels,
-        "dataPoints": [_point(grouped[key], chart) for key in keys],
-    }
-
-
-FAMILY = Family(
-    name="overview",
-    description="The Analytics page: a board or an agent table chosen by `name`, over whole days, and "
-    "the chart series of the page.",
-    endpoints=(
-        Endpoint(
-            path="overview",
-            args=BoardArgsSchema,
-            response=OverviewSchema(many=True),
-            compute=compute_overview,
-            summary="The Analytics page's board `name` (Conversations or Productivity) over the days "
-            "`from`-`to`, as a bare array of titled values.",
-            description=" Conversations: rooms, open and queued ones, on hold, messages written by people, "
-            "the weekday of the busiest date, rooms per day and the busiest hour, in the reporting "
-            "timezone. Productivity: mean response, first response and reaction times over the rooms "
-            "that have them (`HH:MM:SS`).",
-            example=[
-                {"title": "Total_conversations", "value": 56},
-                {"title": "Open_conversations", "value": 3},
-                {"title": "On_Hold_conversations", "value": 1},
-                {"title": "Total_messages", "value": 410},
-                {"title": "Busiest_day", "value": "Tuesday"},
-                {"title": "Conversations_per_day", "value": "8.00"},
-                {"title": "Busiest_time", "value": "3PM - 4PM"},
-            ],
-        ),
-        Endpoint(
-            path="agent-overview",
-            args=AgentOverviewArgsSchema,
-            response=AgentOverviewSchema(),
-            compute=compute_agent_overview,
-            summary="One value per agent for the metric `name` over the days `from`-`to`, best first.",
-            description=" Total_conversations: each agent's share of the served rooms; Total_messages: the "
-            "messages without a visitor token written in the rooms each agent serves; the times are "
-            "means (Best_first_response_time: the least) over the rooms that have them, by the serving "
-            "agent (by the responding agent for first responses).",
-            example={
-                "head": [{"name": "Agent"}, {"name": "%_of_conversations"}],
-                "data": [{"name": "ana.souza", "value": "28.57%"}, {"name": "bruno.lima", "value": "14.29%"}],
-                "success": True,
-            },
-        ),
-        Endpoint(
-            path="dashboards/charts-data",
-            args=ChartArgsSchema,
-            response=ChartSchema(),
-            compute=charts_data,
-            summary=" ".join((charts_data.__doc__ or "").split()),
-            description=(
-                " Rooms created in the window (of `departmentId` when given). `Total_conversations`: rooms; "
-                "`Total_messages`: messages people other than the visitor wrote in those rooms; the `Avg_` "
-                "charts: the mean over the rooms that have the value (`metrics.chatDuration`, "
-                "`metrics.response.ft`, `metrics.response.avg`, `metrics.reaction.ft`), "
-                "`Best_first_response_time` the least `metrics.response.ft`, in seconds to two decimals."
-            ),
-            example={
-                "chartLabel": "Total_conversations",
-                "dataLabels": ["3/1", "3/2", "3/3"],
-                "dataPoints": [12, 0, 7],
-                "success": True,
-            },
-        ),
+ROWS = (
+    Endpoint(
+        path="overview",
+        args=BoardArgsSchema,
+        response=OverviewSchema(many=True),
+        compute=compute_overview,
+        summary="The Analytics page's board `name` (Conversations or Productivity) over the days "
+        "`from`-`to`, as a bare array of titled values.",
+        description=" Conversations: rooms, open and queued ones, on hold, messages written by people, "
+        "the weekday of the busiest date, rooms per day and the busiest hour, in the reporting "
+        "timezone. Productivity: mean response, first response and reaction times over the rooms "
+        "that have them (`HH:MM:SS`).",
+        example=[
+            {"title": "Total_conversations", "value": 56},
+            {"title": "Open_conversations", "value": 3},
+            {"title": "On_Hold_conversations", "value": 1},
+            {"title": "Total_messages", "value": 410},
+            {"title": "Busiest_day", "value": "Tuesday"},
+            {"title": "Conversations_per_day", "value": "8.00"},
+            {"title": "Busiest_time", "value": "3PM - 4PM"},
+        ],
+    ),
+    Endpoint(
+        path="agent-overview",
+        args=AgentOverviewArgsSchema,
+        response=AgentOverviewSchema(),
+        compute=compute_agent_overview,
+        summary="One value per agent for the metric `name` over the days `from`-`to`, best first.",
+        description=" Total_conversations: each agent's share of the served rooms; Total_messages: the "
+        "messages without a visitor token written in the rooms each agent serves; the times are "
+        "means (Best_first_response_time: the least) over the rooms that have them, by the serving "
+        "agent (by the responding agent for first responses).",
+        example={
+            "head": [{"name": "Agent"}, {"name": "%_of_conversations"}],
+            "data": [{"name": "ana.souza", "value": "28.57%"}, {"name": "bruno.lima", "value": "14.29%"}],
+            "success": True,
+        },
     ),
 )

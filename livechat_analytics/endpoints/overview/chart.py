@@ -1,0 +1,204 @@
+"""The chart series of Rocket.Chat's Omnichannel "Analytics" page: ``dashboards/charts-data``.
+
+The rooms are grouped by UTC quarter hour in one aggregate, and the groups folded into local days or
+hours in Python: memory is bounded by the window's quarter hours, never by the rooms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from ...repository import Repository
+from ...schemas import (
+    DashboardArgsSchema,
+    Query,
+    choice,
+    succeeded,
+)
+from ...shape import Parallel
+from ..common import (
+    Context,
+    Pipeline,
+    hour_range,
+    human_messages,
+    local_days,
+    local_moment,
+    quarter_hour,
+    window_rooms,
+)
+from ..row import Endpoint
+
+
+@dataclass(frozen=True)
+class ChartQuery(Query):
+    """The series asked for by ``chartName``."""
+
+    chart_name: str | None = None
+
+
+#: The chart names of ``dashboards/charts-data``, as Rocket.Chat's client sends them.
+CHART_NAMES = (
+    "Total_conversations",
+    "Avg_chat_duration",
+    "Total_messages",
+    "Avg_first_response_time",
+    "Best_first_response_time",
+    "Avg_response_time",
+    "Avg_reaction_time",
+)
+
+
+class ChartArgsSchema(DashboardArgsSchema):
+    """The window, a department and the series of ``charts-data``."""
+
+    query_type = ChartQuery
+
+    chart_name = choice(
+        CHART_NAMES,
+        "The series: one of " + ", ".join(f"`{name}`" for name in CHART_NAMES),
+        data_key="chartName",
+        required=True,
+    )
+
+
+class Amount(fields.Number):
+    """A count stays an integer on the wire, a mean a decimal."""
+
+    num_type = float
+
+    def _format_num(self, value: Any) -> int | float:
+        return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
+
+
+class ChartSchema(Schema):
+    """One series: a point per day of the window, or per hour when it is one day."""
+
+    CSV = Parallel()
+
+    chartLabel = fields.String(metadata={"description": "The chart name asked for."})
+    dataLabels = fields.List(
+        fields.String(),
+        metadata={"description": 'Each point\'s day ("10/1", month/day) or hour ("1PM-2PM").'},
+    )
+    dataPoints = fields.List(
+        Amount(),
+        metadata={
+            "description": "Each point's value: rooms or messages, or seconds to two decimals; "
+            "0 for an empty day or hour."
+        },
+    )
+    success = succeeded()
+
+
+def _has(path: str) -> dict[str, Any]:
+    """Whether a room has a value there that is not 0, as Rocket.Chat's charts test it."""
+    return {"$ne": [{"$ifNull": [path, 0]}, 0]}
+
+
+def _mean_of(path: str) -> dict[str, Any]:
+    """The accumulators of a mean over the rooms that have the value."""
+    return {
+        "sum": {"$sum": {"$cond": [_has(path), path, 0]}},
+        "n": {"$sum": {"$cond": [_has(path), 1, 0]}},
+    }
+
+
+#: Messages people wrote (no ``t``) that are not the visitor's (no ``token``): Rocket.Chat's.
+#: Per chart: the accumulators of a quarter hour's rooms, and whether the point is their mean.
+CHARTS: dict[str, dict[str, Any]] = {
+    "Total_conversations": {"sum": {"$sum": 1}},
+    "Avg_chat_duration": _mean_of("$metrics.chatDuration"),
+    "Total_messages": {"sum": {"$sum": "$n"}},
+    "Avg_first_response_time": _mean_of("$metrics.response.ft"),
+    "Best_first_response_time": {
+        "best": {"$min": {"$cond": [_has("$metrics.response.ft"), "$metrics.response.ft", None]}}
+    },
+    "Avg_response_time": _mean_of("$metrics.response.avg"),
+    "Avg_reaction_time": _mean_of("$metrics.reaction.ft"),
+}
+
+
+def chart_pipeline(query: ChartQuery, context: Context) -> Pipeline:
+    """The rooms of the window (and department) grouped by UTC quarter hour, with the chart's
+    accumulators."""
+    pipeline = window_rooms(query)
+    if query.chart_name == "Total_messages":
+        pipeline += human_messages(context, agents_only=True, keep=("ts",))
+    return [*pipeline, {"$group": {"_id": quarter_hour(), **CHARTS[str(query.chart_name)]}}]
+
+
+def _rounded(value: float) -> float:
+    """To two decimals, halves up, as Rocket.Chat's ``Math.round(x * 100) / 100``."""
+    return math.floor(value * 100 + 0.5) / 100
+
+
+def _point(groups: list[dict[str, Any]], chart: str) -> float | int:
+    if chart == "Best_first_response_time":
+        found = [group["best"] for group in groups if group.get("best") is not None]
+        return _rounded(min(found)) if found else 0
+    total = sum(group.get("sum") or 0 for group in groups)
+    if chart in ("Total_conversations", "Total_messages"):
+        return int(total)
+    rooms = sum(group.get("n") or 0 for group in groups)
+    return _rounded(total / rooms) if rooms else 0
+
+
+def charts_data(query: ChartQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """One chart series: a point per day of the window in the reporting timezone, or per hour
+    when the window is one day; a day or hour without rooms is 0."""
+    chart = str(query.chart_name)
+    days = local_days(query.start, query.end, query.timezone)
+    buckets: Callable[[dt.datetime], Any]
+    if len(days) == 1:
+        keys: list[Any] = list(range(24))
+        labels = [hour_range(hour, "-") for hour in keys]
+
+        def buckets(moment: dt.datetime) -> Any:
+            return moment.hour
+    else:
+        keys = days
+        labels = [f"{day.month}/{day.day}" for day in days]
+
+        def buckets(moment: dt.datetime) -> Any:
+            return moment.date()
+
+    grouped: dict[Any, list[dict[str, Any]]] = {key: [] for key in keys}
+    for group in repository.aggregate("room", chart_pipeline(query, context)):
+        key = buckets(local_moment(group["_id"], query.timezone))
+        if key in grouped:
+            grouped[key].append(group)
+    return {
+        "chartLabel": chart,
+        "dataLabels": labels,
+        "dataPoints": [_point(grouped[key], chart) for key in keys],
+    }
+
+
+ROWS = (
+    Endpoint(
+        path="dashboards/charts-data",
+        args=ChartArgsSchema,
+        response=ChartSchema(),
+        compute=charts_data,
+        summary=" ".join((charts_data.__doc__ or "").split()),
+        description=(
+            " Rooms created in the window (of `departmentId` when given). `Total_conversations`: rooms; "
+            "`Total_messages`: messages people other than the visitor wrote in those rooms; the `Avg_` "
+            "charts: the mean over the rooms that have the value (`metrics.chatDuration`, "
+            "`metrics.response.ft`, `metrics.response.avg`, `metrics.reaction.ft`), "
+            "`Best_first_response_time` the least `metrics.response.ft`, in seconds to two decimals."
+        ),
+        example={
+            "chartLabel": "Total_conversations",
+            "dataLabels": ["3/1", "3/2", "3/3"],
+            "dataPoints": [12, 0, 7],
+            "success": True,
+        },
+    ),
+)
