@@ -152,7 +152,7 @@ class Report(Endpoint):
     def __post_init__(self) -> None:
         self._derive(
             response=ReportWithUnspecifiedSchema() if self.unspecified else ReportSchema(),
-            summary=first_paragraph(self.compute.__doc__, self.path),
+            summary=self.summary or first_paragraph(self.compute.__doc__, self.path),
             example={**self.example, "success": True},
         )
         super().__post_init__()
