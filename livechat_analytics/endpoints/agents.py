@@ -136,7 +136,9 @@ class AgentMetric(PagedMetric):
     GROUPS = "Agents"
 
     def __post_init__(self) -> None:
-        self._derive(sortable=self.fields, summary=self.summary or first_paragraph(self.build.__doc__, self.path))
+        self._derive(
+            sortable=self.fields, summary=self.summary or first_paragraph(self.build.__doc__, self.path)
+        )
         super().__post_init__()
 
     @property

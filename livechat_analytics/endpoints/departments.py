@@ -115,7 +115,7 @@ class Metric(PagedMetric):
         for piece, names in pieces.items():
             if names != expected:
                 raise TypeError(
-                    f"{self.path}: its {piece} give {sorted(names)}, its row has {sorted(expected)}."
+                    f"{self.path}: its {piece} name {sorted(names)}, its row has {sorted(expected)}."
                 )
         if self.shown not in expected or (self.also is not None and self.also[0] not in expected):
             raise TypeError(f"{self.path}: the page shows a field its row does not have.")
