@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from pymongo import MongoClient
 from support import PREFIX, ROOT, SERVER_BACKENDS, UTC, add_user
-from test_database import UNAVAILABLE, free_port
+from test_errors import UNAVAILABLE, free_port
 
 from livechat_analytics import LivechatAnalytics
 

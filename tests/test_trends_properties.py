@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, note
 from hypothesis import strategies as st
 from support import ROOT, UTC
-from test_room_metrics_properties import BASE, DAY_MS, ROOMS, SETTINGS_PROFILE, iso, room_documents
+from test_departments_properties import BASE, DAY_MS, ROOMS, SETTINGS_PROFILE, iso, room_documents
 
 from livechat_analytics.endpoints.departments import METRICS
 from livechat_analytics.endpoints.trends import previous_window, trend_rows

@@ -9,7 +9,7 @@ import pytest
 import schemathesis
 from pymongo.database import Database
 from support import SERVER_BACKENDS, UTC, add_user
-from test_commands import NOW, first_stage_scans
+from test_cli import NOW, first_stage_scans
 from test_openapi import CHECKS, DOCUMENT, conforms_when_fuzzed, fill
 
 from livechat_analytics import demo, indexes

@@ -617,7 +617,7 @@ def monitoring_pipelines(data: DemoData, department: str | None) -> list[tuple[s
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 @pytest.mark.parametrize("filtered", [False, True])
 def test_after_ensure_indexes_every_monitoring_first_stage_scans_an_index(database: Database, filtered: bool):
-    from test_commands import first_stage_scans
+    from test_cli import first_stage_scans
 
     data = DemoData(rooms=100, now=NOW)
     demo.insert(database, data)
