@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,31 +16,32 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import documents
 import mongomock
 import pytest
 from flask import Flask
 from pymongo import MongoClient
 from pymongo.database import Database
-from support import BACKENDS, SERVER_BACKENDS, URI_VARIABLE, add_user
+from support import BACKENDS, SERVER_BACKENDS, URI_VARIABLE, Commands, add_user, free_port
 
-from livechat_analytics import Authenticator, LivechatAnalytics
+from livechat_analytics import Authenticator, LivechatAnalytics, demo
+from livechat_analytics.demo import DemoData
 
 #: Where the tests' settings differ from the package's defaults: the tests change the data between
 #: requests, so their apps compute every answer and read the permission and settings each time
 #: (tests/test_cache.py tests the defaults).
 TEST_SETTINGS: dict[str, Any] = {"CACHE_SECONDS": 0, "SETTINGS_SECONDS": 0}
-#: Fixtures that start a wire-protocol server: a test that uses one is a ``server`` test.
-SERVER_FIXTURES = {"secantus_uri", "server_process"}
 _TEST_DATABASE: Any = object()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``server`` every test that runs on a wire-protocol backend (never skipped: ``-m "not
-    server"`` leaves them out on request)."""
+    """Mark ``server`` every test that runs on a wire-protocol backend, or on the session's
+    SecantusDB server (never skipped: ``-m "not server"`` leaves them out on request). A test that
+    starts a server of its own says so itself."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_server = callspec is not None and callspec.params.get("backend") in SERVER_BACKENDS
-        if on_server or SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if on_server or "secantus_uri" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.server)
 
 
@@ -80,13 +80,22 @@ def redis_url() -> Iterator[str]:
     """A Redis server of the session's own, on a free loopback port, keeping nothing on disk."""
     import redis
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="redis-") as path:
         server = subprocess.Popen(
-            [redis_server_command(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", path],
+            [
+                redis_server_command(),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                path,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
@@ -209,3 +218,30 @@ def client(app: Flask):
 def headers(database: Database) -> dict[str, str]:
     """The headers of a livechat manager."""
     return add_user(database)
+
+
+@pytest.fixture
+def demo_data(database: Database) -> DemoData:
+    """The demo data set of 600 rooms at :data:`documents.NOW`, stored in the test database; its
+    manager logs in with :data:`documents.MANAGER`."""
+    data = DemoData(rooms=600, now=documents.NOW)
+    demo.insert(database, data)
+    return data
+
+
+@pytest.fixture
+def watched(database: Database, make_app: Callable[..., Flask]) -> Iterator[Callable[..., Any]]:
+    """A factory of apps over the test database (on a server) through a client of their own that
+    records its :class:`support.Commands`: ``watched(slow, **settings)`` gives the app and them."""
+    made: list[MongoClient] = []
+
+    def make(slow: float = 0.0, **settings: Any) -> tuple[Flask, Commands]:
+        listener = Commands(slow)
+        host, port = database.client.address
+        client: MongoClient = MongoClient(host, port, tz_aware=True, event_listeners=[listener])
+        made.append(client)
+        return make_app(database=client[database.name], **settings), listener
+
+    yield make
+    for client in made:
+        client.close()

@@ -1,4 +1,5 @@
-"""The ``ensure-indexes`` and ``seed`` commands, and what the indexes do to the plans on a server."""
+"""The commands: ``ensure-indexes`` and ``seed``, as the console script and under ``flask``, and what
+they say when the database is out of reach."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import datetime as dt
 import functools
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -15,17 +15,14 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from pymongo.database import Database
-from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
-from support import SERVER_BACKENDS, UTC
+from pymongo.errors import ServerSelectionTimeoutError
+from support import UTC
 
 import livechat_analytics
 from livechat_analytics import LivechatAnalytics, cli, demo, hash_token, indexes
 from livechat_analytics.demo import DemoData
-from livechat_analytics.endpoints.common import Context
-from livechat_analytics.endpoints.departments import METRICS
 from livechat_analytics.indexes import INDEXES
 from livechat_analytics.repository import Repository
-from livechat_analytics.schemas import Query
 
 NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345000, tzinfo=UTC)
 ROOM = "rocketchat_room"
@@ -136,103 +133,12 @@ def test_an_index_of_our_name_with_another_definition_is_reported(database: Data
     assert len(index_specs(database)[ROOM]) == 3  # the rooms' indexes were still made
 
 
-def test_an_index_the_server_refuses_is_reported_and_the_others_made(monkeypatch):
-    database = mongomock.MongoClient(tz_aware=True)["refusing"]
-    insert_demo(database, 20)
-    create_index = mongomock.collection.Collection.create_index
-    refusal = "Index already exists with a different name: t_1_departmentId_1_ts_1"
-
-    def refuse_one(self, keys, **options):  # as MongoDB refuses a second index on the same keys
-        if options["name"] == "livechat_analytics_t_department_ts":
-            raise OperationFailure(refusal, code=85)
-        return create_index(self, keys, **options)
-
-    monkeypatch.setattr(mongomock.collection.Collection, "create_index", refuse_one)
-    assert indexes.ensure_indexes(Repository(database)) == [
-        (ROOM, "livechat_analytics_t_ts", indexes.CREATED, ""),
-        (ROOM, "livechat_analytics_t_department_ts", indexes.CONFLICT, refusal),
-        (MESSAGE, "livechat_analytics_transfer_ts", indexes.CREATED, ""),
-        *(
-            (Repository(database).name(index.collection), index.name, indexes.CREATED, "")
-            for index in INDEXES[3:]
-        ),
-    ]
-
-
 def test_ensure_indexes_creates_no_collection(database: Database, backend: str):
     result = invoke(database, backend, "ensure-indexes")
     assert result.exit_code == 1
     assert status_line("missing", ROOM, "livechat_analytics_t_ts", "no such collection") in result.output
     assert f"Error: Not there: {len(INDEXES)} of the {len(INDEXES)} indexes" in result.output
     assert database.list_collection_names() == []
-
-
-def first_stage_cases() -> Iterator[Any]:
-    """``(path, answered, filtered)``: every endpoint's first stage, with and without a department."""
-    for path in METRICS:
-        for answered in (None, True, False) if path == "amount-of-chats" else (None,):
-            for filtered in (False, True):
-                name = path + ("" if answered is None else f"-answered={answered}")
-                yield pytest.param(
-                    path, answered, filtered, id=name + ("-one-department" if filtered else "")
-                )
-
-
-def pipeline_for(path: str, answered: bool | None, department_id: str | None) -> list[dict]:
-    """The pipeline the view runs, over the default collection names."""
-    query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, answered=answered)
-    context = Context({"room": ROOM, "message": MESSAGE})
-    return METRICS[path].pipeline(query, context)
-
-
-def first_stage_scans(database: Database, collection: str, pipeline: list[dict]) -> list[dict]:
-    """The scans (``COLLSCAN``, ``IXSCAN``, ...) of the winning plan of the pipeline's first stage."""
-    explained = database.command(
-        "explain",
-        {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
-        verbosity="queryPlanner",
-    )
-    # The classic engine reports the first stage as a $cursor; the slot-based one at the top, with
-    # the plan under queryPlan.
-    planner = (
-        explained["stages"][0]["$cursor"]["queryPlanner"]
-        if "stages" in explained
-        else explained["queryPlanner"]
-    )
-    plan = planner["winningPlan"]
-    plan = plan.get("queryPlan", plan)
-    scans = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("stage", "")).endswith("SCAN"):
-                scans.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(plan)
-    return scans
-
-
-@pytest.mark.parametrize("backend", SERVER_BACKENDS)
-@pytest.mark.parametrize(("path", "answered", "filtered"), list(first_stage_cases()))
-def test_after_ensure_indexes_every_first_stage_scans_an_index(
-    database: Database, path: str, answered: bool | None, filtered: bool
-):
-    data = DemoData(rooms=100, now=NOW)
-    demo.insert(database, data)
-    metric = METRICS[path]
-    collection = Repository(database).name(metric.collection)
-    pipeline = pipeline_for(path, answered, data.departments[1]["_id"] if filtered else None)
-    assert [scan["stage"] for scan in first_stage_scans(database, collection, pipeline)] == ["COLLSCAN"]
-
-    indexes.ensure_indexes(Repository(database))
-    scans = first_stage_scans(database, collection, pipeline)
-    assert [scan["stage"] for scan in scans] == ["IXSCAN"] * len(scans) != []
-    assert {scan["indexName"] for scan in scans} <= {index.name for index in INDEXES}
 
 
 # seed

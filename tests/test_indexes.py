@@ -1,66 +1,138 @@
-"""The agent and report families against the OpenAPI document (schemathesis), and their first
-stages scanning an index after ``ensure-indexes``."""
+"""The indexes: what ``ensure_indexes`` reports when the server refuses one, and every family's first
+stages scanning one of them after ``ensure_indexes``, on a server."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
+import mongomock
 import pytest
-import schemathesis
 from pymongo.database import Database
-from support import SERVER_BACKENDS, UTC, add_user
-from test_cli import NOW, first_stage_scans
-from test_openapi import CHECKS, DOCUMENT, conforms_when_fuzzed, fill
+from pymongo.errors import OperationFailure
+from support import SERVER_BACKENDS, UTC
 
 from livechat_analytics import demo, indexes
 from livechat_analytics.demo import DemoData
-from livechat_analytics.endpoints import agents, reports
+from livechat_analytics.endpoints import agents, dashboards, departments, overview, reports
 from livechat_analytics.endpoints.common import Context
 from livechat_analytics.indexes import INDEXES
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import CHART_NAMES, Query
 
-PATHS = [*(f"agents/{path}" for path in agents.METRICS), *(path for path in reports.ENDPOINTS)]
+NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345000, tzinfo=UTC)
+ROOM = "rocketchat_room"
+MESSAGE = "rocketchat_message"
+ACTIVITY = "rocketchat_livechat_agent_activity"
+#: The default collection names, by the names the pipelines use.
+NAMES = {"room": ROOM, "message": MESSAGE, "users": "users", "agent_activity": ACTIVITY}
 
 
-def fill_more(database: Database) -> None:
-    """Beside the rooms of :func:`test_openapi.fill`: agents, tags, sources and activity in March 2024."""
-    database["rocketchat_room"].update_many({}, {"$set": {"tags": ["bug"], "source": {"type": "widget"}}})
-    database["users"].insert_one({"_id": "agent", "username": "agent", "name": "Agent", "active": True})
-    database["rocketchat_livechat_agent_activity"].insert_one(
-        {
-            "agentId": "agent",
-            "date": 20240305,
-            "availableTime": 3600,
-            "serviceHistory": [{"startedAt": dt.datetime(2024, 3, 5, 9, tzinfo=UTC), "stoppedAt": None}],
-        }
+def test_an_index_the_server_refuses_is_reported_and_the_others_made(monkeypatch):
+    database = mongomock.MongoClient(tz_aware=True)["refusing"]
+    demo.insert(database, DemoData(rooms=20, now=NOW))
+    create_index = mongomock.collection.Collection.create_index
+    refusal = "Index already exists with a different name: t_1_departmentId_1_ts_1"
+
+    def refuse_one(self, keys, **options):  # as MongoDB refuses a second index on the same keys
+        if options["name"] == "livechat_analytics_t_department_ts":
+            raise OperationFailure(refusal, code=85)
+        return create_index(self, keys, **options)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "create_index", refuse_one)
+    assert indexes.ensure_indexes(Repository(database)) == [
+        (ROOM, "livechat_analytics_t_ts", indexes.CREATED, ""),
+        (ROOM, "livechat_analytics_t_department_ts", indexes.CONFLICT, refusal),
+        (MESSAGE, "livechat_analytics_transfer_ts", indexes.CREATED, ""),
+        *(
+            (Repository(database).name(index.collection), index.name, indexes.CREATED, "")
+            for index in INDEXES[3:]
+        ),
+    ]
+
+
+# The plans, on a server
+
+
+def first_stage_scans(database: Database, collection: str, pipeline: list[dict]) -> list[dict]:
+    """The scans (``COLLSCAN``, ``IXSCAN``, ...) of the winning plan of the pipeline's first stage."""
+    explained = database.command(
+        "explain",
+        {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
+        verbosity="queryPlanner",
     )
+    # The classic engine reports the first stage as a $cursor; the slot-based one at the top, with
+    # the plan under queryPlan.
+    planner = (
+        explained["stages"][0]["$cursor"]["queryPlanner"]
+        if "stages" in explained
+        else explained["queryPlanner"]
+    )
+    plan = planner["winningPlan"]
+    plan = plan.get("queryPlan", plan)
+    scans = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("stage", "")).endswith("SCAN"):
+                scans.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(plan)
+    return scans
 
 
-@pytest.mark.parametrize("path", PATHS)
-def test_every_answer_conforms_to_the_document(app, database, path):
-    fill(database)
-    fill_more(database)
-    operation = schemathesis.openapi.from_wsgi(DOCUMENT, app)["/" + path]["GET"]
-    manager = add_user(database)
-    agent = add_user(database, "agent-user", token="agent-token", roles=("livechat-agent",))
-    window = {"start": "2024-03-01", "end": "2024-03-31"}
-    if path.endswith("charts-data"):
-        window["chartName"] = "Avg_chat_duration"
-    if path.endswith("history"):
-        window["fullReport"] = "true"
-    for headers, status in [(manager, 200), ({}, 401), (agent, 403)]:
-        response = operation.Case(query=window, headers=headers).call_and_validate(checks=CHECKS)
-        assert response.status_code == status
-    answer = operation.Case(query=window, headers=manager).call().json()
-    assert answer.get("agents", answer.get("data", answer.get("dataPoints")))
-    conforms_when_fuzzed(operation, manager, examples=10)
+def assert_scans_our_indexes(database: Database, collection: str, pipeline: list[dict]) -> None:
+    """The pipeline's first stage scans indexes only, and only indexes ``ensure_indexes`` makes."""
+    scans = first_stage_scans(database, Repository(database).name(collection), pipeline)
+    assert [scan["stage"] for scan in scans] == ["IXSCAN"] * len(scans) != [], (collection, pipeline[0])
+    assert {scan["indexName"] for scan in scans} <= {index.name for index in INDEXES}
 
 
-def first_stages() -> list:
+@pytest.fixture
+def data(database: Database) -> DemoData:
+    """The demo data set of 100 rooms, stored."""
+    stored = DemoData(rooms=100, now=NOW)
+    demo.insert(database, stored)
+    return stored
+
+
+def department_cases() -> Iterator[Any]:
+    """``(path, answered, filtered)``: every endpoint's first stage, with and without a department."""
+    for path in departments.METRICS:
+        for answered in (None, True, False) if path == "amount-of-chats" else (None,):
+            for filtered in (False, True):
+                name = path + ("" if answered is None else f"-answered={answered}")
+                yield pytest.param(
+                    path, answered, filtered, id=name + ("-one-department" if filtered else "")
+                )
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize(("path", "answered", "filtered"), list(department_cases()))
+def test_every_department_first_stage_scans_an_index(
+    database: Database, data: DemoData, path: str, answered: bool | None, filtered: bool
+):
+    metric = departments.METRICS[path]
+    department_id = data.departments[1]["_id"] if filtered else None
+    query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, answered=answered)
+    pipeline = metric.pipeline(query, Context({"room": ROOM, "message": MESSAGE}))
+    collection = Repository(database).name(metric.collection)
+    assert [scan["stage"] for scan in first_stage_scans(database, collection, pipeline)] == ["COLLSCAN"]
+
+    indexes.ensure_indexes(Repository(database))
+    assert_scans_our_indexes(database, metric.collection, pipeline)
+
+
+def agent_and_report_cases() -> list:
     """``(collection, pipeline)`` of every agent and report endpoint, with and without a department."""
     query = Query(start=NOW - dt.timedelta(days=30), end=NOW)
-    context = Context(_names())
+    context = Context(NAMES)
     cases = [
         pytest.param(metric.collection, metric.pipeline(query, context), id=path)
         for path, metric in agents.METRICS.items()
@@ -74,25 +146,51 @@ def first_stages() -> list:
     return cases
 
 
-def _names() -> dict[str, str]:
-    return {
-        "room": "rocketchat_room",
-        "message": "rocketchat_message",
-        "users": "users",
-        "agent_activity": "rocketchat_livechat_agent_activity",
-    }
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize(("collection", "pipeline"), agent_and_report_cases())
+def test_every_agent_and_report_first_stage_scans_an_index(
+    database: Database, data: DemoData, collection, pipeline
+):
+    database[ACTIVITY].insert_many(
+        [{"agentId": f"a{n}", "date": 20240100 + n % 28 + 1, "availableTime": n} for n in range(200)]
+    )
+    indexes.ensure_indexes(Repository(database))
+    assert_scans_our_indexes(database, collection, pipeline)
+
+
+def dashboard_and_overview_pipelines(department: str | None) -> list[tuple[str, list]]:
+    query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department, name="Total_messages")
+    context = Context(Repository(None).names)  # type: ignore[arg-type]
+    pipelines = [
+        ("room", build(query, context))
+        for build in (
+            dashboards.conversation_totalizers,
+            dashboards.productivity_totalizers,
+            dashboards.chats_totalizers,
+            dashboards.agents_productivity_rooms,
+            dashboards.chats,
+            dashboards.chats_per_agent,
+            dashboards.chats_per_department,
+            dashboards.timings,
+            overview.conversations,
+            overview.productivity,
+            overview.agent_overview,
+        )
+    ]
+    pipelines.append(("agent_activity", dashboards.available_time(query, context)))
+    pipelines.append(
+        ("users" if department is None else "department_agents", dashboards.agents_status(query, context))
+    )
+    return pipelines
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
-@pytest.mark.parametrize(("collection", "pipeline"), first_stages())
-def test_after_ensure_indexes_every_first_stage_scans_an_index(database: Database, collection, pipeline):
-    demo.insert(database, DemoData(rooms=100, now=NOW))
-    activity = "rocketchat_livechat_agent_activity"
-    database[activity].insert_many(
-        [{"agentId": f"a{n}", "date": 20240100 + n % 28 + 1, "availableTime": n} for n in range(200)]
-    )
-    name = Repository(database).name(collection)
+@pytest.mark.parametrize("filtered", [False, True])
+def test_every_dashboard_and_overview_first_stage_scans_an_index(
+    database: Database, data: DemoData, filtered: bool
+):
     indexes.ensure_indexes(Repository(database))
-    scans = first_stage_scans(database, name, pipeline)
-    assert [scan["stage"] for scan in scans] == ["IXSCAN"] * len(scans) != []
-    assert {scan["indexName"] for scan in scans} <= {index.name for index in INDEXES}
+    for collection, pipeline in dashboard_and_overview_pipelines(
+        data.departments[1]["_id"] if filtered else None
+    ):
+        assert_scans_our_indexes(database, collection, pipeline)

@@ -8,6 +8,7 @@ import json
 import mongomock
 import pytest
 import schemathesis
+from documents import DAYS, MANAGER, WINDOW
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,10 +21,10 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support import ROOT, UTC, add_user
+from support import ROOT, UTC, add_user, get_answer
 
 from livechat_analytics import Authenticator, LivechatAnalytics, openapi
-from livechat_analytics.endpoints import ENDPOINTS
+from livechat_analytics.endpoints import ENDPOINTS, agents, reports
 from livechat_analytics.endpoints.departments import METRICS
 
 DOCUMENT = ROOT + "/openapi.json"
@@ -352,3 +353,62 @@ def conforms_when_fuzzed(operation, headers: dict[str, str], *, examples: int) -
         case.call_and_validate(checks=CHECKS)
 
     conforms()
+
+
+AGENT_AND_REPORT_PATHS = [*(f"agents/{path}" for path in agents.METRICS), *reports.ENDPOINTS]
+
+
+def fill_more(database) -> None:
+    """Beside the rooms of :func:`fill`: agents, tags, sources and activity in March 2024."""
+    database["rocketchat_room"].update_many({}, {"$set": {"tags": ["bug"], "source": {"type": "widget"}}})
+    database["users"].insert_one({"_id": "agent", "username": "agent", "name": "Agent", "active": True})
+    database["rocketchat_livechat_agent_activity"].insert_one(
+        {
+            "agentId": "agent",
+            "date": 20240305,
+            "availableTime": 3600,
+            "serviceHistory": [{"startedAt": dt.datetime(2024, 3, 5, 9, tzinfo=UTC), "stoppedAt": None}],
+        }
+    )
+
+
+@pytest.mark.parametrize("path", AGENT_AND_REPORT_PATHS)
+def test_every_agent_and_report_answer_conforms_to_the_document(app, database, path):
+    fill(database)
+    fill_more(database)
+    operation = schemathesis.openapi.from_wsgi(DOCUMENT, app)["/" + path]["GET"]
+    manager = add_user(database)
+    agent = add_user(database, "agent-user", token="agent-token", roles=("livechat-agent",))
+    window = {"start": "2024-03-01", "end": "2024-03-31"}
+    if path.endswith("charts-data"):
+        window["chartName"] = "Avg_chat_duration"
+    if path.endswith("history"):
+        window["fullReport"] = "true"
+    for headers, status in [(manager, 200), ({}, 401), (agent, 403)]:
+        response = operation.Case(query=window, headers=headers).call_and_validate(checks=CHECKS)
+        assert response.status_code == status
+    answer = operation.Case(query=window, headers=manager).call().json()
+    assert answer.get("agents", answer.get("data", answer.get("dataPoints")))
+    conforms_when_fuzzed(operation, manager, examples=10)
+
+
+DASHBOARD_AND_OVERVIEW_PATHS = [
+    path for path, endpoint in ENDPOINTS.items() if endpoint.family in ("dashboards", "overview")
+]
+#: The ``name`` each overview is asked for.
+LAST_NAMES = {"overview": "Productivity", "agent-overview": "Avg_reaction_time"}
+
+
+def test_every_dashboard_and_overview_answer_and_example_conforms_to_the_document(client, demo_data):
+    document = client.get(DOCUMENT).get_json()
+    for path in DASHBOARD_AND_OVERVIEW_PATHS:
+        content = document["paths"]["/" + path]["get"]["responses"]["200"]["content"]["application/json"]
+        validator = OAS31Validator({**content["schema"], "components": document["components"]})
+        validator.validate(content["example"])
+        if path == "dashboards/charts/agents-status":
+            params = {}
+        elif path in LAST_NAMES:
+            params = {"name": LAST_NAMES[path], **DAYS}
+        else:
+            params = WINDOW
+        validator.validate(get_answer(client, path, MANAGER, **params))

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, note
 from hypothesis import strategies as st
-from support import ROOT, UTC
-from test_departments_properties import BASE, DAY_MS, ROOMS, SETTINGS_PROFILE, iso, room_documents
+from strategies import DAY_MS, milliseconds_of, room_documents
+from support import ROOT, UTC, iso, property_settings
 
 from livechat_analytics.endpoints.departments import METRICS
 from livechat_analytics.endpoints.trends import previous_window, trend_rows
@@ -29,6 +29,8 @@ COUNTS = {
     "total-abandoned-chats": "abandonedRooms",
 }
 TIMEOUT = 3600
+ROOMS = "rocketchat_room"
+SETTINGS_PROFILE = property_settings(30)
 
 
 @st.composite
@@ -43,7 +45,7 @@ def scenarios(draw: st.DrawFn) -> tuple[str, dt.datetime, dt.datetime, list[dict
         )
     )
     end = start + length - dt.timedelta(milliseconds=1)
-    first, last = ((moment - BASE) // dt.timedelta(milliseconds=1) for moment in (start, end))
+    first, last = milliseconds_of(start), milliseconds_of(end)
     rooms = draw(st.lists(room_documents(first - DAY_MS // 4, last, (TIMEOUT,)), max_size=25))
     return zone, start, end, [{**room, "_id": f"r{n}"} for n, room in enumerate(rooms)]
 
