@@ -7,10 +7,10 @@ import datetime as dt
 import functools
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
-import mongomock
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
@@ -19,7 +19,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 from support import UTC
 
 import livechat_analytics
-from livechat_analytics import LivechatAnalytics, cli, demo, hash_token, indexes
+from livechat_analytics import cli, demo, hash_token, indexes
 from livechat_analytics.demo import DemoData
 from livechat_analytics.indexes import INDEXES
 from livechat_analytics.repository import Repository
@@ -34,14 +34,17 @@ def uri_of(database: Database) -> str:
     return f"mongodb://{host}:{port}/{database.name}"
 
 
-def invoke(database: Database, backend: str, *args: str) -> Result:
-    """``livechat-analytics <args>`` on ``database``: the console script with ``--mongo-uri`` on a
-    server, ``flask livechat-analytics`` over a host app on mongomock (which has no URI)."""
-    if backend == "mongomock":
-        host = Flask("host")
-        LivechatAnalytics(host, database=database)
-        return host.test_cli_runner().invoke(args=["livechat-analytics", *args])
-    return CliRunner().invoke(cli.command_group, [*args, "--mongo-uri", uri_of(database)])
+@pytest.fixture
+def invoke(database: Database, backend: str, make_app: Callable[..., Flask]) -> Callable[..., Result]:
+    """``livechat-analytics <args>`` on the test database: the console script with ``--mongo-uri``
+    on a server, ``flask livechat-analytics`` over a host app on mongomock (which has no URI)."""
+
+    def run(*args: str) -> Result:
+        if backend == "mongomock":
+            return make_app().test_cli_runner().invoke(args=["livechat-analytics", *args])
+        return CliRunner().invoke(cli.command_group, [*args, "--mongo-uri", uri_of(database)])
+
+    return run
 
 
 def index_specs(database: Database) -> dict[str, dict[str, Any]]:
@@ -70,10 +73,9 @@ def insert_demo(database: Database, rooms: int) -> None:
         database.create_collection(ACTIVITY)
 
 
-
-def test_ensure_indexes_creates_the_indexes_once(database: Database, backend: str):
+def test_ensure_indexes_creates_the_indexes_once(database: Database, invoke: Callable[..., Result]):
     insert_demo(database, 50)
-    first = invoke(database, backend, "ensure-indexes")
+    first = invoke("ensure-indexes")
     assert first.exit_code == 0, first.output
     for index in INDEXES:
         collection = Repository(database).name(index.collection)
@@ -90,7 +92,7 @@ def test_ensure_indexes_creates_the_indexes_once(database: Database, backend: st
     assert transfers["key"] == [("ts", 1)]
     assert dict(transfers["partialFilterExpression"]) == {"t": "livechat_transfer_history"}
 
-    second = invoke(database, backend, "ensure-indexes")
+    second = invoke("ensure-indexes")
     assert second.exit_code == 0, second.output
     lines = second.output.splitlines()[1 : 1 + len(INDEXES)]
     assert [line.split()[0] for line in lines] == ["exists"] * len(INDEXES)
@@ -98,7 +100,7 @@ def test_ensure_indexes_creates_the_indexes_once(database: Database, backend: st
     assert index_specs(database) == made
 
 
-def test_ensure_indexes_leaves_every_other_index_alone(database: Database, backend: str):
+def test_ensure_indexes_leaves_every_other_index_alone(database: Database, invoke: Callable[..., Result]):
     insert_demo(database, 50)
     # Ours under another name, one of the host's own, and our name on another definition.
     database[ROOM].create_index([("t", 1), ("ts", 1)], name="t_1_ts_1")
@@ -109,7 +111,7 @@ def test_ensure_indexes_leaves_every_other_index_alone(database: Database, backe
     database[MESSAGE].create_index([("rid", 1)], name="livechat_analytics_transfer_ts")
     before = index_specs(database)
 
-    result = invoke(database, backend, "ensure-indexes")
+    result = invoke("ensure-indexes")
     assert result.exit_code == 0, result.output
     assert status_line("exists", ROOM, "livechat_analytics_t_ts", "as t_1_ts_1") in result.output
     assert status_line("created", ROOM, "livechat_analytics_t_department_ts") in result.output
@@ -120,11 +122,13 @@ def test_ensure_indexes_leaves_every_other_index_alone(database: Database, backe
     assert set(after[ROOM]) - set(before[ROOM]) == {"livechat_analytics_t_department_ts"}
 
 
-def test_an_index_of_our_name_with_another_definition_is_reported(database: Database, backend: str):
+def test_an_index_of_our_name_with_another_definition_is_reported(
+    database: Database, invoke: Callable[..., Result]
+):
     insert_demo(database, 50)
     database[MESSAGE].create_index([("rid", 1)], name="livechat_analytics_transfer_ts")
     before = index_specs(database)[MESSAGE]
-    result = invoke(database, backend, "ensure-indexes")
+    result = invoke("ensure-indexes")
     assert result.exit_code == 1
     conflict = "an index of this name has another definition"
     assert status_line("conflict", MESSAGE, "livechat_analytics_transfer_ts", conflict) in result.output
@@ -133,8 +137,8 @@ def test_an_index_of_our_name_with_another_definition_is_reported(database: Data
     assert len(index_specs(database)[ROOM]) == 3  # the rooms' indexes were still made
 
 
-def test_ensure_indexes_creates_no_collection(database: Database, backend: str):
-    result = invoke(database, backend, "ensure-indexes")
+def test_ensure_indexes_creates_no_collection(database: Database, invoke: Callable[..., Result]):
+    result = invoke("ensure-indexes")
     assert result.exit_code == 1
     assert status_line("missing", ROOM, "livechat_analytics_t_ts", "no such collection") in result.output
     assert f"Error: Not there: {len(INDEXES)} of the {len(INDEXES)} indexes" in result.output
@@ -195,9 +199,9 @@ def contents(database: Database) -> dict[str, list[dict]]:
 
 
 def test_seed_writes_the_generated_data_set_with_a_progress_bar(
-    database: Database, backend: str, fixed_now: None, bars: list
+    database: Database, invoke: Callable[..., Result], fixed_now: None, bars: list
 ):
-    result = invoke(database, backend, "seed", "--rooms", "200", "--seed", "5", "--batch-size", "64")
+    result = invoke("seed", "--rooms", "200", "--seed", "5", "--batch-size", "64")
     assert result.exit_code == 0, result.output
     expected = generated(200, 5)
     assert stored(database) == expected
@@ -212,16 +216,16 @@ def test_seed_writes_the_generated_data_set_with_a_progress_bar(
 
 
 def test_the_same_seed_again_is_refused_and_another_seed_adds_more(
-    database: Database, backend: str, fixed_now: None
+    database: Database, invoke: Callable[..., Result], fixed_now: None
 ):
-    assert invoke(database, backend, "seed", "--rooms", "200").exit_code == 0
+    assert invoke("seed", "--rooms", "200").exit_code == 0
     before = contents(database)
-    again = invoke(database, backend, "seed", "--rooms", "200")
+    again = invoke("seed", "--rooms", "200")
     assert again.exit_code == 1
     assert again.output == "Error: The rooms of seed 1 are already in this database; use another --seed.\n"
     assert contents(database) == before
 
-    other = invoke(database, backend, "seed", "--rooms", "200", "--seed", "2")
+    other = invoke("seed", "--rooms", "200", "--seed", "2")
     assert other.exit_code == 0, other.output
     first, second = generated(200, 1), generated(200, 2)
     assert stored(database) == {key: first[key] + second[key] for key in first}
@@ -230,7 +234,9 @@ def test_the_same_seed_again_is_refused_and_another_seed_adds_more(
     assert "Left 3 documents as they were" in other.output
 
 
-def test_seed_leaves_a_real_databases_documents_alone(database: Database, backend: str, fixed_now: None):
+def test_seed_leaves_a_real_databases_documents_alone(
+    database: Database, invoke: Callable[..., Result], fixed_now: None
+):
     permission = {"_id": "view-livechat-manager", "roles": ["admin", "support-lead"]}
     setting = {"_id": "Livechat_visitor_inactivity_timeout", "value": 600}
     user = {"_id": "RealUser234567890", "username": "ana.souza", "roles": ["user"]}
@@ -240,7 +246,7 @@ def test_seed_leaves_a_real_databases_documents_alone(database: Database, backen
     database["users"].insert_one(user)
 
     before = contents(database)
-    refused = invoke(database, backend, "seed", "--rooms", "50")
+    refused = invoke("seed", "--rooms", "50")
     assert refused.exit_code == 1
     assert refused.output == (
         f"Error: The database {database.name!r} holds documents seed did not write:"
@@ -249,7 +255,7 @@ def test_seed_leaves_a_real_databases_documents_alone(database: Database, backen
     )
     assert contents(database) == before
 
-    result = invoke(database, backend, "seed", "--rooms", "50", "--force")
+    result = invoke("seed", "--rooms", "50", "--force")
     assert result.exit_code == 0, result.output
     assert database["rocketchat_permissions"].find_one({"_id": permission["_id"]}) == permission
     assert database["rocketchat_settings"].find_one({"_id": setting["_id"]}) == setting
@@ -260,11 +266,10 @@ def test_seed_leaves_a_real_databases_documents_alone(database: Database, backen
     assert "Left 3 documents as they were" in result.output
 
 
-def test_under_flask_the_commands_use_the_apps_database_and_names(database: Database, fixed_now: None):
-    host = Flask("host")
-    host.config["LIVECHAT_ANALYTICS_COLLECTION_PREFIX"] = "rc_"
-    host.config["LIVECHAT_ANALYTICS_USERS_COLLECTION"] = "people"
-    LivechatAnalytics(host, database=database)
+def test_under_flask_the_commands_use_the_apps_database_and_names(
+    make_app: Callable[..., Flask], database: Database, fixed_now: None
+):
+    host = make_app(COLLECTION_PREFIX="rc_", USERS_COLLECTION="people")
     runner = host.test_cli_runner()
 
     seeded = runner.invoke(args=["livechat-analytics", "seed", "--rooms", "30"])
@@ -320,13 +325,12 @@ def test_the_console_script_tells_its_version():
     ("command", "function"),
     [(["seed", "--rooms", "1"], (demo, "insert")), (["ensure-indexes"], (indexes, "ensure_indexes"))],
 )
-def test_database_trouble_is_a_message_not_a_traceback(monkeypatch, command, function):
+def test_database_trouble_is_a_message_not_a_traceback(make_app, memory, monkeypatch, command, function):
     def unreachable(*args: Any, **kwargs: Any) -> None:
         raise ServerSelectionTimeoutError("db.example:27017: timed out")
 
     monkeypatch.setattr(*function, unreachable)
-    host = Flask("host")
-    LivechatAnalytics(host, database=mongomock.MongoClient(tz_aware=True)["host"])
+    host = make_app(database=memory)
     result = host.test_cli_runner().invoke(args=["livechat-analytics", *command])
     assert result.exit_code == 1
     assert result.output.endswith("\nError: Cannot reach the database.\n")
@@ -337,8 +341,10 @@ def printed_token(output: str) -> str:
     return token
 
 
-def test_the_seeded_manager_has_a_fresh_token_printed_once(database: Database, backend: str, fixed_now: None):
-    result = invoke(database, backend, "seed", "--rooms", "20")
+def test_the_seeded_manager_has_a_fresh_token_printed_once(
+    make_app: Callable[..., Flask], database: Database, invoke: Callable[..., Result], fixed_now: None
+):
+    result = invoke("seed", "--rooms", "20")
     assert result.exit_code == 0, result.output
     token = printed_token(result.output)
     assert len(token) >= 40 and token != demo.MANAGER_TOKEN
@@ -348,8 +354,7 @@ def test_the_seeded_manager_has_a_fresh_token_printed_once(database: Database, b
     ) in result.output
     [stored_token] = database["users"].find_one({"_id": demo.MANAGER_ID})["services"]["resume"]["loginTokens"]
     assert stored_token["hashedToken"] == hash_token(token)
-    app = Flask("host")
-    LivechatAnalytics(app, database=database)
+    app = make_app()
     url = "/api/v1/livechat/analytics/departments/amount-of-chats?start=2024-06-01&end=2024-06-14"
     client = app.test_client()
     assert client.get(url, headers={"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": token}).status_code == 200
@@ -357,21 +362,21 @@ def test_the_seeded_manager_has_a_fresh_token_printed_once(database: Database, b
     assert client.get(url, headers=public).status_code == 401
 
 
-def test_only_earlier_seeds_are_ours(database: Database, backend: str, fixed_now: None):
-    first = invoke(database, backend, "seed", "--rooms", "20")
+def test_only_earlier_seeds_are_ours(database: Database, invoke: Callable[..., Result], fixed_now: None):
+    first = invoke("seed", "--rooms", "20")
     token = printed_token(first.output)
-    second = invoke(database, backend, "seed", "--rooms", "20", "--seed", "2")
+    second = invoke("seed", "--rooms", "20", "--seed", "2")
     assert second.exit_code == 0, second.output
     assert "The demo manager demo.manager was there already and keeps the token it had.\n" in second.output
     # One real user among the seeded ones is enough to refuse.
     database["users"].insert_one({"_id": "RealUser234567890", "username": "rita", "roles": ["admin"]})
     before = contents(database)
-    third = invoke(database, backend, "seed", "--rooms", "20", "--seed", "3")
+    third = invoke("seed", "--rooms", "20", "--seed", "3")
     assert third.exit_code == 1
     assert "holds documents seed did not write: users (1). Nothing was written." in third.output
     assert contents(database) == before
 
-    forced = invoke(database, backend, "seed", "--rooms", "20", "--seed", "3", "--force")
+    forced = invoke("seed", "--rooms", "20", "--seed", "3", "--force")
     assert forced.exit_code == 0, forced.output
     assert "The demo manager demo.manager was there already and keeps the token it had.\n" in forced.output
     [kept] = database["users"].find_one({"_id": demo.MANAGER_ID})["services"]["resume"]["loginTokens"]
@@ -388,9 +393,11 @@ def test_only_earlier_seeds_are_ours(database: Database, backend: str, fixed_now
         ("rocketchat_settings", {"_id": "Site_Url", "value": "https://chat.example"}),
     ],
 )
-def test_seed_refuses_any_real_collection(database: Database, backend: str, collection, document):
+def test_seed_refuses_any_real_collection(
+    database: Database, invoke: Callable[..., Result], collection, document
+):
     database[collection].insert_one(document)
-    result = invoke(database, backend, "seed", "--rooms", "5")
+    result = invoke("seed", "--rooms", "5")
     assert result.exit_code == 1
     assert f"holds documents seed did not write: {collection} (1). Nothing was written." in result.output
     assert contents(database) == {collection: [document]}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+from collections.abc import Callable
 
-import mongomock
 import pytest
 import schemathesis
 from documents import DAYS, MANAGER, WINDOW
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
+from pymongo.database import Database
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -23,7 +25,7 @@ from schemathesis.checks import (
 )
 from support import ROOT, UTC, add_user, get_answer
 
-from livechat_analytics import Authenticator, LivechatAnalytics, openapi
+from livechat_analytics import Authenticator, openapi
 from livechat_analytics.endpoints import ENDPOINTS, agents, reports
 from livechat_analytics.endpoints.departments import METRICS
 
@@ -34,18 +36,15 @@ COMMON_PARAMETERS = ["start", "end", "departmentId", "offset", "count", "sort"]
 SHARED_PARAMETERS = ["timezone", "format"]
 
 
-def make_app(*, database=None, **options) -> Flask:
-    app = Flask("host")
-    app.config.update(TESTING=True, **{"LIVECHAT_ANALYTICS_" + key: value for key, value in options.items()})
-    if database is None and "MONGO_URI" not in options:
-        database = mongomock.MongoClient(tz_aware=True)["rocketchat"]
-    LivechatAnalytics(app, database=database)
-    return app
+@pytest.fixture
+def make_memory_app(make_app: Callable[..., Flask], memory: Database) -> Callable[..., Flask]:
+    """Apps over a mongomock database: the document needs no backend."""
+    return functools.partial(make_app, database=memory)
 
 
-@pytest.fixture(scope="module")
-def document() -> dict:
-    response = make_app().test_client().get(DOCUMENT)
+@pytest.fixture
+def document(make_memory_app) -> dict:
+    response = make_memory_app().test_client().get(DOCUMENT)
     assert response.status_code == 200
     return response.get_json()
 
@@ -60,16 +59,18 @@ def resolve(document: dict, node: dict) -> dict:
     return node
 
 
-def test_the_document_is_public_json():
-    response = make_app().test_client().get(DOCUMENT)
+def test_the_document_is_public_json(make_memory_app):
+    response = make_memory_app().test_client().get(DOCUMENT)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_json()["openapi"] == "3.1.0"
 
 
-def test_the_document_needs_no_database():
+def test_the_document_needs_no_database(make_app):
     # Nothing listens on port 9: a request that touched the database would wait, then answer 503.
-    app = make_app(MONGO_URI="mongodb://127.0.0.1:9/rocketchat", SERVER_SELECTION_TIMEOUT_MS=100)
+    app = make_app(
+        database=None, MONGO_URI="mongodb://127.0.0.1:9/rocketchat", SERVER_SELECTION_TIMEOUT_MS=100
+    )
     assert app.test_client().get(DOCUMENT).status_code == 200
 
 
@@ -155,9 +156,8 @@ class ApiKey(Authenticator):
         return False
 
 
-def test_a_hosts_authenticator_declares_its_own_security():
-    app = Flask("host")
-    LivechatAnalytics(app, database=mongomock.MongoClient()["db"], authenticator=ApiKey(declared=True))
+def test_a_hosts_authenticator_declares_its_own_security(make_memory_app):
+    app = make_memory_app(authenticator=ApiKey(declared=True))
     document = app.test_client().get(DOCUMENT).get_json()
     assert document["components"]["securitySchemes"] == {
         "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
@@ -166,9 +166,8 @@ def test_a_hosts_authenticator_declares_its_own_security():
     assert "X-User-Id" not in json.dumps(document)
 
 
-def test_an_authenticator_that_declares_nothing_gets_no_rocket_chat_headers():
-    app = Flask("host")
-    LivechatAnalytics(app, database=mongomock.MongoClient()["db"], authenticator=ApiKey(declared=False))
+def test_an_authenticator_that_declares_nothing_gets_no_rocket_chat_headers(make_memory_app):
+    app = make_memory_app(authenticator=ApiKey(declared=False))
     document = app.test_client().get(DOCUMENT).get_json()
     assert "security" not in document
     assert "securitySchemes" not in document.get("components", {})
@@ -225,8 +224,8 @@ def test_the_examples_match_their_schemas(document):
     assert examples == 3
 
 
-def test_the_document_follows_the_url_prefix():
-    app = make_app(URL_PREFIX="/reports")
+def test_the_document_follows_the_url_prefix(make_memory_app):
+    app = make_memory_app(URL_PREFIX="/reports")
     client = app.test_client()
     assert client.get(DOCUMENT).status_code == 404
     document = client.get("/reports/openapi.json").get_json()
@@ -236,14 +235,14 @@ def test_the_document_follows_the_url_prefix():
     assert client.get("/reports/departments/openapi.json").get_json() == document
 
 
-def test_the_server_url_includes_the_script_root():
-    client = make_app().test_client()
+def test_the_server_url_includes_the_script_root(make_memory_app):
+    client = make_memory_app().test_client()
     document = client.get(DOCUMENT, base_url="http://localhost/chat-tools/").get_json()
     assert document["servers"] == [{"url": "/chat-tools" + ROOT}]
 
 
-def test_the_document_follows_the_apps_settings():
-    document = make_app(DEFAULT_COUNT=10, MAX_COUNT=20, ALLOW_COUNT_ZERO=False, DEPARTMENT_NAMES=True)
+def test_the_document_follows_the_apps_settings(make_memory_app):
+    document = make_memory_app(DEFAULT_COUNT=10, MAX_COUNT=20, ALLOW_COUNT_ZERO=False, DEPARTMENT_NAMES=True)
     document = document.test_client().get(DOCUMENT).get_json()
     operation = document["paths"]["/departments/amount-of-chats"]["get"]
     count = next(parameter for parameter in operation["parameters"] if parameter["name"] == "count")
@@ -254,11 +253,11 @@ def test_the_document_follows_the_apps_settings():
     assert document["components"]["schemas"]["AmountOfChats"]["required"] == ["_id", "rooms", "name"]
 
 
-def test_the_document_is_built_once_per_app(monkeypatch):
+def test_the_document_is_built_once_per_app(make_memory_app, monkeypatch):
     calls = []
     build = openapi.build
     monkeypatch.setattr(openapi, "build", lambda app: calls.append(app) or build(app))
-    first, second = make_app(), make_app(MAX_COUNT=7)
+    first, second = make_memory_app(), make_memory_app(MAX_COUNT=7)
     for app in (first, first, second, first, second):
         app.test_client().get(DOCUMENT)
     assert calls == [first, second]
@@ -267,15 +266,15 @@ def test_the_document_is_built_once_per_app(monkeypatch):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_other_methods_on_the_document_answer_json_405(method):
-    response = make_app().test_client().open(DOCUMENT, method=method)
+def test_other_methods_on_the_document_answer_json_405(make_memory_app, method):
+    response = make_memory_app().test_client().open(DOCUMENT, method=method)
     assert response.status_code == 405
     assert response.get_json()["success"] is False
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
-def test_head_of_the_document():
-    response = make_app().test_client().head(DOCUMENT)
+def test_head_of_the_document(make_memory_app):
+    response = make_memory_app().test_client().head(DOCUMENT)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
 
