@@ -160,3 +160,26 @@ def iso(instant: dt.datetime) -> str:
     """An instant as the API writes it: ``2024-03-01T00:00:00.000Z``."""
     instant = instant.astimezone(UTC)
     return f"{instant:%Y-%m-%dT%H:%M:%S}.{instant.microsecond // 1000:03d}Z"
+
+
+#: The indexes ``ensure-indexes`` makes, in its order: the collection (default names) and the name.
+OUR_INDEXES = [
+    ("rocketchat_room", "livechat_analytics_t_ts"),
+    ("rocketchat_room", "livechat_analytics_t_department_ts"),
+    ("rocketchat_message", "livechat_analytics_transfer_ts"),
+    ("rocketchat_livechat_agent_activity", "livechat_analytics_date"),
+    ("rocketchat_livechat_department_agents", "livechat_analytics_department"),
+    ("users", "livechat_analytics_roles"),
+]
+
+#: The fields of each department endpoint's rows besides ``_id``.
+DEPARTMENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "amount-of-chats": ("rooms",),
+    "total-transferred-chats": ("numberOfTransferredRooms",),
+    "average-service-time": ("averageServiceTimeInSeconds",),
+    "total-service-time": ("chats", "serviceTimeDuration"),
+    "average-chat-duration-time": ("averageChatDurationTimeInSeconds",),
+    "average-waiting-time": ("averageWaitingTimeInSeconds",),
+    "total-abandoned-chats": ("abandonedRooms",),
+    "percentage-abandoned-chats": ("percentageOfAbandonedChats",),
+}

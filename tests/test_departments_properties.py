@@ -36,7 +36,7 @@ from strategies import (
     tied_cases,
     transfer_cases,
 )
-from support import PREFIX, iso, property_settings
+from support import DEPARTMENT_FIELDS, PREFIX, iso, property_settings
 
 SECOND_MS = 1000
 
@@ -46,16 +46,7 @@ SETTINGS = "rocketchat_settings"
 INACTIVITY = "Livechat_visitor_inactivity_timeout"
 DEFAULT_T = 3600
 
-#: Each room metric's row fields besides ``_id``.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "average-service-time": ("averageServiceTimeInSeconds",),
-    "total-service-time": ("chats", "serviceTimeDuration"),
-    "average-chat-duration-time": ("averageChatDurationTimeInSeconds",),
-    "average-waiting-time": ("averageWaitingTimeInSeconds",),
-    "total-abandoned-chats": ("abandonedRooms",),
-    "percentage-abandoned-chats": ("percentageOfAbandonedChats",),
-}
-#: The endpoints that count rooms and transfers.
+#: The endpoints that count rooms and transfers; the others are the room metrics.
 PATHS = ("amount-of-chats", "total-transferred-chats")
 
 SETTINGS_PROFILE = property_settings(30)
@@ -550,7 +541,7 @@ def endpoint_property(path: str):
     """One property test of ``path``: the whole body equals the oracle's, rows in order."""
 
     @SETTINGS_PROFILE
-    @given(scenario=scenarios(FIELDS[path]))
+    @given(scenario=scenarios(DEPARTMENT_FIELDS[path]))
     @example(scenario=edge_scenario())
     def test(client, headers, database, scenario: Scenario) -> None:
         store_scenario(database, scenario)

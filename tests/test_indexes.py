@@ -11,13 +11,12 @@ import mongomock
 import pytest
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
-from support import SERVER_BACKENDS, UTC
+from support import OUR_INDEXES, SERVER_BACKENDS, UTC
 
 from livechat_analytics import demo, indexes
 from livechat_analytics.demo import DemoData
 from livechat_analytics.endpoints import agents, dashboards, departments, overview, reports
 from livechat_analytics.endpoints.common import Context
-from livechat_analytics.indexes import INDEXES
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import CHART_NAMES, Query
 
@@ -44,11 +43,7 @@ def test_an_index_the_server_refuses_is_reported_and_the_others_made(monkeypatch
     assert indexes.ensure_indexes(Repository(database)) == [
         (ROOM, "livechat_analytics_t_ts", indexes.CREATED, ""),
         (ROOM, "livechat_analytics_t_department_ts", indexes.CONFLICT, refusal),
-        (MESSAGE, "livechat_analytics_transfer_ts", indexes.CREATED, ""),
-        *(
-            (Repository(database).name(index.collection), index.name, indexes.CREATED, "")
-            for index in INDEXES[3:]
-        ),
+        *((collection, name, indexes.CREATED, "") for collection, name in OUR_INDEXES[2:]),
     ]
 
 
@@ -91,7 +86,7 @@ def assert_scans_our_indexes(database: Database, collection: str, pipeline: list
     """The pipeline's first stage scans indexes only, and only indexes ``ensure_indexes`` makes."""
     scans = first_stage_scans(database, Repository(database).name(collection), pipeline)
     assert [scan["stage"] for scan in scans] == ["IXSCAN"] * len(scans) != [], (collection, pipeline[0])
-    assert {scan["indexName"] for scan in scans} <= {index.name for index in INDEXES}
+    assert {scan["indexName"] for scan in scans} <= {name for _, name in OUR_INDEXES}
 
 
 @pytest.fixture

@@ -23,11 +23,10 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support import ROOT, UTC, add_user, get_answer
+from support import DEPARTMENT_FIELDS, ROOT, UTC, add_user, get_answer
 
 from livechat_analytics import Authenticator, openapi
 from livechat_analytics.endpoints import ENDPOINTS, agents, reports
-from livechat_analytics.endpoints.departments import METRICS
 
 DOCUMENT = ROOT + "/openapi.json"
 ERRORS = {"400", "401", "403", "404", "405", "500", "503", "504"}
@@ -82,8 +81,8 @@ def test_the_document_is_valid_openapi_3_1(document):
 def test_every_endpoint_is_documented(document):
     assert set(document["paths"]) == {"/" + path for path in ENDPOINTS}
     departments = {path for path in document["paths"] if path.startswith("/departments/")}
-    assert departments == {"/departments/" + path for path in METRICS}
-    for path, metric in METRICS.items():
+    assert departments == {"/departments/" + path for path in DEPARTMENT_FIELDS}
+    for path, fields in DEPARTMENT_FIELDS.items():
         operation = document["paths"]["/departments/" + path]["get"]
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
         answered = ["answered"] if path == "amount-of-chats" else []
@@ -95,24 +94,24 @@ def test_every_endpoint_is_documented(document):
         envelope = resolve(document, operation["responses"]["200"]["content"]["application/json"]["schema"])
         assert set(envelope["required"]) == {"departments", "count", "offset", "total", "success"}
         row = resolve(document, envelope["properties"]["departments"]["items"])
-        assert row["required"] == ["_id", *metric.fields]
-        assert all(row["properties"][name]["type"] == "integer" for name in metric.fields)
+        assert row["required"] == ["_id", *fields]
+        assert all(row["properties"][name]["type"] == "integer" for name in fields)
         assert row["properties"]["_id"]["type"] == ["string", "null"]
 
 
 def test_the_sort_description_names_the_endpoints_own_fields(document):
-    every_field = {name for metric in METRICS.values() for name in metric.fields}
-    for path, metric in METRICS.items():
+    every_field = {name for fields in DEPARTMENT_FIELDS.values() for name in fields}
+    for path, fields in DEPARTMENT_FIELDS.items():
         operation = document["paths"]["/departments/" + path]["get"]
         sort = next(parameter for parameter in operation["parameters"] if parameter["name"] == "sort")
         named = {name for name in every_field if f"`{name}`" in sort["description"]}
-        assert named == set(metric.fields)
+        assert named == set(fields)
         assert "`_id`" in sort["description"]
         # A JSON string: the schema of the decoded object, under its media type.
         assert "schema" not in sort
         decoded = sort["content"]["application/json"]["schema"]
         assert decoded["type"] == "object"
-        assert decoded["propertyNames"]["enum"] == ["_id", *metric.fields]
+        assert decoded["propertyNames"]["enum"] == ["_id", *fields]
         assert decoded["additionalProperties"]["enum"] == [1, -1]
         assert decoded["default"] == {"_id": 1}
 
@@ -323,7 +322,7 @@ def api_schema(app, database):
     return schemathesis.openapi.from_wsgi(DOCUMENT, app)
 
 
-@pytest.mark.parametrize("path", METRICS)
+@pytest.mark.parametrize("path", DEPARTMENT_FIELDS)
 def test_every_answer_conforms_to_the_document(api_schema, database, path):
     manager = add_user(database)
     operation = api_schema["/departments/" + path]["GET"]

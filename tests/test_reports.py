@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import status_of
 from support import ROOT, UTC, add_user, property_settings
-
-from livechat_analytics.endpoints.common import status_of
 
 ROOMS = "rocketchat_room"
 WINDOW = {"start": "2024-03-01", "end": "2024-03-31"}
