@@ -1,5 +1,6 @@
-"""Documents the tests of more than one family store: the demo data set and the window they ask it
-about, seen in plain Python, and a small hand-made data set whose answers are worked out."""
+"""Documents that tests of more than one module store: the demo data set and the window they ask it
+about, seen in plain Python; a small hand-made data set whose answers are worked out; three rooms in
+three kinds of department."""
 
 from __future__ import annotations
 

@@ -203,7 +203,7 @@ def random_rooms(draw) -> list[dict]:
 
 
 def expected_agents(rooms: list[dict]) -> dict[str, tuple[int, int, int]]:
-    """(chats, serviceTimeDuration, averageServiceTimeInSeconds) per agent, from the contract."""
+    """(chats, serviceTimeDuration, averageServiceTimeInSeconds) per agent, by Rocket.Chat's rules."""
     seconds: dict[str, list[float]] = {}
     for room in rooms:
         if room["t"] == "l" and START <= room["ts"] <= END and "servedBy" in room and "metrics" in room:

@@ -1,4 +1,5 @@
-"""Authentication and permission (spec section 3, steps 1 and 2), on every backend."""
+"""Authentication and permission: the Rocket.Chat user and the permission each endpoint needs, a
+host's own authenticator, and unusable permission documents; on every backend."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Raw query strings and headers, fuzzed: every answer is one of the contract's, in its JSON shape,
-and nothing reaches the database but reads."""
+"""The request path, fuzzed: raw query strings and headers each get one of the answers the API
+documents, in its JSON shape, and nothing reaches the database but reads."""
 
 from __future__ import annotations
 
