@@ -1,25 +1,48 @@
 """Fixtures: every database test runs on mongomock, on SecantusDB, and on a real server when
-``LIVECHAT_ANALYTICS_TEST_MONGO_URI`` names one."""
+``LIVECHAT_ANALYTICS_TEST_MONGO_URI`` names one; the runs on a server are marked ``server``.
+
+Apps are made by :func:`make_app` (the extension over the test database) or, for tests of
+registration itself, :func:`make_bare_app`; no test module builds a ``Flask`` app of its own.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import documents
 import mongomock
 import pytest
 from flask import Flask
 from pymongo import MongoClient
 from pymongo.database import Database
-from support import BACKENDS, URI_VARIABLE, add_user
+from support import BACKENDS, SERVER_BACKENDS, URI_VARIABLE, Commands, add_user, free_port
 
-from livechat_analytics import LivechatAnalytics
+from livechat_analytics import Authenticator, LivechatAnalytics, demo
+from livechat_analytics.demo import DemoData
+
+#: Where the tests' settings differ from the package's defaults: the tests change the data between
+#: requests, so their apps compute every answer and read the permission and settings each time
+#: (tests/test_cache.py tests the defaults).
+TEST_SETTINGS: dict[str, Any] = {"CACHE_SECONDS": 0, "SETTINGS_SECONDS": 0}
+_TEST_DATABASE: Any = object()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``server`` every test that runs on a wire-protocol backend, or on the session's
+    SecantusDB server (never skipped: ``-m "not server"`` leaves them out on request). A test that
+    starts a server of its own says so itself."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_server = callspec is not None and callspec.params.get("backend") in SERVER_BACKENDS
+        if on_server or "secantus_uri" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +80,22 @@ def redis_url() -> Iterator[str]:
     """A Redis server of the session's own, on a free loopback port, keeping nothing on disk."""
     import redis
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="redis-") as path:
         server = subprocess.Popen(
-            [redis_server_command(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", path],
+            [
+                redis_server_command(),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                path,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
@@ -122,16 +154,58 @@ def database(backend: str, request: pytest.FixtureRequest, clients: dict) -> Ite
 
 
 @pytest.fixture
-def app(database: Database) -> Flask:
-    """A host app with the extension registered over the test database."""
-    app = Flask("host")
-    app.config["TESTING"] = True
-    # The tests change the data between requests, so this app computes every one and reads the
-    # permission and settings each time; tests/test_cache.py tests the defaults.
-    app.config["LIVECHAT_ANALYTICS_CACHE_SECONDS"] = 0
-    app.config["LIVECHAT_ANALYTICS_SETTINGS_SECONDS"] = 0
-    LivechatAnalytics(app, database=database)
-    return app
+def memory() -> Database:
+    """A mongomock database of its own, for a test that runs on no backend in particular."""
+    return mongomock.MongoClient(tz_aware=True)["rocketchat"]
+
+
+@pytest.fixture
+def make_bare_app() -> Callable[..., Flask]:
+    """A factory of host apps without the extension, for tests of registering it: TESTING on, and
+    each keyword a setting named without its ``LIVECHAT_ANALYTICS_`` prefix, set as given."""
+
+    def make(**settings: Any) -> Flask:
+        app = Flask("host")
+        app.config["TESTING"] = True
+        app.config.update({"LIVECHAT_ANALYTICS_" + name: value for name, value in settings.items()})
+        return app
+
+    return make
+
+
+@pytest.fixture
+def make_app(request: pytest.FixtureRequest, make_bare_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """A factory of host apps with the extension registered.
+
+    ``make_app(MAX_COUNT=20)``: each keyword a setting named without its ``LIVECHAT_ANALYTICS_``
+    prefix, over :data:`TEST_SETTINGS`; a setting given as None is left out, so the package's
+    default holds (``CACHE_SECONDS=None``). The extension serves the test's ``database`` fixture
+    unless ``database=`` hands another (None: none, the extension connects to ``MONGO_URI``);
+    ``authenticator=`` replaces the Rocket.Chat one.
+    """
+
+    def make(
+        *,
+        database: Database | None = _TEST_DATABASE,
+        authenticator: Authenticator | None = None,
+        **settings: Any,
+    ) -> Flask:
+        chosen = {name: value for name, value in {**TEST_SETTINGS, **settings}.items() if value is not None}
+        app = make_bare_app(**chosen)
+        if database is _TEST_DATABASE:
+            if "database" not in request.fixturenames:
+                pytest.fail("make_app() serves the test's database: ask for that fixture, or pass database=.")
+            database = request.getfixturevalue("database")
+        LivechatAnalytics(app, database=database, authenticator=authenticator)
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask], database: Database) -> Flask:
+    """A host app with the extension registered over the test database, with the test settings."""
+    return make_app()
 
 
 @pytest.fixture
@@ -144,3 +218,30 @@ def client(app: Flask):
 def headers(database: Database) -> dict[str, str]:
     """The headers of a livechat manager."""
     return add_user(database)
+
+
+@pytest.fixture
+def demo_data(database: Database) -> DemoData:
+    """The demo data set of 600 rooms at :data:`documents.NOW`, stored in the test database; its
+    manager logs in with :data:`documents.MANAGER`."""
+    data = DemoData(rooms=600, now=documents.NOW)
+    demo.insert(database, data)
+    return data
+
+
+@pytest.fixture
+def watched(database: Database, make_app: Callable[..., Flask]) -> Iterator[Callable[..., Any]]:
+    """A factory of apps over the test database (on a server) through a client of their own that
+    records its :class:`support.Commands`: ``watched(slow, **settings)`` gives the app and them."""
+    made: list[MongoClient] = []
+
+    def make(slow: float = 0.0, **settings: Any) -> tuple[Flask, Commands]:
+        listener = Commands(slow)
+        host, port = database.client.address
+        client: MongoClient = MongoClient(host, port, tz_aware=True, event_listeners=[listener])
+        made.append(client)
+        return make_app(database=client[database.name], **settings), listener
+
+    yield make
+    for client in made:
+        client.close()

@@ -338,3 +338,69 @@ def tied_cases(
     params = {"start": window.start_text, "end": window.end_text}
     params.update(draw(page_params((), sort=False)))
     return window, stored_rooms, stored_messages, params
+
+
+# Rooms for the room metrics: instants as milliseconds after BASE, every field possibly missing.
+
+#: The departments of those rooms.
+ROOM_DEPARTMENTS = ("d1", "d2", "d3", "A")
+
+
+def instants_around(first: int, last: int) -> st.SearchStrategy[dt.datetime]:
+    """Instants on the bounds, just outside them, inside, and anywhere around the window."""
+    inside = st.integers(first, last)
+    return choose(
+        st.sampled_from([first, last, first - 1, last + 1]),
+        inside,
+        inside,
+        inside,
+        st.integers(first - 2000, last + 2000),
+        st.integers(first - DAY_MS, last + DAY_MS),
+    ).map(moment)
+
+
+def seconds_near(*thresholds: int) -> st.SearchStrategy[int]:
+    """Whole seconds on and next to the thresholds, or anywhere up to 10000."""
+    near = sorted({value + delta for value in thresholds for delta in (-1, 0, 1) if value + delta >= 0})
+    return choose(st.sampled_from(near), st.sampled_from(near), st.integers(0, 10_000))
+
+
+#: Whole seconds: zero, small (so that means round), and large.
+durations = choose(st.just(0), st.integers(0, 100), st.integers(0, 100_000))
+
+
+@st.composite
+def room_documents(draw: st.DrawFn, first: int, last: int, thresholds: tuple[int, ...]) -> dict:
+    """One room, ``_id`` left for the caller: livechat or not, open or closed, any metric missing."""
+    when = instants_around(first, last)
+    room: dict[str, Any] = {"t": draw(st.sampled_from(["l", "l", "l", "l", "c", "d", "p"]))}
+    room["ts"] = draw(when)
+    optional(room, "departmentId", draw(st.sampled_from([MISSING, None, *ROOM_DEPARTMENTS])))
+    if draw(st.booleans()):
+        room["closedAt"] = draw(when)
+    else:
+        room["open"] = True
+    optional(room, "waitingResponse", draw(st.sampled_from([MISSING, True, False, None])))
+    served = draw(st.sampled_from(["none", "full", "full", "full", "no-ts", "no-id"]))
+    if served != "none":
+        room["servedBy"] = {"username": "agent"}
+        if served != "no-id":
+            room["servedBy"]["_id"] = "agent-id"
+        if served != "no-ts":
+            room["servedBy"]["ts"] = draw(when)
+    if draw(st.integers(0, 3)):
+        room["responseBy"] = {"_id": "agent-id", "username": "agent"}
+        if draw(st.integers(0, 3)):
+            room["responseBy"]["lastMessageTs"] = draw(when)
+    if draw(st.integers(0, 4)):
+        metrics: dict[str, Any] = {}
+        optional(metrics, "chatDuration", draw(choose(st.just(MISSING), durations)))
+        optional(metrics, "serviceTimeDuration", draw(choose(st.just(MISSING), durations)))
+        optional(
+            metrics, "visitorInactivity", draw(choose(st.just(MISSING), *[seconds_near(*thresholds)] * 3))
+        )
+        with_ft = durations.map(lambda ft: {"avg": ft, "tt": ft, "ft": ft})
+        response = draw(choose(st.just(MISSING), st.just({"avg": 1, "tt": 2}), with_ft, with_ft))
+        optional(metrics, "response", response)
+        room["metrics"] = metrics
+    return room

@@ -1,4 +1,4 @@
-"""Helpers the tests share: the URL prefix and the documents they store."""
+"""Helpers the tests share: the URL prefix, the backends, users, servers and what a client sent."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
+from pymongo import monitoring
 from pymongo.database import Database
 
 from livechat_analytics import hash_token
@@ -28,6 +30,9 @@ URI_VARIABLE = "LIVECHAT_ANALYTICS_TEST_MONGO_URI"
 #: Backends that speak the wire protocol: SecantusDB, and the server named in the environment.
 SERVER_BACKENDS = ["secantus"] + (["uri"] if os.environ.get(URI_VARIABLE) else [])
 BACKENDS = ["mongomock", *SERVER_BACKENDS]
+
+#: The body of a 503.
+UNAVAILABLE = {"success": False, "error": "The database is unavailable.", "errorType": "database-unavailable"}
 
 
 def add_user(
@@ -68,12 +73,17 @@ def property_settings(examples: int) -> settings:
     )
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (yet)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def start_gunicorn(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
     """The standalone app under gunicorn with our settings module, on a free loopback port, its
     stderr in ``log``: the process and the port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -105,3 +115,71 @@ def get_json_when_up(process: subprocess.Popen, port: int, path: str, headers: d
             assert process.poll() is None, "the server ended"
             assert time.monotonic() < deadline, "the server did not answer in time"
             time.sleep(0.1)
+
+
+def get_answer(client: Any, path: str, headers: dict[str, str], **params: Any) -> Any:
+    """The JSON body of ``GET <ROOT>/<path>``, which must answer 200."""
+    response = client.get(f"{ROOT}/{path}", query_string=params, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+class Commands(monitoring.CommandListener):
+    """The commands a client sent: their names, the collection and filter of each ``find``, the
+    time limit of each read; ``slow`` seconds of sleep before each aggregate, so that concurrent
+    requests overlap it."""
+
+    def __init__(self, slow: float = 0.0) -> None:
+        self.names: list[str] = []
+        self.filters: list[Any] = []
+        self.time_limits: list[Any] = []
+        self.slow = slow
+        self._lock = threading.Lock()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        with self._lock:
+            self.names.append(event.command_name)
+            if event.command_name == "find":
+                self.filters.append((event.command["find"], event.command.get("filter")))
+            if event.command_name in ("find", "aggregate"):
+                self.time_limits.append(event.command.get("maxTimeMS"))
+        if event.command_name == "aggregate" and self.slow:
+            time.sleep(self.slow)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def count(self, name: str) -> int:
+        return self.names.count(name)
+
+
+def iso(instant: dt.datetime) -> str:
+    """An instant as the API writes it: ``2024-03-01T00:00:00.000Z``."""
+    instant = instant.astimezone(UTC)
+    return f"{instant:%Y-%m-%dT%H:%M:%S}.{instant.microsecond // 1000:03d}Z"
+
+
+#: The indexes ``ensure-indexes`` makes, in its order: the collection (default names) and the name.
+OUR_INDEXES = [
+    ("rocketchat_room", "livechat_analytics_t_ts"),
+    ("rocketchat_room", "livechat_analytics_t_department_ts"),
+    ("rocketchat_message", "livechat_analytics_transfer_ts"),
+    ("rocketchat_livechat_agent_activity", "livechat_analytics_date"),
+    ("rocketchat_livechat_department_agents", "livechat_analytics_department"),
+    ("users", "livechat_analytics_roles"),
+]
+
+#: The fields of each department endpoint's rows besides ``_id``.
+DEPARTMENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "amount-of-chats": ("rooms",),
+    "total-transferred-chats": ("numberOfTransferredRooms",),
+    "average-service-time": ("averageServiceTimeInSeconds",),
+    "total-service-time": ("chats", "serviceTimeDuration"),
+    "average-chat-duration-time": ("averageChatDurationTimeInSeconds",),
+    "average-waiting-time": ("averageWaitingTimeInSeconds",),
+    "total-abandoned-chats": ("abandonedRooms",),
+    "percentage-abandoned-chats": ("percentageOfAbandonedChats",),
+}

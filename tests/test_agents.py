@@ -7,12 +7,9 @@ import datetime as dt
 import math
 
 import pytest
-from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 from support import ROOT, UTC, property_settings
-
-from livechat_analytics import LivechatAnalytics
 
 ROOMS = "rocketchat_room"
 ACTIVITY = "rocketchat_livechat_agent_activity"
@@ -167,10 +164,8 @@ def test_the_full_report_lists_every_period_of_the_days_in_order(client, headers
     )
 
 
-def test_the_days_are_the_reporting_timezones(database, headers, activity):
-    app = Flask("host")
-    app.config.update(TESTING=True, LIVECHAT_ANALYTICS_TIMEZONE="America/Sao_Paulo")
-    LivechatAnalytics(app, database=database)
+def test_the_days_are_the_reporting_timezones(make_app, database, headers, activity):
+    app = make_app(TIMEZONE="America/Sao_Paulo")
     # 02:00 UTC on 1 March is 23:00 on 29 February in São Paulo (UTC-3), 23:00 UTC on 31 March is
     # 20:00 that day: the days are 29 February to 31 March, so u1 has 7 + 600 + 300.5 = 908.
     window = {"start": "2024-03-01T02:00:00Z", "end": "2024-03-31T23:00:00Z"}
@@ -208,7 +203,7 @@ def random_rooms(draw) -> list[dict]:
 
 
 def expected_agents(rooms: list[dict]) -> dict[str, tuple[int, int, int]]:
-    """(chats, serviceTimeDuration, averageServiceTimeInSeconds) per agent, from the contract."""
+    """(chats, serviceTimeDuration, averageServiceTimeInSeconds) per agent, by Rocket.Chat's rules."""
     seconds: dict[str, list[float]] = {}
     for room in rooms:
         if room["t"] == "l" and START <= room["ts"] <= END and "servedBy" in room and "metrics" in room:

@@ -1,14 +1,15 @@
-"""Authentication and permission (spec section 3, steps 1 and 2), on every backend."""
+"""Authentication and permission: the Rocket.Chat user and the permission each endpoint needs, a
+host's own authenticator, and unusable permission documents; on every backend."""
 
 from __future__ import annotations
 
 import logging
 
 import pytest
-from flask import Flask, Request
+from flask import Request
 from support import PREFIX, add_user
 
-from livechat_analytics import Authenticator, LivechatAnalytics, User, auth
+from livechat_analytics import Authenticator, User, auth
 
 URL = PREFIX + "/amount-of-chats?start=2024-01-01&end=2024-01-31"
 NOT_LOGGED_IN = {
@@ -109,10 +110,9 @@ class HeaderKey(Authenticator):
         self.asked: list[str] = []
 
 
-def test_a_host_brings_its_own_authentication(database, headers):
-    app = Flask("host")
+def test_a_host_brings_its_own_authentication(make_app, database, headers):
     authenticator = HeaderKey()
-    LivechatAnalytics(app, database=database, authenticator=authenticator)
+    app = make_app(authenticator=authenticator)
     client = app.test_client()
     assert client.get(URL, headers={"X-Api-Key": "k-boss"}).get_json() == EMPTY
     assert authenticator.asked == ["view-livechat-manager"]

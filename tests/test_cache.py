@@ -1,4 +1,4 @@
-"""Issue 13: answers kept for a few seconds, one aggregate for a burst, the permission and settings
+"""The cache: answers kept for a few seconds, one aggregate for a burst, the permission and settings
 read once per few seconds, HTTP caching; and a Redis server that two app processes share."""
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 from support import PREFIX, SERVER_BACKENDS, URI_VARIABLE, UTC, add_user, get_json_when_up, start_gunicorn
 
 import livechat_analytics
@@ -37,63 +36,15 @@ def room(room_id: str, department: str = "sales", **fields: Any) -> dict[str, An
     return {"_id": room_id, "t": "l", "ts": TS, "departmentId": department, **fields}
 
 
-def make_app(database, **settings: Any) -> Flask:
-    app = Flask("host")
-    app.config.update({P + key: value for key, value in settings.items()})
-    LivechatAnalytics(app, database=database)
-    return app
-
-
-class Commands(monitoring.CommandListener):
-    """The commands a client sent, by name; ``slow`` seconds of sleep before each aggregate, so that
-    concurrent requests overlap it."""
-
-    def __init__(self, slow: float = 0.0) -> None:
-        self.names: list[str] = []
-        self.filters: list[Any] = []
-        self.slow = slow
-        self._lock = threading.Lock()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        with self._lock:
-            self.names.append(event.command_name)
-            if event.command_name == "find":
-                self.filters.append((event.command["find"], event.command.get("filter")))
-        if event.command_name == "aggregate" and self.slow:
-            time.sleep(self.slow)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-    def count(self, name: str) -> int:
-        return self.names.count(name)
-
-
-@pytest.fixture
-def watched(database):
-    """A function making an app over ``database`` through a client that counts its commands."""
-    made: list[MongoClient] = []
-
-    def make(slow: float = 0.0, **settings: Any) -> tuple[Flask, Commands]:
-        listener = Commands(slow)
-        host, port = database.client.address
-        client: MongoClient = MongoClient(host, port, tz_aware=True, event_listeners=[listener])
-        made.append(client)
-        return make_app(client[database.name], **settings), listener
-
-    yield make
-    for client in made:
-        client.close()
+#: The package's defaults of the settings the tests' apps change (see conftest.TEST_SETTINGS).
+DEFAULTS: dict[str, Any] = {"CACHE_SECONDS": None, "SETTINGS_SECONDS": None}
 
 
 # -- The answer cache ------------------------------------------------------------------------
 
 
-def test_an_answer_is_kept_for_cache_seconds(database, headers):
-    client = make_app(database).test_client()
+def test_an_answer_is_kept_for_cache_seconds(make_app, database, headers):
+    client = make_app(**DEFAULTS).test_client()
     database["rocketchat_room"].insert_one(room("a"))
     first = client.get(AMOUNT, headers=headers)
     database["rocketchat_room"].insert_one(room("b"))
@@ -105,8 +56,8 @@ def test_an_answer_is_kept_for_cache_seconds(database, headers):
     assert other.get_json()["departments"] == [{"_id": "sales", "rooms": 2}]
 
 
-def test_cache_seconds_0_computes_every_request(database, headers):
-    client = make_app(database, CACHE_SECONDS=0).test_client()
+def test_cache_seconds_0_computes_every_request(make_app, database, headers):
+    client = make_app(CACHE_SECONDS=0, SETTINGS_SECONDS=None).test_client()
     database["rocketchat_room"].insert_one(room("a"))
     assert client.get(AMOUNT, headers=headers).get_json()["total"] == 1
     database["rocketchat_room"].insert_one(room("b", "billing"))
@@ -115,8 +66,8 @@ def test_cache_seconds_0_computes_every_request(database, headers):
     assert response.headers["Cache-Control"] == "private, max-age=0"
 
 
-def test_an_answer_expires(database, headers):
-    client = make_app(database, CACHE_SECONDS=1).test_client()
+def test_an_answer_expires(make_app, database, headers):
+    client = make_app(CACHE_SECONDS=1, SETTINGS_SECONDS=None).test_client()
     database["rocketchat_room"].insert_one(room("a"))
     assert client.get(AMOUNT, headers=headers).get_json()["total"] == 1
     database["rocketchat_room"].insert_one(room("b", "billing"))
@@ -124,8 +75,8 @@ def test_an_answer_expires(database, headers):
     assert client.get(AMOUNT, headers=headers).get_json()["total"] == 2
 
 
-def test_a_kept_answer_never_skips_authentication_or_the_permission(database, headers):
-    client = make_app(database).test_client()
+def test_a_kept_answer_never_skips_authentication_or_the_permission(make_app, database, headers):
+    client = make_app(**DEFAULTS).test_client()
     database["rocketchat_room"].insert_one(room("a"))
     assert client.get(AMOUNT, headers=headers).status_code == 200
     assert client.get(AMOUNT).status_code == 401
@@ -134,8 +85,8 @@ def test_a_kept_answer_never_skips_authentication_or_the_permission(database, he
     assert client.get(AMOUNT, headers=agent).status_code == 403
 
 
-def test_the_inactivity_setting_is_part_of_the_key(database, headers):
-    client = make_app(database, SETTINGS_SECONDS=0).test_client()
+def test_the_inactivity_setting_is_part_of_the_key(make_app, database, headers):
+    client = make_app(CACHE_SECONDS=None, SETTINGS_SECONDS=0).test_client()
     closed = {"open": False, "closedAt": TS, "metrics": {"visitorInactivity": 600}}
     database["rocketchat_room"].insert_one(room("a", **closed))
     settings = database["rocketchat_settings"]
@@ -241,7 +192,9 @@ def test_32_identical_concurrent_requests_send_one_aggregate(database, watched, 
     other 31 aggregates."""
     database["rocketchat_room"].insert_many([room("a"), room("b", "billing")])
     headers = add_user(database)
-    app, listener = watched(slow=0.5, CACHE_TYPE=cache_type, CACHE_CONFIG={"CACHE_NO_NULL_WARNING": True})
+    app, listener = watched(
+        slow=0.5, **DEFAULTS, CACHE_TYPE=cache_type, CACHE_CONFIG={"CACHE_NO_NULL_WARNING": True}
+    )
     answered = burst(lambda _: app.test_client(), AMOUNT, headers, 32)
     assert {status for status, _ in answered} == {200}
     assert all(body == answered[0][1] for _, body in answered)
@@ -337,7 +290,7 @@ class _Dictionary:
 def test_the_permission_and_the_setting_are_read_once_per_settings_seconds(database, watched):
     database["rocketchat_room"].insert_one(room("a"))
     headers = add_user(database)
-    app, listener = watched(CACHE_SECONDS=0)
+    app, listener = watched(CACHE_SECONDS=0, SETTINGS_SECONDS=None)
     client = app.test_client()
     for url in [ABANDONED, ABANDONED + "&count=5", AMOUNT]:
         assert client.get(url, headers=headers).status_code == 200
@@ -347,8 +300,8 @@ def test_the_permission_and_the_setting_are_read_once_per_settings_seconds(datab
     assert listener.count("aggregate") == 3
 
 
-def test_a_permission_change_takes_effect_within_settings_seconds(database, headers):
-    client = make_app(database, SETTINGS_SECONDS=1).test_client()
+def test_a_permission_change_takes_effect_within_settings_seconds(make_app, database, headers):
+    client = make_app(CACHE_SECONDS=None, SETTINGS_SECONDS=1).test_client()
     permissions = database["rocketchat_permissions"]
     permissions.insert_one({"_id": "view-livechat-manager", "roles": ["livechat-manager"]})
     assert client.get(AMOUNT, headers=headers).status_code == 200
@@ -360,8 +313,8 @@ def test_a_permission_change_takes_effect_within_settings_seconds(database, head
     assert client.get(AMOUNT, headers=headers).status_code == 403
 
 
-def test_settings_seconds_0_reads_every_request(database, headers):
-    client = make_app(database, SETTINGS_SECONDS=0, CACHE_SECONDS=0).test_client()
+def test_settings_seconds_0_reads_every_request(make_app, database, headers):
+    client = make_app(SETTINGS_SECONDS=0, CACHE_SECONDS=0).test_client()
     database["rocketchat_permissions"].insert_one(
         {"_id": "view-livechat-manager", "roles": ["livechat-manager"]}
     )
@@ -386,8 +339,8 @@ def test_recent_reads_again_after_its_seconds(monkeypatch):
 # -- HTTP caching -----------------------------------------------------------------------------
 
 
-def test_a_200_carries_an_etag_and_cache_control_and_if_none_match_gives_304(database, headers):
-    client = make_app(database).test_client()
+def test_a_200_carries_an_etag_and_cache_control_and_if_none_match_gives_304(make_app, database, headers):
+    client = make_app(**DEFAULTS).test_client()
     database["rocketchat_room"].insert_one(room("a"))
     response = client.get(AMOUNT, headers=headers)
     assert response.status_code == 200
@@ -421,9 +374,9 @@ def test_a_200_carries_an_etag_and_cache_control_and_if_none_match_gives_304(dat
         ("SETTINGS_SECONDS", True),
     ],
 )
-def test_a_bad_cache_setting_stops_the_app(database, key, value):
+def test_a_bad_cache_setting_stops_the_app(make_app, database, key, value):
     with pytest.raises(RuntimeError, match=P + key + " must be"):
-        make_app(database, **{key: value})
+        make_app(**{key: value})
 
 
 def test_the_environment_gives_the_cache_settings():
@@ -447,10 +400,10 @@ def test_the_environment_gives_the_cache_settings():
         config.from_environment({P + "CACHE_CONFIG": "[1]"})
 
 
-def test_the_hosts_own_flask_caching_settings_are_left_to_its_own_cache(database):
+def test_the_hosts_own_flask_caching_settings_are_left_to_its_own_cache(make_bare_app, database):
     from flask_caching import Cache
 
-    app = Flask("host")
+    app = make_bare_app()
     app.config.update(CACHE_TYPE="NullCache", CACHE_KEY_PREFIX="host:", CACHE_NO_NULL_WARNING=True)
     hosts = Cache(app)
     LivechatAnalytics(app, database=database)
@@ -460,15 +413,15 @@ def test_the_hosts_own_flask_caching_settings_are_left_to_its_own_cache(database
     assert app.config["CACHE_KEY_PREFIX"] == "host:"
 
 
-def test_a_backend_without_its_client_library_is_named(database):
+def test_a_backend_without_its_client_library_is_named(make_app, database):
     with pytest.raises(RuntimeError, match="CACHE_TYPE MemcachedCache needs a client library"):
-        make_app(database, CACHE_TYPE="MemcachedCache", CACHE_URL="127.0.0.1:11211")
+        make_app(**DEFAULTS, CACHE_TYPE="MemcachedCache", CACHE_URL="127.0.0.1:11211")
 
 
 # -- A shared Redis server --------------------------------------------------------------------
 
 
-def test_two_apps_share_one_answer_and_one_computation_through_redis(database, headers, redis_url):
+def test_two_apps_share_one_answer_and_one_computation_through_redis(make_app, database, headers, redis_url):
     prefix = f"t{uuid.uuid4().hex[:8]}:"
     shared = {
         "CACHE_TYPE": "RedisCache",
@@ -476,7 +429,7 @@ def test_two_apps_share_one_answer_and_one_computation_through_redis(database, h
         "CACHE_CONFIG": {"CACHE_KEY_PREFIX": prefix},
     }
     database["rocketchat_room"].insert_one(room("a"))
-    one, two = make_app(database, **shared), make_app(database, **shared)
+    one, two = make_app(**DEFAULTS, **shared), make_app(**DEFAULTS, **shared)
     calls: list[str] = []
     for name, app in (("one", one), ("two", two)):
         answers = app.extensions["livechat_analytics"].answers
@@ -503,7 +456,10 @@ def test_a_burst_across_two_apps_sharing_redis_computes_once(database, watched, 
     }
     database["rocketchat_room"].insert_one(room("a"))
     headers = add_user(database)
-    (one, first), (two, second) = watched(slow=0.5, **shared), watched(slow=0.5, **shared)
+    (one, first), (two, second) = (
+        watched(slow=0.5, **DEFAULTS, **shared),
+        watched(slow=0.5, **DEFAULTS, **shared),
+    )
     answered = burst(lambda number: (one if number % 2 else two).test_client(), AMOUNT, headers, 16)
     assert {status for status, _ in answered} == {200}
     assert first.count("aggregate") + second.count("aggregate") == 1
@@ -542,4 +498,3 @@ def test_two_gunicorn_processes_share_one_answer_through_redis(secantus_uri, red
     assert first["total"] == first["departments"][0]["rooms"] == 1
     assert second == first
     assert fresh["departments"][0]["rooms"] == 2
-

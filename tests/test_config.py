@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import mongomock
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
+from pymongo.database import Database
 
 from livechat_analytics import LivechatAnalytics, config
 
 P = "LIVECHAT_ANALYTICS_"
 
 
-def register(**settings: object) -> Flask:
-    app = Flask("host")
-    app.config.update({P + name: value for name, value in settings.items()})
-    LivechatAnalytics(app, database=mongomock.MongoClient(tz_aware=True)["rocketchat"])
-    return app
+@pytest.fixture
+def register(make_bare_app: Callable[..., Flask], memory: Database) -> Callable[..., Flask]:
+    """Register the extension on an app with these settings (named without the prefix)."""
+
+    def run(**settings: object) -> Flask:
+        app = make_bare_app(**settings)
+        LivechatAnalytics(app, database=memory)
+        return app
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -115,7 +122,7 @@ def register(**settings: object) -> Flask:
         ),
     ],
 )
-def test_a_bad_setting_stops_the_app_at_start(settings, message):
+def test_a_bad_setting_stops_the_app_at_start(register, settings, message):
     with pytest.raises(RuntimeError) as raised:
         register(**settings)
     assert str(raised.value) == message
@@ -132,7 +139,7 @@ def test_a_bad_setting_stops_the_app_at_start(settings, message):
         {"URL_PREFIX": "/analytics", "MONGO_URI": "mongodb+srv://cluster.example/rc", "MAX_TIME_MS": 1},
     ],
 )
-def test_good_settings_start(settings):
+def test_good_settings_start(register, settings):
     register(**settings)
 
 
@@ -145,6 +152,6 @@ def test_other_keys_of_the_host_are_none_of_our_business():
     config.validate({"LIVECHAT_ANALYTICS": 1, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
-def test_a_smaller_max_count_lowers_the_default_count():
+def test_a_smaller_max_count_lowers_the_default_count(register):
     app = register(MAX_COUNT=20)
     assert app.config[P + "DEFAULT_COUNT"] == 50  # as the host left it; pages hold 20 rows

@@ -17,7 +17,7 @@ from flask import Flask
 from pymongo.database import Database
 from support import SERVER_BACKENDS, UTC
 
-from livechat_analytics import LivechatAnalytics, cli, demo, hash_token
+from livechat_analytics import cli, demo, hash_token
 from livechat_analytics.demo import Chat, DemoData
 from livechat_analytics.endpoints import ENDPOINTS
 
@@ -341,9 +341,8 @@ def test_the_demo_command_prints_curl_commands_that_answer(served):
     assert totalizers[0]["value"] > 0
 
 
-def test_the_demo_command_runs_under_flask_too(served):
-    host = Flask("host")
-    LivechatAnalytics(host, database=mongomock.MongoClient(tz_aware=True)["host"])
+def test_the_demo_command_runs_under_flask_too(make_app, memory, served):
+    host = make_app(database=memory)
     result = host.test_cli_runner().invoke(args=["livechat-analytics", "demo", "--rooms", "20"])
     assert result.exit_code == 0, result.output
     assert "curl -s -H 'X-User-Id: DemoManager234567'" in result.output
@@ -380,12 +379,12 @@ def test_the_demo_command_refuses_a_uri_without_database(served):
     assert not served
 
 
-def test_serve_runs_werkzeug_even_from_the_flask_command(monkeypatch):
+def test_serve_runs_werkzeug_even_from_the_flask_command(make_bare_app, monkeypatch):
     # Flask ignores app.run() when FLASK_RUN_FROM_CLI is set, as the flask command does.
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
     calls = []
     monkeypatch.setattr(cli, "run_simple", lambda *args, **kwargs: calls.append(args))
-    app = Flask("demo")
+    app = make_bare_app()
     cli.serve(app, "127.0.0.1", 3999)
     assert calls == [("127.0.0.1", 3999, app)]
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+from collections.abc import Callable
 
-import mongomock
 import pytest
 import schemathesis
+from documents import DAYS, MANAGER, WINDOW
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
+from pymongo.database import Database
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -20,11 +23,10 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support import ROOT, UTC, add_user
+from support import DEPARTMENT_FIELDS, ROOT, UTC, add_user, get_answer
 
-from livechat_analytics import Authenticator, LivechatAnalytics, openapi
-from livechat_analytics.endpoints import ENDPOINTS
-from livechat_analytics.endpoints.departments import METRICS
+from livechat_analytics import Authenticator, openapi
+from livechat_analytics.endpoints import ENDPOINTS, agents, reports
 
 DOCUMENT = ROOT + "/openapi.json"
 ERRORS = {"400", "401", "403", "404", "405", "500", "503", "504"}
@@ -33,18 +35,15 @@ COMMON_PARAMETERS = ["start", "end", "departmentId", "offset", "count", "sort"]
 SHARED_PARAMETERS = ["timezone", "format"]
 
 
-def make_app(*, database=None, **options) -> Flask:
-    app = Flask("host")
-    app.config.update(TESTING=True, **{"LIVECHAT_ANALYTICS_" + key: value for key, value in options.items()})
-    if database is None and "MONGO_URI" not in options:
-        database = mongomock.MongoClient(tz_aware=True)["rocketchat"]
-    LivechatAnalytics(app, database=database)
-    return app
+@pytest.fixture
+def make_memory_app(make_app: Callable[..., Flask], memory: Database) -> Callable[..., Flask]:
+    """Apps over a mongomock database: the document needs no backend."""
+    return functools.partial(make_app, database=memory)
 
 
-@pytest.fixture(scope="module")
-def document() -> dict:
-    response = make_app().test_client().get(DOCUMENT)
+@pytest.fixture
+def document(make_memory_app) -> dict:
+    response = make_memory_app().test_client().get(DOCUMENT)
     assert response.status_code == 200
     return response.get_json()
 
@@ -59,16 +58,18 @@ def resolve(document: dict, node: dict) -> dict:
     return node
 
 
-def test_the_document_is_public_json():
-    response = make_app().test_client().get(DOCUMENT)
+def test_the_document_is_public_json(make_memory_app):
+    response = make_memory_app().test_client().get(DOCUMENT)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_json()["openapi"] == "3.1.0"
 
 
-def test_the_document_needs_no_database():
+def test_the_document_needs_no_database(make_app):
     # Nothing listens on port 9: a request that touched the database would wait, then answer 503.
-    app = make_app(MONGO_URI="mongodb://127.0.0.1:9/rocketchat", SERVER_SELECTION_TIMEOUT_MS=100)
+    app = make_app(
+        database=None, MONGO_URI="mongodb://127.0.0.1:9/rocketchat", SERVER_SELECTION_TIMEOUT_MS=100
+    )
     assert app.test_client().get(DOCUMENT).status_code == 200
 
 
@@ -80,8 +81,8 @@ def test_the_document_is_valid_openapi_3_1(document):
 def test_every_endpoint_is_documented(document):
     assert set(document["paths"]) == {"/" + path for path in ENDPOINTS}
     departments = {path for path in document["paths"] if path.startswith("/departments/")}
-    assert departments == {"/departments/" + path for path in METRICS}
-    for path, metric in METRICS.items():
+    assert departments == {"/departments/" + path for path in DEPARTMENT_FIELDS}
+    for path, fields in DEPARTMENT_FIELDS.items():
         operation = document["paths"]["/departments/" + path]["get"]
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
         answered = ["answered"] if path == "amount-of-chats" else []
@@ -93,24 +94,24 @@ def test_every_endpoint_is_documented(document):
         envelope = resolve(document, operation["responses"]["200"]["content"]["application/json"]["schema"])
         assert set(envelope["required"]) == {"departments", "count", "offset", "total", "success"}
         row = resolve(document, envelope["properties"]["departments"]["items"])
-        assert row["required"] == ["_id", *metric.fields]
-        assert all(row["properties"][name]["type"] == "integer" for name in metric.fields)
+        assert row["required"] == ["_id", *fields]
+        assert all(row["properties"][name]["type"] == "integer" for name in fields)
         assert row["properties"]["_id"]["type"] == ["string", "null"]
 
 
 def test_the_sort_description_names_the_endpoints_own_fields(document):
-    every_field = {name for metric in METRICS.values() for name in metric.fields}
-    for path, metric in METRICS.items():
+    every_field = {name for fields in DEPARTMENT_FIELDS.values() for name in fields}
+    for path, fields in DEPARTMENT_FIELDS.items():
         operation = document["paths"]["/departments/" + path]["get"]
         sort = next(parameter for parameter in operation["parameters"] if parameter["name"] == "sort")
         named = {name for name in every_field if f"`{name}`" in sort["description"]}
-        assert named == set(metric.fields)
+        assert named == set(fields)
         assert "`_id`" in sort["description"]
         # A JSON string: the schema of the decoded object, under its media type.
         assert "schema" not in sort
         decoded = sort["content"]["application/json"]["schema"]
         assert decoded["type"] == "object"
-        assert decoded["propertyNames"]["enum"] == ["_id", *metric.fields]
+        assert decoded["propertyNames"]["enum"] == ["_id", *fields]
         assert decoded["additionalProperties"]["enum"] == [1, -1]
         assert decoded["default"] == {"_id": 1}
 
@@ -154,9 +155,8 @@ class ApiKey(Authenticator):
         return False
 
 
-def test_a_hosts_authenticator_declares_its_own_security():
-    app = Flask("host")
-    LivechatAnalytics(app, database=mongomock.MongoClient()["db"], authenticator=ApiKey(declared=True))
+def test_a_hosts_authenticator_declares_its_own_security(make_memory_app):
+    app = make_memory_app(authenticator=ApiKey(declared=True))
     document = app.test_client().get(DOCUMENT).get_json()
     assert document["components"]["securitySchemes"] == {
         "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
@@ -165,9 +165,8 @@ def test_a_hosts_authenticator_declares_its_own_security():
     assert "X-User-Id" not in json.dumps(document)
 
 
-def test_an_authenticator_that_declares_nothing_gets_no_rocket_chat_headers():
-    app = Flask("host")
-    LivechatAnalytics(app, database=mongomock.MongoClient()["db"], authenticator=ApiKey(declared=False))
+def test_an_authenticator_that_declares_nothing_gets_no_rocket_chat_headers(make_memory_app):
+    app = make_memory_app(authenticator=ApiKey(declared=False))
     document = app.test_client().get(DOCUMENT).get_json()
     assert "security" not in document
     assert "securitySchemes" not in document.get("components", {})
@@ -224,8 +223,8 @@ def test_the_examples_match_their_schemas(document):
     assert examples == 3
 
 
-def test_the_document_follows_the_url_prefix():
-    app = make_app(URL_PREFIX="/reports")
+def test_the_document_follows_the_url_prefix(make_memory_app):
+    app = make_memory_app(URL_PREFIX="/reports")
     client = app.test_client()
     assert client.get(DOCUMENT).status_code == 404
     document = client.get("/reports/openapi.json").get_json()
@@ -235,14 +234,14 @@ def test_the_document_follows_the_url_prefix():
     assert client.get("/reports/departments/openapi.json").get_json() == document
 
 
-def test_the_server_url_includes_the_script_root():
-    client = make_app().test_client()
+def test_the_server_url_includes_the_script_root(make_memory_app):
+    client = make_memory_app().test_client()
     document = client.get(DOCUMENT, base_url="http://localhost/chat-tools/").get_json()
     assert document["servers"] == [{"url": "/chat-tools" + ROOT}]
 
 
-def test_the_document_follows_the_apps_settings():
-    document = make_app(DEFAULT_COUNT=10, MAX_COUNT=20, ALLOW_COUNT_ZERO=False, DEPARTMENT_NAMES=True)
+def test_the_document_follows_the_apps_settings(make_memory_app):
+    document = make_memory_app(DEFAULT_COUNT=10, MAX_COUNT=20, ALLOW_COUNT_ZERO=False, DEPARTMENT_NAMES=True)
     document = document.test_client().get(DOCUMENT).get_json()
     operation = document["paths"]["/departments/amount-of-chats"]["get"]
     count = next(parameter for parameter in operation["parameters"] if parameter["name"] == "count")
@@ -253,11 +252,11 @@ def test_the_document_follows_the_apps_settings():
     assert document["components"]["schemas"]["AmountOfChats"]["required"] == ["_id", "rooms", "name"]
 
 
-def test_the_document_is_built_once_per_app(monkeypatch):
+def test_the_document_is_built_once_per_app(make_memory_app, monkeypatch):
     calls = []
     build = openapi.build
     monkeypatch.setattr(openapi, "build", lambda app: calls.append(app) or build(app))
-    first, second = make_app(), make_app(MAX_COUNT=7)
+    first, second = make_memory_app(), make_memory_app(MAX_COUNT=7)
     for app in (first, first, second, first, second):
         app.test_client().get(DOCUMENT)
     assert calls == [first, second]
@@ -266,15 +265,15 @@ def test_the_document_is_built_once_per_app(monkeypatch):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_other_methods_on_the_document_answer_json_405(method):
-    response = make_app().test_client().open(DOCUMENT, method=method)
+def test_other_methods_on_the_document_answer_json_405(make_memory_app, method):
+    response = make_memory_app().test_client().open(DOCUMENT, method=method)
     assert response.status_code == 405
     assert response.get_json()["success"] is False
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
-def test_head_of_the_document():
-    response = make_app().test_client().head(DOCUMENT)
+def test_head_of_the_document(make_memory_app):
+    response = make_memory_app().test_client().head(DOCUMENT)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
 
@@ -323,7 +322,7 @@ def api_schema(app, database):
     return schemathesis.openapi.from_wsgi(DOCUMENT, app)
 
 
-@pytest.mark.parametrize("path", METRICS)
+@pytest.mark.parametrize("path", DEPARTMENT_FIELDS)
 def test_every_answer_conforms_to_the_document(api_schema, database, path):
     manager = add_user(database)
     operation = api_schema["/departments/" + path]["GET"]
@@ -352,3 +351,62 @@ def conforms_when_fuzzed(operation, headers: dict[str, str], *, examples: int) -
         case.call_and_validate(checks=CHECKS)
 
     conforms()
+
+
+AGENT_AND_REPORT_PATHS = [*(f"agents/{path}" for path in agents.METRICS), *reports.ENDPOINTS]
+
+
+def fill_more(database) -> None:
+    """Beside the rooms of :func:`fill`: agents, tags, sources and activity in March 2024."""
+    database["rocketchat_room"].update_many({}, {"$set": {"tags": ["bug"], "source": {"type": "widget"}}})
+    database["users"].insert_one({"_id": "agent", "username": "agent", "name": "Agent", "active": True})
+    database["rocketchat_livechat_agent_activity"].insert_one(
+        {
+            "agentId": "agent",
+            "date": 20240305,
+            "availableTime": 3600,
+            "serviceHistory": [{"startedAt": dt.datetime(2024, 3, 5, 9, tzinfo=UTC), "stoppedAt": None}],
+        }
+    )
+
+
+@pytest.mark.parametrize("path", AGENT_AND_REPORT_PATHS)
+def test_every_agent_and_report_answer_conforms_to_the_document(app, database, path):
+    fill(database)
+    fill_more(database)
+    operation = schemathesis.openapi.from_wsgi(DOCUMENT, app)["/" + path]["GET"]
+    manager = add_user(database)
+    agent = add_user(database, "agent-user", token="agent-token", roles=("livechat-agent",))
+    window = {"start": "2024-03-01", "end": "2024-03-31"}
+    if path.endswith("charts-data"):
+        window["chartName"] = "Avg_chat_duration"
+    if path.endswith("history"):
+        window["fullReport"] = "true"
+    for headers, status in [(manager, 200), ({}, 401), (agent, 403)]:
+        response = operation.Case(query=window, headers=headers).call_and_validate(checks=CHECKS)
+        assert response.status_code == status
+    answer = operation.Case(query=window, headers=manager).call().json()
+    assert answer.get("agents", answer.get("data", answer.get("dataPoints")))
+    conforms_when_fuzzed(operation, manager, examples=10)
+
+
+DASHBOARD_AND_OVERVIEW_PATHS = [
+    path for path, endpoint in ENDPOINTS.items() if endpoint.family in ("dashboards", "overview")
+]
+#: The ``name`` each overview is asked for.
+LAST_NAMES = {"overview": "Productivity", "agent-overview": "Avg_reaction_time"}
+
+
+def test_every_dashboard_and_overview_answer_and_example_conforms_to_the_document(client, demo_data):
+    document = client.get(DOCUMENT).get_json()
+    for path in DASHBOARD_AND_OVERVIEW_PATHS:
+        content = document["paths"]["/" + path]["get"]["responses"]["200"]["content"]["application/json"]
+        validator = OAS31Validator({**content["schema"], "components": document["components"]})
+        validator.validate(content["example"])
+        if path == "dashboards/charts/agents-status":
+            params = {}
+        elif path in LAST_NAMES:
+            params = {"name": LAST_NAMES[path], **DAYS}
+        else:
+            params = WINDOW
+        validator.validate(get_answer(client, path, MANAGER, **params))

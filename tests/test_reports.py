@@ -4,15 +4,13 @@ against plain Python, the permission and the exact error bodies."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
-from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import status_of
 from support import ROOT, UTC, add_user, property_settings
-
-from livechat_analytics import LivechatAnalytics
-from livechat_analytics.endpoints.common import status_of
 
 ROOMS = "rocketchat_room"
 WINDOW = {"start": "2024-03-01", "end": "2024-03-31"}
@@ -408,10 +406,8 @@ def test_a_one_day_window_has_24_hours_that_add_up_to_the_day(client, headers, d
     assert sum(answer["dataPoints"]) == 5
 
 
-def test_days_and_hours_are_the_reporting_timezones(database, headers):
-    app = Flask("host")
-    app.config.update(TESTING=True, LIVECHAT_ANALYTICS_TIMEZONE="Asia/Kolkata")  # UTC+05:30
-    LivechatAnalytics(app, database=database)
+def test_days_and_hours_are_the_reporting_timezones(make_app, database, headers):
+    app = make_app(TIMEZONE="Asia/Kolkata")  # UTC+05:30
     # 18:29 UTC on 4 March is 23:59 on 4 March in Kolkata; 18:30 UTC is 00:00 on 5 March.
     database[ROOMS].insert_many(
         [
@@ -432,13 +428,9 @@ def test_days_and_hours_are_the_reporting_timezones(database, headers):
     zone=st.sampled_from(["UTC", "America/Sao_Paulo", "Asia/Kathmandu"]),
 )
 @PROPERTY_SETTINGS
-def test_one_days_hours_add_up_to_its_total(database, headers, minutes, zone):
-    from zoneinfo import ZoneInfo
-
+def test_one_days_hours_add_up_to_its_total(make_app, database, headers, minutes, zone):
     tz = ZoneInfo(zone)
-    app = Flask("host")
-    app.config.update(TESTING=True, LIVECHAT_ANALYTICS_TIMEZONE=zone)
-    LivechatAnalytics(app, database=database)
+    app = make_app(TIMEZONE=zone)
     database[ROOMS].delete_many({})
     midnight = dt.datetime(2024, 3, 5, tzinfo=tz)
     rooms = [

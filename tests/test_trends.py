@@ -8,9 +8,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import ROOT, UTC
-
-from livechat_analytics.endpoints.departments import METRICS
+from support import DEPARTMENT_FIELDS, ROOT, UTC
 
 ROOMS = "rocketchat_room"
 MS = dt.timedelta(milliseconds=1)
@@ -163,12 +161,12 @@ def test_every_bucket_is_present_and_empty_ones_are_zero(client, headers, databa
             "metrics": {"response": {"ft": 7}},
         }
     )
-    for path, metric in METRICS.items():
+    for path, fields in DEPARTMENT_FIELDS.items():
         body = trend(client, headers, path, start="2024-03-01", end="2024-03-03")
         [series] = body["series"]
         assert len(series["buckets"]) == 3
-        assert set(series["buckets"][0]) == {"start", *metric.fields}
-        assert all(series["buckets"][0][name] == 0 for name in metric.fields)
+        assert set(series["buckets"][0]) == {"start", *fields}
+        assert all(series["buckets"][0][name] == 0 for name in fields)
     buckets = trend(client, headers, "average-waiting-time", start="2024-03-01", end="2024-03-03")["series"][
         0
     ]

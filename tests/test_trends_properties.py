@@ -13,11 +13,8 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, note
 from hypothesis import strategies as st
-from support import ROOT, UTC
-from test_room_metrics_properties import BASE, DAY_MS, ROOMS, SETTINGS_PROFILE, iso, room_documents
-
-from livechat_analytics.endpoints.departments import METRICS
-from livechat_analytics.endpoints.trends import previous_window, trend_rows
+from strategies import DAY_MS, milliseconds_of, room_documents
+from support import DEPARTMENT_FIELDS, ROOT, UTC, iso, property_settings
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
 #: Local days to start on: the clocks change on 2024-03-10 (New York) and 2024-03-31 (Berlin).
@@ -29,6 +26,8 @@ COUNTS = {
     "total-abandoned-chats": "abandonedRooms",
 }
 TIMEOUT = 3600
+ROOMS = "rocketchat_room"
+SETTINGS_PROFILE = property_settings(30)
 
 
 @st.composite
@@ -43,7 +42,7 @@ def scenarios(draw: st.DrawFn) -> tuple[str, dt.datetime, dt.datetime, list[dict
         )
     )
     end = start + length - dt.timedelta(milliseconds=1)
-    first, last = ((moment - BASE) // dt.timedelta(milliseconds=1) for moment in (start, end))
+    first, last = milliseconds_of(start), milliseconds_of(end)
     rooms = draw(st.lists(room_documents(first - DAY_MS // 4, last, (TIMEOUT,)), max_size=25))
     return zone, start, end, [{**room, "_id": f"r{n}"} for n, room in enumerate(rooms)]
 
@@ -85,16 +84,16 @@ def test_a_one_bucket_series_is_the_endpoints_row(client, headers, database, sce
         end, dt.datetime(2024, 4, 1, tzinfo=ZoneInfo(zone)).astimezone(UTC) - dt.timedelta(milliseconds=1)
     )
     window = {"start": iso(start), "end": iso(end), "timezone": zone}
-    for path, metric in METRICS.items():
+    for path, fields in DEPARTMENT_FIELDS.items():
         if path == "total-transferred-chats":
             continue
         rows = get(client, headers, f"departments/{path}", {**window, "count": "0"})["departments"]
         body = get(client, headers, f"trends/{path}", {**window, "groupBy": "month", "byDepartment": "true"})
         series = {one["_id"]: one["buckets"] for one in body["series"]}
         assert all(len(buckets) == 1 for buckets in series.values())
-        assert {
-            key: {name: buckets[0][name] for name in metric.fields} for key, buckets in series.items()
-        } == {row["_id"]: {name: row[name] for name in metric.fields} for row in rows}
+        assert {key: {name: buckets[0][name] for name in fields} for key, buckets in series.items()} == {
+            row["_id"]: {name: row[name] for name in fields} for row in rows
+        }
 
 
 @SETTINGS_PROFILE
@@ -111,7 +110,9 @@ def test_compare_previous_is_the_previous_window_asked_directly(
         "trends/average-chat-duration-time",
         {**params, "start": iso(start), "end": iso(end), "compare": "previous"},
     )
-    before, last = previous_window(start, end)
+    # The window of the same length that ends one millisecond before this one starts.
+    last = start - dt.timedelta(milliseconds=1)
+    before = last - (end - start)
     direct = get(
         client,
         headers,
@@ -139,7 +140,16 @@ def test_the_csv_reads_back_as_the_json(client, headers, database, scenario, gro
         f"{ROOT}/trends/average-waiting-time", query_string={**params, "format": "csv"}, headers=headers
     )
     lines = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    # A line per bucket of each series: the period, the department, the bucket's start and value.
     expected = [
-        {key: "" if value is None else str(value) for key, value in row.items()} for row in trend_rows(body)
+        {
+            "period": period,
+            "_id": one["_id"] or "",
+            "start": bucket["start"],
+            "averageWaitingTimeInSeconds": str(bucket["averageWaitingTimeInSeconds"]),
+        }
+        for period, key in (("current", "series"), ("previous", "previous"))
+        for one in body[key]
+        for bucket in one["buckets"]
     ]
     assert lines == expected

@@ -1,8 +1,9 @@
-"""Property tests of the six room metrics: random rooms, windows and queries, against a plain-Python
-oracle written from section 6 of the API contract (not from the package's pipelines).
+"""Property tests of the departments family: random rooms, messages, windows and queries, the HTTP
+answers against an oracle in plain Python written from Rocket.Chat's rules (never from the package's
+pipelines): rooms and messages filtered, grouped, sorted and paged with ordinary Python.
 
 Every instant is a whole number of milliseconds and every duration a whole number of seconds, so
-the oracle works on integers and every expected number is exact.
+the room metrics' oracle works on integers and every expected number is exact.
 """
 
 from __future__ import annotations
@@ -10,65 +11,229 @@ from __future__ import annotations
 import datetime as dt
 import json
 import pprint
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import example, given, note
+from hypothesis import event, example, given, note
 from hypothesis import strategies as st
-from support import PREFIX, UTC, property_settings
+from pymongo.collection import Collection
+from pymongo.database import Database
+from strategies import (
+    DAY_MS,
+    MISSING,
+    MS,
+    ROOM_DEPARTMENTS,
+    TRANSFER,
+    Window,
+    amount_of_chats_cases,
+    crowded_cases,
+    milliseconds_of,
+    moment,
+    optional,
+    room_documents,
+    tied_cases,
+    transfer_cases,
+)
+from support import DEPARTMENT_FIELDS, PREFIX, iso, property_settings
 
-BASE = dt.datetime(2024, 3, 1, tzinfo=UTC)
-MS = dt.timedelta(milliseconds=1)
 SECOND_MS = 1000
-DAY_MS = 86_400_000
 
 ROOMS = "rocketchat_room"
+MESSAGES = "rocketchat_message"
 SETTINGS = "rocketchat_settings"
 INACTIVITY = "Livechat_visitor_inactivity_timeout"
 DEFAULT_T = 3600
 
-DEPARTMENTS = ("d1", "d2", "d3", "A")
-#: Marks a field left out of a document.
-MISSING = object()
-
-#: Each endpoint's row fields besides ``_id``.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "average-service-time": ("averageServiceTimeInSeconds",),
-    "total-service-time": ("chats", "serviceTimeDuration"),
-    "average-chat-duration-time": ("averageChatDurationTimeInSeconds",),
-    "average-waiting-time": ("averageWaitingTimeInSeconds",),
-    "total-abandoned-chats": ("abandonedRooms",),
-    "percentage-abandoned-chats": ("percentageOfAbandonedChats",),
-}
+#: The endpoints that count rooms and transfers; the others are the room metrics.
+PATHS = ("amount-of-chats", "total-transferred-chats")
 
 SETTINGS_PROFILE = property_settings(30)
 
 
-# --------------------------------------------------------------------------- time helpers
-
-
-def moment(milliseconds: int) -> dt.datetime:
-    """The instant ``milliseconds`` after ``BASE``."""
-    return BASE + dt.timedelta(milliseconds=milliseconds)
-
-
-def milliseconds_of(instant: dt.datetime) -> int:
-    """Exact: a timedelta divided by a timedelta is an integer."""
-    return (instant - BASE) // MS
-
-
-def iso(instant: dt.datetime) -> str:
-    """``2024-03-01T00:00:00.000Z``."""
-    instant = instant.astimezone(UTC)
-    return f"{instant:%Y-%m-%dT%H:%M:%S}.{instant.microsecond // 1000:03d}Z"
+# --------------------------------------------------------------------------- both: the page
 
 
 def ceil_div(numerator: int, denominator: int) -> int:
     return -(-numerator // denominator)
 
 
-# --------------------------------------------------------------------------- the oracle
+def id_key(value: str | None) -> tuple:
+    """MongoDB's order of ``_id``: null lowest, then strings (ASCII here, so bytes = code points)."""
+    return (0, "") if value is None else (1, value)
+
+
+def page_of(rows: list[dict], count: str | None, offset: str | None) -> dict:
+    """The 200 answer around the page of ``rows`` (in order) that ``count`` and ``offset`` ask for:
+    50 rows unless ``count`` says, 0 for every row, 100 at most."""
+    skip = int(offset) if offset is not None else 0
+    size = 50 if count is None else int(count)
+    size = len(rows) if size == 0 else min(size, 100)
+    page = rows[skip : skip + size]
+    return {"departments": page, "count": len(page), "offset": skip, "total": len(rows), "success": True}
+
+
+def answer(client, headers, path: str, params: dict[str, str]) -> dict:
+    note(f"GET {path} {params}")
+    response = client.get(f"{PREFIX}/{path}", query_string=params, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+# --------------------------------------------------------------------------- the counts: storing
+
+
+def store(database: Database, rooms: list[dict], messages: Sequence[dict] = ()) -> None:
+    """Empty the rooms and messages (never the users) and store this example's documents."""
+    for name, documents in ((ROOMS, rooms), (MESSAGES, messages)):
+        collection: Collection = database[name]
+        collection.delete_many({})
+        if documents:
+            collection.insert_many([dict(document) for document in documents])
+
+
+# --------------------------------------------------------------------------- the counts' oracle
+
+
+def department_filter(params: dict[str, str]) -> str | None:
+    """The department asked for; ``''`` and ``undefined`` mean no filter, as does leaving it out."""
+    value = params.get("departmentId")
+    return None if value in (None, "", "undefined") else value
+
+
+def ordered(rows: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
+    """The rows in the order ``sort`` asks for, ties broken by ``_id`` ascending."""
+    [(field, direction)] = json.loads(params.get("sort", '{"_id": 1}')).items()
+    rows = sorted(rows, key=lambda row: id_key(row["_id"]))
+    if field == "_id":
+        return rows[::-1] if direction == -1 else rows
+    # sorted() is stable, also with reverse=True: equal values keep their _id ascending order.
+    return sorted(rows, key=lambda row: row[field], reverse=direction == -1)
+
+
+def expected_body(rows: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
+    """The 200 answer for these groups, in the order and on the page ``params`` ask for."""
+    body = page_of(ordered(rows, params), params.get("count"), params.get("offset"))
+    values = [value for row in rows for name, value in row.items() if name != "_id"]
+    event(f"groups: {min(len(rows), 10)}{'+' if len(rows) >= 10 else ''}")
+    event(f"tied counts: {len(values) != len(set(values))}")
+    event(f"rows cut off by the page: {body['count'] < len(rows)}")
+    return body
+
+
+def within(instant: Any, window: Window) -> bool:
+    return window.start <= instant <= window.end
+
+
+def amount_of_chats_rows(rooms: list[dict], window: Window, params: dict[str, str]) -> list[dict]:
+    """Livechat rooms created in the window, answered or not as asked, per department."""
+    department = department_filter(params)
+    answered = params.get("answered")
+    counts: Counter[str | None] = Counter()
+    for room in rooms:
+        if room.get("t") != "l" or not within(room["ts"], window):
+            continue
+        group = room.get("departmentId")  # missing and null: one group
+        if department is not None and group != department:
+            continue
+        waiting = room.get("waitingResponse") is True
+        if (answered == "true" and waiting) or (answered == "false" and not waiting):
+            continue
+        counts[group] += 1
+    return [{"_id": group, "rooms": number} for group, number in counts.items()]
+
+
+def transferred_rows(
+    rooms: list[dict], messages: list[dict], window: Window, params: dict[str, str]
+) -> list[dict]:
+    """Transfer events in the window, each credited to its room's current department."""
+    department = department_filter(params)
+    room_department = {room["_id"]: room.get("departmentId") for room in rooms}
+    counts: Counter[str | None] = Counter()
+    for message in messages:
+        if message.get("t") != TRANSFER or not within(message["ts"], window):
+            continue
+        group = room_department.get(message["rid"])  # a room that does not exist: null
+        if department is not None and group != department:
+            continue
+        counts[group] += 1
+    return [{"_id": group, "numberOfTransferredRooms": number} for group, number in counts.items()]
+
+
+# --------------------------------------------------------------------------- the counts' tests
+
+
+@property_settings(80)
+@given(case=amount_of_chats_cases())
+def test_amount_of_chats_counts_rooms_per_department(database, client, headers, case):
+    window, rooms, params = case
+    store(database, rooms)
+    body = answer(client, headers, "amount-of-chats", params)
+    assert body == expected_body(amount_of_chats_rows(rooms, window, params), params)
+
+
+@property_settings(80)
+@given(case=transfer_cases())
+def test_total_transferred_chats_counts_events_per_current_department(database, client, headers, case):
+    window, rooms, messages, params = case
+    store(database, rooms, messages)
+    body = answer(client, headers, "total-transferred-chats", params)
+    assert body == expected_body(transferred_rows(rooms, messages, window, params), params)
+
+
+@property_settings(8)
+@given(case=crowded_cases())
+def test_page_size_is_capped_at_one_hundred(database, client, headers, case):
+    window, rooms, params = case
+    store(database, rooms)
+    body = answer(client, headers, "amount-of-chats", params)
+    assert body == expected_body(amount_of_chats_rows(rooms, window, params), params)
+
+
+@property_settings(30)
+@given(case=tied_cases(), path=st.sampled_from(PATHS), direction=st.sampled_from([-1, 1]))
+def test_ties_come_in_id_order(database, client, headers, case, path, direction):
+    """All groups tie on the value sorted on: whatever order the groups are stored or grouped in,
+    the rows come by ``_id`` ascending (null first), in either direction."""
+    window, rooms, messages, params = case
+    field = "rooms" if path == "amount-of-chats" else "numberOfTransferredRooms"
+    params = {**params, "sort": json.dumps({field: direction})}
+    store(database, rooms, messages)
+    body = answer(client, headers, path, params)
+    if path == "amount-of-chats":
+        rows = amount_of_chats_rows(rooms, window, params)
+    else:
+        rows = transferred_rows(rooms, messages, window, params)
+    assert len({row[field] for row in rows}) == 1
+    assert body == expected_body(rows, params)
+
+
+@property_settings(25)
+@given(case=transfer_cases(), size=st.integers(1, 4), path=st.sampled_from(PATHS))
+def test_pages_tile_the_whole_answer(database, client, headers, case, size, path):
+    """Walking the pages of one order gives every row once, as ``count=0`` does, with one total.
+
+    This one needs no oracle: it holds whatever the rows are.
+    """
+    _, rooms, messages, params = case
+    params = {name: value for name, value in params.items() if name not in ("offset", "count")}
+    if path == "amount-of-chats" and "sort" in params:
+        params["sort"] = params["sort"].replace("numberOfTransferredRooms", "rooms")
+    store(database, rooms, messages)
+    whole = answer(client, headers, path, {**params, "count": "0"})
+    assert whole["count"] == whole["total"] == len(whole["departments"])
+    rows: list[dict] = []
+    for offset in range(0, whole["total"] + size, size):
+        page = answer(client, headers, path, {**params, "offset": str(offset), "count": str(size)})
+        assert page["total"] == whole["total"]
+        assert page["offset"] == offset
+        assert page["count"] == len(page["departments"]) <= size
+        rows += page["departments"]
+    assert rows == whole["departments"]
+
+
+# --------------------------------------------------------------------------- the room metrics' oracle
 
 
 def lookup(document: dict, path: str) -> Any:
@@ -110,7 +275,7 @@ def abandoned(document: dict, timeout: int) -> bool:
 
 @dataclass(frozen=True)
 class Rule:
-    """One endpoint of section 6: which rooms count, and the row fields of a group of them."""
+    """One room metric: which rooms count, and the row fields of a group of them."""
 
     counts: Callable[[dict, int, int, int], bool]
     row: Callable[[list[dict], int], dict[str, int]]
@@ -174,11 +339,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-def id_key(value: str | None) -> tuple:
-    """MongoDB's order of ``_id``: null lowest, then strings (ASCII here, so bytes = code points)."""
-    return (0, "") if value is None else (1, value)
-
-
 def expected_rows(
     path: str,
     rooms: list[dict],
@@ -211,83 +371,7 @@ def expected_rows(
     return rows
 
 
-def expected_body(rows: list[dict], count: str | None, offset: str | None) -> dict:
-    """The envelope of section 5 around the page the query asks for."""
-    skip = int(offset) if offset is not None else 0
-    size = 50 if count is None else int(count)
-    size = len(rows) if size == 0 else min(size, 100)
-    page = rows[skip : skip + size]
-    return {"departments": page, "count": len(page), "offset": skip, "total": len(rows), "success": True}
-
-
-# --------------------------------------------------------------------------- strategies
-
-
-def choose(*choices: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """One of ``choices``, each as likely; list one several times to weight it."""
-    return st.integers(0, len(choices) - 1).flatmap(lambda index: choices[index])
-
-
-def instants(first: int, last: int) -> st.SearchStrategy[dt.datetime]:
-    """Instants on the bounds, just outside them, inside, and anywhere around the window."""
-    inside = st.integers(first, last)
-    return choose(
-        st.sampled_from([first, last, first - 1, last + 1]),
-        inside,
-        inside,
-        inside,
-        st.integers(first - 2000, last + 2000),
-        st.integers(first - DAY_MS, last + DAY_MS),
-    ).map(moment)
-
-
-def seconds_near(*thresholds: int) -> st.SearchStrategy[int]:
-    near = sorted({value + delta for value in thresholds for delta in (-1, 0, 1) if value + delta >= 0})
-    return choose(st.sampled_from(near), st.sampled_from(near), st.integers(0, 10_000))
-
-
-#: Whole seconds: zero, small (so that means round), and large.
-durations = choose(st.just(0), st.integers(0, 100), st.integers(0, 100_000))
-
-
-def put(document: dict, key: str, value: Any) -> None:
-    if value is not MISSING:
-        document[key] = value
-
-
-@st.composite
-def room_documents(draw: st.DrawFn, first: int, last: int, thresholds: tuple[int, ...]) -> dict:
-    """One room, ``_id`` left for the caller: livechat or not, open or closed, any metric missing."""
-    when = instants(first, last)
-    room: dict[str, Any] = {"t": draw(st.sampled_from(["l", "l", "l", "l", "c", "d", "p"]))}
-    room["ts"] = draw(when)
-    put(room, "departmentId", draw(st.sampled_from([MISSING, None, *DEPARTMENTS])))
-    if draw(st.booleans()):
-        room["closedAt"] = draw(when)
-    else:
-        room["open"] = True
-    put(room, "waitingResponse", draw(st.sampled_from([MISSING, True, False, None])))
-    served = draw(st.sampled_from(["none", "full", "full", "full", "no-ts", "no-id"]))
-    if served != "none":
-        room["servedBy"] = {"username": "agent"}
-        if served != "no-id":
-            room["servedBy"]["_id"] = "agent-id"
-        if served != "no-ts":
-            room["servedBy"]["ts"] = draw(when)
-    if draw(st.integers(0, 3)):
-        room["responseBy"] = {"_id": "agent-id", "username": "agent"}
-        if draw(st.integers(0, 3)):
-            room["responseBy"]["lastMessageTs"] = draw(when)
-    if draw(st.integers(0, 4)):
-        metrics: dict[str, Any] = {}
-        put(metrics, "chatDuration", draw(choose(st.just(MISSING), durations)))
-        put(metrics, "serviceTimeDuration", draw(choose(st.just(MISSING), durations)))
-        put(metrics, "visitorInactivity", draw(choose(st.just(MISSING), *[seconds_near(*thresholds)] * 3)))
-        with_ft = durations.map(lambda ft: {"avg": ft, "tt": ft, "ft": ft})
-        response = draw(choose(st.just(MISSING), st.just({"avg": 1, "tt": 2}), with_ft, with_ft))
-        put(metrics, "response", response)
-        room["metrics"] = metrics
-    return room
+# --------------------------------------------------------------------------- the room metrics' strategies
 
 
 @st.composite
@@ -297,11 +381,11 @@ def bulk_rooms(draw: st.DrawFn, first: int, last: int, timeout: int) -> list[dic
         return []
     total = draw(st.sampled_from([3, 7, 100]))
     share = draw(st.integers(0, total))
-    department = draw(st.sampled_from([MISSING, None, *DEPARTMENTS]))
+    department = draw(st.sampled_from([MISSING, None, *ROOM_DEPARTMENTS]))
     rooms = []
     for number in range(total):
         room = {"t": "l", "ts": moment(first), "closedAt": moment(last)}
-        put(room, "departmentId", department)
+        optional(room, "departmentId", department)
         room["metrics"] = {
             "chatDuration": 60 + number,
             "serviceTimeDuration": 30 + number,
@@ -370,7 +454,7 @@ def scenarios(draw: st.DrawFn, fields: tuple[str, ...] = ()) -> Scenario:
         end=moment(last),
         rooms=numbered(draw(st.permutations(rooms))),
         setting=setting,
-        department=draw(st.sampled_from([*[None] * 8, "", "undefined", *DEPARTMENTS, "unknown"])),
+        department=draw(st.sampled_from([*[None] * 8, "", "undefined", *ROOM_DEPARTMENTS, "unknown"])),
         sort=sort,
         count=draw(st.sampled_from([None, "0", "1", "2", "3", "150"])),
         offset=draw(st.sampled_from([None, None, None, "0", "0", "1", "2", "5"])),
@@ -382,7 +466,7 @@ def scenarios(draw: st.DrawFn, fields: tuple[str, ...] = ()) -> Scenario:
 
 
 def edge_scenario() -> Scenario:
-    """Every edge the brief names, in one example: bounds, missing metrics and ``servedBy.ts``,
+    """Every edge of the room metrics in one example: bounds, missing metrics and ``servedBy.ts``,
     ``visitorInactivity == T``, open rooms, 29 abandoned rooms of 100."""
     start, end = moment(0), moment(DAY_MS)
     rooms: list[dict] = [
@@ -434,30 +518,19 @@ def edge_scenario() -> Scenario:
     return Scenario(start=start, end=end, rooms=numbered(rooms), count="0")
 
 
-# --------------------------------------------------------------------------- the tests
+# --------------------------------------------------------------------------- the room metrics' tests
 
 
-def reset(database) -> None:
-    database[ROOMS].delete_many({})
-    database[SETTINGS].delete_many({})
-
-
-def store(database, scenario: Scenario) -> None:
+def store_scenario(database, scenario: Scenario) -> None:
     # This Hypothesis prints the failing arguments blank under pytest: say what was stored.
     note(f"setting={scenario.setting} next_setting={scenario.next_setting}")
     note("rooms=" + pprint.pformat(scenario.rooms, sort_dicts=False))
-    reset(database)
+    database[ROOMS].delete_many({})
+    database[SETTINGS].delete_many({})
     if scenario.rooms:
         database[ROOMS].insert_many([dict(room) for room in scenario.rooms])
     if scenario.setting is not None:
         database[SETTINGS].insert_one({"_id": INACTIVITY, "value": scenario.setting})
-
-
-def answer(client, headers, path: str, params: dict[str, str]) -> dict:
-    note(f"GET {path} {params}")
-    response = client.get(f"{PREFIX}/{path}", query_string=params, headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 def timeout_of(setting: int | None) -> int:
@@ -468,10 +541,10 @@ def endpoint_property(path: str):
     """One property test of ``path``: the whole body equals the oracle's, rows in order."""
 
     @SETTINGS_PROFILE
-    @given(scenario=scenarios(FIELDS[path]))
+    @given(scenario=scenarios(DEPARTMENT_FIELDS[path]))
     @example(scenario=edge_scenario())
     def test(client, headers, database, scenario: Scenario) -> None:
-        store(database, scenario)
+        store_scenario(database, scenario)
         rows = expected_rows(
             path,
             scenario.rooms,
@@ -481,7 +554,7 @@ def endpoint_property(path: str):
             scenario.department,
             scenario.sort,
         )
-        assert answer(client, headers, path, scenario.params) == expected_body(
+        assert answer(client, headers, path, scenario.params) == page_of(
             rows, scenario.count, scenario.offset
         )
 
@@ -502,7 +575,7 @@ test_percentage_abandoned_chats = endpoint_property("percentage-abandoned-chats"
 @example(scenario=Scenario(**{**edge_scenario().__dict__, "setting": None, "next_setting": 3599}))
 def test_the_threshold_is_read_on_every_request(client, headers, database, scenario: Scenario) -> None:
     """Changing the setting between two requests changes both abandonment answers accordingly."""
-    store(database, scenario)
+    store_scenario(database, scenario)
     params = {"start": iso(scenario.start), "end": iso(scenario.end), "count": "0"}
     paths = ("total-abandoned-chats", "percentage-abandoned-chats")
 
@@ -511,7 +584,7 @@ def test_the_threshold_is_read_on_every_request(client, headers, database, scena
             rows = expected_rows(
                 path, scenario.rooms, scenario.start, scenario.end, timeout_of(setting), None, None
             )
-            assert answer(client, headers, path, params) == expected_body(rows, "0", None), (path, setting)
+            assert answer(client, headers, path, params) == page_of(rows, "0", None), (path, setting)
 
     check(scenario.setting)
     settings_collection = database[SETTINGS]

@@ -1,4 +1,5 @@
-"""The ``ensure-indexes`` and ``seed`` commands, and what the indexes do to the plans on a server."""
+"""The commands: ``ensure-indexes`` and ``seed``, as the console script and under ``flask``, and what
+they say when the database is out of reach."""
 
 from __future__ import annotations
 
@@ -6,26 +7,20 @@ import datetime as dt
 import functools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import click
-import mongomock
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from pymongo.database import Database
-from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
-from support import SERVER_BACKENDS, UTC
+from pymongo.errors import ServerSelectionTimeoutError
+from support import OUR_INDEXES, UTC
 
 import livechat_analytics
-from livechat_analytics import LivechatAnalytics, cli, demo, hash_token, indexes
+from livechat_analytics import cli, demo, hash_token, indexes
 from livechat_analytics.demo import DemoData
-from livechat_analytics.endpoints.common import Context
-from livechat_analytics.endpoints.departments import METRICS
-from livechat_analytics.indexes import INDEXES
-from livechat_analytics.repository import Repository
-from livechat_analytics.schemas import Query
 
 NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345000, tzinfo=UTC)
 ROOM = "rocketchat_room"
@@ -37,14 +32,17 @@ def uri_of(database: Database) -> str:
     return f"mongodb://{host}:{port}/{database.name}"
 
 
-def invoke(database: Database, backend: str, *args: str) -> Result:
-    """``livechat-analytics <args>`` on ``database``: the console script with ``--mongo-uri`` on a
-    server, ``flask livechat-analytics`` over a host app on mongomock (which has no URI)."""
-    if backend == "mongomock":
-        host = Flask("host")
-        LivechatAnalytics(host, database=database)
-        return host.test_cli_runner().invoke(args=["livechat-analytics", *args])
-    return CliRunner().invoke(cli.command_group, [*args, "--mongo-uri", uri_of(database)])
+@pytest.fixture
+def invoke(database: Database, backend: str, make_app: Callable[..., Flask]) -> Callable[..., Result]:
+    """``livechat-analytics <args>`` on the test database: the console script with ``--mongo-uri``
+    on a server, ``flask livechat-analytics`` over a host app on mongomock (which has no URI)."""
+
+    def run(*args: str) -> Result:
+        if backend == "mongomock":
+            return make_app().test_cli_runner().invoke(args=["livechat-analytics", *args])
+        return CliRunner().invoke(cli.command_group, [*args, "--mongo-uri", uri_of(database)])
+
+    return run
 
 
 def index_specs(database: Database) -> dict[str, dict[str, Any]]:
@@ -73,15 +71,13 @@ def insert_demo(database: Database, rooms: int) -> None:
         database.create_collection(ACTIVITY)
 
 
-
-def test_ensure_indexes_creates_the_indexes_once(database: Database, backend: str):
+def test_ensure_indexes_creates_the_indexes_once(database: Database, invoke: Callable[..., Result]):
     insert_demo(database, 50)
-    first = invoke(database, backend, "ensure-indexes")
+    first = invoke("ensure-indexes")
     assert first.exit_code == 0, first.output
-    for index in INDEXES:
-        collection = Repository(database).name(index.collection)
-        assert status_line("created", collection, index.name) in first.output
-    assert f"Created {len(INDEXES)} and found 0 of the {len(INDEXES)} indexes" in first.output
+    for collection, name in OUR_INDEXES:
+        assert status_line("created", collection, name) in first.output
+    assert "Created 6 and found 0 of the 6 indexes" in first.output
     made = index_specs(database)
     assert made[ROOM]["livechat_analytics_t_ts"]["key"] == [("t", 1), ("ts", 1)]
     assert made[ROOM]["livechat_analytics_t_department_ts"]["key"] == [
@@ -93,15 +89,15 @@ def test_ensure_indexes_creates_the_indexes_once(database: Database, backend: st
     assert transfers["key"] == [("ts", 1)]
     assert dict(transfers["partialFilterExpression"]) == {"t": "livechat_transfer_history"}
 
-    second = invoke(database, backend, "ensure-indexes")
+    second = invoke("ensure-indexes")
     assert second.exit_code == 0, second.output
-    lines = second.output.splitlines()[1 : 1 + len(INDEXES)]
-    assert [line.split()[0] for line in lines] == ["exists"] * len(INDEXES)
-    assert f"Created 0 and found {len(INDEXES)} of the {len(INDEXES)} indexes" in second.output
+    lines = second.output.splitlines()[1:7]
+    assert [line.split()[0] for line in lines] == ["exists"] * 6
+    assert "Created 0 and found 6 of the 6 indexes" in second.output
     assert index_specs(database) == made
 
 
-def test_ensure_indexes_leaves_every_other_index_alone(database: Database, backend: str):
+def test_ensure_indexes_leaves_every_other_index_alone(database: Database, invoke: Callable[..., Result]):
     insert_demo(database, 50)
     # Ours under another name, one of the host's own, and our name on another definition.
     database[ROOM].create_index([("t", 1), ("ts", 1)], name="t_1_ts_1")
@@ -112,7 +108,7 @@ def test_ensure_indexes_leaves_every_other_index_alone(database: Database, backe
     database[MESSAGE].create_index([("rid", 1)], name="livechat_analytics_transfer_ts")
     before = index_specs(database)
 
-    result = invoke(database, backend, "ensure-indexes")
+    result = invoke("ensure-indexes")
     assert result.exit_code == 0, result.output
     assert status_line("exists", ROOM, "livechat_analytics_t_ts", "as t_1_ts_1") in result.output
     assert status_line("created", ROOM, "livechat_analytics_t_department_ts") in result.output
@@ -123,116 +119,27 @@ def test_ensure_indexes_leaves_every_other_index_alone(database: Database, backe
     assert set(after[ROOM]) - set(before[ROOM]) == {"livechat_analytics_t_department_ts"}
 
 
-def test_an_index_of_our_name_with_another_definition_is_reported(database: Database, backend: str):
+def test_an_index_of_our_name_with_another_definition_is_reported(
+    database: Database, invoke: Callable[..., Result]
+):
     insert_demo(database, 50)
     database[MESSAGE].create_index([("rid", 1)], name="livechat_analytics_transfer_ts")
     before = index_specs(database)[MESSAGE]
-    result = invoke(database, backend, "ensure-indexes")
+    result = invoke("ensure-indexes")
     assert result.exit_code == 1
     conflict = "an index of this name has another definition"
     assert status_line("conflict", MESSAGE, "livechat_analytics_transfer_ts", conflict) in result.output
-    assert f"Error: Not there: 1 of the {len(INDEXES)} indexes; see above." in result.output
+    assert "Error: Not there: 1 of the 6 indexes; see above." in result.output
     assert index_specs(database)[MESSAGE] == before
     assert len(index_specs(database)[ROOM]) == 3  # the rooms' indexes were still made
 
 
-def test_an_index_the_server_refuses_is_reported_and_the_others_made(monkeypatch):
-    database = mongomock.MongoClient(tz_aware=True)["refusing"]
-    insert_demo(database, 20)
-    create_index = mongomock.collection.Collection.create_index
-    refusal = "Index already exists with a different name: t_1_departmentId_1_ts_1"
-
-    def refuse_one(self, keys, **options):  # as MongoDB refuses a second index on the same keys
-        if options["name"] == "livechat_analytics_t_department_ts":
-            raise OperationFailure(refusal, code=85)
-        return create_index(self, keys, **options)
-
-    monkeypatch.setattr(mongomock.collection.Collection, "create_index", refuse_one)
-    assert indexes.ensure_indexes(Repository(database)) == [
-        (ROOM, "livechat_analytics_t_ts", indexes.CREATED, ""),
-        (ROOM, "livechat_analytics_t_department_ts", indexes.CONFLICT, refusal),
-        (MESSAGE, "livechat_analytics_transfer_ts", indexes.CREATED, ""),
-        *(
-            (Repository(database).name(index.collection), index.name, indexes.CREATED, "")
-            for index in INDEXES[3:]
-        ),
-    ]
-
-
-def test_ensure_indexes_creates_no_collection(database: Database, backend: str):
-    result = invoke(database, backend, "ensure-indexes")
+def test_ensure_indexes_creates_no_collection(database: Database, invoke: Callable[..., Result]):
+    result = invoke("ensure-indexes")
     assert result.exit_code == 1
     assert status_line("missing", ROOM, "livechat_analytics_t_ts", "no such collection") in result.output
-    assert f"Error: Not there: {len(INDEXES)} of the {len(INDEXES)} indexes" in result.output
+    assert "Error: Not there: 6 of the 6 indexes" in result.output
     assert database.list_collection_names() == []
-
-
-def first_stage_cases() -> Iterator[Any]:
-    """``(path, answered, filtered)``: every endpoint's first stage, with and without a department."""
-    for path in METRICS:
-        for answered in (None, True, False) if path == "amount-of-chats" else (None,):
-            for filtered in (False, True):
-                name = path + ("" if answered is None else f"-answered={answered}")
-                yield pytest.param(
-                    path, answered, filtered, id=name + ("-one-department" if filtered else "")
-                )
-
-
-def pipeline_for(path: str, answered: bool | None, department_id: str | None) -> list[dict]:
-    """The pipeline the view runs, over the default collection names."""
-    query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, answered=answered)
-    context = Context({"room": ROOM, "message": MESSAGE})
-    return METRICS[path].pipeline(query, context)
-
-
-def first_stage_scans(database: Database, collection: str, pipeline: list[dict]) -> list[dict]:
-    """The scans (``COLLSCAN``, ``IXSCAN``, ...) of the winning plan of the pipeline's first stage."""
-    explained = database.command(
-        "explain",
-        {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
-        verbosity="queryPlanner",
-    )
-    # The classic engine reports the first stage as a $cursor; the slot-based one at the top, with
-    # the plan under queryPlan.
-    planner = (
-        explained["stages"][0]["$cursor"]["queryPlanner"]
-        if "stages" in explained
-        else explained["queryPlanner"]
-    )
-    plan = planner["winningPlan"]
-    plan = plan.get("queryPlan", plan)
-    scans = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("stage", "")).endswith("SCAN"):
-                scans.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(plan)
-    return scans
-
-
-@pytest.mark.parametrize("backend", SERVER_BACKENDS)
-@pytest.mark.parametrize(("path", "answered", "filtered"), list(first_stage_cases()))
-def test_after_ensure_indexes_every_first_stage_scans_an_index(
-    database: Database, path: str, answered: bool | None, filtered: bool
-):
-    data = DemoData(rooms=100, now=NOW)
-    demo.insert(database, data)
-    metric = METRICS[path]
-    collection = Repository(database).name(metric.collection)
-    pipeline = pipeline_for(path, answered, data.departments[1]["_id"] if filtered else None)
-    assert [scan["stage"] for scan in first_stage_scans(database, collection, pipeline)] == ["COLLSCAN"]
-
-    indexes.ensure_indexes(Repository(database))
-    scans = first_stage_scans(database, collection, pipeline)
-    assert [scan["stage"] for scan in scans] == ["IXSCAN"] * len(scans) != []
-    assert {scan["indexName"] for scan in scans} <= {index.name for index in INDEXES}
 
 
 # seed
@@ -289,9 +196,9 @@ def contents(database: Database) -> dict[str, list[dict]]:
 
 
 def test_seed_writes_the_generated_data_set_with_a_progress_bar(
-    database: Database, backend: str, fixed_now: None, bars: list
+    database: Database, invoke: Callable[..., Result], fixed_now: None, bars: list
 ):
-    result = invoke(database, backend, "seed", "--rooms", "200", "--seed", "5", "--batch-size", "64")
+    result = invoke("seed", "--rooms", "200", "--seed", "5", "--batch-size", "64")
     assert result.exit_code == 0, result.output
     expected = generated(200, 5)
     assert stored(database) == expected
@@ -306,16 +213,16 @@ def test_seed_writes_the_generated_data_set_with_a_progress_bar(
 
 
 def test_the_same_seed_again_is_refused_and_another_seed_adds_more(
-    database: Database, backend: str, fixed_now: None
+    database: Database, invoke: Callable[..., Result], fixed_now: None
 ):
-    assert invoke(database, backend, "seed", "--rooms", "200").exit_code == 0
+    assert invoke("seed", "--rooms", "200").exit_code == 0
     before = contents(database)
-    again = invoke(database, backend, "seed", "--rooms", "200")
+    again = invoke("seed", "--rooms", "200")
     assert again.exit_code == 1
     assert again.output == "Error: The rooms of seed 1 are already in this database; use another --seed.\n"
     assert contents(database) == before
 
-    other = invoke(database, backend, "seed", "--rooms", "200", "--seed", "2")
+    other = invoke("seed", "--rooms", "200", "--seed", "2")
     assert other.exit_code == 0, other.output
     first, second = generated(200, 1), generated(200, 2)
     assert stored(database) == {key: first[key] + second[key] for key in first}
@@ -324,7 +231,9 @@ def test_the_same_seed_again_is_refused_and_another_seed_adds_more(
     assert "Left 3 documents as they were" in other.output
 
 
-def test_seed_leaves_a_real_databases_documents_alone(database: Database, backend: str, fixed_now: None):
+def test_seed_leaves_a_real_databases_documents_alone(
+    database: Database, invoke: Callable[..., Result], fixed_now: None
+):
     permission = {"_id": "view-livechat-manager", "roles": ["admin", "support-lead"]}
     setting = {"_id": "Livechat_visitor_inactivity_timeout", "value": 600}
     user = {"_id": "RealUser234567890", "username": "ana.souza", "roles": ["user"]}
@@ -334,7 +243,7 @@ def test_seed_leaves_a_real_databases_documents_alone(database: Database, backen
     database["users"].insert_one(user)
 
     before = contents(database)
-    refused = invoke(database, backend, "seed", "--rooms", "50")
+    refused = invoke("seed", "--rooms", "50")
     assert refused.exit_code == 1
     assert refused.output == (
         f"Error: The database {database.name!r} holds documents seed did not write:"
@@ -343,7 +252,7 @@ def test_seed_leaves_a_real_databases_documents_alone(database: Database, backen
     )
     assert contents(database) == before
 
-    result = invoke(database, backend, "seed", "--rooms", "50", "--force")
+    result = invoke("seed", "--rooms", "50", "--force")
     assert result.exit_code == 0, result.output
     assert database["rocketchat_permissions"].find_one({"_id": permission["_id"]}) == permission
     assert database["rocketchat_settings"].find_one({"_id": setting["_id"]}) == setting
@@ -354,11 +263,10 @@ def test_seed_leaves_a_real_databases_documents_alone(database: Database, backen
     assert "Left 3 documents as they were" in result.output
 
 
-def test_under_flask_the_commands_use_the_apps_database_and_names(database: Database, fixed_now: None):
-    host = Flask("host")
-    host.config["LIVECHAT_ANALYTICS_COLLECTION_PREFIX"] = "rc_"
-    host.config["LIVECHAT_ANALYTICS_USERS_COLLECTION"] = "people"
-    LivechatAnalytics(host, database=database)
+def test_under_flask_the_commands_use_the_apps_database_and_names(
+    make_app: Callable[..., Flask], database: Database, fixed_now: None
+):
+    host = make_app(COLLECTION_PREFIX="rc_", USERS_COLLECTION="people")
     runner = host.test_cli_runner()
 
     seeded = runner.invoke(args=["livechat-analytics", "seed", "--rooms", "30"])
@@ -414,13 +322,12 @@ def test_the_console_script_tells_its_version():
     ("command", "function"),
     [(["seed", "--rooms", "1"], (demo, "insert")), (["ensure-indexes"], (indexes, "ensure_indexes"))],
 )
-def test_database_trouble_is_a_message_not_a_traceback(monkeypatch, command, function):
+def test_database_trouble_is_a_message_not_a_traceback(make_app, memory, monkeypatch, command, function):
     def unreachable(*args: Any, **kwargs: Any) -> None:
         raise ServerSelectionTimeoutError("db.example:27017: timed out")
 
     monkeypatch.setattr(*function, unreachable)
-    host = Flask("host")
-    LivechatAnalytics(host, database=mongomock.MongoClient(tz_aware=True)["host"])
+    host = make_app(database=memory)
     result = host.test_cli_runner().invoke(args=["livechat-analytics", *command])
     assert result.exit_code == 1
     assert result.output.endswith("\nError: Cannot reach the database.\n")
@@ -431,8 +338,10 @@ def printed_token(output: str) -> str:
     return token
 
 
-def test_the_seeded_manager_has_a_fresh_token_printed_once(database: Database, backend: str, fixed_now: None):
-    result = invoke(database, backend, "seed", "--rooms", "20")
+def test_the_seeded_manager_has_a_fresh_token_printed_once(
+    make_app: Callable[..., Flask], database: Database, invoke: Callable[..., Result], fixed_now: None
+):
+    result = invoke("seed", "--rooms", "20")
     assert result.exit_code == 0, result.output
     token = printed_token(result.output)
     assert len(token) >= 40 and token != demo.MANAGER_TOKEN
@@ -442,8 +351,7 @@ def test_the_seeded_manager_has_a_fresh_token_printed_once(database: Database, b
     ) in result.output
     [stored_token] = database["users"].find_one({"_id": demo.MANAGER_ID})["services"]["resume"]["loginTokens"]
     assert stored_token["hashedToken"] == hash_token(token)
-    app = Flask("host")
-    LivechatAnalytics(app, database=database)
+    app = make_app()
     url = "/api/v1/livechat/analytics/departments/amount-of-chats?start=2024-06-01&end=2024-06-14"
     client = app.test_client()
     assert client.get(url, headers={"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": token}).status_code == 200
@@ -451,21 +359,21 @@ def test_the_seeded_manager_has_a_fresh_token_printed_once(database: Database, b
     assert client.get(url, headers=public).status_code == 401
 
 
-def test_only_earlier_seeds_are_ours(database: Database, backend: str, fixed_now: None):
-    first = invoke(database, backend, "seed", "--rooms", "20")
+def test_only_earlier_seeds_are_ours(database: Database, invoke: Callable[..., Result], fixed_now: None):
+    first = invoke("seed", "--rooms", "20")
     token = printed_token(first.output)
-    second = invoke(database, backend, "seed", "--rooms", "20", "--seed", "2")
+    second = invoke("seed", "--rooms", "20", "--seed", "2")
     assert second.exit_code == 0, second.output
     assert "The demo manager demo.manager was there already and keeps the token it had.\n" in second.output
     # One real user among the seeded ones is enough to refuse.
     database["users"].insert_one({"_id": "RealUser234567890", "username": "rita", "roles": ["admin"]})
     before = contents(database)
-    third = invoke(database, backend, "seed", "--rooms", "20", "--seed", "3")
+    third = invoke("seed", "--rooms", "20", "--seed", "3")
     assert third.exit_code == 1
     assert "holds documents seed did not write: users (1). Nothing was written." in third.output
     assert contents(database) == before
 
-    forced = invoke(database, backend, "seed", "--rooms", "20", "--seed", "3", "--force")
+    forced = invoke("seed", "--rooms", "20", "--seed", "3", "--force")
     assert forced.exit_code == 0, forced.output
     assert "The demo manager demo.manager was there already and keeps the token it had.\n" in forced.output
     [kept] = database["users"].find_one({"_id": demo.MANAGER_ID})["services"]["resume"]["loginTokens"]
@@ -482,9 +390,11 @@ def test_only_earlier_seeds_are_ours(database: Database, backend: str, fixed_now
         ("rocketchat_settings", {"_id": "Site_Url", "value": "https://chat.example"}),
     ],
 )
-def test_seed_refuses_any_real_collection(database: Database, backend: str, collection, document):
+def test_seed_refuses_any_real_collection(
+    database: Database, invoke: Callable[..., Result], collection, document
+):
     database[collection].insert_one(document)
-    result = invoke(database, backend, "seed", "--rooms", "5")
+    result = invoke("seed", "--rooms", "5")
     assert result.exit_code == 1
     assert f"holds documents seed did not write: {collection} (1). Nothing was written." in result.output
     assert contents(database) == {collection: [document]}

@@ -1,10 +1,13 @@
-"""The six room metrics of issue 3 on hand-made rooms whose answers are worked out in the comments."""
+"""The departments family on hand-made rooms whose answers are worked out in the comments, the
+demo data set, and the departments' names."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
+from documents import store_three_rooms
 from support import PREFIX, UTC
 
 from livechat_analytics import cli, demo
@@ -199,3 +202,65 @@ def test_the_demo_data_gives_every_metric_real_numbers(database, path):
     departments = {row["_id"] for row in body["departments"]}
     assert len(departments) >= 4 and None in departments
     assert all(value > 0 for row in body["departments"] for key, value in row.items() if key != "_id")
+
+
+# Department names
+
+
+NAMES_URL = PREFIX + "/amount-of-chats?start=2024-03-01&end=2024-03-31"
+
+
+def test_department_names_are_off_by_default(client, database):
+    headers = store_three_rooms(database)
+    assert client.get(NAMES_URL, headers=headers).get_json()["departments"] == [
+        {"_id": None, "rooms": 1},
+        {"_id": "gone", "rooms": 1},
+        {"_id": "sales", "rooms": 1},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ({"name": 1}, [None, "gone", "billing", "sales"]),  # null names first, then by name
+        ({"name": -1, "rooms": 1}, ["sales", "billing", "gone", None]),
+    ],
+)
+def test_rows_sort_by_name_when_names_are_on(make_app, database, sort, order):
+    app = make_app(DEPARTMENT_NAMES=True)
+    headers = store_three_rooms(database)
+    database["rocketchat_livechat_department"].insert_one({"_id": "billing", "name": "Billing"})
+    database["rocketchat_room"].insert_one({"_id": "d", "t": "l", "ts": dt.datetime(2024, 3, 6, tzinfo=UTC)})
+    database["rocketchat_room"].insert_one(
+        {"_id": "e", "t": "l", "ts": dt.datetime(2024, 3, 6, tzinfo=UTC), "departmentId": "billing"}
+    )
+    query = {"start": "2024-03-01", "end": "2024-03-31", "sort": json.dumps(sort), "count": "3"}
+    body = app.test_client().get(PREFIX + "/amount-of-chats", query_string=query, headers=headers).get_json()
+    # null (no department) and "gone" (no document) both have a null name: _id breaks the tie.
+    assert [row["_id"] for row in body["departments"]] == order[:3]
+    assert body["total"] == 4
+    names = {None: None, "gone": None, "billing": "Billing", "sales": "Sales"}
+    assert all(row["name"] == names[row["_id"]] for row in body["departments"])
+
+
+def test_sort_by_name_is_refused_when_names_are_off(client, database):
+    headers = store_three_rooms(database)
+    response = client.get(NAMES_URL + "&sort=%7B%22name%22%3A1%7D", headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["details"] == {
+        "sort": [
+            'Must be a JSON object such as {"_id": 1} whose keys are among _id, rooms and whose values '
+            "are 1 or -1."
+        ]
+    }
+
+
+def test_department_names_when_switched_on(make_app, database):
+    app = make_app(DEPARTMENT_NAMES=True)
+    headers = store_three_rooms(database)
+    body = app.test_client().get(NAMES_URL + "&sort=%7B%22_id%22%3A-1%7D", headers=headers).get_json()
+    assert body["departments"] == [
+        {"_id": "sales", "name": "Sales", "rooms": 1},
+        {"_id": "gone", "name": None, "rooms": 1},
+        {"_id": None, "name": None, "rooms": 1},
+    ]

@@ -1,4 +1,5 @@
-"""Query parameters (spec section 4): every rule, with the exact 400 bodies."""
+"""The query schemas: every rule of the query parameters, with the exact 400 bodies; the window's
+bounds, the department filter, paging and sorting."""
 
 from __future__ import annotations
 
@@ -6,10 +7,7 @@ import datetime as dt
 from urllib.parse import urlencode
 
 import pytest
-from flask import Flask
 from support import PREFIX, UTC, add_user
-
-from livechat_analytics import LivechatAnalytics
 
 WINDOW = {"start": "2024-03-01", "end": "2024-03-31"}
 SORT_RULE = (
@@ -197,10 +195,8 @@ def test_window_bounds(client, headers, database, start, end, counted):
     assert body == {"departments": rows, "count": len(rows), "offset": 0, "total": len(rows), "success": True}
 
 
-def test_naive_times_are_read_in_the_reporting_timezone(database):
-    app = Flask("host")
-    app.config["LIVECHAT_ANALYTICS_TIMEZONE"] = "America/Sao_Paulo"  # UTC-3, no DST since 2019
-    LivechatAnalytics(app, database=database)
+def test_naive_times_are_read_in_the_reporting_timezone(make_app, database):
+    app = make_app(TIMEZONE="America/Sao_Paulo")  # UTC-3, no DST since 2019
     headers = add_user(database)
     database["rocketchat_room"].insert_many(
         [
@@ -308,14 +304,8 @@ def test_sort_by_id_descending_puts_null_last(client, headers, many_departments)
     assert body["departments"] == many_departments[::-1]
 
 
-def test_count_limits_are_configurable(database):
-    app = Flask("host")
-    app.config.update(
-        LIVECHAT_ANALYTICS_DEFAULT_COUNT=2,
-        LIVECHAT_ANALYTICS_MAX_COUNT=3,
-        LIVECHAT_ANALYTICS_ALLOW_COUNT_ZERO=False,
-    )
-    LivechatAnalytics(app, database=database)
+def test_count_limits_are_configurable(make_app, database):
+    app = make_app(DEFAULT_COUNT=2, MAX_COUNT=3, ALLOW_COUNT_ZERO=False)
     headers = add_user(database)
     ts = dt.datetime(2024, 3, 5, tzinfo=UTC)
     database["rocketchat_room"].insert_many([room(f"r{n}", ts, f"dep-{n}") for n in range(5)])

@@ -1,0 +1,191 @@
+"""The indexes: what ``ensure_indexes`` reports when the server refuses one, and every family's first
+stages scanning one of them after ``ensure_indexes``, on a server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import mongomock
+import pytest
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
+from support import OUR_INDEXES, SERVER_BACKENDS, UTC
+
+from livechat_analytics import demo, indexes
+from livechat_analytics.demo import DemoData
+from livechat_analytics.endpoints import agents, dashboards, departments, overview, reports
+from livechat_analytics.endpoints.common import Context
+from livechat_analytics.repository import Repository
+from livechat_analytics.schemas import CHART_NAMES, Query
+
+NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345000, tzinfo=UTC)
+ROOM = "rocketchat_room"
+MESSAGE = "rocketchat_message"
+ACTIVITY = "rocketchat_livechat_agent_activity"
+#: The default collection names, by the names the pipelines use.
+NAMES = {"room": ROOM, "message": MESSAGE, "users": "users", "agent_activity": ACTIVITY}
+
+
+def test_an_index_the_server_refuses_is_reported_and_the_others_made(monkeypatch):
+    database = mongomock.MongoClient(tz_aware=True)["refusing"]
+    demo.insert(database, DemoData(rooms=20, now=NOW))
+    create_index = mongomock.collection.Collection.create_index
+    refusal = "Index already exists with a different name: t_1_departmentId_1_ts_1"
+
+    def refuse_one(self, keys, **options):  # as MongoDB refuses a second index on the same keys
+        if options["name"] == "livechat_analytics_t_department_ts":
+            raise OperationFailure(refusal, code=85)
+        return create_index(self, keys, **options)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "create_index", refuse_one)
+    assert indexes.ensure_indexes(Repository(database)) == [
+        (ROOM, "livechat_analytics_t_ts", indexes.CREATED, ""),
+        (ROOM, "livechat_analytics_t_department_ts", indexes.CONFLICT, refusal),
+        *((collection, name, indexes.CREATED, "") for collection, name in OUR_INDEXES[2:]),
+    ]
+
+
+# The plans, on a server
+
+
+def first_stage_scans(database: Database, collection: str, pipeline: list[dict]) -> list[dict]:
+    """The scans (``COLLSCAN``, ``IXSCAN``, ...) of the winning plan of the pipeline's first stage."""
+    explained = database.command(
+        "explain",
+        {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
+        verbosity="queryPlanner",
+    )
+    # The classic engine reports the first stage as a $cursor; the slot-based one at the top, with
+    # the plan under queryPlan.
+    planner = (
+        explained["stages"][0]["$cursor"]["queryPlanner"]
+        if "stages" in explained
+        else explained["queryPlanner"]
+    )
+    plan = planner["winningPlan"]
+    plan = plan.get("queryPlan", plan)
+    scans = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("stage", "")).endswith("SCAN"):
+                scans.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(plan)
+    return scans
+
+
+def assert_scans_our_indexes(database: Database, collection: str, pipeline: list[dict]) -> None:
+    """The pipeline's first stage scans indexes only, and only indexes ``ensure_indexes`` makes."""
+    scans = first_stage_scans(database, Repository(database).name(collection), pipeline)
+    assert [scan["stage"] for scan in scans] == ["IXSCAN"] * len(scans) != [], (collection, pipeline[0])
+    assert {scan["indexName"] for scan in scans} <= {name for _, name in OUR_INDEXES}
+
+
+@pytest.fixture
+def data(database: Database) -> DemoData:
+    """The demo data set of 100 rooms, stored."""
+    stored = DemoData(rooms=100, now=NOW)
+    demo.insert(database, stored)
+    return stored
+
+
+def department_cases() -> Iterator[Any]:
+    """``(path, answered, filtered)``: every endpoint's first stage, with and without a department."""
+    for path in departments.METRICS:
+        for answered in (None, True, False) if path == "amount-of-chats" else (None,):
+            for filtered in (False, True):
+                name = path + ("" if answered is None else f"-answered={answered}")
+                yield pytest.param(
+                    path, answered, filtered, id=name + ("-one-department" if filtered else "")
+                )
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize(("path", "answered", "filtered"), list(department_cases()))
+def test_every_department_first_stage_scans_an_index(
+    database: Database, data: DemoData, path: str, answered: bool | None, filtered: bool
+):
+    metric = departments.METRICS[path]
+    department_id = data.departments[1]["_id"] if filtered else None
+    query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, answered=answered)
+    pipeline = metric.pipeline(query, Context({"room": ROOM, "message": MESSAGE}))
+    collection = Repository(database).name(metric.collection)
+    assert [scan["stage"] for scan in first_stage_scans(database, collection, pipeline)] == ["COLLSCAN"]
+
+    indexes.ensure_indexes(Repository(database))
+    assert_scans_our_indexes(database, metric.collection, pipeline)
+
+
+def agent_and_report_cases() -> list:
+    """``(collection, pipeline)`` of every agent and report endpoint, with and without a department."""
+    query = Query(start=NOW - dt.timedelta(days=30), end=NOW)
+    context = Context(NAMES)
+    cases = [
+        pytest.param(metric.collection, metric.pipeline(query, context), id=path)
+        for path, metric in agents.METRICS.items()
+    ]
+    cases.append(pytest.param("room", reports.window_rooms(query), id="conversations-by-any"))
+    for name in CHART_NAMES:
+        for department in (None, "d1"):
+            charted = Query(start=query.start, end=query.end, chart_name=name, department_id=department)
+            suffix = "-one-department" if department else ""
+            cases.append(pytest.param("room", reports.chart_pipeline(charted, context), id=name + suffix))
+    return cases
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize(("collection", "pipeline"), agent_and_report_cases())
+def test_every_agent_and_report_first_stage_scans_an_index(
+    database: Database, data: DemoData, collection, pipeline
+):
+    database[ACTIVITY].insert_many(
+        [{"agentId": f"a{n}", "date": 20240100 + n % 28 + 1, "availableTime": n} for n in range(200)]
+    )
+    indexes.ensure_indexes(Repository(database))
+    assert_scans_our_indexes(database, collection, pipeline)
+
+
+def dashboard_and_overview_pipelines(department: str | None) -> list[tuple[str, list]]:
+    query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department, name="Total_messages")
+    context = Context(Repository(None).names)  # type: ignore[arg-type]
+    pipelines = [
+        ("room", build(query, context))
+        for build in (
+            dashboards.conversation_totalizers,
+            dashboards.productivity_totalizers,
+            dashboards.chats_totalizers,
+            dashboards.agents_productivity_rooms,
+            dashboards.chats,
+            dashboards.chats_per_agent,
+            dashboards.chats_per_department,
+            dashboards.timings,
+            overview.conversations,
+            overview.productivity,
+            overview.agent_overview,
+        )
+    ]
+    pipelines.append(("agent_activity", dashboards.available_time(query, context)))
+    pipelines.append(
+        ("users" if department is None else "department_agents", dashboards.agents_status(query, context))
+    )
+    return pipelines
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("filtered", [False, True])
+def test_every_dashboard_and_overview_first_stage_scans_an_index(
+    database: Database, data: DemoData, filtered: bool
+):
+    indexes.ensure_indexes(Repository(database))
+    for collection, pipeline in dashboard_and_overview_pipelines(
+        data.departments[1]["_id"] if filtered else None
+    ):
+        assert_scans_our_indexes(database, collection, pipeline)
