@@ -23,7 +23,7 @@ import livechat_analytics
 from livechat_analytics import LivechatAnalytics, config
 from livechat_analytics.cache import Answers, Recent, fingerprint
 from livechat_analytics.endpoints.common import Context
-from livechat_analytics.schemas import Query
+from livechat_analytics.schemas import PageQuery, Query
 
 WINDOW = "start=2024-03-01&end=2024-03-31"
 AMOUNT = f"{PREFIX}/amount-of-chats?{WINDOW}"
@@ -109,7 +109,7 @@ def test_the_key_holds_every_part_an_answer_depends_on():
         answers.key("departments/total-transferred-chats", "view-livechat-manager", query, context),
         answers.key("departments/amount-of-chats", "view-livechat-reports", query, context),
         answers.key(
-            "departments/amount-of-chats", "view-livechat-manager", Query(start=TS, end=TS, count=10), context
+            "departments/amount-of-chats", "view-livechat-manager", PageQuery(start=TS, end=TS, count=10), context
         ),
         answers.key("departments/amount-of-chats", "view-livechat-manager", query, Context(names, 60)),
         answers.key(
@@ -121,8 +121,8 @@ def test_the_key_holds_every_part_an_answer_depends_on():
         answers.key(
             "departments/amount-of-chats",
             "view-livechat-manager",
-            query,
-            Context(names, timezone=dt.timezone(dt.timedelta(hours=2))),
+            Query(start=TS, end=TS, timezone=dt.timezone(dt.timedelta(hours=2))),
+            context,
         ),
         answers.key(
             "departments/amount-of-chats", "view-livechat-manager", query, Context({"room": "rc_room"})
@@ -149,7 +149,7 @@ def test_a_field_a_query_gains_is_in_the_key():
 def test_a_fingerprint_is_the_same_in_another_process():
     code = (
         "import datetime as dt;from livechat_analytics.cache import fingerprint;"
-        "from livechat_analytics.schemas import Query;"
+        "from livechat_analytics.schemas import PageQuery, Query;"
         "print(fingerprint(Query(start=dt.datetime(2024,3,5,tzinfo=dt.timezone.utc))))"
     )
     env = {

@@ -13,6 +13,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from commands import flask_command
 from flask import Flask
 from pymongo.database import Database
 from pymongo.errors import ServerSelectionTimeoutError
@@ -39,7 +40,7 @@ def invoke(database: Database, backend: str, make_app: Callable[..., Flask]) -> 
 
     def run(*args: str) -> Result:
         if backend == "mongomock":
-            return make_app().test_cli_runner().invoke(args=["livechat-analytics", *args])
+            return flask_command(make_app(), *args)
         return CliRunner().invoke(cli.command_group, [*args, "--mongo-uri", uri_of(database)])
 
     return run
@@ -267,16 +268,14 @@ def test_under_flask_the_commands_use_the_apps_database_and_names(
     make_app: Callable[..., Flask], database: Database, fixed_now: None
 ):
     host = make_app(COLLECTION_PREFIX="rc_", USERS_COLLECTION="people")
-    runner = host.test_cli_runner()
-
-    seeded = runner.invoke(args=["livechat-analytics", "seed", "--rooms", "30"])
+    seeded = flask_command(host, "seed", "--rooms", "30")
     assert seeded.exit_code == 0, seeded.output
     assert f"Writing seed 1 into the database {database.name!r}." in seeded.output
     assert stored(database, "rc_") == generated(30, 1)
     assert database["people"].count_documents({}) == 11
     if "rc_livechat_agent_activity" not in database.list_collection_names():
         database.create_collection("rc_livechat_agent_activity")  # as Rocket.Chat makes it
-    indexed = runner.invoke(args=["livechat-analytics", "ensure-indexes"])
+    indexed = flask_command(host, "ensure-indexes")
     assert indexed.exit_code == 0, indexed.output
     assert status_line("created", "rc_room", "livechat_analytics_t_ts") in indexed.output
     assert {"rocketchat_room", "rocketchat_message", "users"}.isdisjoint(database.list_collection_names())
@@ -328,7 +327,7 @@ def test_database_trouble_is_a_message_not_a_traceback(make_app, memory, monkeyp
 
     monkeypatch.setattr(*function, unreachable)
     host = make_app(database=memory)
-    result = host.test_cli_runner().invoke(args=["livechat-analytics", *command])
+    result = flask_command(host, *command)
     assert result.exit_code == 1
     assert result.output.endswith("\nError: Cannot reach the database.\n")
 

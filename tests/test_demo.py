@@ -13,13 +13,14 @@ from urllib.parse import urlsplit
 import mongomock
 import pytest
 from click.testing import CliRunner
+from commands import flask_command
 from flask import Flask
 from pymongo.database import Database
 from support import SERVER_BACKENDS, UTC
 
 from livechat_analytics import cli, demo, hash_token
 from livechat_analytics.demo import Chat, DemoData
-from livechat_analytics.endpoints import ENDPOINTS
+from livechat_analytics.endpoints import FAMILY_OF
 
 NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345678, tzinfo=UTC)  # a Friday afternoon
 MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
@@ -323,7 +324,7 @@ def test_the_demo_command_prints_curl_commands_that_answer(served):
     rows = replay_curls(result.output, app, "http://127.0.0.1:3999")
     assert set(rows) == set(cli.DEMO_REQUESTS)
     # One request per family, each with numbers in it.
-    families = {ENDPOINTS[path].family for path in cli.DEMO_REQUESTS}
+    families = {FAMILY_OF[path] for path in cli.DEMO_REQUESTS}
     assert families == {"departments", "dashboards", "overview", "agents", "reports"}
     total = rows["dashboards/conversations-by-status"]["total"]
     assert rows["overview"][0] == {"title": "Total_conversations", "value": total}
@@ -343,7 +344,7 @@ def test_the_demo_command_prints_curl_commands_that_answer(served):
 
 def test_the_demo_command_runs_under_flask_too(make_app, memory, served):
     host = make_app(database=memory)
-    result = host.test_cli_runner().invoke(args=["livechat-analytics", "demo", "--rooms", "20"])
+    result = flask_command(host, "demo", "--rooms", "20")
     assert result.exit_code == 0, result.output
     assert "curl -s -H 'X-User-Id: DemoManager234567'" in result.output
     [(app, _, port)] = served

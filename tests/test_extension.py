@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mongomock
 import pytest
+from commands import flask_command
 from support import PREFIX, SERVER_BACKENDS, add_user
 
 from livechat_analytics import LivechatAnalytics
@@ -111,6 +112,6 @@ def test_the_hosts_own_error_pages_are_untouched(make_bare_app, memory):
 
 def test_the_commands_join_the_flask_cli(make_app, memory):
     app = make_app(database=memory)
-    result = app.test_cli_runner().invoke(args=["livechat-analytics", "--help"])
+    result = flask_command(app, "--help")
     assert result.exit_code == 0
     assert "demo" in result.output

@@ -15,10 +15,13 @@ from support import OUR_INDEXES, SERVER_BACKENDS, UTC
 
 from livechat_analytics import demo, indexes
 from livechat_analytics.demo import DemoData
-from livechat_analytics.endpoints import agents, dashboards, departments, overview, reports
-from livechat_analytics.endpoints.common import Context
+from livechat_analytics.endpoints import FAMILIES, departments
+from livechat_analytics.endpoints.agents import AgentQuery
+from livechat_analytics.endpoints.common import Context, window_rooms
+from livechat_analytics.endpoints.dashboards import charts, totalizers
+from livechat_analytics.endpoints.overview import board, chart
 from livechat_analytics.repository import Repository
-from livechat_analytics.schemas import CHART_NAMES, Query
+from livechat_analytics.schemas import Query
 
 NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345000, tzinfo=UTC)
 ROOM = "rocketchat_room"
@@ -100,9 +103,11 @@ def data(database: Database) -> DemoData:
 def department_cases() -> Iterator[Any]:
     """``(path, answered, filtered)``: every endpoint's first stage, with and without a department."""
     for path in departments.METRICS:
-        for answered in (None, True, False) if path == "amount-of-chats" else (None,):
+        for answered in (None, True, False) if path == "departments/amount-of-chats" else (None,):
             for filtered in (False, True):
-                name = path + ("" if answered is None else f"-answered={answered}")
+                name = path.removeprefix("departments/") + (
+                    "" if answered is None else f"-answered={answered}"
+                )
                 yield pytest.param(
                     path, answered, filtered, id=name + ("-one-department" if filtered else "")
                 )
@@ -126,18 +131,23 @@ def test_every_department_first_stage_scans_an_index(
 
 def agent_and_report_cases() -> list:
     """``(collection, pipeline)`` of every agent and report endpoint, with and without a department."""
-    query = Query(start=NOW - dt.timedelta(days=30), end=NOW)
+    query = AgentQuery(start=NOW - dt.timedelta(days=30), end=NOW)
     context = Context(NAMES)
+    agents = next(family for family in FAMILIES if family.name == "agents")
     cases = [
-        pytest.param(metric.collection, metric.pipeline(query, context), id=path)
-        for path, metric in agents.METRICS.items()
+        pytest.param(
+            metric.collection, metric.pipeline(query, context), id=metric.path.removeprefix("agents/")
+        )
+        for metric in agents.endpoints
     ]
-    cases.append(pytest.param("room", reports.window_rooms(query), id="conversations-by-any"))
-    for name in CHART_NAMES:
+    cases.append(pytest.param("room", window_rooms(query), id="conversations-by-any"))
+    for name in chart.CHART_NAMES:
         for department in (None, "d1"):
-            charted = Query(start=query.start, end=query.end, chart_name=name, department_id=department)
+            charted = chart.ChartQuery(
+                start=query.start, end=query.end, chart_name=name, department_id=department
+            )
             suffix = "-one-department" if department else ""
-            cases.append(pytest.param("room", reports.chart_pipeline(charted, context), id=name + suffix))
+            cases.append(pytest.param("room", chart.chart_pipeline(charted, context), id=name + suffix))
     return cases
 
 
@@ -154,27 +164,29 @@ def test_every_agent_and_report_first_stage_scans_an_index(
 
 
 def dashboard_and_overview_pipelines(department: str | None) -> list[tuple[str, list]]:
-    query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department, name="Total_messages")
+    query = board.OverviewQuery(
+        start=NOW - dt.timedelta(days=30), end=NOW, department_id=department, name="Total_messages"
+    )
     context = Context(Repository(None).names)  # type: ignore[arg-type]
     pipelines = [
         ("room", build(query, context))
         for build in (
-            dashboards.conversation_totalizers,
-            dashboards.productivity_totalizers,
-            dashboards.chats_totalizers,
-            dashboards.agents_productivity_rooms,
-            dashboards.chats,
-            dashboards.chats_per_agent,
-            dashboards.chats_per_department,
-            dashboards.timings,
-            overview.conversations,
-            overview.productivity,
-            overview.agent_overview,
+            totalizers.conversation_totalizers,
+            totalizers.productivity_totalizers,
+            totalizers.chats_totalizers,
+            totalizers.agents_productivity_rooms,
+            charts.chats,
+            charts.chats_per_agent,
+            charts.chats_per_department,
+            charts.timings,
+            board.conversations,
+            board.productivity,
+            board.agent_overview,
         )
     ]
-    pipelines.append(("agent_activity", dashboards.available_time(query, context)))
+    pipelines.append(("agent_activity", totalizers.available_time(query, context)))
     pipelines.append(
-        ("users" if department is None else "department_agents", dashboards.agents_status(query, context))
+        ("users" if department is None else "department_agents", charts.agents_status(query, context))
     )
     return pipelines
 

@@ -26,7 +26,7 @@ from schemathesis.checks import (
 from support import DEPARTMENT_FIELDS, ROOT, UTC, add_user, get_answer
 
 from livechat_analytics import Authenticator, openapi
-from livechat_analytics.endpoints import ENDPOINTS, agents, reports
+from livechat_analytics.endpoints import ENDPOINTS, FAMILY_OF
 
 DOCUMENT = ROOT + "/openapi.json"
 ERRORS = {"400", "401", "403", "404", "405", "500", "503", "504"}
@@ -353,7 +353,11 @@ def conforms_when_fuzzed(operation, headers: dict[str, str], *, examples: int) -
     conforms()
 
 
-AGENT_AND_REPORT_PATHS = [*(f"agents/{path}" for path in agents.METRICS), *reports.ENDPOINTS]
+#: The agent and report endpoints, and the chart series (the Analytics page's, which agents may not see).
+AGENT_AND_REPORT_PATHS = [
+    *(path for path, family in FAMILY_OF.items() if family in ("agents", "reports")),
+    "dashboards/charts-data",
+]
 
 
 def fill_more(database) -> None:
@@ -391,7 +395,7 @@ def test_every_agent_and_report_answer_conforms_to_the_document(app, database, p
 
 
 DASHBOARD_AND_OVERVIEW_PATHS = [
-    path for path, endpoint in ENDPOINTS.items() if endpoint.family in ("dashboards", "overview")
+    path for path, family in FAMILY_OF.items() if family in ("dashboards", "overview")
 ]
 #: The ``name`` each overview is asked for.
 LAST_NAMES = {"overview": "Productivity", "agent-overview": "Avg_reaction_time"}
@@ -407,6 +411,8 @@ def test_every_dashboard_and_overview_answer_and_example_conforms_to_the_documen
             params = {}
         elif path in LAST_NAMES:
             params = {"name": LAST_NAMES[path], **DAYS}
+        elif path == "dashboards/charts-data":
+            params = {**WINDOW, "chartName": "Avg_chat_duration"}
         else:
             params = WINDOW
         validator.validate(get_answer(client, path, MANAGER, **params))
