@@ -160,17 +160,24 @@ def memory() -> Database:
 
 
 @pytest.fixture
-def make_bare_app() -> Callable[..., Flask]:
+def make_bare_app() -> Iterator[Callable[..., Flask]]:
     """A factory of host apps without the extension, for tests of registering it: TESTING on, and
-    each keyword a setting named without its ``LIVECHAT_ANALYTICS_`` prefix, set as given."""
+    each keyword a setting named without its ``LIVECHAT_ANALYTICS_`` prefix, set as given. The
+    clients the extension makes from a URI on these apps are closed after the test."""
+    made: list[Flask] = []
 
     def make(**settings: Any) -> Flask:
         app = Flask("host")
         app.config["TESTING"] = True
         app.config.update({"LIVECHAT_ANALYTICS_" + name: value for name, value in settings.items()})
+        made.append(app)
         return app
 
-    return make
+    yield make
+    for app in made:
+        state = app.extensions.get("livechat_analytics")
+        if state is not None and state.client is not None:
+            state.client.close()
 
 
 @pytest.fixture

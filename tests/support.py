@@ -84,21 +84,22 @@ def start_gunicorn(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, in
     """The standalone app under gunicorn with our settings module, on a free loopback port, its
     stderr in ``log``: the process and the port."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "python:livechat_analytics.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "livechat_analytics.app:create_app()",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
+    with log.open("w") as stderr:  # the server writes to its own copy of the file
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:livechat_analytics.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "livechat_analytics.app:create_app()",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     return process, port
 
 
