@@ -109,7 +109,10 @@ def test_the_key_holds_every_part_an_answer_depends_on():
         answers.key("departments/total-transferred-chats", "view-livechat-manager", query, context),
         answers.key("departments/amount-of-chats", "view-livechat-reports", query, context),
         answers.key(
-            "departments/amount-of-chats", "view-livechat-manager", PageQuery(start=TS, end=TS, count=10), context
+            "departments/amount-of-chats",
+            "view-livechat-manager",
+            PageQuery(start=TS, end=TS, count=10),
+            context,
         ),
         answers.key("departments/amount-of-chats", "view-livechat-manager", query, Context(names, 60)),
         answers.key(

@@ -9,28 +9,28 @@ import html
 import json
 import pathlib
 import re
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-import mongomock
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from pymongo.database import Database
 
-from livechat_analytics import LivechatAnalytics, cli, demo, views
+from livechat_analytics import cli, demo, views
 
 ROOT = "/api/v1/livechat/analytics"
 PACKAGE = pathlib.Path(views.__file__).parent
 
 
-def make_app(**settings: object) -> Flask:
-    app = Flask("host")
-    app.config.update({f"LIVECHAT_ANALYTICS_{name}": value for name, value in settings.items()})
-    LivechatAnalytics(app, database=mongomock.MongoClient(tz_aware=True)["rocketchat"])
-    return app
+@pytest.fixture
+def page_app(make_app: Callable[..., Flask], memory: Database) -> Callable[..., Flask]:
+    """A factory of host apps over an empty database: the page and its files need no data."""
+    return lambda **settings: make_app(database=memory, **settings)
 
 
-def test_the_page_loads_without_signing_in_and_names_its_files():
-    response = make_app().test_client().get(f"{ROOT}/dashboard")
+def test_the_page_loads_without_signing_in_and_names_its_files(page_app):
+    response = page_app().test_client().get(f"{ROOT}/dashboard")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
@@ -48,63 +48,65 @@ def test_the_page_loads_without_signing_in_and_names_its_files():
 
 
 @pytest.mark.parametrize("file", ["dashboard.js", "dashboard.css", "vendor/chart.umd.min.js"])
-def test_the_page_files_are_served_without_signing_in(file):
-    response = make_app().test_client().get(f"{ROOT}/dashboard/static/{file}")
-    assert response.status_code == 200
-    assert response.get_data() == (PACKAGE / "static" / file).read_bytes()
+def test_the_page_files_are_served_without_signing_in(page_app, file):
+    with page_app().test_client().get(f"{ROOT}/dashboard/static/{file}") as response:
+        assert response.status_code == 200
+        assert response.get_data() == (PACKAGE / "static" / file).read_bytes()
 
 
 @pytest.mark.parametrize(
     "path", ["dashboard/static/missing.js", "dashboard/static/../views.py", "dashboard/", "dashboard/x"]
 )
-def test_other_paths_near_the_page_are_json_404s(path):
-    response = make_app().test_client().get(f"{ROOT}/{path}")
+def test_other_paths_near_the_page_are_json_404s(page_app, path):
+    response = page_app().test_client().get(f"{ROOT}/{path}")
     assert response.status_code == 404
     assert response.get_json()["success"] is False
 
 
 @pytest.mark.parametrize("path", ["dashboard", "dashboard/static/dashboard.js"])
-def test_the_page_answers_options_head_and_405_like_the_api(path):
-    client = make_app().test_client()
+def test_the_page_answers_options_head_and_405_like_the_api(page_app, path):
+    client = page_app().test_client()
     assert client.options(f"{ROOT}/{path}").headers["Allow"] == "GET, HEAD, OPTIONS"
-    assert client.head(f"{ROOT}/{path}").status_code == 200
+    with client.head(f"{ROOT}/{path}") as head:
+        assert head.status_code == 200
     refused = client.post(f"{ROOT}/{path}")
     assert refused.status_code == 405
     assert refused.get_json()["success"] is False
 
 
-def test_the_page_can_be_switched_off():
-    client = make_app(DASHBOARD=False).test_client()
+def test_the_page_can_be_switched_off(page_app):
+    client = page_app(DASHBOARD=False).test_client()
     for path in ("dashboard", "dashboard/static/dashboard.js"):
         response = client.get(f"{ROOT}/{path}")
         assert response.status_code == 404
         assert response.get_json()["success"] is False
 
 
-def test_the_page_can_move():
-    client = make_app(DASHBOARD_PATH="ui/numbers", URL_PREFIX="/analytics").test_client()
+def test_the_page_can_move(page_app):
+    client = page_app(DASHBOARD_PATH="ui/numbers", URL_PREFIX="/analytics").test_client()
     page = client.get("/analytics/ui/numbers")
     assert page.status_code == 200
     assert 'data-api-root="/analytics"' in page.get_data(as_text=True)
-    assert client.get("/analytics/ui/numbers/static/dashboard.js").status_code == 200
+    with client.get("/analytics/ui/numbers/static/dashboard.js") as script:
+        assert script.status_code == 200
     assert client.get("/analytics/dashboard").status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/dashboard", "dashboard/", "a//b", "da shboard", "", 5])
-def test_a_bad_page_path_stops_the_app(path):
+def test_a_bad_page_path_stops_the_app(page_app, path):
     with pytest.raises(RuntimeError, match="LIVECHAT_ANALYTICS_DASHBOARD_PATH must be a relative path"):
-        make_app(DASHBOARD_PATH=path)
+        page_app(DASHBOARD_PATH=path)
 
 
 @pytest.mark.parametrize("path", ["health", "departments/page", "openapi.json"])
-def test_a_page_path_the_api_uses_stops_the_app(path):
+def test_a_page_path_the_api_uses_stops_the_app(page_app, path):
     with pytest.raises(RuntimeError, match="is taken by the API's own paths"):
-        make_app(DASHBOARD_PATH=path)
+        page_app(DASHBOARD_PATH=path)
 
 
-def test_the_page_asks_for_every_row_unless_count_zero_is_off():
-    assert 'data-page-size="0"' in make_app().test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
-    app = make_app(ALLOW_COUNT_ZERO=False, DEFAULT_COUNT=20, MAX_COUNT=70)
+def test_the_page_asks_for_every_row_unless_count_zero_is_off(page_app):
+    assert 'data-page-size="0"' in page_app().test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
+    app = page_app(ALLOW_COUNT_ZERO=False, DEFAULT_COUNT=20, MAX_COUNT=70)
     assert 'data-page-size="70"' in app.test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
 
 
@@ -152,8 +154,8 @@ PAGE_METRICS = [
 ]
 
 
-def test_the_page_takes_the_department_metrics_from_the_rows():
-    page = make_app().test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
+def test_the_page_takes_the_department_metrics_from_the_rows(page_app):
+    page = page_app().test_client().get(f"{ROOT}/dashboard").get_data(as_text=True)
     [attribute] = re.findall(r"data-metrics='([^']*)'", page)
     assert json.loads(html.unescape(attribute)) == PAGE_METRICS
     # The script holds no copy of them.
