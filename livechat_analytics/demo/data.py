@@ -20,10 +20,10 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
-from . import config
-from .auth import MANAGER_PERMISSION, hash_token
-from .endpoints.common import INACTIVITY_SETTING, TRANSFER_MESSAGE
-from .repository import Repository
+from .. import config
+from ..auth import MANAGER_PERMISSION, hash_token
+from ..endpoints.common import INACTIVITY_SETTING, TRANSFER_MESSAGE
+from ..repository import Repository
 
 Document = dict[str, Any]
 
