@@ -31,6 +31,7 @@ from livechat_analytics.demo import DemoData
 #: requests, so their apps compute every answer and read the permission and settings each time
 #: (tests/test_cache.py tests the defaults).
 TEST_SETTINGS: dict[str, Any] = {"CACHE_SECONDS": 0, "SETTINGS_SECONDS": 0}
+#: What ``make_app`` serves unless told otherwise: the test's ``database`` fixture.
 _TEST_DATABASE: Any = object()
 
 
