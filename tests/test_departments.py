@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from documents import store_three_rooms
+from marshmallow import Schema
 from support import PREFIX, UTC
 
 from livechat_analytics import cli, demo
+from livechat_analytics.endpoints.departments import AmountOfChatsSchema, Metric, counted, created_rooms
+from livechat_analytics.endpoints.row import Endpoint
+from livechat_analytics.schemas import ArgsSchema
 
 START = dt.datetime(2024, 3, 1, tzinfo=UTC)
 END = dt.datetime(2024, 3, 31, 23, 59, 59, 999000, tzinfo=UTC)
@@ -264,3 +269,47 @@ def test_department_names_when_switched_on(make_app, database):
         {"_id": "gone", "name": None, "rooms": 1},
         {"_id": None, "name": None, "rooms": 1},
     ]
+
+
+def _metric(**changed: Any) -> Metric:
+    """The amount-of-chats row, written out, with ``changed`` pieces."""
+    pieces: dict[str, Any] = {
+        "path": "departments/example",
+        "row_schema": AmountOfChatsSchema,
+        "source": created_rooms,
+        "sums": counted("rooms"),
+        "values": {"rooms": 1},
+        "twin": lambda sums: {"rooms": int(sums.get("rooms", 0))},
+        "title": "Chats",
+        "shown": "rooms",
+    }
+    return Metric(**{**pieces, **changed})
+
+
+def test_a_metric_row_with_every_piece_is_a_page_of_departments():
+    metric = _metric()
+    assert metric.fields == ("rooms",)
+    assert metric.sortable == ("_id", "rooms")
+    assert metric.response.CSV.key == "departments"
+
+
+@pytest.mark.parametrize(
+    ("changed", "message"),
+    [
+        ({"values": {}}, "departments/example: its values name [], its row has ['rooms']."),
+        ({"values": {"rooms": 1, "chats": 1}}, "its values name ['chats', 'rooms'], its row has ['rooms']."),
+        ({"twin": lambda sums: {"room": 0}}, "its twin name ['room'], its row has ['rooms']."),
+        ({"shown": "chats"}, "departments/example: the page shows a field its row does not have."),
+        ({"also": ("chats", "Chats")}, "departments/example: the page shows a field its row does not have."),
+        ({"unit": "hours"}, "departments/example: unit 'hours' is not one of count, seconds, percent."),
+    ],
+)
+def test_a_metric_row_missing_a_piece_fails_when_it_is_made(changed: dict[str, Any], message: str):
+    with pytest.raises(TypeError) as refused:
+        _metric(**changed)
+    assert str(refused.value).endswith(message)
+
+
+def test_a_row_whose_body_declares_no_csv_shape_fails_when_it_is_made():
+    with pytest.raises(TypeError, match=r"^dashboards/example: Schema declares no CSV shape\.$"):
+        Endpoint(path="dashboards/example", args=ArgsSchema, response=Schema(), compute=lambda *args: {})

@@ -230,6 +230,28 @@ def test_each_shape_of_answer_as_csv(client, headers, stored, path, params, expe
     assert answer.get_data(as_text=True) == expected
 
 
+#: Bodies with nothing to list: the header their schema declares, and no line.
+EMPTY = [
+    ("dashboards/conversations-by-source", WINDOW, "label,value\r\n"),
+    ("dashboards/conversations-by-department", WINDOW, "label,value\r\n"),
+    ("dashboards/charts/chats-per-agent", WINDOW, "name,open,closed,onhold\r\n"),
+    ("dashboards/charts/chats-per-department", WINDOW, "name,open,closed\r\n"),
+    (
+        "agent-overview",
+        {"name": "Total_conversations", "from": "2024-03-01", "to": "2024-03-31"},
+        "name,value\r\n",
+    ),
+    ("trends/amount-of-chats", {**WINDOW, "byDepartment": "true"}, "period,_id,start,rooms\r\n"),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "expected"), EMPTY)
+def test_a_body_with_nothing_to_list_is_its_header_alone(client, headers, path, params, expected):
+    response = client.get(f"{ROOT}/{path}", query_string={**params, "format": "csv"}, headers=headers)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == expected
+
+
 def test_the_heatmap_as_csv_is_a_line_per_weekday_and_hour(client, headers, stored):
     answer = client.get(f"{ROOT}/trends/heatmap", query_string={**WINDOW, "format": "csv"}, headers=headers)
     # a and b on Tuesday 5 March at 10 and 15, c on Wednesday 6 March at 9, p on Saturday 2 March at 12.
