@@ -88,5 +88,5 @@ def test_the_release_is_read_from_a_module_that_imports_nothing():
     # setup.cfg reads it there without importing the package, and so do the package's own modules.
     tree = ast.parse(MODULES["livechat_analytics.version"].read_text(encoding="utf-8"))
     assert not any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree))
-    setup = (PACKAGE.parent / "setup.cfg").read_text(encoding="utf-8")
+    setup = (pathlib.Path(__file__).parents[1] / "setup.cfg").read_text(encoding="utf-8")
     assert "version = attr: livechat_analytics.version.__version__" in setup
