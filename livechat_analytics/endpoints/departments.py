@@ -272,8 +272,9 @@ def transfers(query: Query, context: Context) -> Pipeline:
                 "as": "room",
             }
         },
-        {"$unwind": "$ts"},
+        # The room's department before the events are unwound: each event carries an id, not a room.
         {"$project": {"_id": 0, "departmentId": first_of("$room", "departmentId"), "ts": 1}},
+        {"$unwind": "$ts"},
     ]
     if query.department_id is not None:
         pipeline.append({"$match": {"departmentId": query.department_id}})
