@@ -303,14 +303,7 @@ def seed_command(
         users = config.read(app.config, "USERS_COLLECTION")
         names = Repository(database, collection_prefix=prefix, users_collection=users)
         with _database_trouble(database):
-            foreign = demo.foreign_documents(database, names)
-            if foreign and not force:
-                listed = ", ".join(f"{name} ({n})" for name, n in sorted(foreign.items()))
-                raise click.ClickException(
-                    f"The database {database.name!r} holds documents seed did not write: {listed}."
-                    " Nothing was written. Seed an empty database, or pass --force to add the demo"
-                    " data set (and its demo manager) to this one."
-                )
+            _refuse_foreign(database, names, force=force)
             # Asked before the bar shows, so that a refusal comes alone; insert asks again.
             if demo.already_inserted(database, data, collection_prefix=prefix):
                 raise click.ClickException(refused)
@@ -329,18 +322,35 @@ def seed_command(
                 {"_id": demo.MANAGER_ID, "services.resume.loginTokens.hashedToken": hash_token(token)},
                 {"_id": 1},
             )
+    _report_seed(counts, seconds=time.monotonic() - started, token=token if manager is not None else None)
+
+
+def _refuse_foreign(database: Database, names: Repository, *, force: bool) -> None:
+    """Stop before writing into a database holding documents seed did not write, unless forced."""
+    foreign = demo.foreign_documents(database, names)
+    if foreign and not force:
+        listed = ", ".join(f"{name} ({n})" for name, n in sorted(foreign.items()))
+        raise click.ClickException(
+            f"The database {database.name!r} holds documents seed did not write: {listed}."
+            " Nothing was written. Seed an empty database, or pass --force to add the demo"
+            " data set (and its demo manager) to this one."
+        )
+
+
+def _report_seed(counts: demo.Counts, *, seconds: float, token: str | None) -> None:
+    """What seed wrote, and how the demo manager logs in (``token`` None: it was there already)."""
     click.echo(
         f"Wrote {counts.rooms} livechat rooms (and {counts.other_rooms} other rooms),"
         f" {counts.messages} messages of which {counts.transfers} transfers,"
         f" {counts.departments} departments and {counts.users} users"
-        f" in {time.monotonic() - started:.1f} s."
+        f" in {seconds:.1f} s."
     )
     if counts.kept:
         click.echo(
             f"Left {counts.kept} documents as they were: the database had their ids (or their"
             " usernames) already."
         )
-    if manager is not None:
+    if token is not None:
         click.echo(
             f"The demo manager {demo.MANAGER_USERNAME} logs in with the headers X-User-Id: {demo.MANAGER_ID}"
             f" and X-Auth-Token: {token} (shown this once only; it is stored hashed)."

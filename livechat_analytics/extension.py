@@ -71,12 +71,7 @@ class LivechatAnalytics:
         client = None
         if database is None:
             client, database = _connect(settings)
-        read_preference = _read_preference(config.read(settings, "READ_PREFERENCE"))
-        repository = Repository(
-            database.with_options(read_preference=read_preference),
-            collection_prefix=config.read(settings, "COLLECTION_PREFIX"),
-            users_collection=config.read(settings, "USERS_COLLECTION"),
-        )
+        repository = _repository(settings, database)
         authenticator = authenticator or self._defaults["authenticator"]
         if authenticator is None:
             authenticator = RocketChatAuthenticator(
@@ -84,30 +79,47 @@ class LivechatAnalytics:
                 default_roles=config.read(settings, "DEFAULT_ROLES"),
                 remember_seconds=config.read(settings, "SETTINGS_SECONDS"),
             )
-        timezone = _timezone(config.read(settings, "TIMEZONE"))
-        deadline = config.read(settings, "MAX_TIME_MS") / 1000
-        cache = _cache(app, settings)
-        answers = Answers(
-            None if cache is None else app.extensions["cache"][cache],
-            seconds=config.read(settings, "CACHE_SECONDS"),
-            scope=database.name,
-            wait=deadline,
-        )
-        app.extensions[config.EXTENSION_KEY] = State(
-            repository=repository,
-            authenticator=authenticator,
-            args_schemas=_args_schemas(settings, timezone),
-            default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
-            department_names=config.read(settings, "DEPARTMENT_NAMES"),
-            deadline=deadline,
-            health_timeout=config.read(settings, "HEALTH_TIMEOUT_MS") / 1000,
-            client=client,
-            cache=cache,
-            answers=answers,
-            settings=Recent(config.read(settings, "SETTINGS_SECONDS")),
-            vary=_login_headers(authenticator),
-        )
+        app.extensions[config.EXTENSION_KEY] = _state(app, repository, authenticator, client)
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))
+
+
+def _repository(settings: Any, database: Database) -> Repository:
+    """The reads of the app's database, with its read preference and collection names."""
+    read_preference = _read_preference(config.read(settings, "READ_PREFERENCE"))
+    return Repository(
+        database.with_options(read_preference=read_preference),
+        collection_prefix=config.read(settings, "COLLECTION_PREFIX"),
+        users_collection=config.read(settings, "USERS_COLLECTION"),
+    )
+
+
+def _state(
+    app: Flask, repository: Repository, authenticator: Authenticator, client: MongoClient | None
+) -> State:
+    """What the app answers with, from its settings."""
+    settings = app.config
+    deadline = config.read(settings, "MAX_TIME_MS") / 1000
+    cache = _cache(app, settings)
+    answers = Answers(
+        None if cache is None else app.extensions["cache"][cache],
+        seconds=config.read(settings, "CACHE_SECONDS"),
+        scope=repository.database.name,
+        wait=deadline,
+    )
+    return State(
+        repository=repository,
+        authenticator=authenticator,
+        args_schemas=_args_schemas(settings, _timezone(config.read(settings, "TIMEZONE"))),
+        default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
+        department_names=config.read(settings, "DEPARTMENT_NAMES"),
+        deadline=deadline,
+        health_timeout=config.read(settings, "HEALTH_TIMEOUT_MS") / 1000,
+        client=client,
+        cache=cache,
+        answers=answers,
+        settings=Recent(config.read(settings, "SETTINGS_SECONDS")),
+        vary=_login_headers(authenticator),
+    )
 
 
 def _cache(app: Flask, settings: Any) -> Cache | None:
