@@ -23,7 +23,7 @@ from flask import Flask
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from livechat_analytics import cli, demo
 
@@ -116,12 +116,24 @@ class Viewer:
         self.wait(lambda: block.find_elements(By.CSS_SELECTOR, ".try-out__btn"), "Try it out")
         block.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
         for name, value in values.items():
-            block.find_element(By.CSS_SELECTOR, f'tr[data-param-name="{name}"] input').send_keys(value)
+            field = block.find_element(By.CSS_SELECTOR, f'tr[data-param-name="{name}"] :is(input, select)')
+            if field.tag_name == "select":
+                Select(field).select_by_value(value)
+            else:
+                field.send_keys(value)
         block.find_element(By.CSS_SELECTOR, "button.execute").click()
         self.wait(
             lambda: block.find_elements(By.CSS_SELECTOR, ".live-responses-table .response"), "an answer"
         )
         return block
+
+    def sent(self, path: str) -> tuple[dict[str, Any], Any]:
+        """The one request the browser sent to the endpoint at ``path`` so far, and the app's own
+        answer to the same request."""
+        self.browser.collect()
+        [request] = [r for r in self.browser.requests if urlsplit(r["url"]).path == f"{ROOT}/{path}"]
+        url = urlsplit(request["url"])
+        return request, self.app.test_client().get(f"{url.path}?{url.query}", headers=MANAGER)
 
     def screenshot(self, name: str, folder: pathlib.Path, bottom: WebElement) -> pathlib.Path:
         """The page from its top to the bottom of ``bottom``, as ``<folder>/<name>.png``."""
@@ -193,13 +205,11 @@ def test_try_it_out_after_authorize_shows_the_rows(viewer: Viewer, tmp_path: pat
     answer = body(block)
     assert answer["success"] is True and answer["departments"]
     # The request went to the API with the user's headers and the window; the answer is the API's.
-    viewer.browser.collect()
-    [sent] = [r for r in viewer.browser.requests if urlsplit(r["url"]).path.endswith("/amount-of-chats")]
+    sent, expected = viewer.sent("departments/amount-of-chats")
     assert {name: sent["headers"][name] for name in MANAGER} == MANAGER
     query = parse_qs(urlsplit(sent["url"]).query)
     assert {name: query[name] for name in WINDOW} == {name: [value] for name, value in WINDOW.items()}
-    url = urlsplit(sent["url"])
-    assert answer == viewer.app.test_client().get(f"{url.path}?{url.query}", headers=MANAGER).get_json()
+    assert answer == expected.get_json()
     folder = pathlib.Path(os.environ.get("LIVECHAT_ANALYTICS_SCREENSHOTS") or tmp_path)
     shot = viewer.screenshot(
         "api-viewer", folder, block.find_element(By.CSS_SELECTOR, ".live-responses-table")
@@ -211,3 +221,18 @@ def test_try_it_out_without_authorize_shows_the_401(viewer: Viewer):
     block = viewer.try_it_out("departments-amount-of-chats", "departments", WINDOW)
     assert status(block) == "401"
     assert body(block)["error"] == "You must be logged in to do this."
+
+
+def test_try_it_out_saves_the_csv_under_the_apis_name(viewer: Viewer):
+    viewer.authorize(MANAGER)
+    block = viewer.try_it_out("departments-amount-of-chats", "departments", {**WINDOW, "format": "csv"})
+    assert status(block) == "200"
+    link = block.find_element(By.CSS_SELECTOR, ".live-responses-table a[download]")
+    name = link.get_attribute("download")
+    assert name == f"departments-amount-of-chats_{WINDOW['start']}_{WINDOW['end']}.csv"
+    link.click()
+    saved = viewer.browser.downloads / name
+    viewer.wait(lambda: saved.exists() and saved.stat().st_size > 0, "the download")
+    _, expected = viewer.sent("departments/amount-of-chats")
+    assert saved.read_bytes() == expected.get_data()
+    assert saved.read_text().splitlines()[0] == "_id,rooms"
