@@ -152,10 +152,23 @@ def dashboard_url(app: Flask, base_url: str) -> str | None:
 
     The credentials travel in the fragment, which the browser never sends: the page moves them into
     the tab's sessionStorage and takes them out of the address bar."""
-    if not config.read(app.config, "DASHBOARD"):
+    url = _page_url(app, base_url, "DASHBOARD")
+    if url is None:
         return None
-    path = f"{config.read(app.config, 'URL_PREFIX')}/{config.read(app.config, 'DASHBOARD_PATH')}"
-    return f"{base_url}{path}#{urlencode({'userId': demo.MANAGER_ID, 'token': demo.MANAGER_TOKEN})}"
+    return f"{url}#{urlencode({'userId': demo.MANAGER_ID, 'token': demo.MANAGER_TOKEN})}"
+
+
+def api_docs_url(app: Flask, base_url: str) -> str | None:
+    """The API viewer's URL, or None when it is switched off."""
+    return _page_url(app, base_url, "API_DOCS")
+
+
+def _page_url(app: Flask, base_url: str, switch: str) -> str | None:
+    """The URL of the page that the setting ``switch`` serves at ``<switch>_PATH``, or None when
+    ``switch`` is off."""
+    if not config.read(app.config, switch):
+        return None
+    return f"{base_url}{config.read(app.config, 'URL_PREFIX')}/{config.read(app.config, switch + '_PATH')}"
 
 
 def serve(app: Flask, host: str, port: int) -> None:
@@ -231,6 +244,12 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
     page = dashboard_url(app, base_url)
     if page is not None:
         click.echo(f"\n# The dashboard page, in a browser (signed in as {demo.MANAGER_USERNAME}):\n{page}")
+    viewer = api_docs_url(app, base_url)
+    if viewer is not None:
+        click.echo(
+            '\n# The API viewer, in a browser ("Authorize" with the X-User-Id and X-Auth-Token above,'
+            f' then "Try it out"):\n{viewer}'
+        )
     click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
     configure_logging()  # each request's JSON line, as the standalone app shows it
     serve(app, host, port)

@@ -72,6 +72,16 @@ def _choice(*choices: str) -> Kind:
     return Kind("one of " + ", ".join(choices), lambda value: value in choices)
 
 
+def _relative_path(example: str) -> Kind:
+    return Kind(
+        f'a relative path such as "{example}" or "ui/{example}" (letters, digits, "-", "_", "." and'
+        ' inner "/")',
+        lambda value: (
+            isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", value) is not None
+        ),
+    )
+
+
 def _known_timezone(value: Any) -> bool:
     try:
         ZoneInfo(value)
@@ -192,12 +202,16 @@ KINDS["DASHBOARD"] = _FLAG
 
 #: Where the dashboard page is, under the analytics root (its files under ``<path>/static/``).
 DASHBOARD_PATH = "dashboard"
-KINDS["DASHBOARD_PATH"] = Kind(
-    'a relative path such as "dashboard" or "ui/dashboard" (letters, digits, "-", "_", "." and inner "/")',
-    lambda value: (
-        isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", value) is not None
-    ),
-)
+KINDS["DASHBOARD_PATH"] = _relative_path("dashboard")
+
+#: Serve the API viewer (Swagger UI over the OpenAPI document, "Try it out" included) at
+#: :data:`API_DOCS_PATH`.
+API_DOCS = True
+KINDS["API_DOCS"] = _FLAG
+
+#: Where the API viewer is, under the analytics root (its files under ``<path>/static/``).
+API_DOCS_PATH = "docs"
+KINDS["API_DOCS_PATH"] = _relative_path("docs")
 
 #: How long a computed answer is kept and reused, in seconds (``Cache-Control: max-age`` too);
 #: 0 computes every request. An answer is at most this old, plus :data:`SETTINGS_SECONDS` for ``T``.

@@ -4,12 +4,15 @@ Its rules take every method (as the API's catch-all does) and answer OPTIONS and
 the path each app configures; switched off, the path falls through to the catch-all's 404. No
 authentication: the page and its files hold no data, and the page's requests to the API carry the
 usual headers. What the page shows of each department metric comes from the metric's row.
+
+The API viewer (:mod:`.viewer`) is served the same way, with the pieces here: :func:`answer`,
+:func:`html`, :func:`claim` and :func:`mount`.
 """
 
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Response, current_app, render_template, request, send_from_directory
@@ -33,18 +36,34 @@ POLICY = (
 
 def dashboard(filename: str | None = None) -> Response:
     """The dashboard page (``filename`` None) or one of its files, for GET and HEAD."""
+
+    def page_or_file() -> Response:
+        if filename is not None:
+            return send_from_directory(FILES, filename)
+        return html("livechat_analytics/dashboard.html", **settings())
+
+    return answer("dashboard", page_or_file)
+
+
+def answer(what: str, make: Callable[[], Response]) -> Response:
+    """What ``make`` answers GET and HEAD with, its headers keeping the browser to this origin; the
+    allowed methods for OPTIONS; a JSON 405 naming ``what`` for any other method."""
     if request.method == "OPTIONS":
         return Response(status=200, headers={"Allow": ", ".join(ALLOWED)})
     if request.method not in ("GET", "HEAD"):
-        raise MethodNotAllowed(list(ALLOWED), "The dashboard answers GET only.")
-    if filename is not None:
-        response = send_from_directory(FILES, filename)
-    else:
-        response = Response(render_template("livechat_analytics/dashboard.html", **settings()))
-        response.headers["Cache-Control"] = "no-store"
+        raise MethodNotAllowed(list(ALLOWED), f"The {what} answers GET only.")
+    response = make()
     response.headers["Content-Security-Policy"] = POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def html(template: str, **context: Any) -> Response:
+    """A page rendered from ``template``, never kept by the browser: it names the files of this
+    release."""
+    response = Response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -81,15 +100,38 @@ def metrics() -> list[dict[str, Any]]:
 
 def register(state: BlueprintSetupState, *, taken: Iterable[str]) -> None:
     """Add the page's rules to the app the blueprint registers on, unless it is switched off; a
-    path that one of the API's ``taken`` paths starts with is a start-up error."""
-    if not config.read(state.app.config, "DASHBOARD"):
-        return
-    path = config.read(state.app.config, "DASHBOARD_PATH")
-    if path in taken or path.split("/")[0] in {p.split("/")[0] for p in taken}:
-        raise RuntimeError(f"{config.PREFIX}DASHBOARD_PATH {path!r} is taken by the API's own paths.")
+    path whose first part one of the API's ``taken`` paths starts with is a start-up error."""
+    where = dashboard_path(state.app.config)
+    if where is not None:
+        claim("DASHBOARD_PATH", where, taken=taken)
+        mount(state, "dashboard", where, dashboard)
+
+
+def dashboard_path(app_settings: dict[str, Any]) -> str | None:
+    """The dashboard page's path under the analytics root, None when it is switched off."""
+    return config.read(app_settings, "DASHBOARD_PATH") if config.read(app_settings, "DASHBOARD") else None
+
+
+def claim(
+    setting: str, path: str, *, taken: Iterable[str], others: Mapping[str, Iterable[str]] | None = None
+) -> None:
+    """Refuse, with a start-up error naming the ``setting``, a ``path`` whose first part one of the
+    API's ``taken`` paths starts with (a family's part may grow), or that is one of the ``others``'
+    paths (each owner, in words, to its paths), lies under one or holds one under it."""
+    owners = {"the API's own paths": {p.split("/")[0] for p in taken}, **(others or {})}
+    for owner, owned in owners.items():
+        for other in owned:
+            if path == other or path.startswith(other + "/") or other.startswith(path + "/"):
+                raise RuntimeError(f"{config.PREFIX}{setting} {path!r} is taken by {owner}.")
+
+
+def mount(state: BlueprintSetupState, endpoint: str, path: str, view: Callable[..., Response]) -> None:
+    """Add ``view`` at ``path`` under the analytics root, and at ``<path>/static/<filename>`` for its
+    files, as ``endpoint`` and ``<endpoint>_static``. The rules take every method (the view answers
+    OPTIONS and 405 itself) and keep a double slash a path of its own."""
     name = f"{state.name_prefix}.{state.name}".lstrip(".")
     prefix = state.url_prefix or ""
-    rules = {"dashboard": f"{prefix}/{path}", "dashboard_static": f"{prefix}/{path}/static/<path:filename>"}
-    for endpoint, rule in rules.items():
-        state.app.url_map.add(Rule(rule, endpoint=f"{name}.{endpoint}", merge_slashes=False))
-        state.app.view_functions[f"{name}.{endpoint}"] = dashboard
+    rules = {endpoint: f"{prefix}/{path}", f"{endpoint}_static": f"{prefix}/{path}/static/<path:filename>"}
+    for rule_endpoint, rule in rules.items():
+        state.app.url_map.add(Rule(rule, endpoint=f"{name}.{rule_endpoint}", merge_slashes=False))
+        state.app.view_functions[f"{name}.{rule_endpoint}"] = view

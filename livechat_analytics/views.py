@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
-from . import config, errors, openapi, page, render
+from . import config, errors, openapi, page, render, viewer
 from .endpoints import ENDPOINTS, Endpoint
 from .schemas import Query, load_query
 from .state import State, current
@@ -178,8 +178,9 @@ _route(f"/{HEALTH_PATH}", health, HEALTH_PATH)
 
 
 @blueprint.record
-def _dashboard(state: BlueprintSetupState) -> None:
+def _pages(state: BlueprintSetupState) -> None:
     page.register(state, taken=ROUTED)
+    viewer.register(state, taken=ROUTED)
 
 
 @blueprint.record

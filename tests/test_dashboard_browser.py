@@ -1,9 +1,8 @@
 """The dashboard page in a real browser: headless Chromium driving the page over the demo data, served
 on a real socket.
 
-Debian's ``chromium`` and ``chromium-driver`` packages are needed: the set-up installs them with
-apt-get when they are missing and it runs as root, and fails naming them otherwise (never a skip).
-Set ``LIVECHAT_ANALYTICS_SCREENSHOTS`` to a folder (``docs/screenshots``) to keep the screenshots.
+Debian's ``chromium`` and ``chromium-driver`` packages are needed (see ``browser.py``, which starts
+them). Set ``LIVECHAT_ANALYTICS_SCREENSHOTS`` to a folder (``docs/screenshots``) to keep the screenshots.
 """
 
 from __future__ import annotations
@@ -14,90 +13,26 @@ import io
 import json
 import os
 import pathlib
-import shutil
-import subprocess
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from browser import Browser, browse
 from flask import Flask
-from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
-from werkzeug.serving import make_server
 
 from livechat_analytics import cli, demo
 from livechat_analytics.endpoints import ENDPOINTS
 
-PACKAGES = ("chromium", "chromium-driver")
-#: How long the set-up may spend installing them (apt-get update, then install), in seconds.
-INSTALL_TIMEOUT = (300, 900)
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
 ROOT = "/api/v1/livechat/analytics"
 MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
 WAIT = 60
 ROOMS = 600
-
-
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _driver() -> str | None:
-    return CHROMEDRIVER if os.access(CHROMEDRIVER, os.X_OK) else shutil.which("chromedriver")
-
-
-def browser_binaries() -> tuple[str, str]:
-    """Chromium and its driver, installed with apt-get when missing (as root), else a failure."""
-    chromium, driver = _chromium(), _driver()
-    if chromium and driver:
-        return chromium, driver
-    why = "they are not installed"
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        steps = [
-            (["apt-get", "update"], INSTALL_TIMEOUT[0]),
-            (["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES], INSTALL_TIMEOUT[1]),
-        ]
-        for command, timeout in steps:
-            try:
-                done = subprocess.run(
-                    command, env=environment, capture_output=True, text=True, timeout=timeout
-                )
-            except subprocess.TimeoutExpired:
-                why = f"'{' '.join(command)}' took longer than {timeout} s"
-                break
-            if done.returncode != 0:
-                why = f"'{' '.join(command)}' failed: {(done.stderr or done.stdout).strip()[-500:]}"
-                break
-        chromium, driver = _chromium(), _driver()
-        if chromium and driver:
-            return chromium, driver
-    elif os.geteuid() != 0:
-        why = "they are not installed, and only root can install them"
-    pytest.fail(
-        f"The dashboard's browser tests need Debian's packages {' and '.join(PACKAGES)}, and {why}."
-        f" Install them: apt-get install {' '.join(PACKAGES)}",
-        pytrace=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -110,73 +45,18 @@ def demo_app() -> Flask:
 
 
 @pytest.fixture(scope="module")
-def server(demo_app: Flask) -> Iterator[str]:
-    """The demo app on a real socket: its base URL."""
-    served = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{served.server_port}"
-    served.shutdown()
-    thread.join(10)
-
-
-class Browser:
-    """A headless Chromium with what it fetched (the DevTools performance log) and downloaded."""
-
-    def __init__(self, chromium: str, driver: str, folder: pathlib.Path) -> None:
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in (*FLAGS, f"--user-data-dir={folder / 'profile'}", "--window-size=1280,800"):
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-        self.downloads = folder / "downloads"
-        self.downloads.mkdir()
-        self.driver = webdriver.Chrome(service=Service(driver), options=options)
-        self.allow_downloads()
-        self.requests: list[dict[str, Any]] = []
-        self.console: list[dict[str, Any]] = []
-
-    def allow_downloads(self) -> None:
-        """Save downloads into :attr:`downloads` (set again for each new tab)."""
-        self.driver.execute_cdp_cmd(
-            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(self.downloads)}
-        )
-
-    def collect(self) -> None:
-        """Move the logs gathered so far into :attr:`requests` and :attr:`console`."""
-        for entry in self.driver.get_log("performance"):
-            message = json.loads(entry["message"])["message"]
-            if message["method"] == "Network.requestWillBeSent":
-                self.requests.append(message["params"]["request"])
-        self.console.extend(self.driver.get_log("browser"))
-
-    def quit(self) -> None:
-        self.driver.quit()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium, driver = browser_binaries()
-    with tempfile.TemporaryDirectory(prefix="dashboard-browser-") as folder:
-        made = Browser(chromium, driver, pathlib.Path(folder))
-        try:
-            yield made
-        finally:
-            made.quit()
+def browsing(demo_app: Flask) -> Iterator[tuple[str, Browser]]:
+    """The demo app on a real socket, and a browser: the app's base URL and the browser."""
+    with browse(demo_app, "dashboard-browser-") as both:
+        yield both
 
 
 @pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Page]:
+def page(browsing: tuple[str, Browser]) -> Iterator[Page]:
     """The dashboard, freshly opened, signed out; what it fetched is checked afterwards."""
-    opened = Page(browser, server)
-    yield opened
-    browser.collect()
-    # The network log follows the new tab too: the page's own document, at least, is in it.
-    assert any(urlsplit(request["url"]).path == f"{ROOT}/dashboard" for request in browser.requests)
-    check_requests(browser.requests, server)
-    check_console(browser.console)
-    browser.requests.clear()
-    browser.console.clear()
+    server, browser = browsing
+    yield Page(browser, server)
+    browser.check(lambda requests: check_requests(requests, server))
 
 
 class Page:
@@ -189,14 +69,7 @@ class Page:
         # Signed out before the page runs, so that a login a previous test left behind cannot start
         # (and finish) a load of its own: a new tab (a new sessionStorage), the origin's
         # localStorage cleared.
-        previous = self.driver.window_handles
-        self.driver.switch_to.new_window("tab")
-        fresh = self.driver.current_window_handle
-        for handle in previous:
-            self.driver.switch_to.window(handle)
-            self.driver.close()
-        self.driver.switch_to.window(fresh)
-        browser.allow_downloads()
+        browser.new_tab()
         self.driver.execute_cdp_cmd(
             "Storage.clearDataForOrigin", {"origin": server, "storageTypes": "local_storage"}
         )
@@ -282,6 +155,8 @@ class Page:
 def check_requests(requests: list[dict[str, Any]], server: str) -> None:
     """Every request the page made: GET to this server, the page, its files or an endpoint of the
     API, the API's with the user's headers, and no credentials in a URL or a cookie."""
+    # The network log follows the new tab too: the page's own document, at least, is in it.
+    assert any(urlsplit(request["url"]).path == f"{ROOT}/dashboard" for request in requests)
     api = {f"{ROOT}/{path}" for path in ENDPOINTS}
     files = {f"{ROOT}/dashboard", *(f"{ROOT}/dashboard/static/{file}" for file in _FILES)}
     for request in requests:
@@ -300,13 +175,6 @@ def check_requests(requests: list[dict[str, Any]], server: str) -> None:
 
 
 _FILES = ("dashboard.css", "dashboard.js", "vendor/chart.umd.min.js")
-
-
-def check_console(entries: list[dict[str, Any]]) -> None:
-    """No script error, no refused content: only the failed requests the tests make on purpose."""
-    for entry in entries:
-        if entry["level"] == "SEVERE":
-            assert "Failed to load resource" in entry["message"], entry
 
 
 # Signing in
