@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .auth import Authenticator, RocketChatAuthenticator, User, hash_token
+from .auth import Authenticator, RocketChatAuthenticator, Scope, User, hash_token
 from .extension import LivechatAnalytics
 from .version import __version__
 
@@ -10,6 +10,7 @@ __all__ = [
     "Authenticator",
     "LivechatAnalytics",
     "RocketChatAuthenticator",
+    "Scope",
     "User",
     "__version__",
     "hash_token",

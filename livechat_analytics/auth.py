@@ -9,7 +9,7 @@ import base64
 import hashlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -23,6 +23,10 @@ from .repository import Repository
 MANAGER_PERMISSION = "view-livechat-manager"
 #: Rocket.Chat's permission to read the conversation reports.
 REPORTS_PERMISSION = "view-livechat-reports"
+#: The roles that see every department, and the one that a business unit restricts.
+UNRESTRICTED_ROLES = ("admin", "livechat-manager")
+MONITOR_ROLE = "livechat-monitor"
+_UNITS_EXIST = ("units exist",)
 _log = logging.getLogger("livechat_analytics")
 #: Permissions whose stored ``roles`` was found unusable, so that each is logged once per process.
 _WARNED: set[str] = set()
@@ -34,6 +38,18 @@ class User:
 
     id: str
     roles: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rooms a restricted caller may see: those of ``departments``, and those whose
+    ``departmentAncestors`` hold one of ``units`` (Rocket.Chat's business units). Nothing else: an
+    empty scope sees no room. ``agents`` are the agents whose activity and status the caller may
+    see; None lets the extension read them (the agents of ``departments``)."""
+
+    departments: frozenset[str] = frozenset()
+    units: frozenset[str] = frozenset()
+    agents: frozenset[str] | None = None
 
 
 class Authenticator(ABC):
@@ -57,6 +73,12 @@ class Authenticator(ABC):
     @abstractmethod
     def authorize(self, user: User, permission: str) -> bool:
         """Whether ``user`` holds ``permission``."""
+
+    def scope(self, user: User) -> Scope | Iterable[str] | None:
+        """What ``user`` may see: None for everything (the default), else a :class:`Scope`, or the
+        ids of the departments whose rooms they may see. Asked on every request after
+        :meth:`authorize`, within its deadline."""
+        return None
 
 
 def hash_token(token: str) -> str:
@@ -99,6 +121,7 @@ class RocketChatAuthenticator(Authenticator):
         self.repository = repository
         self.default_roles = tuple(default_roles)
         self._permissions = Recent(remember_seconds)
+        self._scopes = Recent(remember_seconds)
 
     def authenticate(self, request: Request) -> User | None:
         user_id = request.headers.get("X-User-Id")
@@ -129,6 +152,24 @@ class RocketChatAuthenticator(Authenticator):
                 )
             roles = ()
         return not set(user.roles).isdisjoint(roles)
+
+
+    def scope(self, user: User) -> Scope | None:
+        """Rocket.Chat's rule: once a business unit exists, a ``livechat-monitor`` who is neither
+        ``admin`` nor ``livechat-manager`` sees the rooms of the units they monitor (by the rooms'
+        ``departmentAncestors``) and of those units' departments, and (an improvement, which the
+        reference means and does not do) of the departments they serve as an agent. Read at most
+        once per ``remember_seconds`` for each user."""
+        if not set(user.roles).isdisjoint(UNRESTRICTED_ROLES) or MONITOR_ROLE not in user.roles:
+            return None
+        if not self._scopes.get(_UNITS_EXIST, self.repository.units_exist):
+            return None
+        return self._scopes.get(user.id, lambda: self._monitor_scope(user.id))  # type: ignore[no-any-return]
+
+    def _monitor_scope(self, user_id: str) -> Scope:
+        units = self.repository.monitored_units(user_id)
+        departments = {*self.repository.unit_departments(units), *self.repository.served_departments(user_id)}
+        return Scope(departments=frozenset(departments), units=frozenset(units))
 
 
 def _is_role_list(roles: Any) -> bool:

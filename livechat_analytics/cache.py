@@ -71,6 +71,8 @@ def _plain(value: Any) -> Any:
         return {"__map__": sorted([str(key), _plain(item)] for key, item in value.items())}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return {"__set__": sorted(json.dumps(_plain(item), sort_keys=True) for item in value)}
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return {"__date__": value.isoformat()}
     if isinstance(value, dt.tzinfo):

@@ -120,6 +120,14 @@ def _register(spec: APISpec, endpoint: Endpoint, *, names: bool) -> Schema:
     return response
 
 
+#: Every operation's last words: who sees what.
+_SCOPE = (
+    " Once business units exist, a `livechat-monitor` who is neither `admin` nor `livechat-manager` "
+    "gets the numbers of the rooms of the units they monitor (and of the departments they serve) "
+    "only; a `departmentId` outside them answers as an empty department."
+)
+
+
 def _operation(endpoint: Endpoint, tag: str, args: schemas.ArgsSchema, response: Schema) -> dict[str, Any]:
     permission = f" Needs the `{endpoint.permission}` permission."
     content: dict[str, Any] = {"schema": response}
@@ -131,7 +139,7 @@ def _operation(endpoint: Endpoint, tag: str, args: schemas.ArgsSchema, response:
         "operationId": endpoint.path.replace("/", "-"),
         "tags": [tag],
         "summary": endpoint.summary,
-        "description": endpoint.summary + endpoint.description + permission,
+        "description": endpoint.summary + endpoint.description + permission + _SCOPE,
         "parameters": [{"in": "query", "schema": args}],
         "responses": {
             "200": {

@@ -23,6 +23,7 @@ from flask import Response, request, stream_with_context
 from marshmallow import Schema
 from pymongo.errors import PyMongoError
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import generate_etag
 
 from .schemas import PageQuery, Query
 from .shape import Row, Shape
@@ -39,15 +40,19 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body) + "\n", status=status, mimetype="application/json")
 
 
-def cached_json(body: Any, *, max_age: int, vary: Iterable[str] = ()) -> Response:
-    """A 200 with ``ETag`` (a digest of the body), ``Cache-Control: private, max-age`` and
-    ``Vary`` on the login headers; 304 without a body when ``If-None-Match`` names the ETag."""
+def cached_json(body: Any, *, max_age: int, vary: Iterable[str] = (), salt: str | None = None) -> Response:
+    """A 200 with ``ETag`` (a digest of the body, and of ``salt``: what the caller may see, so that
+    a 304 answers only the caller's own body), ``Cache-Control: private, max-age`` and ``Vary`` on
+    the login headers; 304 without a body when ``If-None-Match`` names the ETag."""
     response = json_response(body)
     response.cache_control.private = True
     response.cache_control.max_age = max_age
     for header in vary:
         response.vary.add(header)
-    response.add_etag()
+    if salt is None:
+        response.add_etag()
+    else:
+        response.set_etag(generate_etag(response.get_data() + salt.encode("ascii")))
     response.make_conditional(request)
     return response
 
@@ -68,7 +73,15 @@ def every_row(query: Query) -> Query:
 
 
 def answer(
-    path: str, query: Query, body: Any, schema: Schema, *, as_csv: bool, max_age: int, vary: Iterable[str]
+    path: str,
+    query: Query,
+    body: Any,
+    schema: Schema,
+    *,
+    as_csv: bool,
+    max_age: int,
+    vary: Iterable[str],
+    salt: str | None = None,
 ) -> Response:
     """The 200 of a computed body: CSV in the schema's shape, or JSON with ``success``."""
     if as_csv:
@@ -78,7 +91,7 @@ def answer(
         return csv_response(path, query, rows, columns_of(rows) or shape.columns(schema))
     if isinstance(body, dict):
         body = {**body, "success": True}
-    return cached_json(schema.dump(body), max_age=max_age, vary=vary)
+    return cached_json(schema.dump(body), max_age=max_age, vary=vary, salt=salt)
 
 
 def cell(value: Any) -> Any:

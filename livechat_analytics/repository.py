@@ -8,6 +8,8 @@ from typing import Any
 
 from pymongo.database import Database
 
+#: The ``type`` of a business unit's document in the department collection.
+UNIT = "u"
 #: Documents per round trip when a cursor is streamed (a CSV answer): memory stays one batch.
 STREAM_BATCH_SIZE = 1000
 
@@ -35,6 +37,7 @@ class Repository:
             "permissions": collection_prefix + "permissions",
             "settings": collection_prefix + "settings",
             "department_agents": collection_prefix + "livechat_department_agents",
+            "unit_monitors": collection_prefix + "livechat_unit_monitors",
             "agent_activity": collection_prefix + "livechat_agent_activity",
             "visitor": collection_prefix + "livechat_visitor",
             "users": users_collection,
@@ -47,8 +50,8 @@ class Repository:
 
     def name(self, collection: str) -> str:
         """The real name of one of the collections: ``room``, ``message``, ``department``,
-        ``permissions``, ``settings``, ``department_agents``, ``agent_activity``, ``visitor`` or
-        ``users``."""
+        ``permissions``, ``settings``, ``department_agents``, ``unit_monitors``, ``agent_activity``,
+        ``visitor`` or ``users``."""
         return self._names[collection]
 
     def find_user(self, user_id: str, hashed_token: str) -> dict[str, Any] | None:
@@ -74,10 +77,45 @@ class Repository:
         wanted = [department for department in department_ids if department is not None]
         if not wanted:
             return {}
+        # A business unit is stored among the departments but is none.
         found = self.database[self.name("department")].find(
-            {"_id": {"$in": wanted}}, {"name": 1}
+            {"_id": {"$in": wanted}, "type": {"$ne": UNIT}}, {"name": 1}
         )
         return {document["_id"]: document.get("name") for document in found}
+
+    def units_exist(self) -> bool:
+        """Whether any business unit is stored (a department document of ``type: "u"``)."""
+        return self.database[self.name("department")].find_one({"type": UNIT}, {"_id": 1}) is not None
+
+    def monitored_units(self, user_id: str) -> list[str]:
+        """The ids of the units ``user_id`` monitors."""
+        found = self.database[self.name("unit_monitors")].find({"monitorId": user_id}, {"unitId": 1})
+        return [document["unitId"] for document in found if isinstance(document.get("unitId"), str)]
+
+    def unit_departments(self, units: list[str]) -> list[str]:
+        """The ids of the departments (never units) whose ``ancestors`` hold one of ``units``."""
+        if not units:
+            return []
+        found = self.database[self.name("department")].find(
+            {"ancestors": {"$in": units}, "type": {"$ne": UNIT}}, {"_id": 1}
+        )
+        return [document["_id"] for document in found]
+
+    def served_departments(self, agent_id: str) -> list[str]:
+        """The ids of the departments ``agent_id`` serves as an agent."""
+        found = self.database[self.name("department_agents")].find({"agentId": agent_id}, {"departmentId": 1})
+        return [
+            document["departmentId"] for document in found if isinstance(document.get("departmentId"), str)
+        ]
+
+    def department_agent_ids(self, departments: list[str]) -> list[str]:
+        """The ids of the agents of these departments."""
+        if not departments:
+            return []
+        found = self.database[self.name("department_agents")].find(
+            {"departmentId": {"$in": departments}}, {"agentId": 1}
+        )
+        return sorted({document["agentId"] for document in found if isinstance(document.get("agentId"), str)})
 
     def setting(self, name: str) -> Any:
         """The value of a Rocket.Chat setting, or None when it has no document."""

@@ -3,14 +3,14 @@ views, errors and commands reach it through."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from flask import Flask, current_app
 from flask_caching import Cache
 from pymongo import MongoClient
 
-from .auth import Authenticator
+from .auth import Authenticator, Scope, User
 from .cache import Answers, Recent
 from .config import EXTENSION_KEY
 from .endpoints import Endpoint
@@ -54,14 +54,33 @@ class State:
             return value
         return self.default_inactivity_timeout
 
-    def context(self, endpoint: Endpoint) -> Context:
-        """What computing ``endpoint`` needs of the server: ``T`` is read only when it needs it."""
+    def context(self, endpoint: Endpoint, scope: Scope | None = None) -> Context:
+        """What computing ``endpoint`` needs of the server for a caller who sees ``scope``: ``T`` is
+        read only when it needs it."""
         threshold = self.default_inactivity_timeout
         if endpoint.reads_inactivity_timeout:
             threshold = self.inactivity_timeout()
         return Context(
-            self.repository.names, inactivity_timeout=threshold, department_names=self.department_names
+            self.repository.names,
+            inactivity_timeout=threshold,
+            department_names=self.department_names,
+            scope=scope,
         )
+
+    def scope(self, user: User) -> Scope | None:
+        """What ``user`` may see, as the authenticator says, with the agents of their departments
+        (read at most once per ``SETTINGS_SECONDS``) when it names none."""
+        said = self.authenticator.scope(user)
+        if said is None:
+            return None
+        scope = said if isinstance(said, Scope) else Scope(departments=frozenset(said))
+        if scope.agents is not None:
+            return scope
+        departments = sorted(scope.departments)
+        agents = self.settings.get(
+            ("agents", *departments), lambda: self.repository.department_agent_ids(departments)
+        )
+        return replace(scope, agents=frozenset(agents))
 
 
 def current(app: Flask | None = None) -> State:

@@ -24,6 +24,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
 from . import config, errors, openapi, page, render, viewer
+from .auth import Scope
+from .cache import fingerprint
 from .endpoints import ENDPOINTS, Endpoint
 from .schemas import Query, load_query
 from .state import State, current
@@ -84,9 +86,9 @@ def answer(path: str) -> Response:
     all within the request's deadline."""
     endpoint, state = ENDPOINTS[path], current()
     with pymongo.timeout(state.deadline):
-        authorize(state, endpoint)
+        scope = authorize(state, endpoint)
         query = parse(state, path)
-        context = state.context(endpoint)
+        context = state.context(endpoint, scope)
         as_csv = render.wants_csv(query.output, request.accept_mimetypes)
         if as_csv and endpoint.stream is not None:
             # A paged body streams from the cursor: the command runs here, within the deadline;
@@ -102,19 +104,28 @@ def answer(path: str) -> Response:
     if isinstance(body, dict):
         g.livechat_analytics.update(rows=body.get("count"), total=body.get("total"))
     return render.answer(
-        path, query, body, endpoint.response, as_csv=as_csv, max_age=state.answers.seconds, vary=state.vary
+        path,
+        query,
+        body,
+        endpoint.response,
+        as_csv=as_csv,
+        max_age=state.answers.seconds,
+        vary=state.vary,
+        salt=None if scope is None else fingerprint(scope),
     )
 
 
-def authorize(state: State, endpoint: Endpoint) -> None:
+def authorize(state: State, endpoint: Endpoint) -> Scope | None:
     """The caller is logged in and holds the endpoint's permission (checked on every request: a
-    kept answer never skips it), or the request ends here with a 401 or 403."""
+    kept answer never skips it), or the request ends here with a 401 or 403; then what they may see
+    (None: everything)."""
     user = state.authenticator.authenticate(request)
     if user is None:
         raise errors.not_logged_in()
     g.livechat_analytics["user"] = user.id
     if not state.authenticator.authorize(user, endpoint.permission):
         raise errors.unauthorized()
+    return state.scope(user)
 
 
 def parse(state: State, path: str) -> Query:

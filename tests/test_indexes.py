@@ -13,7 +13,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 from support import OUR_INDEXES, SERVER_BACKENDS, UTC
 
-from livechat_analytics import demo, indexes
+from livechat_analytics import Scope, demo, indexes
 from livechat_analytics.demo import DemoData
 from livechat_analytics.endpoints import FAMILIES, departments
 from livechat_analytics.endpoints.agents import AgentQuery
@@ -115,13 +115,20 @@ def department_cases() -> Iterator[Any]:
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 @pytest.mark.parametrize(("path", "answered", "filtered"), list(department_cases()))
+@pytest.mark.parametrize("monitor", [False, True], ids=["everything", "a-monitor"])
 def test_every_department_first_stage_scans_an_index(
-    database: Database, data: DemoData, path: str, answered: bool | None, filtered: bool
+    database: Database, data: DemoData, path: str, answered: bool | None, filtered: bool, monitor: bool
 ):
     metric = departments.METRICS[path]
     department_id = data.departments[1]["_id"] if filtered else None
     query = Query(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, answered=answered)
-    pipeline = metric.pipeline(query, Context({"room": ROOM, "message": MESSAGE}))
+    # A monitor's scope is a condition of the second $match: the first still scans the index.
+    scope = (
+        Scope(departments=frozenset({data.departments[1]["_id"]}), units=frozenset({"unit"}))
+        if monitor
+        else None
+    )
+    pipeline = metric.pipeline(query, Context({"room": ROOM, "message": MESSAGE}, scope=scope))
     collection = Repository(database).name(metric.collection)
     assert [scan["stage"] for scan in first_stage_scans(database, collection, pipeline)] == ["COLLSCAN"]
 
@@ -140,7 +147,7 @@ def agent_and_report_cases() -> list:
         )
         for metric in agents.endpoints
     ]
-    cases.append(pytest.param("room", window_rooms(query), id="conversations-by-any"))
+    cases.append(pytest.param("room", window_rooms(query, context), id="conversations-by-any"))
     for name in chart.CHART_NAMES:
         for department in (None, "d1"):
             charted = chart.ChartQuery(

@@ -20,11 +20,11 @@ from .common import (
     Context,
     Pipeline,
     day_number,
-    in_window,
-    livechat_rooms,
     local_days,
     mean_rounded_up,
     sum_or_zero,
+    visible_agents,
+    window_rooms,
 )
 from .row import Family, PagedMetric, first_paragraph
 
@@ -207,11 +207,11 @@ def join_user(context: Context, local: str = "_id") -> dict[str, Any]:
     }
 
 
-def served_rooms(query: PageQuery) -> Pipeline:
+def served_rooms(query: PageQuery, context: Context) -> Pipeline:
     """Livechat rooms created in the window that an agent served and that have a service time."""
-    return livechat_rooms(
-        None,
-        in_window(query.start, query.end),
+    return window_rooms(
+        query,
+        context,
         **{"servedBy._id": {"$exists": True}, "metrics.serviceTimeDuration": {"$exists": True}},
     )
 
@@ -225,7 +225,7 @@ def average_service_time(query: PageQuery, context: Context) -> Pipeline:
     """Mean service time (``metrics.serviceTimeDuration``) of each agent's rooms created in the
     window, rounded up, with the agent's name and whether they are active."""
     return [
-        *served_rooms(query),
+        *served_rooms(query, context),
         per_agent(rooms={"$sum": 1}, seconds=sum_or_zero("$metrics.serviceTimeDuration")),
         join_user(context),
         {
@@ -244,7 +244,7 @@ def total_service_time(query: PageQuery, context: Context) -> Pipeline:
     """Each agent's rooms created in the window that have a service time: how many, and their
     ``metrics.serviceTimeDuration`` added up, rounded up."""
     return [
-        *served_rooms(query),
+        *served_rooms(query, context),
         per_agent(chats={"$sum": 1}, seconds=sum_or_zero("$metrics.serviceTimeDuration")),
         {"$project": {"_id": 1, "username": 1, "chats": 1, "serviceTimeDuration": {"$ceil": "$seconds"}}},
     ]
@@ -267,7 +267,12 @@ def available_for_service_history(query: AgentQuery, context: Context) -> Pipeli
         group["history"] = {"$push": {"$ifNull": ["$serviceHistory", []]}}
         values["history"] = 1
     return [
-        {"$match": {"date": {"$gte": day_number(days[0]), "$lte": day_number(days[-1])}}},
+        {
+            "$match": {
+                "date": {"$gte": day_number(days[0]), "$lte": day_number(days[-1])},
+                **visible_agents(context.scope),
+            }
+        },
         {"$group": group},
         join_user(context),
         {"$project": values},

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..auth import Scope
+from ..repository import UNIT
+
 Pipeline = list[dict[str, Any]]
 
 _UTC = dt.timezone.utc
@@ -64,14 +67,59 @@ STATUS_NOTE = (
 
 @dataclass(frozen=True)
 class Context:
-    """What a computation needs besides the query, all of it facts of the server: the real
-    collection names, and what was read or configured for this request."""
+    """What a computation needs besides the query, all of it read from or configured on the server:
+    the real collection names, what was read for this request, and what the caller may see."""
 
     names: Mapping[str, str]
     #: ``T``, the ``Livechat_visitor_inactivity_timeout`` setting, in seconds.
     inactivity_timeout: float = 3600
     #: Add department names to department rows.
     department_names: bool = False
+    #: The rooms and agents the caller may see (a monitor's units); None: everything.
+    scope: Scope | None = None
+
+
+#: Matches no document: what a caller sees of a department outside their scope.
+NOTHING: dict[str, Any] = {"_id": {"$in": []}}
+
+
+def visible(
+    scope: Scope | None, *, department: str = "departmentId", ancestors: str = "departmentAncestors"
+) -> dict[str, Any]:
+    """A ``$match`` condition: the room (its ``department`` and ``ancestors`` fields) is one the
+    caller may see; empty for a caller who sees everything. A room without a department is seen by
+    nobody restricted."""
+    if scope is None:
+        return {}
+    either: list[dict[str, Any]] = []
+    if scope.units:
+        either.append({ancestors: {"$in": sorted(scope.units)}})
+    if scope.departments:
+        either.append({department: {"$in": sorted(scope.departments)}})
+    if not either:
+        return NOTHING
+    return either[0] if len(either) == 1 else {"$or": either}
+
+
+def visible_agents(scope: Scope | None, field: str = "agentId") -> dict[str, Any]:
+    """A ``$match`` condition: the agent (the id in ``field``) is one the caller may see."""
+    if scope is None:
+        return {}
+    return {field: {"$in": sorted(scope.agents or ())}}
+
+
+def both(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """One ``$match`` condition that holds when both do (``$and`` when they name the same field,
+    which a merged mapping would let the second overwrite)."""
+    if not first or not second:
+        return first or second
+    return {"$and": [first, second]} if set(first) & set(second) else {**first, **second}
+
+
+def outside(scope: Scope | None, department_id: str | None) -> bool:
+    """Whether ``department_id`` names a department the caller may not see: it answers as an empty
+    department, never as a refusal that would confirm it exists."""
+    return scope is not None and department_id is not None and department_id not in scope.departments
 
 
 def in_window(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
@@ -79,23 +127,26 @@ def in_window(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     return {"$gte": start, "$lte": end}
 
 
-def livechat_rooms(department_id: str | None, created: dict[str, Any], **conditions: Any) -> Pipeline:
-    """The first stages of every room pipeline: livechat rooms of the department asked for (all when
-    None), created in ``created``, which an index serves; then the other ``conditions``, in a
-    ``$match`` of their own.
+def livechat_rooms(query: Any, context: Context, created: dict[str, Any], **conditions: Any) -> Pipeline:
+    """The first stages of every room pipeline: livechat rooms of the query's department (all when
+    it names none), created in ``created``, which an index serves; then the rooms the caller may see
+    (:func:`visible`) with the other ``conditions``, in a ``$match`` of their own.
 
     MongoDB merges the two stages; SecantusDB only scans an index for a ``$match`` it fully covers.
+    Every family starts here, so a caller's scope holds for every count without asking.
     """
     match: dict[str, Any] = {"t": "l"}
-    if department_id is not None:
-        match["departmentId"] = department_id
+    if query.department_id is not None:
+        match["departmentId"] = query.department_id
     match["ts"] = created
+    seen = NOTHING if outside(context.scope, query.department_id) else visible(context.scope)
+    conditions = both(seen, conditions)
     return [{"$match": match}, {"$match": conditions}] if conditions else [{"$match": match}]
 
 
-def window_rooms(query: Any, **conditions: Any) -> Pipeline:
+def window_rooms(query: Any, context: Context, **conditions: Any) -> Pipeline:
     """The livechat rooms of the query's department created in the window, with ``conditions``."""
-    return livechat_rooms(query.department_id, in_window(query.start, query.end), **conditions)
+    return livechat_rooms(query, context, in_window(query.start, query.end), **conditions)
 
 
 def by_status() -> Pipeline:
@@ -194,7 +245,18 @@ def department_names(names: Mapping[str, str]) -> Pipeline:
                 "as": "_department",
             }
         },
-        {"$set": {"name": first_of("$_department", "name")}},
+        # A business unit is stored among the departments, but is none: it names no row.
+        {
+            "$set": {
+                "name": {
+                    "$cond": [
+                        {"$eq": [first_of("$_department", "type"), UNIT]},
+                        None,
+                        first_of("$_department", "name"),
+                    ]
+                }
+            }
+        },
         {"$project": {"_department": 0}},
     ]
 

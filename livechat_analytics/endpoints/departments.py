@@ -20,16 +20,20 @@ from marshmallow import Schema, fields
 from ..schemas import ArgsSchema, DashboardArgsSchema, PageArgs, Query, flag
 from .common import (
     DEPARTMENT_KEY,
+    NOTHING,
     SERVICE_MILLISECONDS,
     TRANSFER_MESSAGE,
     Context,
     Pipeline,
+    both,
     department_names,
     first_of,
     in_window,
     livechat_rooms,
     mean_rounded_up,
+    outside,
     sum_or_zero,
+    visible,
 )
 from .row import Family, PagedMetric
 
@@ -223,14 +227,12 @@ def created_rooms(query: Query, context: Context, **conditions: Any) -> Pipeline
         conditions["waitingResponse"] = {"$ne": True}
     elif query.answered is False:
         conditions["waitingResponse"] = True
-    return livechat_rooms(query.department_id, in_window(query.start, query.end), **conditions)
+    return livechat_rooms(query, context, in_window(query.start, query.end), **conditions)
 
 
 def closed_rooms(query: Query, context: Context, **conditions: Any) -> Pipeline:
     """Rocket.Chat's window for closed rooms: created on or after ``start``, closed by ``end``."""
-    return livechat_rooms(
-        query.department_id, {"$gte": query.start}, closedAt={"$lte": query.end}, **conditions
-    )
+    return livechat_rooms(query, context, {"$gte": query.start}, closedAt={"$lte": query.end}, **conditions)
 
 
 def served_rooms(query: Query, context: Context) -> Pipeline:
@@ -273,11 +275,26 @@ def transfers(query: Query, context: Context) -> Pipeline:
             }
         },
         # The room's department before the events are unwound: each event carries an id, not a room.
-        {"$project": {"_id": 0, "departmentId": first_of("$room", "departmentId"), "ts": 1}},
+        {
+            "$project": {
+                "_id": 0,
+                "departmentId": first_of("$room", "departmentId"),
+                "ancestors": first_of("$room", "departmentAncestors"),
+                "ts": 1,
+            }
+        },
         {"$unwind": "$ts"},
     ]
+    # A transfer counts when the caller may see its room, in the department asked for.
+    seen = (
+        NOTHING
+        if outside(context.scope, query.department_id)
+        else visible(context.scope, ancestors="ancestors")
+    )
     if query.department_id is not None:
-        pipeline.append({"$match": {"departmentId": query.department_id}})
+        seen = both(seen, {"departmentId": query.department_id})
+    if seen:
+        pipeline.append({"$match": seen})
     return pipeline
 
 

@@ -190,7 +190,9 @@ def _counted(repository: Repository, pipeline: Pipeline) -> dict[Any, dict[str, 
 def by_source(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per source: its alias, else its type."""
     label = {"$ifNull": ["$source.alias", "$source.type"]}
-    groups = _counted(repository, [*window_rooms(query), {"$group": {"_id": label, "value": {"$sum": 1}}}])
+    groups = _counted(
+        repository, [*window_rooms(query, context), {"$group": {"_id": label, "value": {"$sum": 1}}}]
+    )
     # Rooms without a source (or whose source names nothing) are not in the report, as Rocket.Chat.
     counts = [(str(key), group["value"]) for key, group in groups.items() if key is not None]
     return report(counts, query, total=sum(value for _, value in counts))
@@ -199,7 +201,9 @@ def by_source(query: ReportQuery, context: Context, repository: Repository) -> d
 def by_status(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per status (open, closed, queued, on hold): they add up to
     ``total``."""
-    groups = _counted(repository, [*window_rooms(query), {"$group": {"_id": STATUS, "value": {"$sum": 1}}}])
+    groups = _counted(
+        repository, [*window_rooms(query, context), {"$group": {"_id": STATUS, "value": {"$sum": 1}}}]
+    )
     counts = [(label, groups.get(status, {}).get("value", 0)) for status, label in STATUS_LABELS.items()]
     return report(counts, query, total=sum(value for _, value in counts))
 
@@ -208,7 +212,7 @@ def by_department(query: ReportQuery, context: Context, repository: Repository) 
     """Rooms created in the window per department, labelled by name; rooms without one in
     ``unspecified``."""
     groups = _counted(
-        repository, [*window_rooms(query), {"$group": {"_id": DEPARTMENT_KEY, "value": {"$sum": 1}}}]
+        repository, [*window_rooms(query, context), {"$group": {"_id": DEPARTMENT_KEY, "value": {"$sum": 1}}}]
     )
     unspecified = groups.pop(None, {}).get("value", 0)
     names = repository.department_names(list(groups))
@@ -222,7 +226,7 @@ def by_tags(query: ReportQuery, context: Context, repository: Repository) -> dic
     ``total``; rooms without tags in ``unspecified``."""
     tags = {"$cond": [{"$isArray": "$tags"}, "$tags", []]}
     pipeline = [
-        *window_rooms(query),
+        *window_rooms(query, context),
         {
             "$facet": {
                 "rooms": [{"$group": {"_id": {"$gt": [{"$size": tags}, 0]}, "value": {"$sum": 1}}}],
@@ -247,7 +251,7 @@ def by_agent(query: ReportQuery, context: Context, repository: Repository) -> di
     """Rooms created in the window per serving agent (``servedBy._id``), labelled by the agent's
     name, else username; rooms nobody served in ``unspecified``."""
     pipeline = [
-        *window_rooms(query),
+        *window_rooms(query, context),
         {
             "$group": {
                 "_id": {"$ifNull": ["$servedBy._id", None]},

@@ -293,7 +293,7 @@ def series(
 
 def heatmap_pipeline(query: Query, context: Context) -> Pipeline:
     """The rooms created in the window (of the department), counted per UTC quarter hour."""
-    return [*window_rooms(query), {"$group": {"_id": quarter_hour(), "n": {"$sum": 1}}}]
+    return [*window_rooms(query, context), {"$group": {"_id": quarter_hour(), "n": {"$sum": 1}}}]
 
 
 def compute_heatmap(query: Query, context: Context, repository: Repository) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from ...schemas import ArgsSchema, DashboardArgsSchema, Query, department_filter
 from ...shape import Flat, Keyed
 from ..common import (
     CLOSED,
+    NOTHING,
     ONHOLD,
     OPEN,
     QUEUED,
@@ -31,8 +32,10 @@ from ..common import (
     is_true,
     mean_or_zero,
     mean_parts,
+    outside,
     single,
     statuses,
+    visible_agents,
     window_rooms,
 )
 from ..row import Endpoint
@@ -151,13 +154,13 @@ class TimingsSchema(Schema):
 
 def chats(query: Query, context: Context) -> Pipeline:
     """The rooms by status."""
-    return [*window_rooms(query), *by_status()]
+    return [*window_rooms(query, context), *by_status()]
 
 
 def chats_per_agent(query: Query, context: Context) -> Pipeline:
     """The served rooms by agent username, each agent's counts by status."""
     return [
-        *window_rooms(query, **{"servedBy.username": {"$exists": True}}),
+        *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
         {"$project": {"agent": "$servedBy.username", "status": STATUS}},
         {
             "$group": {
@@ -173,7 +176,7 @@ def chats_per_agent(query: Query, context: Context) -> Pipeline:
 def chats_per_department(query: Query, context: Context) -> Pipeline:
     """The rooms with a department by department id: not closed, and closed."""
     return [
-        *window_rooms(query, departmentId={"$ne": None}),
+        *window_rooms(query, context, departmentId={"$ne": None}),
         {
             "$group": {
                 "_id": "$departmentId",
@@ -188,12 +191,14 @@ def agents_status(query: Query, context: Context) -> Pipeline:
     """The livechat agents by status as Rocket.Chat counts them: from the users holding the role, or
     from the department's agent list joined to the users."""
     prefix = "$"
-    if query.department_id is None:
-        pipeline: Pipeline = [{"$match": {"roles": AGENT_ROLE}}]
+    if outside(context.scope, query.department_id):
+        pipeline: Pipeline = [{"$match": NOTHING}]
+    elif query.department_id is None:
+        pipeline = [{"$match": {"roles": AGENT_ROLE, **visible_agents(context.scope, "_id")}}]
     else:
         prefix = "$user."
         pipeline = [
-            {"$match": {"departmentId": query.department_id}},
+            {"$match": {"departmentId": query.department_id, **visible_agents(context.scope)}},
             {
                 "$lookup": {
                     "from": context.names["users"],
@@ -229,7 +234,7 @@ def agents_status(query: Query, context: Context) -> Pipeline:
 def timings(query: Query, context: Context) -> Pipeline:
     """Sums, counts and maxima of the response, reaction and duration times."""
     return [
-        *window_rooms(query),
+        *window_rooms(query, context),
         {
             "$group": {
                 "_id": None,

@@ -16,6 +16,7 @@ from ...repository import Repository
 from ...schemas import DashboardArgsSchema, Query, number_or_text, succeeded
 from ...shape import Listed
 from ..common import (
+    NOTHING,
     ONHOLD,
     OPEN,
     QUEUED,
@@ -35,11 +36,13 @@ from ..common import (
     local_hour,
     mean_or_zero,
     mean_parts,
+    outside,
     single,
     statuses,
     sum_if,
     sum_or_zero,
     total_human_messages,
+    visible_agents,
     window_rooms,
 )
 from ..row import Endpoint
@@ -74,7 +77,7 @@ class TotalizersSchema(Schema):
 def conversation_totalizers(query: Query, context: Context) -> Pipeline:
     """The rooms by status, their human messages and their distinct visitors, in one ``$facet``."""
     return [
-        *window_rooms(query),
+        *window_rooms(query, context),
         {
             "$facet": {
                 "statuses": by_status(),
@@ -94,7 +97,7 @@ def productivity_totalizers(query: Query, context: Context) -> Pipeline:
     and the waiting time of the answered rooms."""
     answered = is_not_true("$waitingResponse")
     return [
-        *window_rooms(query),
+        *window_rooms(query, context),
         {
             "$group": {
                 "_id": None,
@@ -120,7 +123,7 @@ def chats_totalizers(query: Query, context: Context) -> Pipeline:
         ]
     }
     return [
-        *livechat_rooms(query.department_id, {"$gte": query.start}),
+        *livechat_rooms(query, context, {"$gte": query.start}),
         {
             "$group": {
                 "_id": None,
@@ -138,7 +141,7 @@ def agents_productivity_rooms(query: Query, context: Context) -> Pipeline:
     """The rooms per hour of day in the reporting timezone, and the service time of the served
     rooms, in one ``$facet``."""
     return [
-        *window_rooms(query),
+        *window_rooms(query, context),
         {
             "$facet": {
                 "hours": [{"$group": {"_id": local_hour(query.timezone), "n": {"$sum": 1}}}],
@@ -169,7 +172,9 @@ def available_time(query: Query, context: Context) -> Pipeline:
         "$gte": day_number(query.start.astimezone(query.timezone).date()),
         "$lte": day_number(query.end.astimezone(query.timezone).date()),
     }
-    pipeline: Pipeline = [{"$match": {"date": days}}]
+    if outside(context.scope, query.department_id):
+        return [{"$match": NOTHING}]
+    pipeline: Pipeline = [{"$match": {"date": days, **visible_agents(context.scope)}}]
     if query.department_id is not None:
         pipeline += [
             {

@@ -188,7 +188,7 @@ def conversations(query: OverviewQuery, context: Context) -> Pipeline:
     """The rooms by status, by local day and hour, and their human messages, in one ``$facet``."""
     zone = query.timezone
     return [
-        *window_rooms(query),
+        *window_rooms(query, context),
         {
             "$facet": {
                 "statuses": [{"$group": {"_id": STATUS, "n": {"$sum": 1}}}],
@@ -205,7 +205,7 @@ def productivity(query: OverviewQuery, context: Context) -> Pipeline:
     for name, path in _PRODUCTIVITY:
         sums[f"{name}Rooms"] = {"$sum": {"$cond": [is_set(path), 1, 0]}}
         sums[f"{name}Seconds"] = sum_or_zero(path)
-    return [*window_rooms(query), {"$group": sums}]
+    return [*window_rooms(query, context), {"$group": sums}]
 
 
 _PRODUCTIVITY = (
@@ -259,19 +259,19 @@ def agent_overview(query: OverviewQuery, context: Context) -> Pipeline:
     name = query.name or TOTAL_CONVERSATIONS  # the schema requires it
     if name == TOTAL_CONVERSATIONS:
         return [
-            *window_rooms(query, **{"servedBy.username": {"$exists": True}}),
+            *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": 1}, "rooms": {"$sum": 1}}},
         ]
     if name == TOTAL_MESSAGES:
         return [
-            *window_rooms(query, **{"servedBy.username": {"$exists": True}}),
+            *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
             *human_messages(context, agents_only=True, keep=("servedBy",)),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": "$n"}, "rooms": {"$sum": 1}}},
         ]
     agent, path = _TIMES[name]
     accumulate = {"$min": "$" + path} if name == BEST_FIRST_RESPONSE_TIME else {"$sum": "$" + path}
     return [
-        *window_rooms(query, **{agent + ".username": {"$exists": True}, path: {"$ne": None}}),
+        *window_rooms(query, context, **{agent + ".username": {"$exists": True}, path: {"$ne": None}}),
         {"$group": {"_id": f"${agent}.username", "value": accumulate, "rooms": {"$sum": 1}}},
     ]
 

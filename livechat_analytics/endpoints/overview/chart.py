@@ -127,7 +127,7 @@ CHARTS: dict[str, dict[str, Any]] = {
 def chart_pipeline(query: ChartQuery, context: Context) -> Pipeline:
     """The rooms of the window (and department) grouped by UTC quarter hour, with the chart's
     accumulators."""
-    pipeline = window_rooms(query)
+    pipeline = window_rooms(query, context)
     if query.chart_name == "Total_messages":
         pipeline += human_messages(context, agents_only=True, keep=("ts",))
     return [*pipeline, {"$group": {"_id": quarter_hour(), **CHARTS[str(query.chart_name)]}}]
