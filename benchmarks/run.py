@@ -21,6 +21,12 @@ of hours (and with ``compare=previous``), and a CSV of as many rows as rooms (on
 in a database of its own) streamed by a web process of its own: its peak memory before and after
 the stream says whether memory stays flat.
 
+On the largest size, a monitor's cost: the demo's departments put into two business units, a
+``livechat-monitor`` of one, and every endpoint of the first table requested by the monitor and by the
+manager in turn (cache off): both latencies, their ratio, and the first stage of the monitor's
+department pipelines from ``explain`` (``benchmarks/results/scope.md``, ``scope.rst``). ``--only
+scope`` runs this part alone, on the largest of ``--sizes``.
+
 Then, on a data set of its own (``--load-size``), the concurrency run: gunicorn with several workers,
 1, 8, 32 and 64 concurrent clients sending every endpoint of the API round robin (``benchmarks/load.py``,
 a process of its own), with the answer cache off, in-process and shared in Redis (a ``redis-server``
@@ -61,8 +67,9 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from livechat_analytics import LivechatAnalytics, config, demo, indexes, schemas
+from livechat_analytics.auth import RocketChatAuthenticator, User, hash_token
 from livechat_analytics.endpoints import ENDPOINTS, FAMILY_OF
-from livechat_analytics.endpoints.common import Context
+from livechat_analytics.endpoints.common import Context, in_window
 from livechat_analytics.endpoints.departments import METRICS
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import Query
@@ -149,11 +156,12 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-def get(port: int, path: str) -> tuple[float, int, dict[str, str]]:
-    """One request: milliseconds, status, headers."""
+def get(port: int, path: str, headers: dict[str, str] = HEADERS) -> tuple[float, int, dict[str, str]]:
+    """One request (by the demo manager unless ``headers`` say otherwise): milliseconds, status,
+    headers."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     started = time.perf_counter()
-    connection.request("GET", path, headers=HEADERS)
+    connection.request("GET", path, headers=headers)
     response = connection.getresponse()
     response.read()
     elapsed = (time.perf_counter() - started) * 1000
@@ -263,14 +271,8 @@ def measured_urls(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
     }
 
 
-def measure(
-    size: int, base_uri: str, requests: int, warmup: int, *, keep: bool = False
-) -> list[dict[str, Any]]:
-    """Seed ``size`` rooms into a database of their own and measure every endpoint on it."""
-    name = f"livechat_bench_{size}"
-    client: MongoClient = MongoClient(base_uri, tz_aware=True)
-    client.drop_database(name)
-    database = client[name]
+def seed(database: Database, size: int) -> Repository:
+    """The demo's data set of ``size`` rooms written into ``database``, and the indexes made."""
     started = time.perf_counter()
     counts = demo.insert(database, demo.DemoData(rooms=size, seed=1, now=NOW), batch_size=2000)
     print(
@@ -280,6 +282,18 @@ def measure(
     )
     repository = Repository(database)
     indexes.ensure_indexes(repository)
+    return repository
+
+
+def measure(
+    size: int, base_uri: str, requests: int, warmup: int, *, keep: bool = False
+) -> list[dict[str, Any]]:
+    """Seed ``size`` rooms into a database of their own and measure every endpoint on it."""
+    name = f"livechat_bench_{size}"
+    client: MongoClient = MongoClient(base_uri, tz_aware=True)
+    client.drop_database(name)
+    database = client[name]
+    repository = seed(database, size)
     start, end = NOW - dt.timedelta(days=WINDOW_DAYS), NOW
     query = Query(start=start, end=end)
     context = Context(repository.names, config.INACTIVITY_TIMEOUT)
@@ -533,6 +547,198 @@ def join_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# -- A monitor's cost -----------------------------------------------------------------------------
+
+#: The two business units the demo's departments are put into: the monitor watches the first.
+UNITS = ("BenchUnitAaaaaaa2", "BenchUnitBbbbbbb3")
+MONITOR_ID = "BenchMonitor23456"
+MONITOR_TOKEN = "livechat-analytics-bench-monitor-token"
+MONITOR_HEADERS = {"X-User-Id": MONITOR_ID, "X-Auth-Token": MONITOR_TOKEN}
+
+
+def add_units(database: Database, repository: Repository) -> dict[str, list[str]]:
+    """Put the demo's departments into :data:`UNITS` (alternately, in their stored order): the unit
+    documents, each department's ``parentId`` and ``ancestors``, and each of its rooms'
+    ``departmentAncestors``; then a ``livechat-monitor`` of the first unit, who logs in with
+    :data:`MONITOR_TOKEN`. The departments of each unit, by unit."""
+    departments = database[repository.name("department")]
+    ids = [document["_id"] for document in departments.find({"type": {"$ne": "u"}}, {"_id": 1}).sort("_id")]
+    members = {unit: ids[index :: len(UNITS)] for index, unit in enumerate(UNITS)}
+    for unit, own in members.items():
+        departments.insert_one(
+            {
+                "_id": unit,
+                "name": f"Unit {unit[-1]}",
+                "type": "u",
+                "numMonitors": 0,
+                "numDepartments": len(own),
+            }
+        )
+        departments.update_many({"_id": {"$in": own}}, {"$set": {"parentId": unit, "ancestors": [unit]}})
+        database[repository.name("room")].update_many(
+            {"departmentId": {"$in": own}}, {"$set": {"departmentAncestors": [unit]}}
+        )
+    database[repository.name("unit_monitors")].insert_one(
+        {"_id": "BenchUnitMonitor2", "monitorId": MONITOR_ID, "unitId": UNITS[0], "username": "bench.monitor"}
+    )
+    departments.update_one({"_id": UNITS[0]}, {"$set": {"numMonitors": 1}})
+    database[repository.name("users")].insert_one(
+        {
+            "_id": MONITOR_ID,
+            "username": "bench.monitor",
+            "name": "Bench Monitor",
+            "type": "user",
+            "active": True,
+            "roles": ["user", "livechat-monitor"],
+            "services": {
+                "resume": {"loginTokens": [{"hashedToken": hash_token(MONITOR_TOKEN), "when": NOW}]}
+            },
+            "createdAt": NOW,
+            "_updatedAt": NOW,
+        }
+    )
+    return members
+
+
+def plan_stages(plan: dict[str, Any]) -> list[str]:
+    """A query plan's stages from the top down (``FETCH``, ``IXSCAN``, ...), following ``inputStage``
+    (the first of ``inputStages``), with the index name of an index scan."""
+    stages = []
+    while plan:
+        name = str(plan.get("stage", "?"))
+        stages.append(f"{name} {plan['indexName']}" if "indexName" in plan else name)
+        inputs = plan.get("inputStages") or [plan.get("inputStage")]
+        plan = inputs[0] or {}
+    return stages
+
+
+def first_stage(explain: dict[str, Any]) -> str:
+    """How the server reads the pipeline's first stage: the winning plan (of the ``$cursor`` stage,
+    or of the whole explain when the server gives one plan), as ``FETCH > IXSCAN index``."""
+    stack: list[Any] = [explain]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, dict):
+            if "winningPlan" in item:
+                plan = item["winningPlan"]
+                return " > ".join(plan_stages(plan.get("queryPlan", plan)))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return "?"
+
+
+def monitor_first_stages(database: Database, repository: Repository, query: Query) -> dict[str, str]:
+    """Each department endpoint's pipeline as the monitor's request runs it (their scope read by the
+    default authenticator, as the web process reads it), explained: its first stage's plan."""
+    scope = RocketChatAuthenticator(repository).scope(User(id=MONITOR_ID, roles=("user", "livechat-monitor")))
+    assert scope is not None and scope.units == {UNITS[0]}, scope
+    context = Context(repository.names, config.INACTIVITY_TIMEOUT, scope=scope)
+    plans = {}
+    for path, metric in METRICS.items():
+        collection = database[repository.name(metric.collection)]
+        explain = database.command(
+            "explain",
+            {"aggregate": collection.name, "pipeline": metric.pipeline(query, context), "cursor": {}},
+            verbosity="executionStats",
+        )
+        plans[path] = first_stage(explain)
+    return plans
+
+
+def paired(port: int, url: str, requests: int, warmup: int) -> dict[str, list[float]]:
+    """The manager's and the monitor's latencies of ``url``, one of each in turn, in alternating order
+    (manager first, then monitor first), so that drift and the order weigh on both alike."""
+    who = {"manager": HEADERS, "monitor": MONITOR_HEADERS}
+    latencies: dict[str, list[float]] = {"manager": [], "monitor": []}
+    for turn in range(warmup + requests):
+        for caller in sorted(who, reverse=turn % 2 == 1):
+            elapsed, status, _headers = get(port, url, who[caller])
+            assert status == 200, (url, caller, status)
+            if turn >= warmup:
+                latencies[caller].append(elapsed)
+    return latencies
+
+
+def scope_rows(
+    database: Database, repository: Repository, uri: str, requests: int, warmup: int
+) -> list[dict[str, Any]]:
+    """On a seeded database (``uri`` names it): the units and the monitor added, then every endpoint
+    of the first table requested by the manager and by the monitor over the same window, cache off."""
+    members = add_units(database, repository)
+    start, end = NOW - dt.timedelta(days=WINDOW_DAYS), NOW
+    plans = monitor_first_stages(database, repository, Query(start=start, end=end))
+    rooms = database[repository.name("room")]
+    window = {"t": "l", "ts": in_window(start, end)}
+    seen = (rooms.count_documents({**window, "departmentAncestors": UNITS[0]}), rooms.count_documents(window))
+    print(f"#   scope: the monitor's unit holds {seen[0]:,} of {seen[1]:,} window rooms", file=sys.stderr)
+    rows = []
+    with web_process(uri) as (port, _):
+        for path, url in measured_urls(start, end).items():
+            latencies = paired(port, url, requests, warmup)
+            row = {"endpoint": path, "plan": plans.get(path, ""), "seen": seen, "units": members}
+            for caller, values in latencies.items():
+                row[caller] = statistics.median(values)
+                row[f"{caller}_p95"] = percentile(values, 0.95)
+            rows.append(row)
+            print(
+                f"#   scope {path}: manager {row['manager']:.1f} ms, monitor {row['monitor']:.1f} ms",
+                file=sys.stderr,
+            )
+    return rows
+
+
+def scope_table(rows: list[dict[str, Any]], size: int) -> str:
+    """The monitor against the manager, per endpoint, with the overall median ratio and notes."""
+    lines = [
+        "| family | endpoint | manager median ms | manager p95 ms | monitor median ms | monitor p95 ms"
+        " | monitor / manager | the monitor's first stage (explain) |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {FAMILY_OF[row['endpoint']]} | {row['endpoint']} | {row['manager']:.1f}"
+            f" | {row['manager_p95']:.1f} | {row['monitor']:.1f} | {row['monitor_p95']:.1f}"
+            f" | {row['monitor'] / row['manager']:.2f}x | {row['plan']} |"
+        )
+    ratios = [row["monitor"] / row["manager"] for row in rows]
+    over = [f"`{row['endpoint']}`" for row, ratio in zip(rows, ratios, strict=True) if ratio > 1.1]
+    units = rows[0]["units"] if rows else {}
+    notes = [
+        f"{size:,} rooms; the demo's {sum(map(len, units.values()))} departments in {len(units)} business"
+        f" units; the monitor watches one, whose departments hold {rows[0]['seen'][0]:,} of the"
+        f" window's {rows[0]['seen'][1]:,} livechat rooms. Manager: `livechat-manager`, sees everything;"
+        " monitor: `livechat-monitor` of one unit, restricted (the default authenticator's rule).",
+        "Each endpoint is requested with the same query as in the first table, the answer cache off, the"
+        " manager and the monitor in turn (manager first, then monitor first, alternately), in one web"
+        " process.",
+        "The first stage: the winning plan of the monitor's pipeline's first stage, from `explain`"
+        " (department endpoints only; the others start with the same `livechat_rooms` stages).",
+        f"Median of the monitor / manager ratios: {statistics.median(ratios):.2f}x"
+        + (f"; over 1.1x: {', '.join(over)}." if over else "; none over 1.1x.")
+        if ratios
+        else "No endpoint measured.",
+    ]
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {note}" for note in notes)
+
+
+def measure_scope(
+    base_uri: str, size: int, requests: int, warmup: int, *, seeded: bool = False
+) -> list[dict[str, Any]]:
+    """The monitor's cost on ``size`` rooms: on the database :func:`measure` kept when ``seeded``,
+    else on one seeded here; dropped after."""
+    name = f"livechat_bench_{size}"
+    client: MongoClient = MongoClient(base_uri, tz_aware=True)
+    if not seeded:
+        client.drop_database(name)
+        seed(client[name], size)
+    database = client[name]
+    rows = scope_rows(database, Repository(database), f"{base_uri}/{name}", requests, warmup)
+    client.drop_database(name)
+    client.close()
+    return rows
+
+
 # -- The concurrency run ------------------------------------------------------------------------
 
 #: The cache settings of each mode of the concurrency run.
@@ -764,7 +970,7 @@ def chart(results: list[dict[str, Any]], target: pathlib.Path) -> bool:
     return True
 
 
-def main() -> None:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -780,34 +986,60 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES), help="cache modes")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of the concurrency run")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
-    arguments = parser.parse_args()
-    arguments.out.mkdir(parents=True, exist_ok=True)
-    results: list[dict[str, Any]] = []
-    trends: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    bursts: list[dict[str, Any]] = []
-    with server_uri() as base_uri:
-        for size in arguments.sizes:
-            results += measure(size, base_uri, arguments.requests, arguments.warmup, keep=True)
-            trends += measure_trends(size, base_uri, arguments.requests, arguments.warmup)
-            MongoClient(base_uri).drop_database(f"livechat_bench_{size}")
-        if arguments.load_size:
-            rows, bursts = concurrency(
-                base_uri,
-                arguments.load_size,
-                arguments.clients,
-                arguments.seconds,
-                arguments.modes,
-                arguments.workers,
-                arguments.threads,
-            )
+    parser.add_argument(
+        "--scope-requests",
+        type=int,
+        default=5,
+        help="measured request pairs (manager, monitor) per endpoint of the monitor's cost, on the"
+        " largest size (0: none)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["scope"],
+        help="run only this part: scope, the monitor's cost on the largest of --sizes (writes"
+        " results/scope.md and .rst, leaves table.md alone)",
+    )
+    return parser.parse_args()
+
+
+def machine(requests: int, warmup: int, what: str = "requests per endpoint") -> str:
+    """The first line of a results file: the server, the machine, the requests and the window."""
     server = "the server in " + URI_VARIABLE if os.environ.get(URI_VARIABLE) else "SecantusDB (in-process)"
-    header = (
+    return (
         f"{server}; Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores;"
-        f" {arguments.requests} requests per endpoint after {arguments.warmup} warm-up;"
+        f" {requests} {what} after {warmup} warm-up;"
         f" window: the last {WINDOW_DAYS} of 90 days"
     )
-    output = header + "\n\n" + table(results) + "\n\n" + trends_table(trends)
+
+
+def write_scope(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """The monitor's cost, printed and written to ``scope.md`` and ``scope.rst``."""
+    pairs = "request pairs (manager, monitor) per endpoint"
+    output = (
+        machine(arguments.scope_requests, arguments.warmup, pairs)
+        + "\n\nA monitor's cost: the same requests by a monitor of one business unit and by the manager\n\n"
+        + scope_table(rows, max(arguments.sizes))
+    )
+    print(output)
+    (arguments.out / "scope.md").write_text(output + "\n")
+    (arguments.out / "scope.rst").write_text(rst.to_rst(output))
+
+
+def write_tables(
+    arguments: argparse.Namespace,
+    results: list[dict[str, Any]],
+    trends: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    bursts: list[dict[str, Any]],
+) -> None:
+    """The tables of the full run, printed and written to ``table.md`` and ``table.rst``, and the chart."""
+    output = (
+        machine(arguments.requests, arguments.warmup)
+        + "\n\n"
+        + table(results)
+        + "\n\n"
+        + trends_table(trends)
+    )
     if any("unjoined" in row for row in results):
         output += "\n\nThe transfer endpoint's join of the rooms:\n\n" + join_table(results)
     if rows:
@@ -824,6 +1056,45 @@ def main() -> None:
     (arguments.out / "table.rst").write_text(rst.to_rst(output))
     if chart(results, arguments.out / "latency.png"):
         print(f"\nchart: {arguments.out / 'latency.png'}")
+
+
+def full_run(arguments: argparse.Namespace, base_uri: str) -> list[dict[str, Any]]:
+    """Every part of the benchmark; the monitor's cost on the largest size: its rows."""
+    results: list[dict[str, Any]] = []
+    trends: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    bursts: list[dict[str, Any]] = []
+    scope: list[dict[str, Any]] = []
+    for size in arguments.sizes:
+        results += measure(size, base_uri, arguments.requests, arguments.warmup, keep=True)
+        trends += measure_trends(size, base_uri, arguments.requests, arguments.warmup)
+        if size == max(arguments.sizes) and arguments.scope_requests:
+            scope = measure_scope(base_uri, size, arguments.scope_requests, arguments.warmup, seeded=True)
+        MongoClient(base_uri).drop_database(f"livechat_bench_{size}")
+    if arguments.load_size:
+        rows, bursts = concurrency(
+            base_uri,
+            arguments.load_size,
+            arguments.clients,
+            arguments.seconds,
+            arguments.modes,
+            arguments.workers,
+            arguments.threads,
+        )
+    write_tables(arguments, results, trends, rows, bursts)
+    return scope
+
+
+def main() -> None:
+    arguments = parse_arguments()
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    with server_uri() as base_uri:
+        if arguments.only == "scope":
+            scope = measure_scope(base_uri, max(arguments.sizes), arguments.scope_requests, arguments.warmup)
+        else:
+            scope = full_run(arguments, base_uri)
+    if scope:
+        write_scope(arguments, scope)
 
 
 if __name__ == "__main__":
