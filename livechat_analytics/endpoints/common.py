@@ -108,6 +108,14 @@ def visible_agents(scope: Scope | None, field: str = "agentId") -> dict[str, Any
     return {field: {"$in": sorted(scope.agents or ())}}
 
 
+def seen(
+    scope: Scope | None, department_id: str | None, *, ancestors: str = "departmentAncestors"
+) -> dict[str, Any]:
+    """A ``$match`` condition: the room is one the caller may see, and nothing at all when the
+    department asked for is one they may not see (:func:`outside`)."""
+    return NOTHING if outside(scope, department_id) else visible(scope, ancestors=ancestors)
+
+
 def both(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """One ``$match`` condition that holds when both do (``$and`` when they name the same field,
     which a merged mapping would let the second overwrite)."""
@@ -139,8 +147,7 @@ def livechat_rooms(query: Any, context: Context, created: dict[str, Any], **cond
     if query.department_id is not None:
         match["departmentId"] = query.department_id
     match["ts"] = created
-    seen = NOTHING if outside(context.scope, query.department_id) else visible(context.scope)
-    conditions = both(seen, conditions)
+    conditions = both(seen(context.scope, query.department_id), conditions)
     return [{"$match": match}, {"$match": conditions}] if conditions else [{"$match": match}]
 
 

@@ -20,7 +20,6 @@ from marshmallow import Schema, fields
 from ..schemas import ArgsSchema, DashboardArgsSchema, PageArgs, Query, flag
 from .common import (
     DEPARTMENT_KEY,
-    NOTHING,
     SERVICE_MILLISECONDS,
     TRANSFER_MESSAGE,
     Context,
@@ -31,9 +30,8 @@ from .common import (
     in_window,
     livechat_rooms,
     mean_rounded_up,
-    outside,
+    seen,
     sum_or_zero,
-    visible,
 )
 from .row import Family, PagedMetric
 
@@ -286,15 +284,11 @@ def transfers(query: Query, context: Context) -> Pipeline:
         {"$unwind": "$ts"},
     ]
     # A transfer counts when the caller may see its room, in the department asked for.
-    seen = (
-        NOTHING
-        if outside(context.scope, query.department_id)
-        else visible(context.scope, ancestors="ancestors")
-    )
+    condition = seen(context.scope, query.department_id, ancestors="ancestors")
     if query.department_id is not None:
-        seen = both(seen, {"departmentId": query.department_id})
-    if seen:
-        pipeline.append({"$match": seen})
+        condition = both(condition, {"departmentId": query.department_id})
+    if condition:
+        pipeline.append({"$match": condition})
     return pipeline
 
 
