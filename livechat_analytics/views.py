@@ -41,6 +41,10 @@ HEALTH_PATH = "health"
 #: What the catch-all answers 405 (or OPTIONS) for, and 404 for the rest.
 ROUTED = {*ENDPOINTS, *OPENAPI_PATHS, HEALTH_PATH}
 
+#: What the last line of a CSV stream says of an error that is not the database's, as a 500 would.
+UNEXPECTED = "Internal server error."
+
+log = logging.getLogger("livechat_analytics")
 #: One line per request, a JSON object: endpoint, status, user id, parameters, rows, total, ms.
 request_log = logging.getLogger("livechat_analytics.request")
 
@@ -96,7 +100,7 @@ def answer(path: str) -> Response:
             columns, rows = endpoint.stream(render.every_row(query), context, state.repository)
             errors.database_answered()
             return render.streamed_csv(
-                path, query, rows, columns, deadline=state.deadline, on_trouble=errors.database_trouble
+                path, query, rows, columns, deadline=state.deadline, on_failure=stream_failed
             )
         compute = partial(endpoint.compute, query, context, state.repository)
         body = state.answers.compute(path, endpoint.permission, query, context, compute)
@@ -134,6 +138,15 @@ def parse(state: State, path: str) -> Query:
         return load_query(state.args_schemas[path], _query_args())
     except ValidationError as error:
         raise errors.invalid_params(error.messages_dict) from error
+
+
+def stream_failed(error: Exception) -> str:
+    """What the last line of a CSV stream that failed says, the ``error`` the JSON answer would have
+    had; logged as that answer's would be (database trouble once while it lasts)."""
+    if isinstance(error, PyMongoError):
+        return str(errors.database_trouble(error)[1]["error"])
+    log.error("a CSV stream failed after its first line", exc_info=error)
+    return UNEXPECTED
 
 
 def openapi_document() -> Response:
