@@ -18,6 +18,12 @@ from livechat_analytics import config as _config
 TIMEOUT_MARGIN = 10
 #: The smallest worker timeout: gunicorn's own default.
 SHORTEST_TIMEOUT = 30
+#: The longest request line (method, path, query string, version) gunicorn lets through: its own
+#: ceiling short of none at all, twice its default. Longer query strings than the default reach the
+#: app, which answers them in JSON; past this, gunicorn answers its own 414.
+LONGEST_REQUEST_LINE = 8190
+#: The longest header line (name and value), gunicorn's default, named here to be documented.
+LONGEST_HEADER = 8190
 
 
 def worker_timeout(deadline_ms: int) -> int:
@@ -36,3 +42,5 @@ bind = [f"0.0.0.0:{os.environ['PORT']}"] if os.environ.get("PORT") else ["127.0.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = 4
+limit_request_line = LONGEST_REQUEST_LINE
+limit_request_field_size = LONGEST_HEADER

@@ -1,11 +1,11 @@
 """Rendering an answer: a body as JSON (with its ETag and caching headers, 304 for a matching
 ``If-None-Match``), or as CSV in the shape its schema declares (:mod:`.shape`), a paged body
-streamed straight from the database cursor.
+streamed straight from the database cursor (ended by :data:`INCOMPLETE` when the stream fails).
 
 The format is a parameter of the one view (``format=csv`` or ``Accept: text/csv``), not a view of
 its own: the same query, the same computation, another rendering. A list or object left inside a
-CSV cell is written as JSON text; a text cell that a spreadsheet would run as a formula is written
-as text, prefixed with ``'``.
+CSV cell is written as JSON text; a text cell that a spreadsheet might run as a formula is written
+as text, prefixed with ``'`` (see :func:`formula_like`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -21,7 +22,6 @@ from typing import Any
 import pymongo
 from flask import Response, request, stream_with_context
 from marshmallow import Schema
-from pymongo.errors import PyMongoError
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import generate_etag
 
@@ -29,8 +29,15 @@ from .schemas import PageQuery, Query
 from .shape import Row, Shape
 
 MIMETYPE = "text/csv"
-#: What a spreadsheet reads as the start of a formula (OWASP's list).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What a spreadsheet reads as the start of a formula (OWASP's list, tab and carriage return aside).
+FORMULA_SIGNS = ("=", "+", "-", "@")
+#: What a cell may not start with at all: a spreadsheet may skip it, then read a formula.
+FORMULA_STARTS = ("\t", "\r", "\n")
+#: What a spreadsheet may pass over before a formula: the categories of control and format
+#: (invisible) characters, besides whitespace.
+INVISIBLE = ("Cc", "Cf")
+#: The last line of a streamed CSV that failed: this, then what the JSON error would have said.
+INCOMPLETE = "#incomplete: "
 #: Bytes gathered before a chunk is sent: few writes, and memory stays one chunk.
 CHUNK = 64 * 1024
 
@@ -104,7 +111,19 @@ def cell(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return value
     text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if formula_like(text) else text
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet might read ``text`` as a formula: it starts with a tab or a line break,
+    or its first character other than whitespace and invisible ones, read as its compatibility form
+    (NFKC: a full-width equals sign as ``=``), is one of :data:`FORMULA_SIGNS`."""
+    if text.startswith(FORMULA_STARTS):
+        return True
+    for character in unicodedata.normalize("NFKC", text):
+        if not character.isspace() and unicodedata.category(character) not in INVISIBLE:
+            return character in FORMULA_SIGNS
+    return False
 
 
 def columns_of(rows: Iterable[Row]) -> list[str]:
@@ -112,27 +131,39 @@ def columns_of(rows: Iterable[Row]) -> list[str]:
     return list(dict.fromkeys(key for row in rows for key in row))
 
 
-def lines(rows: Iterable[Row], columns: list[str]) -> Iterator[str]:
-    """The header and the rows as CSV text, in chunks of about :data:`CHUNK` characters."""
+def lines(
+    rows: Iterable[Row], columns: list[str], on_failure: Callable[[Exception], str] | None = None
+) -> Iterator[str]:
+    """The header and the rows as CSV text, in chunks of about :data:`CHUNK` characters.
+
+    With ``on_failure``, rows that fail (the database, or a row that cannot be written) end the
+    text with every line written so far and then :data:`INCOMPLETE` and what ``on_failure`` says
+    of the error (it logs it): the status went out with the first chunk, and a file cut short
+    must say so.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([cell(name) for name in columns])
-    for row in rows:
-        writer.writerow([cell(row.get(name)) for name in columns])
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    try:
+        for row in rows:
+            writer.writerow([cell(row.get(name)) for name in columns])
+            if buffer.tell() >= CHUNK:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+    except Exception as error:
+        if on_failure is None:
+            raise
+        writer.writerow([INCOMPLETE + on_failure(error)])
     yield buffer.getvalue()
 
 
-def guarded(rows: Iterable[Row], deadline: float, on_trouble: Callable[[PyMongoError], Any]) -> Iterator[Row]:
+def guarded(rows: Iterable[Row], deadline: float) -> Iterator[Row]:
     """The rows of a database cursor, each round trip under a deadline of its own.
 
     The request's deadline is over when the view returns; a stream outlives it, however slowly the
-    client reads. So each fetch gets ``deadline`` seconds (a frozen database still ends the stream),
-    and the cursor is closed however the stream ends. Trouble after the first line can no longer
-    change the status: it goes to ``on_trouble``, and the file ends there.
+    client reads. So each fetch gets ``deadline`` seconds (a frozen database still ends the stream,
+    raising), and the cursor is closed however the stream ends.
     """
     iterator = iter(rows)
     try:
@@ -143,8 +174,6 @@ def guarded(rows: Iterable[Row], deadline: float, on_trouble: Callable[[PyMongoE
                 except StopIteration:
                     return
             yield row
-    except PyMongoError as error:
-        on_trouble(error)
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
@@ -162,9 +191,15 @@ def filename(path: str, query: Query) -> str:
     return name + ".csv"
 
 
-def csv_response(path: str, query: Query, rows: Iterable[Row], columns: list[str]) -> Response:
-    """A CSV answer of ``rows`` under ``columns``, streamed in chunks."""
-    text = stream_with_context(lines(rows, columns))
+def csv_response(
+    path: str,
+    query: Query,
+    rows: Iterable[Row],
+    columns: list[str],
+    on_failure: Callable[[Exception], str] | None = None,
+) -> Response:
+    """A CSV answer of ``rows`` under ``columns``, streamed in chunks (see :func:`lines`)."""
+    text = stream_with_context(lines(rows, columns, on_failure))
     response = Response(text, content_type=f"{MIMETYPE}; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(path, query)}"'
     return response
@@ -177,7 +212,8 @@ def streamed_csv(
     columns: list[str],
     *,
     deadline: float,
-    on_trouble: Callable[[PyMongoError], Any],
+    on_failure: Callable[[Exception], str],
 ) -> Response:
-    """A CSV answer of the rows of a database cursor (see :func:`guarded`)."""
-    return csv_response(path, query, guarded(rows, deadline, on_trouble), columns)
+    """A CSV answer of the rows of a database cursor (see :func:`guarded`), ended by
+    :data:`INCOMPLETE` when the stream fails (see :func:`lines`)."""
+    return csv_response(path, query, guarded(rows, deadline), columns, on_failure)

@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 from pymongo.errors import PyMongoError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Rule
+from werkzeug.routing import BaseConverter, Rule
 
 from . import config, errors, openapi, page, render, viewer
 from .auth import Scope
@@ -41,6 +41,10 @@ HEALTH_PATH = "health"
 #: What the catch-all answers 405 (or OPTIONS) for, and 404 for the rest.
 ROUTED = {*ENDPOINTS, *OPENAPI_PATHS, HEALTH_PATH}
 
+#: What the last line of a CSV stream says of an error that is not the database's, as a 500 would.
+UNEXPECTED = "Internal server error."
+
+log = logging.getLogger("livechat_analytics")
 #: One line per request, a JSON object: endpoint, status, user id, parameters, rows, total, ms.
 request_log = logging.getLogger("livechat_analytics.request")
 
@@ -96,7 +100,7 @@ def answer(path: str) -> Response:
             columns, rows = endpoint.stream(render.every_row(query), context, state.repository)
             errors.database_answered()
             return render.streamed_csv(
-                path, query, rows, columns, deadline=state.deadline, on_trouble=errors.database_trouble
+                path, query, rows, columns, deadline=state.deadline, on_failure=stream_failed
             )
         compute = partial(endpoint.compute, query, context, state.repository)
         body = state.answers.compute(path, endpoint.permission, query, context, compute)
@@ -134,6 +138,15 @@ def parse(state: State, path: str) -> Query:
         return load_query(state.args_schemas[path], _query_args())
     except ValidationError as error:
         raise errors.invalid_params(error.messages_dict) from error
+
+
+def stream_failed(error: Exception) -> str:
+    """What the last line of a CSV stream that failed says, the ``error`` the JSON answer would have
+    had; logged as that answer's would be (database trouble once while it lasts)."""
+    if isinstance(error, PyMongoError):
+        return str(errors.database_trouble(error)[1]["error"])
+    log.error("a CSV stream failed after its first line", exc_info=error)
+    return UNEXPECTED
 
 
 def openapi_document() -> Response:
@@ -194,12 +207,38 @@ def _pages(state: BlueprintSetupState) -> None:
     viewer.register(state, taken=ROUTED)
 
 
+class _Rest(BaseConverter):
+    """Whatever follows the root: empty, slashes (doubled, leading, trailing), line breaks, any
+    character. Werkzeug's ``path`` takes neither a leading slash nor a line break."""
+
+    part_isolating = False
+    regex = "(?s:.*)"
+    weight = 400
+
+
+class _CatchAllRule(Rule):
+    """A rule whose ``<rest:...>`` is :class:`_Rest`, without adding a converter to the host's map."""
+
+    def get_converter(self, variable_name: str, converter_name: str, args: Any, kwargs: Any) -> BaseConverter:
+        if converter_name == "rest":
+            return _Rest(self.map)
+        return super().get_converter(variable_name, converter_name, args, kwargs)
+
+
+def catch_all_rules(prefix: str, endpoint: str) -> list[Rule]:
+    """The rules that hand every path under ``prefix`` (and ``prefix`` itself) to :func:`not_routed`,
+    whatever the method. Rules made by hand: Flask's add_url_rule always lists methods, and only a
+    rule without methods matches every method (FOO, PROPFIND, CONNECT), so that those answer JSON
+    405 too."""
+    return [
+        _CatchAllRule(rule, endpoint=endpoint, merge_slashes=False)
+        for rule in dict.fromkeys([prefix or "/", prefix + "/<rest:rest>"])
+    ]
+
+
 @blueprint.record
 def _catch_all(state: BlueprintSetupState) -> None:
-    # Rules made by hand: Flask's add_url_rule always lists methods, and only a rule without methods
-    # matches every method (FOO, PROPFIND, CONNECT), so that those answer JSON 405 too.
     endpoint = f"{state.name_prefix}.{state.name}.not_routed".lstrip(".")
-    prefix = state.url_prefix or ""
-    for rule in {prefix or "/", prefix + "/", prefix + "/<path:rest>"}:
-        state.app.url_map.add(Rule(rule, endpoint=endpoint, merge_slashes=False))
+    for rule in catch_all_rules(state.url_prefix or "", endpoint):
+        state.app.url_map.add(rule)
     state.app.view_functions[endpoint] = not_routed
