@@ -23,6 +23,21 @@ _UTC = dt.timezone.utc
 _EARLIEST = dt.datetime.min.replace(tzinfo=_UTC)
 _LATEST = dt.datetime.max.replace(tzinfo=_UTC)
 
+#: The most buckets a series may have: the trends' hours, days, weeks or months, the days (or
+#: hours) of ``dashboards/charts-data``. Checked when the query is read, before any is built.
+MAX_BUCKETS = 1000
+
+
+def in_calendar(moment: dt.datetime, zone: dt.tzinfo) -> bool:
+    """Whether ``moment`` (aware) lies in years 1 to 9999 both in UTC and in ``zone``: the only
+    moments Python can name, so the only ones an answer may start, end or label a bucket at."""
+    try:
+        moment.astimezone(_UTC)
+        moment.astimezone(zone)
+    except OverflowError:
+        return False
+    return True
+
 
 def succeeded() -> fields.Boolean:
     """The ``success`` field of every 200 body."""
@@ -64,6 +79,10 @@ def _whole_milliseconds(moment: dt.datetime, *, up: bool) -> dt.datetime:
     return moment + dt.timedelta(milliseconds=1) if up and extra else moment
 
 
+#: What a bound whose local time leaves the calendar is told.
+CALENDAR_MESSAGE = "Must lie within years 1 to 9999 in the request's timezone as well as in UTC."
+
+
 class Instant(fields.Field):
     """An ISO 8601 date or date-time, turned into an aware UTC datetime.
 
@@ -75,6 +94,7 @@ class Instant(fields.Field):
     default_error_messages: types.ErrorMessages = {  # noqa: RUF012
         "invalid": "Must be a valid date.",
         "required": "Is required.",
+        "calendar": CALENDAR_MESSAGE,
     }
 
     def __init__(self, *, end_of_day: bool = False, **kwargs: Any) -> None:
@@ -85,13 +105,21 @@ class Instant(fields.Field):
         zone = _LOAD_ZONE.get()
         try:
             moment = self._parse(value)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=zone)
-            moment = moment.astimezone(_UTC)
-            # Rounding up can leave year 9999: still "not a valid date", never a 500.
-            return _whole_milliseconds(moment, up=not self.end_of_day)
         except (TypeError, ValueError, OverflowError) as error:
             raise self.make_error("invalid") from error
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        # A day of year 1 or 9999 in one zone may be one of year 0 or 10000 in another.
+        if not in_calendar(moment, zone):
+            raise self.make_error("calendar")
+        try:
+            # Rounding up can leave year 9999: still "not a valid date", never a 500.
+            moment = _whole_milliseconds(moment.astimezone(_UTC), up=not self.end_of_day)
+        except OverflowError as error:
+            raise self.make_error("invalid") from error
+        if not in_calendar(moment, zone):
+            raise self.make_error("calendar")
+        return moment
 
     def _parse(self, value: Any) -> dt.datetime:
         if not isinstance(value, str):
@@ -346,6 +374,7 @@ class Day(Instant):
     default_error_messages = {  # noqa: RUF012 (as marshmallow declares it)
         "invalid": "Must be a valid date (YYYY-MM-DD).",
         "required": "Is required.",
+        "calendar": CALENDAR_MESSAGE,
     }
 
     def _parse(self, value: Any) -> dt.datetime:
