@@ -5,13 +5,14 @@ bodies out. A family's own parameters and bodies live in its module."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.parser import isoparse, isoparser
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
@@ -141,9 +142,18 @@ TIMEZONE_PARAMETER = "timezone"
 _LOAD_ZONE: ContextVar[dt.tzinfo] = ContextVar("livechat_analytics_load_zone", default=_UTC)
 
 
+@functools.cache
+def zone_names() -> frozenset[str]:
+    """The timezone names a request may give: those of the IANA database as Python has it
+    (``zoneinfo.available_timezones()``), but ``localtime``, which names the host's zone. The
+    ``posix/`` and ``right/`` copies and ``posixrules`` are not among them."""
+    return frozenset(available_timezones() - {"localtime"})
+
+
 def known_zone(name: Any) -> ZoneInfo | None:
-    """The IANA timezone ``name`` names, or None when it names none (or is not a string)."""
-    if not isinstance(name, str) or not name or len(name) > 64:
+    """The IANA timezone ``name`` names, or None when it names none of :func:`zone_names` (or is
+    not a string). No name is ever handed to the database: days and hours are placed in Python."""
+    if not isinstance(name, str) or name not in zone_names():
         return None
     try:
         return ZoneInfo(name)
@@ -252,9 +262,9 @@ class ArgsSchema(Schema):
         data_key=TIMEZONE_PARAMETER,
         load_default=None,
         metadata={
-            "description": "An IANA timezone name (e.g. `America/Sao_Paulo`): reads `start`/`end` "
-            "without an offset and date-only bounds, and places every day, hour and bucket. Default: "
-            "the configured reporting timezone.",
+            "description": "An IANA timezone name (e.g. `America/Sao_Paulo`, one of Python's "
+            "`zoneinfo.available_timezones()`): reads `start`/`end` without an offset and date-only "
+            "bounds, and places every day, hour and bucket. Default: the configured reporting timezone.",
             "examples": ["Europe/Berlin"],
         },
     )
