@@ -426,3 +426,29 @@ def test_no_pipeline_hands_a_timezone_to_the_database(zone):
         text = json.dumps(pipeline, default=str)
         assert "timezone" not in text
         assert zone not in text
+
+
+def test_a_room_on_new_yorks_first_moment_of_year_1(client, headers, database):
+    # New York's offset was -4:56:02 (local mean time): year 1 begins there at 04:56:02Z, inside
+    # the UTC quarter hour of 04:45Z. 0001-01-01 is a Monday.
+    assert dt.date(1, 1, 1).weekday() == 0
+    store(database, dt.datetime(1, 1, 1, 4, 56, 2, tzinfo=UTC))
+    window = {"start": "0001-01-01", "end": "0001-01-02", "timezone": "America/New_York"}
+    heatmap = get_answer(client, "trends/heatmap", headers, **window)
+    assert heatmap["weekdays"][0]["hours"] == [1] + [0] * 23
+    assert sum(sum(day["hours"]) for day in heatmap["weekdays"]) == 1
+    assert heatmap["busiest"] == {"weekday": "Monday", "hour": 0}
+    chart = get_answer(client, "dashboards/charts-data", headers, **window, chartName="Total_conversations")
+    assert (chart["dataLabels"], chart["dataPoints"]) == (["1/1", "1/2"], [1, 0])
+    board = get_answer(
+        client,
+        "overview",
+        headers,
+        name="Conversations",
+        timezone="America/New_York",
+        **{"from": "0001-01-01", "to": "0001-01-02"},
+    )
+    values = {item["title"]: item["value"] for item in board}
+    assert (values["Busiest_day"], values["Busiest_time"]) == ("Monday", "12AM - 1AM")
+    totalizers = get_answer(client, "dashboards/agents-productivity-totalizers", headers, **window)
+    assert totalizers["totalizers"][0] == {"title": "Busiest_time", "value": "12AM - 1AM"}

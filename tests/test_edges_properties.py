@@ -92,6 +92,7 @@ def edge_rooms(database) -> None:
     moments = [
         dt.datetime(1, 1, 1, tzinfo=UTC),
         dt.datetime(1, 1, 1, 0, 14, tzinfo=UTC),
+        dt.datetime(1, 1, 1, 4, 56, 2, tzinfo=UTC),  # New York's first moment (-4:56:02)
         dt.datetime(1, 1, 2, 13, tzinfo=UTC),
         dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
         dt.datetime(9999, 12, 31, 23, 50, tzinfo=UTC),

@@ -291,8 +291,15 @@ def quarter_hour(path: str = "$ts") -> dict[str, Any]:
 
 
 def local_moment(slot: float, timezone: dt.tzinfo) -> dt.datetime:
-    """The start of a :func:`quarter_hour` slot, in the reporting timezone."""
-    return (_EPOCH + dt.timedelta(milliseconds=int(slot) * SLOT_MS)).astimezone(timezone)
+    """The start of a :func:`quarter_hour` slot, in the reporting timezone.
+
+    Under an offset of seconds (local mean time) the slot that holds the zone's first moment of
+    year 1 begins before it: its rooms, all in a window that begins in year 1 there, are placed at
+    that first moment."""
+    try:
+        return (_EPOCH + dt.timedelta(milliseconds=int(slot) * SLOT_MS)).astimezone(timezone)
+    except OverflowError:
+        return dt.datetime.min.replace(tzinfo=timezone)
 
 
 def local_days(start: dt.datetime, end: dt.datetime, timezone: dt.tzinfo) -> list[dt.date]:
