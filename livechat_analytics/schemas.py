@@ -5,13 +5,14 @@ bodies out. A family's own parameters and bodies live in its module."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.parser import isoparse, isoparser
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
@@ -22,6 +23,21 @@ from .shape import Page
 _UTC = dt.timezone.utc
 _EARLIEST = dt.datetime.min.replace(tzinfo=_UTC)
 _LATEST = dt.datetime.max.replace(tzinfo=_UTC)
+
+#: The most buckets a series may have: the trends' hours, days, weeks or months, the days (or
+#: hours) of ``dashboards/charts-data``. Checked when the query is read, before any is built.
+MAX_BUCKETS = 1000
+
+
+def in_calendar(moment: dt.datetime, zone: dt.tzinfo) -> bool:
+    """Whether ``moment`` (aware) lies in years 1 to 9999 both in UTC and in ``zone``: the only
+    moments Python can name, so the only ones an answer may start, end or label a bucket at."""
+    try:
+        moment.astimezone(_UTC)
+        moment.astimezone(zone)
+    except OverflowError:
+        return False
+    return True
 
 
 def succeeded() -> fields.Boolean:
@@ -64,6 +80,10 @@ def _whole_milliseconds(moment: dt.datetime, *, up: bool) -> dt.datetime:
     return moment + dt.timedelta(milliseconds=1) if up and extra else moment
 
 
+#: What a bound whose local time leaves the calendar is told.
+CALENDAR_MESSAGE = "Must lie within years 1 to 9999 in the request's timezone as well as in UTC."
+
+
 class Instant(fields.Field):
     """An ISO 8601 date or date-time, turned into an aware UTC datetime.
 
@@ -75,6 +95,7 @@ class Instant(fields.Field):
     default_error_messages: types.ErrorMessages = {  # noqa: RUF012
         "invalid": "Must be a valid date.",
         "required": "Is required.",
+        "calendar": CALENDAR_MESSAGE,
     }
 
     def __init__(self, *, end_of_day: bool = False, **kwargs: Any) -> None:
@@ -85,13 +106,21 @@ class Instant(fields.Field):
         zone = _LOAD_ZONE.get()
         try:
             moment = self._parse(value)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=zone)
-            moment = moment.astimezone(_UTC)
-            # Rounding up can leave year 9999: still "not a valid date", never a 500.
-            return _whole_milliseconds(moment, up=not self.end_of_day)
         except (TypeError, ValueError, OverflowError) as error:
             raise self.make_error("invalid") from error
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        # A day of year 1 or 9999 in one zone may be one of year 0 or 10000 in another.
+        if not in_calendar(moment, zone):
+            raise self.make_error("calendar")
+        try:
+            # Rounding up can leave year 9999: still "not a valid date", never a 500.
+            moment = _whole_milliseconds(moment.astimezone(_UTC), up=not self.end_of_day)
+        except OverflowError as error:
+            raise self.make_error("invalid") from error
+        if not in_calendar(moment, zone):
+            raise self.make_error("calendar")
+        return moment
 
     def _parse(self, value: Any) -> dt.datetime:
         if not isinstance(value, str):
@@ -113,9 +142,18 @@ TIMEZONE_PARAMETER = "timezone"
 _LOAD_ZONE: ContextVar[dt.tzinfo] = ContextVar("livechat_analytics_load_zone", default=_UTC)
 
 
+@functools.cache
+def zone_names() -> frozenset[str]:
+    """The timezone names a request may give: those of the IANA database as Python has it
+    (``zoneinfo.available_timezones()``), but ``localtime``, which names the host's zone. The
+    ``posix/`` and ``right/`` copies and ``posixrules`` are not among them."""
+    return frozenset(available_timezones() - {"localtime"})
+
+
 def known_zone(name: Any) -> ZoneInfo | None:
-    """The IANA timezone ``name`` names, or None when it names none (or is not a string)."""
-    if not isinstance(name, str) or not name or len(name) > 64:
+    """The IANA timezone ``name`` names, or None when it names none of :func:`zone_names` (or is
+    not a string). No name is ever handed to the database: days and hours are placed in Python."""
+    if not isinstance(name, str) or name not in zone_names():
         return None
     try:
         return ZoneInfo(name)
@@ -224,9 +262,9 @@ class ArgsSchema(Schema):
         data_key=TIMEZONE_PARAMETER,
         load_default=None,
         metadata={
-            "description": "An IANA timezone name (e.g. `America/Sao_Paulo`): reads `start`/`end` "
-            "without an offset and date-only bounds, and places every day, hour and bucket. Default: "
-            "the configured reporting timezone.",
+            "description": "An IANA timezone name (e.g. `America/Sao_Paulo`, one of Python's "
+            "`zoneinfo.available_timezones()`): reads `start`/`end` without an offset and date-only "
+            "bounds, and places every day, hour and bucket. Default: the configured reporting timezone.",
             "examples": ["Europe/Berlin"],
         },
     )
@@ -346,6 +384,7 @@ class Day(Instant):
     default_error_messages = {  # noqa: RUF012 (as marshmallow declares it)
         "invalid": "Must be a valid date (YYYY-MM-DD).",
         "required": "Is required.",
+        "calendar": CALENDAR_MESSAGE,
     }
 
     def _parse(self, value: Any) -> dt.datetime:

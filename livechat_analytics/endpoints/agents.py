@@ -20,7 +20,6 @@ from .common import (
     Context,
     Pipeline,
     day_number,
-    local_days,
     mean_rounded_up,
     sum_or_zero,
     visible_agents,
@@ -256,7 +255,7 @@ def available_for_service_history(query: AgentQuery, context: Context) -> Pipeli
 
     Rocket.Chat stores one activity document per agent and day, the day an integer ``YYYYMMDD``.
     """
-    days = local_days(query.start, query.end, query.timezone)
+    first, last = query.start.astimezone(query.timezone).date(), query.end.astimezone(query.timezone).date()
     group: dict[str, Any] = {"_id": "$agentId", "seconds": sum_or_zero("$availableTime")}
     values: dict[str, Any] = {
         "_id": 1,
@@ -269,7 +268,7 @@ def available_for_service_history(query: AgentQuery, context: Context) -> Pipeli
     return [
         {
             "$match": {
-                "date": {"$gte": day_number(days[0]), "$lte": day_number(days[-1])},
+                "date": {"$gte": day_number(first), "$lte": day_number(last)},
                 **visible_agents(context.scope),
             }
         },

@@ -291,8 +291,15 @@ def quarter_hour(path: str = "$ts") -> dict[str, Any]:
 
 
 def local_moment(slot: float, timezone: dt.tzinfo) -> dt.datetime:
-    """The start of a :func:`quarter_hour` slot, in the reporting timezone."""
-    return (_EPOCH + dt.timedelta(milliseconds=int(slot) * SLOT_MS)).astimezone(timezone)
+    """The start of a :func:`quarter_hour` slot, in the reporting timezone.
+
+    Under an offset of seconds (local mean time) the slot that holds the zone's first moment of
+    year 1 begins before it: its rooms, all in a window that begins in year 1 there, are placed at
+    that first moment."""
+    try:
+        return (_EPOCH + dt.timedelta(milliseconds=int(slot) * SLOT_MS)).astimezone(timezone)
+    except OverflowError:
+        return dt.datetime.min.replace(tzinfo=timezone)
 
 
 def local_days(start: dt.datetime, end: dt.datetime, timezone: dt.tzinfo) -> list[dt.date]:
@@ -435,14 +442,21 @@ BUCKETS = (HOUR, DAY, WEEK, MONTH)
 _QUARTER = dt.timedelta(milliseconds=SLOT_MS)
 
 
-def next_boundary(moment: dt.datetime, timezone: dt.tzinfo, unit: str) -> dt.datetime:
+def next_boundary(moment: dt.datetime, timezone: dt.tzinfo, unit: str) -> dt.datetime | None:
     """The first start of a local hour, day, ISO week (Monday) or month in ``timezone`` after
-    ``moment``, in UTC.
+    ``moment``, in UTC; None when it would lie past year 9999, in UTC or in ``timezone``.
 
     A day, week or month starts at the local midnight (the first moment of the day when the clocks
     skip midnight); an hour where the local minute is 0, found among the UTC quarter hours, so that
     a 25-hour day has 25 hours and half- and quarter-hour zones start theirs on the right minute.
     """
+    try:
+        return _next_boundary(moment, timezone, unit)
+    except (OverflowError, ValueError):  # past the calendar: no date names it
+        return None
+
+
+def _next_boundary(moment: dt.datetime, timezone: dt.tzinfo, unit: str) -> dt.datetime:
     if unit == HOUR:
         after = _EPOCH + (moment - _EPOCH) // _QUARTER * _QUARTER + _QUARTER
         for _ in range(8):  # an offset of seconds (local mean time, before 1900) never lands on :00
@@ -469,7 +483,7 @@ def bucket_starts(
     clipped to ``start``; with ``limit``, no more than one past it (enough to tell it is passed)."""
     starts = [start]
     boundary = next_boundary(start, timezone, unit)
-    while boundary <= end and (limit is None or len(starts) <= limit):
+    while boundary is not None and boundary <= end and (limit is None or len(starts) <= limit):
         starts.append(boundary)
         boundary = next_boundary(boundary, timezone, unit)
     return starts

@@ -56,6 +56,10 @@ def _months_between(first: dt.date, last: dt.date) -> float:
         length = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
         return dt.date(year, month, min(day.day, length))
 
+    if last.year == dt.MAXYEAR:
+        # The month after December 9999 has no date; the Gregorian calendar repeats every 400
+        # years, so 400 years earlier the months (and their fractions) are the same.
+        first, last = first.replace(year=first.year - 400), last.replace(year=last.year - 400)
     whole = (last.year - first.year) * 12 + last.month - first.month
     anchor = plus_months(first, whole)
     if last < anchor:
@@ -79,7 +83,9 @@ class ReportArgsSchema(WindowArgsSchema):
         if "start" in data and "end" in data and data["start"] <= data["end"]:
             first = data["start"].astimezone(self.zone_of(data)).date()
             last = data["end"].astimezone(self.zone_of(data)).date()
-            if _months_between(first, last) / 12 > LONGEST_REPORT_YEARS:
+            # A window of over 400 days is too long however its months fall (and may span
+            # more than the 400 years that _months_between shifts by near the calendar's end).
+            if (last - first).days > 400 or _months_between(first, last) / 12 > LONGEST_REPORT_YEARS:
                 raise ValidationError('Must be less than 1 year after "start".', field_name="end")
 
 

@@ -21,7 +21,16 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from ..repository import Repository
-from ..schemas import ArgsSchema, DashboardArgsSchema, Query, choice, flag, succeeded
+from ..schemas import (
+    MAX_BUCKETS,
+    ArgsSchema,
+    DashboardArgsSchema,
+    Query,
+    choice,
+    flag,
+    in_calendar,
+    succeeded,
+)
 from ..shape import Row, Series, Shape
 from .common import (
     BUCKETS,
@@ -42,8 +51,6 @@ from .common import (
 from .departments import METRICS, Metric
 from .row import Endpoint, Family
 
-#: The most buckets a series may have.
-MAX_BUCKETS = 1000
 WEEKDAYS = tuple(calendar.day_name)  # Monday first
 _MS = dt.timedelta(milliseconds=1)
 
@@ -75,7 +82,7 @@ class TrendArgsSchema(DashboardArgsSchema):
     compare = choice(
         ("previous",),
         "`previous`: add `previous`, the same series over the window of equal length that ends just "
-        "before `start`.",
+        "before `start`; a 400 when it would begin before year 1.",
         error="Must be previous.",
         load_default=None,
     )
@@ -87,7 +94,7 @@ class TrendArgsSchema(DashboardArgsSchema):
             return
         windows = [(data["start"], data["end"])]
         if data.get("compare"):
-            windows.append(previous_window(data["start"], data["end"]))
+            windows.append(self._previous(data))
         for start, end in windows:
             starts = bucket_starts(start, end, self.zone_of(data), data["group_by"], limit=MAX_BUCKETS)
             if len(starts) > MAX_BUCKETS:
@@ -96,6 +103,20 @@ class TrendArgsSchema(DashboardArgsSchema):
                     "bucket or a shorter window.",
                     field_name="groupBy",
                 )
+
+    def _previous(self, data: dict[str, Any]) -> tuple[dt.datetime, dt.datetime]:
+        """The previous window, which must begin in the calendar (in UTC and in the timezone)."""
+        try:
+            start, end = previous_window(data["start"], data["end"])
+        except OverflowError:
+            start = None
+        if start is None or not in_calendar(start, self.zone_of(data)):
+            raise ValidationError(
+                "Gives a previous window that begins before year 1 (in UTC or in the request's "
+                'timezone): choose a later "start" or a shorter window.',
+                field_name="compare",
+            )
+        return start, end
 
 
 def trend_args(metric: Metric) -> type[ArgsSchema]:
@@ -108,7 +129,8 @@ def trend_args(metric: Metric) -> type[ArgsSchema]:
 
 
 def previous_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The window of equal length that ends just before ``start`` (one millisecond before)."""
+    """The window of equal length that ends just before ``start`` (one millisecond before); an
+    ``OverflowError`` when it would begin before year 1."""
     last = start - _MS
     return last - (end - start), last
 
@@ -321,7 +343,8 @@ _SERIES_NOTE = (
     "endpoint's own rules for the window; each bucket's values are computed over its rooms as the "
     "endpoint computes a window's, so a one-bucket series is the endpoint's row, and the counts of a "
     "series add up to the endpoint's. Every bucket is present (0 when empty); the first and last are "
-    f"clipped to `start` and `end`. More than {MAX_BUCKETS} buckets per series is a 400."
+    f"clipped to `start` and `end`. More than {MAX_BUCKETS} buckets per series is a 400 naming `groupBy`; "
+    "with `compare=previous`, a previous window that would begin before year 1 one naming `compare`."
 )
 
 

@@ -33,10 +33,11 @@ from ..common import (
     is_not_true,
     is_set,
     livechat_rooms,
-    local_hour,
+    local_moment,
     mean_or_zero,
     mean_parts,
     outside,
+    quarter_hour,
     single,
     statuses,
     sum_if,
@@ -138,13 +139,15 @@ def chats_totalizers(query: Query, context: Context) -> Pipeline:
 
 
 def agents_productivity_rooms(query: Query, context: Context) -> Pipeline:
-    """The rooms per hour of day in the reporting timezone, and the service time of the served
-    rooms, in one ``$facet``."""
+    """The rooms per UTC quarter hour, and the service time of the served rooms, in one ``$facet``.
+
+    The quarter hours are folded into local hours in Python (:func:`local_moment`): the timezone's
+    name is never handed to the database, which may not know it."""
     return [
         *window_rooms(query, context),
         {
             "$facet": {
-                "hours": [{"$group": {"_id": local_hour(query.timezone), "n": {"$sum": 1}}}],
+                "hours": [{"$group": {"_id": quarter_hour(), "n": {"$sum": 1}}}],
                 "service": [
                     {
                         "$match": {
@@ -255,7 +258,10 @@ def compute_chats_totalizers(query: Query, context: Context, repository: Reposit
 def compute_agents_productivity_totalizers(query: Query, context: Context, repository: Repository) -> dict:
     """The busiest hour, the mean available time per agent and day, and the mean service time."""
     facets = single(repository.aggregate("room", agents_productivity_rooms(query, context)))
-    hours = {int(document["_id"]): int(document["n"]) for document in facets.get("hours", [])}
+    hours: dict[int, int] = {}
+    for document in facets.get("hours", []):
+        hour = local_moment(document["_id"], query.timezone).hour
+        hours[hour] = hours.get(hour, 0) + int(document["n"])
     service = single(facets.get("service", []))
     activity = single(repository.aggregate("agent_activity", available_time(query, context)))
     return {

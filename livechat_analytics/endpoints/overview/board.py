@@ -35,9 +35,9 @@ from ..common import (
     hour_range,
     human_messages,
     is_set,
-    local_day,
-    local_hour,
+    local_moment,
     mean_or_zero,
+    quarter_hour,
     statuses,
     sum_or_zero,
     total_human_messages,
@@ -185,14 +185,16 @@ def days_of(query: OverviewQuery, context: Context) -> int:
 
 
 def conversations(query: OverviewQuery, context: Context) -> Pipeline:
-    """The rooms by status, by local day and hour, and their human messages, in one ``$facet``."""
-    zone = query.timezone
+    """The rooms by status, by UTC quarter hour, and their human messages, in one ``$facet``.
+
+    The quarter hours are folded into local days and hours in Python (:func:`local_moment`): the
+    timezone's name is never handed to the database, which may not know it."""
     return [
         *window_rooms(query, context),
         {
             "$facet": {
                 "statuses": [{"$group": {"_id": STATUS, "n": {"$sum": 1}}}],
-                "hours": [{"$group": {"_id": {**local_day(zone), "h": local_hour(zone)}, "n": {"$sum": 1}}}],
+                "hours": [{"$group": {"_id": quarter_hour(), "n": {"$sum": 1}}}],
                 "messages": total_human_messages(context),
             }
         },
@@ -234,10 +236,9 @@ def compute_overview(query: OverviewQuery, context: Context, repository: Reposit
     per_day: dict[dt.date, int] = {}
     per_hour: dict[int, int] = {}
     for document in facets.get("hours", []):
-        key, n = document["_id"], int(document["n"])
-        day = dt.date(key["y"], key["m"], key["d"])
-        per_day[day] = per_day.get(day, 0) + n
-        per_hour[key["h"]] = per_hour.get(key["h"], 0) + n
+        moment, n = local_moment(document["_id"], query.timezone), int(document["n"])
+        per_day[moment.date()] = per_day.get(moment.date(), 0) + n
+        per_hour[moment.hour] = per_hour.get(moment.hour, 0) + n
     messages = facets.get("messages", [])
     busiest_day = busiest(per_day)
     return [

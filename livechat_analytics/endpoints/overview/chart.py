@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from ...repository import Repository
 from ...schemas import (
+    MAX_BUCKETS,
     DashboardArgsSchema,
     Query,
     choice,
@@ -65,6 +66,18 @@ class ChartArgsSchema(DashboardArgsSchema):
         data_key="chartName",
         required=True,
     )
+
+    @validates_schema
+    def _at_most_max_buckets(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # Counted from the first and last days alone: the labels are built only once it passes.
+        if "start" in data and "end" in data and data["start"] <= data["end"]:
+            zone = self.zone_of(data)
+            days = (data["end"].astimezone(zone).date() - data["start"].astimezone(zone).date()).days + 1
+            if days > MAX_BUCKETS:
+                raise ValidationError(
+                    f"Gives {days} days, more than {MAX_BUCKETS}: choose a shorter window.",
+                    field_name="end",
+                )
 
 
 class Amount(fields.Number):
@@ -192,7 +205,8 @@ ROWS = (
             "`Total_messages`: messages people other than the visitor wrote in those rooms; the `Avg_` "
             "charts: the mean over the rooms that have the value (`metrics.chatDuration`, "
             "`metrics.response.ft`, `metrics.response.avg`, `metrics.reaction.ft`), "
-            "`Best_first_response_time` the least `metrics.response.ft`, in seconds to two decimals."
+            "`Best_first_response_time` the least `metrics.response.ft`, in seconds to two decimals. "
+            f"A window that touches more than {MAX_BUCKETS} days is a 400 naming `end`."
         ),
         example={
             "chartLabel": "Total_conversations",
