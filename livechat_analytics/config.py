@@ -10,12 +10,13 @@ the key takes.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 #: The largest whole number a setting or a parameter takes (``offset``, ``count``, milliseconds): a
 #: 32-bit integer, which every MongoDB stage takes (not a setting).
@@ -82,10 +83,20 @@ def _relative_path(example: str) -> Kind:
     )
 
 
+@functools.cache
+def zone_names() -> frozenset[str]:
+    """The timezone names a setting or a request may give: those of the IANA database as Python has
+    it (``zoneinfo.available_timezones()``), but ``localtime``, which names the host's zone. The
+    ``posix/`` and ``right/`` copies and ``posixrules`` are not among them."""
+    return frozenset(available_timezones() - {"localtime"})
+
+
 def _known_timezone(value: Any) -> bool:
+    if value not in zone_names():
+        return False
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         return False
     return True
 

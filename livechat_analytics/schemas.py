@@ -5,19 +5,18 @@ bodies out. A family's own parameters and bodies live in its module."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.parser import isoparse, isoparser
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
 
-from .config import LARGEST_INTEGER
+from .config import LARGEST_INTEGER, zone_names
 from .shape import Page
 
 _UTC = dt.timezone.utc
@@ -140,14 +139,6 @@ TIMEZONE_PARAMETER = "timezone"
 #: The timezone of the query being loaded, where :class:`Instant` reads a time without offset: set
 #: by :meth:`ArgsSchema.load`, as the schema itself is shared by every request thread.
 _LOAD_ZONE: ContextVar[dt.tzinfo] = ContextVar("livechat_analytics_load_zone", default=_UTC)
-
-
-@functools.cache
-def zone_names() -> frozenset[str]:
-    """The timezone names a request may give: those of the IANA database as Python has it
-    (``zoneinfo.available_timezones()``), but ``localtime``, which names the host's zone. The
-    ``posix/`` and ``right/`` copies and ``posixrules`` are not among them."""
-    return frozenset(available_timezones() - {"localtime"})
 
 
 def known_zone(name: Any) -> ZoneInfo | None:

@@ -72,6 +72,15 @@ def register(make_bare_app: Callable[..., Flask], memory: Database) -> Callable[
             {"TIMEZONE": "../../etc/passwd"},
             P + "TIMEZONE must be a known IANA timezone name such as Europe/Berlin, not '../../etc/passwd'.",
         ),
+        # Names Python loads but a request may not give (the same list): the leap-second and POSIX
+        # copies, and the host's own zone.
+        *(
+            (
+                {"TIMEZONE": name},
+                P + f"TIMEZONE must be a known IANA timezone name such as Europe/Berlin, not {name!r}.",
+            )
+            for name in ("posixrules", "right/UTC", "posix/Europe/Berlin", "localtime")
+        ),
         (
             {"READ_PREFERENCE": "secondary_preferred"},
             P + "READ_PREFERENCE must be one of primary, primaryPreferred, secondary, secondaryPreferred,"

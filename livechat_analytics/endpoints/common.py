@@ -361,21 +361,6 @@ def timezone_name(zone: dt.tzinfo) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def local_hour(zone: dt.tzinfo, path: str = "$ts") -> dict[str, Any]:
-    """An expression: the hour of day (0 to 23) of the date at ``path`` in ``zone``."""
-    return {"$hour": {"date": path, "timezone": timezone_name(zone)}}
-
-
-def local_day(zone: dt.tzinfo, path: str = "$ts") -> dict[str, Any]:
-    """An expression: the calendar day of the date at ``path`` in ``zone``, as ``{y, m, d}``."""
-    name = timezone_name(zone)
-    return {
-        "y": {"$year": {"date": path, "timezone": name}},
-        "m": {"$month": {"date": path, "timezone": name}},
-        "d": {"$dayOfMonth": {"date": path, "timezone": name}},
-    }
-
-
 def busiest(counts: Mapping[Any, int]) -> Any:
     """The key with the highest count, the lowest key among equals; None when nothing was counted."""
     best = None
