@@ -444,8 +444,8 @@ def test_two_apps_share_one_answer_and_one_computation_through_redis(make_app, d
 
 
 def _counting(compute: Any, calls: list[str], name: str) -> Any:
-    def counted(path: str, permission: str, query: Any, context: Any, inner: Any) -> Any:
-        return compute(path, permission, query, context, lambda: calls.append(name) or inner())
+    def counted(path: str, permission: str, query: Any, context: Any, inner: Any, **options: Any) -> Any:
+        return compute(path, permission, query, context, lambda: calls.append(name) or inner(), **options)
 
     return counted
 
