@@ -37,6 +37,11 @@ _POLL_FIRST, _POLL_LONGEST = 0.01, 0.1
 #: (seconds): a healthy Redis answers in a millisecond, a frozen one costs a request this much once.
 BACKEND_TIMEOUT_SHARE = 0.1
 BACKEND_TIMEOUT_BOUNDS = (0.1, 0.5)
+#: A request waiting for another's answer waits until its own deadline plus this (seconds): the
+#: driver looks for a server every half second and may give up that long past the first request's
+#: deadline, and a burst should answer what the first request answered (its 503, say), not a 504
+#: of its own a moment before.
+WAIT_GRACE = 0.5
 
 
 class Recent:
@@ -161,7 +166,10 @@ class Breaker:
             if opening:
                 self._opened, self._skipped = now, 0
         if opening:
-            _log.warning("The answer cache failed, answering without it: %.200r", error)
+            # Not repr(): redis-py's errors show only their class there.
+            _log.warning(
+                "The answer cache failed, answering without it: %s: %.200s", type(error).__name__, error
+            )
 
     def succeeded(self, started: float) -> None:
         """A call that began at ``started`` answered: close the breaker, unless the call began
@@ -228,12 +236,12 @@ class Answers:
     ) -> Any:
         """The body of ``path`` for ``query``: a kept one, the one a concurrent identical request is
         computing, or ``compute()``'s. ``until`` is the request's deadline (a ``time.monotonic()``
-        instant; default: ``wait`` from now): a request never waits for another past it
-        (:class:`WaitTimeout`), and one waiting in this process gets what the first one got, its
-        error included."""
+        instant; default: ``wait`` from now): a request waits for another's answer until then, plus
+        :data:`WAIT_GRACE`, and no longer (:class:`WaitTimeout`); one waiting in this process gets
+        what the first one got, its error included."""
         if self.backend is None:
             return compute()
-        until = time.monotonic() + self.wait if until is None else until
+        until = (time.monotonic() + self.wait if until is None else until) + WAIT_GRACE
         key = self.key(path, permission, query, context)
         body = self._call("get", key)
         if body is not None:

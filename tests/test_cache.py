@@ -259,7 +259,7 @@ def test_a_failing_cache_backend_leaves_the_answer_to_the_database(caplog):
     answers = Answers(Broken(), seconds=10)
     assert [answers.compute("p", "perm", 1, 2, lambda: {"n": 1}) for _ in range(3)] == [{"n": 1}] * 3
     assert [record.message for record in caplog.records].count(
-        "The answer cache failed, answering without it: ConnectionError('cache down')"
+        "The answer cache failed, answering without it: ConnectionError: cache down"
     ) == 1
 
 
