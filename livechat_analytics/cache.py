@@ -105,24 +105,19 @@ def redis_options(deadline: float) -> dict[str, Any]:
     """The redis-py client options of the answer cache: every socket wait bounded by
     :func:`backend_timeout`, and one immediate retry of a dropped connection (a restarted server),
     none of a timeout, none with a pause (redis-py's own default retries ten times, backing off)."""
-    from redis.backoff import NoBackoff  # the ``redis`` extra: imported only when it is chosen
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.retry import Retry
+    import redis  # the ``redis`` extra: imported only when it is chosen
 
     seconds = backend_timeout(deadline)
-    return {
-        "socket_timeout": seconds,
-        "socket_connect_timeout": seconds,
-        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
-    }
+    retry = redis.retry.Retry(redis.backoff.NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
+    return {"socket_timeout": seconds, "socket_connect_timeout": seconds, "retry": retry}
 
 
 _LATE = "the answer another request is computing did not come within this request's deadline"
 
 
 class WaitTimeout(ExecutionTimeout):
-    """The request's deadline passed while it waited for the answer another request computes: a
-    504, as the database's own time limit (``error.timeout`` is true)."""
+    """The request's deadline (and :data:`WAIT_GRACE`) passed while it waited for the answer
+    another request computes: a 504, as the database's own time limit (``error.timeout`` is true)."""
 
 
 class Breaker:
