@@ -256,6 +256,13 @@ KINDS["CACHE_CONFIG"] = Kind(
     _parse_object,
 )
 
+#: After a call to the answer cache's backend fails or times out, how long each process skips the
+#: backend, in seconds: requests are answered from the database meanwhile, then one request tries the
+#: backend again. Calls to a shared (Redis) backend time out after a tenth of :data:`MAX_TIME_MS`
+#: (0.1 to 0.5 s).
+CACHE_BREAKER_SECONDS = 10
+KINDS["CACHE_BREAKER_SECONDS"] = _whole(1, 3600)
+
 #: How long this process reuses the permission roles and Rocket.Chat settings it read, in seconds,
 #: as Rocket.Chat keeps them in memory: a change takes effect within this time. 0 reads every request.
 SETTINGS_SECONDS = 5

@@ -14,7 +14,7 @@ from pymongo.read_preferences import ReadPreference
 
 from . import config
 from .auth import Authenticator, RocketChatAuthenticator
-from .cache import Answers, Recent
+from .cache import Answers, Recent, redis_options
 from .endpoints import ENDPOINTS
 from .repository import Repository
 from .schemas import ArgsSchema
@@ -99,12 +99,13 @@ def _state(
     """What the app answers with, from its settings."""
     settings = app.config
     deadline = config.read(settings, "MAX_TIME_MS") / 1000
-    cache = _cache(app, settings)
+    cache = _cache(app, settings, deadline)
     answers = Answers(
         None if cache is None else app.extensions["cache"][cache],
         seconds=config.read(settings, "CACHE_SECONDS"),
         scope=repository.database.name,
         wait=deadline,
+        breaker_seconds=config.read(settings, "CACHE_BREAKER_SECONDS"),
     )
     return State(
         repository=repository,
@@ -122,9 +123,10 @@ def _state(
     )
 
 
-def _cache(app: Flask, settings: Any) -> Cache | None:
+def _cache(app: Flask, settings: Any, deadline: float) -> Cache | None:
     """The Flask-Caching cache of the answers, configured from our keys alone (the host's own
-    ``CACHE_*`` settings are for its own cache); None when answers are not kept."""
+    ``CACHE_*`` settings are for its own cache); None when answers are not kept. A Redis client's
+    calls are bounded by the request ``deadline`` (see :func:`.cache.redis_options`)."""
     if config.read(settings, "CACHE_SECONDS") == 0:
         return None
     kind = config.read(settings, "CACHE_TYPE")
@@ -144,6 +146,8 @@ def _cache(app: Flask, settings: Any) -> Cache | None:
     cache = Cache(with_jinja2_ext=False)
     host_config = app.config
     try:
+        if kind == "RedisCache":  # the host's CACHE_OPTIONS win over ours, key by key
+            chosen["CACHE_OPTIONS"] = {**redis_options(deadline), **(chosen.get("CACHE_OPTIONS") or {})}
         app.config = type(host_config)(host_config.root_path)  # type: ignore[assignment]
         cache.init_app(app, chosen)
     except (ImportError, RuntimeError) as error:  # Flask-Caching raises either

@@ -89,6 +89,7 @@ def answer(path: str) -> Response:
     """Answer the endpoint at ``path``: authorize, parse, compute through the answer cache, render,
     all within the request's deadline."""
     endpoint, state = ENDPOINTS[path], current()
+    until = time.monotonic() + state.deadline  # also for a wait on another request's answer
     with pymongo.timeout(state.deadline):
         scope = authorize(state, endpoint)
         query = parse(state, path)
@@ -103,7 +104,7 @@ def answer(path: str) -> Response:
                 path, query, rows, columns, deadline=state.deadline, on_failure=stream_failed
             )
         compute = partial(endpoint.compute, query, context, state.repository)
-        body = state.answers.compute(path, endpoint.permission, query, context, compute)
+        body = state.answers.compute(path, endpoint.permission, query, context, compute, until=until)
     errors.database_answered()
     if isinstance(body, dict):
         g.livechat_analytics.update(rows=body.get("count"), total=body.get("total"))
