@@ -39,6 +39,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
+from ..stored import is_text, named, number, where
 
 AGENT_ROLE = "livechat-agent"
 
@@ -160,7 +161,7 @@ def chats(query: Query, context: Context) -> Pipeline:
 def chats_per_agent(query: Query, context: Context) -> Pipeline:
     """The served rooms by agent username, each agent's counts by status."""
     return [
-        *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
+        *window_rooms(query, context, **where(is_text("$servedBy.username"))),
         {"$project": {"agent": "$servedBy.username", "status": STATUS}},
         {
             "$group": {
@@ -174,9 +175,9 @@ def chats_per_agent(query: Query, context: Context) -> Pipeline:
 
 
 def chats_per_department(query: Query, context: Context) -> Pipeline:
-    """The rooms with a department by department id: not closed, and closed."""
+    """The rooms with a department (a string) by department id: not closed, and closed."""
     return [
-        *window_rooms(query, context, departmentId={"$ne": None}),
+        *window_rooms(query, context, **where(is_text("$departmentId"))),
         {
             "$group": {
                 "_id": "$departmentId",
@@ -239,11 +240,11 @@ def timings(query: Query, context: Context) -> Pipeline:
             "$group": {
                 "_id": None,
                 **mean_parts("response", "$metrics.response.avg"),
-                "responseLongest": {"$max": "$metrics.response.ft"},
+                "responseLongest": {"$max": number("$metrics.response.ft")},
                 **mean_parts("reaction", "$metrics.reaction.ft"),
-                "reactionLongest": {"$max": "$metrics.reaction.ft"},
+                "reactionLongest": {"$max": number("$metrics.reaction.ft")},
                 **mean_parts("chatDuration", "$metrics.chatDuration"),
-                "chatDurationLongest": {"$max": "$metrics.chatDuration"},
+                "chatDurationLongest": {"$max": number("$metrics.chatDuration")},
             }
         },
     ]
@@ -271,7 +272,7 @@ def compute_chats_per_department(query: Query, context: Context, repository: Rep
     """``{department name: {open, closed}}``; the names are read for the departments counted only."""
     documents = repository.aggregate("room", chats_per_department(query, context))
     names = repository.department_names([document["_id"] for document in documents])
-    keys = department_keys({document["_id"]: names.get(document["_id"]) for document in documents})
+    keys = department_keys({document["_id"]: named(names.get(document["_id"])) for document in documents})
     body = {
         keys[document["_id"]]: {OPEN: int(document[OPEN]), CLOSED: int(document[CLOSED])}
         for document in documents

@@ -30,8 +30,8 @@ from ..common import (
     day_number,
     hms,
     hour_range,
+    is_abandoned,
     is_not_true,
-    is_set,
     livechat_rooms,
     local_hour,
     mean_or_zero,
@@ -46,6 +46,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
+from ..stored import is_date, is_text, where
 
 # Schemas of the bodies
 
@@ -83,7 +84,7 @@ def conversation_totalizers(query: Query, context: Context) -> Pipeline:
                 "statuses": by_status(),
                 "messages": total_human_messages(context),
                 "visitors": [
-                    {"$match": {"v._id": {"$ne": None}}},
+                    {"$match": where(is_text("$v._id"))},
                     {"$group": {"_id": "$v._id"}},
                     {"$count": "n"},
                 ],
@@ -114,14 +115,10 @@ def productivity_totalizers(query: Query, context: Context) -> Pipeline:
 def chats_totalizers(query: Query, context: Context) -> Pipeline:
     """Rooms created since ``start``: the closed ones (by ``end``) abandoned and their duration, and
     of those created by ``end`` how many were abandoned, in one ``$group``."""
-    closed_by_end = {"$and": [is_set("$closedAt"), {"$lte": ["$closedAt", query.end]}]}
+    closed = is_date("$closedAt")
+    closed_by_end = {"$cond": [closed, {"$lte": ["$closedAt", query.end]}, False]}
     created_by_end = {"$lte": ["$ts", query.end]}
-    abandoned = {
-        "$and": [
-            is_set("$metrics.visitorInactivity"),
-            {"$gte": ["$metrics.visitorInactivity", context.inactivity_timeout]},
-        ]
-    }
+    abandoned = is_abandoned(context)
     return [
         *livechat_rooms(query, context, {"$gte": query.start}),
         {
@@ -146,12 +143,7 @@ def agents_productivity_rooms(query: Query, context: Context) -> Pipeline:
             "$facet": {
                 "hours": [{"$group": {"_id": local_hour(query.timezone), "n": {"$sum": 1}}}],
                 "service": [
-                    {
-                        "$match": {
-                            "responseBy.lastMessageTs": {"$exists": True},
-                            "servedBy._id": {"$exists": True},
-                        }
-                    },
+                    {"$match": where(is_date("$responseBy.lastMessageTs"), is_text("$servedBy._id"))},
                     {
                         "$group": {
                             "_id": None,

@@ -34,17 +34,17 @@ from ..common import (
     hms,
     hour_range,
     human_messages,
-    is_set,
     local_day,
     local_hour,
     mean_or_zero,
+    mean_parts,
     statuses,
-    sum_or_zero,
     total_human_messages,
     window_rooms,
 )
 from ..dashboards.totalizers import TotalizerSchema
 from ..row import Endpoint
+from ..stored import is_number, is_text, number, where
 
 CONVERSATIONS, PRODUCTIVITY = "Conversations", "Productivity"
 
@@ -203,8 +203,7 @@ def productivity(query: OverviewQuery, context: Context) -> Pipeline:
     """Sums and counts of the response, first response and reaction times of the rooms having them."""
     sums: dict[str, Any] = {"_id": None}
     for name, path in _PRODUCTIVITY:
-        sums[f"{name}Rooms"] = {"$sum": {"$cond": [is_set(path), 1, 0]}}
-        sums[f"{name}Seconds"] = sum_or_zero(path)
+        sums.update(mean_parts(name, path))
     return [*window_rooms(query, context), {"$group": sums}]
 
 
@@ -257,21 +256,23 @@ def compute_overview(query: OverviewQuery, context: Context, repository: Reposit
 def agent_overview(query: OverviewQuery, context: Context) -> Pipeline:
     """One document per agent, ``{_id: username, value, rooms}``, for the metric ``query.name``."""
     name = query.name or TOTAL_CONVERSATIONS  # the schema requires it
+    served = where(is_text("$servedBy.username"))
     if name == TOTAL_CONVERSATIONS:
         return [
-            *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
+            *window_rooms(query, context, **served),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": 1}, "rooms": {"$sum": 1}}},
         ]
     if name == TOTAL_MESSAGES:
         return [
-            *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
+            *window_rooms(query, context, **served),
             *human_messages(context, agents_only=True, keep=("servedBy",)),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": "$n"}, "rooms": {"$sum": 1}}},
         ]
     agent, path = _TIMES[name]
-    accumulate = {"$min": "$" + path} if name == BEST_FIRST_RESPONSE_TIME else {"$sum": "$" + path}
+    value = number("$" + path)
+    accumulate = {"$min": value} if name == BEST_FIRST_RESPONSE_TIME else {"$sum": value}
     return [
-        *window_rooms(query, context, **{agent + ".username": {"$exists": True}, path: {"$ne": None}}),
+        *window_rooms(query, context, **where(is_text(f"${agent}.username"), is_number("$" + path))),
         {"$group": {"_id": f"${agent}.username", "value": accumulate, "rooms": {"$sum": 1}}},
     ]
 

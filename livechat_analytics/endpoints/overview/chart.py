@@ -33,6 +33,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
+from ..stored import number
 
 
 @dataclass(frozen=True)
@@ -97,14 +98,15 @@ class ChartSchema(Schema):
 
 
 def _has(path: str) -> dict[str, Any]:
-    """Whether a room has a value there that is not 0, as Rocket.Chat's charts test it."""
-    return {"$ne": [{"$ifNull": [path, 0]}, 0]}
+    """Whether a room has a number there that is not 0, as Rocket.Chat's charts test it (a value
+    that is no number is none, stored.py)."""
+    return {"$ne": [{"$ifNull": [number(path), 0]}, 0]}
 
 
 def _mean_of(path: str) -> dict[str, Any]:
     """The accumulators of a mean over the rooms that have the value."""
     return {
-        "sum": {"$sum": {"$cond": [_has(path), path, 0]}},
+        "sum": {"$sum": {"$cond": [_has(path), number(path), 0]}},
         "n": {"$sum": {"$cond": [_has(path), 1, 0]}},
     }
 
@@ -117,7 +119,7 @@ CHARTS: dict[str, dict[str, Any]] = {
     "Total_messages": {"sum": {"$sum": "$n"}},
     "Avg_first_response_time": _mean_of("$metrics.response.ft"),
     "Best_first_response_time": {
-        "best": {"$min": {"$cond": [_has("$metrics.response.ft"), "$metrics.response.ft", None]}}
+        "best": {"$min": {"$cond": [_has("$metrics.response.ft"), number("$metrics.response.ft"), None]}}
     },
     "Avg_response_time": _mean_of("$metrics.response.avg"),
     "Avg_reaction_time": _mean_of("$metrics.reaction.ft"),

@@ -1,0 +1,105 @@
+"""Read what is stored, as it is stored: one reader per kind of value a pipeline reads.
+
+Rocket.Chat writes numbers, dates and ids of one type each, but a database holds whatever was put
+in it. Each reader is an aggregation expression that gives the value when it is of its kind and
+null otherwise, so a value of the wrong type counts as a missing one wherever it is read: never as
+0, never as an error. ``docs/stored-data.rst`` lists the rules.
+
+The readers use only operators that MongoDB, SecantusDB and mongomock all run: ``$type`` is not
+among them, so a kind is told by ``$isNumber`` and by where its values fall in BSON's order of
+types (numbers < strings < objects < arrays < ... < booleans < dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+#: The largest number read: 2**50 seconds is 35 million years, and any number of them summed as
+#: doubles neither overflows nor loses a whole second while the total stays below 2**53.
+LARGEST = 2**50
+#: The last moment a date may hold that Python (and so the answer) can read.
+_LAST_DATE = dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
+#: A double so large that adding it drops a double's fraction (it is rounded to an even number),
+#: but not a Decimal128's; a power of ten, so every backend turns it into the same decimal.
+_LARGE = 1e16
+
+
+def _keeps_fraction(value: Any, fraction: float) -> dict[str, Any]:
+    """Whether ``value + fraction`` survives adding and taking away :data:`_LARGE`: never for a
+    double below :data:`LARGEST` (its sum is rounded to an even number), always for a Decimal128
+    of up to 17 decimals (mixed with a double, MongoDB computes in decimal)."""
+    plus = {"$add": [value, fraction]}
+    return {"$eq": [{"$subtract": [{"$add": [value, fraction, _LARGE]}, _LARGE]}, plus]}
+
+
+def _is_decimal(value: Any) -> dict[str, Any]:
+    """Whether a number from 0 to :data:`LARGEST` is a Decimal128: two fractions, a quarter apart,
+    which no double keeps both of (``$type`` would say it, but mongomock does not know it)."""
+    return {"$and": [_keeps_fraction(value, 0.5), _keeps_fraction(value, 0.25)]}
+
+
+def is_number(value: Any) -> dict[str, Any]:
+    """An expression: ``value`` is a double, int or long from 0 to :data:`LARGEST` (NaN, the
+    infinities, Decimal128, negative numbers and every other type are not)."""
+    in_range = {"$and": [{"$gte": [value, 0]}, {"$lte": [value, LARGEST]}]}
+    # Nested $cond, not $and: each test runs only on what passed the one before.
+    checked = {"$cond": [in_range, {"$eq": [_is_decimal(value), False]}, False]}
+    return {"$cond": [{"$isNumber": value}, checked, False]}
+
+
+def number(value: Any) -> dict[str, Any]:
+    """An expression: ``value`` as a double when :func:`is_number`, else null; sums of them are
+    sums of doubles, which no number of rooms overflows."""
+    return {"$cond": [is_number(value), {"$add": [value, 0.0]}, None]}
+
+
+def is_date(value: Any) -> dict[str, Any]:
+    """An expression: ``value`` is a BSON date that Python reads (year 9999 at the latest)."""
+    later = {"$and": [{"$gt": [value, True]}, {"$lte": [value, _LAST_DATE]}]}
+    return {"$cond": [{"$isNumber": value}, False, later]}
+
+
+def date(value: Any) -> dict[str, Any]:
+    """An expression: ``value`` when :func:`is_date`, else null."""
+    return {"$cond": [is_date(value), value, None]}
+
+
+def is_text(value: Any) -> dict[str, Any]:
+    """An expression: ``value`` is a string (an id or a label)."""
+    string = {"$and": [{"$gte": [value, ""]}, {"$lt": [value, {}]}]}
+    return {"$cond": [{"$isNumber": value}, False, string]}
+
+
+def text(value: Any) -> dict[str, Any]:
+    """An expression: ``value`` when it is a string, else null (an id or a label of another type
+    names nothing, as a missing one)."""
+    return {"$cond": [is_text(value), value, None]}
+
+
+def boolean(value: Any) -> dict[str, Any]:
+    """An expression: ``value`` when it is a boolean, else null."""
+    either = {"$and": [{"$gte": [value, False]}, {"$lte": [value, True]}]}
+    return {"$cond": [{"$isNumber": value}, None, {"$cond": [either, value, None]}]}
+
+
+def texts(value: Any) -> dict[str, Any]:
+    """An expression: the strings of ``value`` when it is an array (tags), else an empty array."""
+    items = {"$cond": [{"$isArray": value}, value, []]}
+    return {"$filter": {"input": items, "as": "item", "cond": is_text("$$item")}}
+
+
+def where(*conditions: Any) -> dict[str, Any]:
+    """A ``$match`` condition that holds when every expression in ``conditions`` does: how a
+    stage tests presence with the readers, so a value of the wrong type matches as a missing one."""
+    return {"$expr": conditions[0] if len(conditions) == 1 else {"$and": list(conditions)}}
+
+
+#: A ``$match`` condition on an id field: not an array (an array holding the id would match it).
+NOT_ARRAY = {"$not": {"$type": "array"}}
+
+
+def named(value: Any) -> str | None:
+    """A name read in Python (a department's, from the repository): itself when it is a string,
+    else None, as an unknown one."""
+    return value if isinstance(value, str) else None
