@@ -429,6 +429,7 @@ def odd_numbers() -> st.SearchStrategy[Any]:
     return choose(
         st.sampled_from([float("nan"), float("inf"), float("-inf"), 1e308, Int64(2**63 - 1), 2**50 + 1]),
         st.integers(0, 500).map(lambda n: Decimal128(str(n))),
+        st.integers(0, 10**24).map(lambda n: Decimal128(f"{n}E-18")),
         st.integers(0, 500).map(str),
         st.sampled_from([True, False, None, [5], {"s": 5}, [], {}]),
         st.integers(-500, -1),

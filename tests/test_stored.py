@@ -26,6 +26,8 @@ ODD_NUMBERS = [
     float("inf"),
     float("-inf"),
     Decimal128("60"),
+    Decimal128("1.5"),
+    Decimal128("0.1234567890123456789012345"),
     "60",
     True,
     [60],

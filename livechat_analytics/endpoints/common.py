@@ -15,7 +15,7 @@ from typing import Any
 
 from ..auth import Scope
 from ..repository import UNIT
-from .stored import NOT_ARRAY, date, is_date, is_number, number, text
+from .stored import NOT_ARRAY, is_date, is_number, number, text
 
 Pipeline = list[dict[str, Any]]
 
@@ -180,7 +180,7 @@ def single(documents: list[dict[str, Any]]) -> dict[str, Any]:
 def mean_parts(name: str, path: str) -> dict[str, Any]:
     """Accumulators of a mean over the rooms that have a number at ``path``: ``<name>Rooms`` and
     ``<name>Seconds``."""
-    return {f"{name}Rooms": count_if(is_set(number(path))), f"{name}Seconds": sum_or_zero(path)}
+    return {f"{name}Rooms": count_if(is_number(path)), f"{name}Seconds": sum_or_zero(path)}
 
 
 def mean_or_zero(total: float, count: float) -> float:
@@ -333,15 +333,10 @@ def unique_labels(named: list[tuple[Any, str]]) -> dict[Any, str]:
 SERVICE_MILLISECONDS = {
     "$cond": [
         {"$and": [is_date("$servedBy.ts"), is_date("$responseBy.lastMessageTs")]},
-        {"$add": [{"$subtract": [date("$responseBy.lastMessageTs"), date("$servedBy.ts")]}, 0.0]},
+        {"$add": [{"$subtract": ["$responseBy.lastMessageTs", "$servedBy.ts"]}, 0.0]},
         0,
     ]
 }
-
-
-def is_set(path: Any) -> dict[str, Any]:
-    """An expression: the value at ``path`` is there and not null."""
-    return {"$ne": [{"$ifNull": [path, None]}, None]}
 
 
 def is_abandoned(context: Context) -> dict[str, Any]:

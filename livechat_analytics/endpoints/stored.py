@@ -20,23 +20,24 @@ from typing import Any
 LARGEST = 2**50
 #: The last moment a date may hold that Python (and so the answer) can read.
 _LAST_DATE = dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
-#: A double so large that adding it drops a double's fraction (it is rounded to an even number),
-#: but not a Decimal128's; a power of ten, so every backend turns it into the same decimal.
+#: A double so large that a double added to it is rounded to an even number, where a Decimal128
+#: keeps its fraction; a power of ten, so every backend turns it into the same decimal.
 _LARGE = 1e16
 
 
-def _keeps_fraction(value: Any, fraction: float) -> dict[str, Any]:
-    """Whether ``value + fraction`` survives adding and taking away :data:`_LARGE`: never for a
-    double below :data:`LARGEST` (its sum is rounded to an even number), always for a Decimal128
-    of up to 17 decimals (mixed with a double, MongoDB computes in decimal)."""
-    plus = {"$add": [value, fraction]}
-    return {"$eq": [{"$subtract": [{"$add": [value, fraction, _LARGE]}, _LARGE]}, plus]}
+def _rounded_odd(value: Any, fraction: float) -> dict[str, Any]:
+    """Whether ``value + fraction``, added to :data:`_LARGE` and taken away again, is anything but
+    an even number: never for a double (the sum is rounded to one), and for a Decimal128 (mixed
+    with a double, MongoDB computes in decimal) whenever ``value + fraction`` is no even number."""
+    kept = {"$subtract": [{"$add": [value, fraction, _LARGE]}, _LARGE]}
+    return {"$ne": [{"$mod": [kept, 2]}, 0]}
 
 
 def _is_decimal(value: Any) -> dict[str, Any]:
-    """Whether a number from 0 to :data:`LARGEST` is a Decimal128: two fractions, a quarter apart,
-    which no double keeps both of (``$type`` would say it, but mongomock does not know it)."""
-    return {"$and": [_keeps_fraction(value, 0.5), _keeps_fraction(value, 0.25)]}
+    """Whether a number from 0 to :data:`LARGEST` is a Decimal128: of two fractions a quarter
+    apart, at least one gives no even number ($type would say it at once, but mongomock does not
+    know it)."""
+    return {"$or": [_rounded_odd(value, 0.5), _rounded_odd(value, 0.25)]}
 
 
 def is_number(value: Any) -> dict[str, Any]:
@@ -58,11 +59,6 @@ def is_date(value: Any) -> dict[str, Any]:
     """An expression: ``value`` is a BSON date that Python reads (year 9999 at the latest)."""
     later = {"$and": [{"$gt": [value, True]}, {"$lte": [value, _LAST_DATE]}]}
     return {"$cond": [{"$isNumber": value}, False, later]}
-
-
-def date(value: Any) -> dict[str, Any]:
-    """An expression: ``value`` when :func:`is_date`, else null."""
-    return {"$cond": [is_date(value), value, None]}
 
 
 def is_text(value: Any) -> dict[str, Any]:
