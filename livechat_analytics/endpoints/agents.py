@@ -27,7 +27,7 @@ from .common import (
     window_rooms,
 )
 from .row import Family, PagedMetric, first_paragraph
-from .stored import boolean, is_number, is_text, text, where
+from .stored import boolean, is_text, number, read_once, text, where
 
 _UTC = dt.timezone.utc
 
@@ -214,10 +214,13 @@ def join_user(context: Context, local: str = "_id") -> dict[str, Any]:
 
 
 def served_rooms(query: PageQuery, context: Context) -> Pipeline:
-    """Livechat rooms created in the window that an agent served and that have a service time."""
-    return window_rooms(
-        query, context, **where(is_text("$servedBy._id"), is_number("$metrics.serviceTimeDuration"))
-    )
+    """Livechat rooms created in the window that an agent served and that have a service time,
+    read once as ``_seconds``."""
+    return [
+        *window_rooms(query, context, **where(is_text("$servedBy._id"))),
+        read_once(seconds=number("$metrics.serviceTimeDuration")),
+        {"$match": {"_seconds": {"$ne": None}}},
+    ]
 
 
 def per_agent(**accumulators: Any) -> dict[str, Any]:
@@ -231,7 +234,7 @@ def average_service_time(query: PageQuery, context: Context) -> Pipeline:
     window, rounded up, with the agent's name and whether they are active."""
     return [
         *served_rooms(query, context),
-        per_agent(rooms={"$sum": 1}, seconds=sum_or_zero("$metrics.serviceTimeDuration")),
+        per_agent(rooms={"$sum": 1}, seconds={"$sum": "$_seconds"}),
         join_user(context),
         {
             "$project": {
@@ -250,7 +253,7 @@ def total_service_time(query: PageQuery, context: Context) -> Pipeline:
     ``metrics.serviceTimeDuration`` added up, rounded up."""
     return [
         *served_rooms(query, context),
-        per_agent(chats={"$sum": 1}, seconds=sum_or_zero("$metrics.serviceTimeDuration")),
+        per_agent(chats={"$sum": 1}, seconds={"$sum": "$_seconds"}),
         {"$project": {"_id": 1, "username": 1, "chats": 1, "serviceTimeDuration": {"$ceil": "$seconds"}}},
     ]
 

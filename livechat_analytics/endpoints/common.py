@@ -177,10 +177,15 @@ def single(documents: list[dict[str, Any]]) -> dict[str, Any]:
     return documents[0] if documents else {}
 
 
-def mean_parts(name: str, path: str) -> dict[str, Any]:
-    """Accumulators of a mean over the rooms that have a number at ``path``: ``<name>Rooms`` and
-    ``<name>Seconds``."""
-    return {f"{name}Rooms": count_if(is_number(path)), f"{name}Seconds": sum_or_zero(path)}
+def mean_parts(name: str, read: str) -> dict[str, Any]:
+    """Accumulators of a mean over the rooms that have a number at ``read``, a field of
+    :func:`.stored.read_once`: ``<name>Rooms`` and ``<name>Seconds``."""
+    return {f"{name}Rooms": count_if(is_set(read)), f"{name}Seconds": {"$sum": {"$ifNull": [read, 0]}}}
+
+
+def is_set(path: str) -> dict[str, Any]:
+    """An expression: the value at ``path`` is there and not null."""
+    return {"$ne": [{"$ifNull": [path, None]}, None]}
 
 
 def mean_or_zero(total: float, count: float) -> float:
@@ -351,10 +356,10 @@ def count_if(condition: Any) -> dict[str, Any]:
     return {"$sum": {"$cond": [condition, 1, 0]}}
 
 
-def sum_if(condition: Any, path: str) -> dict[str, Any]:
-    """An accumulator: the number at ``path`` (0 when missing or no number) of the documents where
-    ``condition`` holds."""
-    return {"$sum": {"$cond": [condition, {"$ifNull": [number(path), 0]}, 0]}}
+def sum_if(condition: Any, read: str) -> dict[str, Any]:
+    """An accumulator: the number at ``read`` (a field of :func:`.stored.read_once`; 0 when null)
+    of the documents where ``condition`` holds."""
+    return {"$sum": {"$cond": [condition, {"$ifNull": [read, 0]}, 0]}}
 
 
 def timezone_name(zone: dt.tzinfo) -> str:

@@ -7,7 +7,8 @@ null otherwise, so a value of the wrong type counts as a missing one wherever it
 
 The readers use only operators that MongoDB, SecantusDB and mongomock all run: ``$type`` is not
 among them, so a kind is told by ``$isNumber`` and by where its values fall in BSON's order of
-types (numbers < strings < objects < arrays < ... < booleans < dates).
+types (null < numbers < strings < objects < arrays < ... < booleans < dates). They are evaluated
+for every room they read, so each is as few operators as its test allows.
 """
 
 from __future__ import annotations
@@ -57,14 +58,12 @@ def number(value: Any) -> dict[str, Any]:
 
 def is_date(value: Any) -> dict[str, Any]:
     """An expression: ``value`` is a BSON date that Python reads (year 9999 at the latest)."""
-    later = {"$and": [{"$gt": [value, True]}, {"$lte": [value, _LAST_DATE]}]}
-    return {"$cond": [{"$isNumber": value}, False, later]}
+    return {"$and": [{"$gt": [value, True]}, {"$lte": [value, _LAST_DATE]}]}
 
 
 def is_text(value: Any) -> dict[str, Any]:
     """An expression: ``value`` is a string (an id or a label)."""
-    string = {"$and": [{"$gte": [value, ""]}, {"$lt": [value, {}]}]}
-    return {"$cond": [{"$isNumber": value}, False, string]}
+    return {"$and": [{"$gte": [value, ""]}, {"$lt": [value, {}]}]}
 
 
 def text(value: Any) -> dict[str, Any]:
@@ -76,13 +75,20 @@ def text(value: Any) -> dict[str, Any]:
 def boolean(value: Any) -> dict[str, Any]:
     """An expression: ``value`` when it is a boolean, else null."""
     either = {"$and": [{"$gte": [value, False]}, {"$lte": [value, True]}]}
-    return {"$cond": [{"$isNumber": value}, None, {"$cond": [either, value, None]}]}
+    return {"$cond": [either, value, None]}
 
 
 def texts(value: Any) -> dict[str, Any]:
     """An expression: the strings of ``value`` when it is an array (tags), else an empty array."""
     items = {"$cond": [{"$isArray": value}, value, []]}
     return {"$filter": {"input": items, "as": "item", "cond": is_text("$$item")}}
+
+
+def read_once(**readings: Any) -> dict[str, Any]:
+    """A stage that evaluates each of ``readings`` (expressions of the readers above) once per
+    document, into a field ``_<name>``: the stages after read ``$_<name>``, a number or null, at no
+    further cost however often they read it."""
+    return {"$set": {f"_{name}": reading for name, reading in readings.items()}}
 
 
 def where(*conditions: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
-from ..stored import is_text, named, number, where
+from ..stored import is_text, named, number, read_once, where
 
 AGENT_ROLE = "livechat-agent"
 
@@ -236,15 +236,21 @@ def timings(query: Query, context: Context) -> Pipeline:
     """Sums, counts and maxima of the response, reaction and duration times."""
     return [
         *window_rooms(query, context),
+        read_once(
+            response=number("$metrics.response.avg"),
+            firstResponse=number("$metrics.response.ft"),
+            reaction=number("$metrics.reaction.ft"),
+            chatDuration=number("$metrics.chatDuration"),
+        ),
         {
             "$group": {
                 "_id": None,
-                **mean_parts("response", "$metrics.response.avg"),
-                "responseLongest": {"$max": number("$metrics.response.ft")},
-                **mean_parts("reaction", "$metrics.reaction.ft"),
-                "reactionLongest": {"$max": number("$metrics.reaction.ft")},
-                **mean_parts("chatDuration", "$metrics.chatDuration"),
-                "chatDurationLongest": {"$max": number("$metrics.chatDuration")},
+                **mean_parts("response", "$_response"),
+                "responseLongest": {"$max": "$_firstResponse"},
+                **mean_parts("reaction", "$_reaction"),
+                "reactionLongest": {"$max": "$_reaction"},
+                **mean_parts("chatDuration", "$_chatDuration"),
+                "chatDurationLongest": {"$max": "$_chatDuration"},
             }
         },
     ]

@@ -46,7 +46,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
-from ..stored import is_date, is_text, where
+from ..stored import is_date, is_text, number, read_once, where
 
 # Schemas of the bodies
 
@@ -99,14 +99,19 @@ def productivity_totalizers(query: Query, context: Context) -> Pipeline:
     answered = is_not_true("$waitingResponse")
     return [
         *window_rooms(query, context),
+        read_once(
+            response=number("$metrics.response.avg"),
+            firstResponse=number("$metrics.response.ft"),
+            reaction=number("$metrics.reaction.ft"),
+        ),
         {
             "$group": {
                 "_id": None,
-                **mean_parts("response", "$metrics.response.avg"),
-                **mean_parts("firstResponse", "$metrics.response.ft"),
-                **mean_parts("reaction", "$metrics.reaction.ft"),
+                **mean_parts("response", "$_response"),
+                **mean_parts("firstResponse", "$_firstResponse"),
+                **mean_parts("reaction", "$_reaction"),
                 "waitingRooms": count_if(answered),
-                "waitingSeconds": sum_if(answered, "$metrics.response.ft"),
+                "waitingSeconds": sum_if(answered, "$_firstResponse"),
             }
         },
     ]
@@ -118,9 +123,10 @@ def chats_totalizers(query: Query, context: Context) -> Pipeline:
     closed = is_date("$closedAt")
     closed_by_end = {"$cond": [closed, {"$lte": ["$closedAt", query.end]}, False]}
     created_by_end = {"$lte": ["$ts", query.end]}
-    abandoned = is_abandoned(context)
+    abandoned = {"$eq": ["$_abandoned", True]}
     return [
         *livechat_rooms(query, context, {"$gte": query.start}),
+        read_once(abandoned=is_abandoned(context), chatDuration=number("$metrics.chatDuration")),
         {
             "$group": {
                 "_id": None,
@@ -128,7 +134,7 @@ def chats_totalizers(query: Query, context: Context) -> Pipeline:
                 "rooms": count_if(created_by_end),
                 "roomsAbandoned": count_if({"$and": [created_by_end, abandoned]}),
                 "closed": count_if(closed_by_end),
-                "durationSeconds": sum_if(closed_by_end, "$metrics.chatDuration"),
+                "durationSeconds": sum_if(closed_by_end, "$_chatDuration"),
             }
         },
     ]

@@ -44,7 +44,7 @@ from ..common import (
 )
 from ..dashboards.totalizers import TotalizerSchema
 from ..row import Endpoint
-from ..stored import is_number, is_text, number, where
+from ..stored import is_text, number, read_once, where
 
 CONVERSATIONS, PRODUCTIVITY = "Conversations", "Productivity"
 
@@ -202,9 +202,10 @@ def conversations(query: OverviewQuery, context: Context) -> Pipeline:
 def productivity(query: OverviewQuery, context: Context) -> Pipeline:
     """Sums and counts of the response, first response and reaction times of the rooms having them."""
     sums: dict[str, Any] = {"_id": None}
-    for name, path in _PRODUCTIVITY:
-        sums.update(mean_parts(name, path))
-    return [*window_rooms(query, context), {"$group": sums}]
+    for name, _ in _PRODUCTIVITY:
+        sums.update(mean_parts(name, f"$_{name}"))
+    read = read_once(**{name: number(path) for name, path in _PRODUCTIVITY})
+    return [*window_rooms(query, context), read, {"$group": sums}]
 
 
 _PRODUCTIVITY = (
@@ -269,10 +270,11 @@ def agent_overview(query: OverviewQuery, context: Context) -> Pipeline:
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": "$n"}, "rooms": {"$sum": 1}}},
         ]
     agent, path = _TIMES[name]
-    value = number("$" + path)
-    accumulate = {"$min": value} if name == BEST_FIRST_RESPONSE_TIME else {"$sum": value}
+    accumulate = {"$min": "$_value"} if name == BEST_FIRST_RESPONSE_TIME else {"$sum": "$_value"}
     return [
-        *window_rooms(query, context, **where(is_text(f"${agent}.username"), is_number("$" + path))),
+        *window_rooms(query, context, **where(is_text(f"${agent}.username"))),
+        read_once(value=number("$" + path)),
+        {"$match": {"_value": {"$ne": None}}},
         {"$group": {"_id": f"${agent}.username", "value": accumulate, "rooms": {"$sum": 1}}},
     ]
 
