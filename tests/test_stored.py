@@ -380,3 +380,31 @@ def test_an_id_or_label_that_is_no_string_is_no_agent_source_or_tag(client, odd_
     }
     body = get_answer(client, "agent-overview", headers, name="Total_conversations", **DAYS)
     assert body["data"] == [{"name": "ana", "value": "50.00%"}, {"name": "bo", "value": "50.00%"}]
+
+
+def test_a_department_name_that_is_no_string_is_unknown(make_app, odd_ids):
+    client = make_app(DEPARTMENT_NAMES=True).test_client()
+    body = get_answer(client, "departments/amount-of-chats", odd_ids, **DAY)
+    assert body["departments"] == [
+        {"_id": None, "name": None, "rooms": 2},
+        {"_id": "d1", "name": "Sales", "rooms": 1},
+        {"_id": "d2", "name": None, "rooms": 1},
+    ]
+    trend = get_answer(client, "trends/amount-of-chats", odd_ids, byDepartment="true", **DAY)
+    assert [(series["_id"], series["name"]) for series in trend["series"]] == [
+        (None, None),
+        ("d1", "Sales"),
+        ("d2", None),
+    ]
+
+
+def test_a_user_name_or_active_of_another_type_is_unknown(client, database):
+    headers = add_user(database)
+    database[ROOMS].insert_one(good_room(1, chat=100, avg=10, ft=30, reaction=4, service=41, inactivity=10))
+    database["users"].insert_one(
+        {"_id": "ana", "username": ["ana"], "name": {"first": "Ana"}, "active": "yes"}
+    )
+    body = get_answer(client, "agents/average-service-time", headers, **DAY)
+    assert body["agents"] == [
+        {"_id": "ana", "username": "ana", "name": None, "active": None, "averageServiceTimeInSeconds": 41}
+    ]
