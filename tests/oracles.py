@@ -3,6 +3,7 @@ package's code: what the tests compare the answers with."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -64,3 +65,29 @@ def productivity(rooms: list[dict[str, Any]]) -> dict[str, str]:
         "Avg_first_response_time": hms(mean(present(rooms, "metrics", "response", "ft"))),
         "Avg_reaction_time": hms(mean(present(rooms, "metrics", "reaction", "ft"))),
     }
+
+
+# What the readers of stored values accept (docs/stored-data.rst); anything else is missing (None).
+
+#: The largest number read.
+LARGEST = 2**50
+
+
+def number_at(document: dict[str, Any], *path: str) -> float | None:
+    """The number at ``path``: a finite int or double from 0 to 2**50, else None."""
+    value = lookup(document, *path)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0 <= value <= LARGEST else None
+
+
+def date_at(document: dict[str, Any], *path: str) -> Any:
+    """The date at ``path``, else None."""
+    value = lookup(document, *path)
+    return value if isinstance(value, dt.datetime) else None
+
+
+def text_at(document: dict[str, Any], *path: str) -> str | None:
+    """The string at ``path`` (an id or a label), else None."""
+    value = lookup(document, *path)
+    return value if isinstance(value, str) else None

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bson import Decimal128, Int64
 from hypothesis import strategies as st
 
 UTC = dt.timezone.utc
@@ -403,4 +404,64 @@ def room_documents(draw: st.DrawFn, first: int, last: int, thresholds: tuple[int
         response = draw(choose(st.just(MISSING), st.just({"avg": 1, "tt": 2}), with_ft, with_ft))
         optional(metrics, "response", response)
         room["metrics"] = metrics
+    return room
+
+
+# Odd stored values: of the wrong type or out of range where a number, a date or an id belongs.
+
+#: Where the room metrics keep their numbers, their dates and their ids.
+NUMBER_PATHS = (
+    "metrics.chatDuration",
+    "metrics.serviceTimeDuration",
+    "metrics.visitorInactivity",
+    "metrics.response.avg",
+    "metrics.response.ft",
+    "metrics.reaction.ft",
+)
+DATE_PATHS = ("servedBy.ts", "responseBy.lastMessageTs", "closedAt")
+ID_PATHS = ("departmentId", "servedBy._id", "servedBy.username", "responseBy.username")
+
+
+def odd_numbers() -> st.SearchStrategy[Any]:
+    """What may be stored where a number of seconds belongs: NaN, the infinities, Decimal128,
+    strings, booleans, arrays, objects, negative numbers and numbers past 2**50, near 1e308 and
+    2**63; and numbers of halves, which are numbers to read."""
+    return choose(
+        st.sampled_from([float("nan"), float("inf"), float("-inf"), 1e308, Int64(2**63 - 1), 2**50 + 1]),
+        st.integers(0, 500).map(lambda n: Decimal128(str(n))),
+        st.integers(0, 10**24).map(lambda n: Decimal128(f"{n}E-18")),
+        st.integers(0, 500).map(str),
+        st.sampled_from([True, False, None, [5], {"s": 5}, [], {}]),
+        st.integers(-500, -1),
+        st.integers(0, 1000).map(lambda n: n / 2),
+    )
+
+
+def odd_dates() -> st.SearchStrategy[Any]:
+    """What may be stored where a date belongs: ISO strings, milliseconds, objects, null."""
+    return st.sampled_from(["2024-03-10T12:00:00.000Z", "2024-03-09", 1710072000000, {}, [], None, True])
+
+
+def odd_ids() -> st.SearchStrategy[Any]:
+    """What may be stored where an id or a label belongs: arrays, objects, numbers, booleans."""
+    return st.sampled_from([["d1"], {"_id": "d1"}, 42, True, ["agent-id"], {"username": "agent"}, None])
+
+
+def _set(document: dict[str, Any], path: str, value: Any) -> None:
+    """Store ``value`` at a dotted path, making the objects on the way (replacing what is no object)."""
+    *parents, last = path.split(".")
+    for key in parents:
+        if not isinstance(document.get(key), dict):
+            document[key] = {}
+        document = document[key]
+    document[last] = value
+
+
+@st.composite
+def oddly_stored(draw: st.DrawFn, room: dict[str, Any]) -> dict[str, Any]:
+    """``room`` with some of its numbers, dates and ids replaced by odd values."""
+    for paths, values in ((NUMBER_PATHS, odd_numbers()), (DATE_PATHS, odd_dates()), (ID_PATHS, odd_ids())):
+        for path in paths:
+            if draw(st.integers(0, 3)) == 0:
+                _set(room, path, draw(values))
     return room

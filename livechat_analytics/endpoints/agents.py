@@ -26,6 +26,7 @@ from .common import (
     window_rooms,
 )
 from .row import Family, PagedMetric, first_paragraph
+from .stored import boolean, is_text, number, read_once, text, where
 
 _UTC = dt.timezone.utc
 
@@ -194,6 +195,11 @@ def _user(field: str) -> dict[str, Any]:
     }
 
 
+def _user_text(field: str) -> dict[str, Any]:
+    """A string field of the joined user document (a name), null when it is none."""
+    return text(_user(field))
+
+
 def join_user(context: Context, local: str = "_id") -> dict[str, Any]:
     """Join each agent's user document, as ``user`` (one per agent, after the grouping)."""
     return {
@@ -207,17 +213,19 @@ def join_user(context: Context, local: str = "_id") -> dict[str, Any]:
 
 
 def served_rooms(query: PageQuery, context: Context) -> Pipeline:
-    """Livechat rooms created in the window that an agent served and that have a service time."""
-    return window_rooms(
-        query,
-        context,
-        **{"servedBy._id": {"$exists": True}, "metrics.serviceTimeDuration": {"$exists": True}},
-    )
+    """Livechat rooms created in the window that an agent served and that have a service time,
+    read once as ``_seconds``."""
+    return [
+        *window_rooms(query, context, **where(is_text("$servedBy._id"))),
+        read_once(seconds=number("$metrics.serviceTimeDuration")),
+        {"$match": {"_seconds": {"$ne": None}}},
+    ]
 
 
 def per_agent(**accumulators: Any) -> dict[str, Any]:
     """The ``$group`` stage by the serving agent, with the username the rooms recorded."""
-    return {"$group": {"_id": "$servedBy._id", "username": {"$max": "$servedBy.username"}, **accumulators}}
+    username = {"$max": text("$servedBy.username")}
+    return {"$group": {"_id": "$servedBy._id", "username": username, **accumulators}}
 
 
 def average_service_time(query: PageQuery, context: Context) -> Pipeline:
@@ -225,14 +233,14 @@ def average_service_time(query: PageQuery, context: Context) -> Pipeline:
     window, rounded up, with the agent's name and whether they are active."""
     return [
         *served_rooms(query, context),
-        per_agent(rooms={"$sum": 1}, seconds=sum_or_zero("$metrics.serviceTimeDuration")),
+        per_agent(rooms={"$sum": 1}, seconds={"$sum": "$_seconds"}),
         join_user(context),
         {
             "$project": {
                 "_id": 1,
                 "username": 1,
-                "name": _user("name"),
-                "active": _user("active"),
+                "name": _user_text("name"),
+                "active": boolean(_user("active")),
                 "averageServiceTimeInSeconds": mean_rounded_up("$seconds", "$rooms"),
             }
         },
@@ -244,7 +252,7 @@ def total_service_time(query: PageQuery, context: Context) -> Pipeline:
     ``metrics.serviceTimeDuration`` added up, rounded up."""
     return [
         *served_rooms(query, context),
-        per_agent(chats={"$sum": 1}, seconds=sum_or_zero("$metrics.serviceTimeDuration")),
+        per_agent(chats={"$sum": 1}, seconds={"$sum": "$_seconds"}),
         {"$project": {"_id": 1, "username": 1, "chats": 1, "serviceTimeDuration": {"$ceil": "$seconds"}}},
     ]
 
@@ -259,7 +267,7 @@ def available_for_service_history(query: AgentQuery, context: Context) -> Pipeli
     group: dict[str, Any] = {"_id": "$agentId", "seconds": sum_or_zero("$availableTime")}
     values: dict[str, Any] = {
         "_id": 1,
-        "username": _user("username"),
+        "username": _user_text("username"),
         "availableTimeInSeconds": {"$ceil": "$seconds"},
     }
     if query.full_report:
@@ -272,6 +280,8 @@ def available_for_service_history(query: AgentQuery, context: Context) -> Pipeli
                 **visible_agents(context.scope),
             }
         },
+        # Activity of an agent whose id is no string is nobody's (stored.py).
+        {"$match": where(is_text("$agentId"))},
         {"$group": group},
         join_user(context),
         {"$project": values},

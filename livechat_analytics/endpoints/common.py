@@ -15,13 +15,14 @@ from typing import Any
 
 from ..auth import Scope
 from ..repository import UNIT
+from .stored import NOT_ARRAY, is_date, is_number, number, text
 
 Pipeline = list[dict[str, Any]]
 
 _UTC = dt.timezone.utc
 
-#: Groups rooms whose ``departmentId`` is missing and those where it is null as one ``null`` group.
-DEPARTMENT_KEY = {"$ifNull": ["$departmentId", None]}
+#: Groups rooms whose ``departmentId`` is missing, null or not a string as one ``null`` group.
+DEPARTMENT_KEY = text("$departmentId")
 
 #: The message type of a transfer.
 TRANSFER_MESSAGE = "livechat_transfer_history"
@@ -95,7 +96,8 @@ def visible(
     if scope.units:
         either.append({ancestors: {"$in": sorted(scope.units)}})
     if scope.departments:
-        either.append({department: {"$in": sorted(scope.departments)}})
+        # An array of ids is no department (stored.py), though $in would find one in it.
+        either.append({department: {"$in": sorted(scope.departments), **NOT_ARRAY}})
     if not either:
         return NOTHING
     return either[0] if len(either) == 1 else {"$or": either}
@@ -105,7 +107,7 @@ def visible_agents(scope: Scope | None, field: str = "agentId") -> dict[str, Any
     """A ``$match`` condition: the agent (the id in ``field``) is one the caller may see."""
     if scope is None:
         return {}
-    return {field: {"$in": sorted(scope.agents or ())}}
+    return {field: {"$in": sorted(scope.agents or ()), **NOT_ARRAY}}
 
 
 def seen(
@@ -146,6 +148,8 @@ def livechat_rooms(query: Any, context: Context, created: dict[str, Any], **cond
     match: dict[str, Any] = {"t": "l"}
     if query.department_id is not None:
         match["departmentId"] = query.department_id
+        # An array holding the id is no department (stored.py): not the one asked for.
+        conditions = both({"departmentId": NOT_ARRAY}, conditions)
     match["ts"] = created
     conditions = both(seen(context.scope, query.department_id), conditions)
     return [{"$match": match}, {"$match": conditions}] if conditions else [{"$match": match}]
@@ -173,10 +177,15 @@ def single(documents: list[dict[str, Any]]) -> dict[str, Any]:
     return documents[0] if documents else {}
 
 
-def mean_parts(name: str, path: str) -> dict[str, Any]:
-    """Accumulators of a mean over the rooms that have a value at ``path``: ``<name>Rooms`` and
-    ``<name>Seconds``."""
-    return {f"{name}Rooms": count_if(is_set(path)), f"{name}Seconds": sum_or_zero(path)}
+def mean_parts(name: str, read: str) -> dict[str, Any]:
+    """Accumulators of a mean over the rooms that have a number at ``read``, a field of
+    :func:`.stored.read_once`: ``<name>Rooms`` and ``<name>Seconds``."""
+    return {f"{name}Rooms": count_if(is_set(read)), f"{name}Seconds": {"$sum": {"$ifNull": [read, 0]}}}
+
+
+def is_set(path: str) -> dict[str, Any]:
+    """An expression: the value at ``path`` is there and not null."""
+    return {"$ne": [{"$ifNull": [path, None]}, None]}
 
 
 def mean_or_zero(total: float, count: float) -> float:
@@ -190,8 +199,9 @@ def mean_rounded_up(total: Any, rooms: Any, unit: int = 1) -> dict[str, Any]:
 
 
 def sum_or_zero(path: str) -> dict[str, Any]:
-    """Sum a value that may be missing: a missing one adds 0 (and ``$sum: 1`` still counts it)."""
-    return {"$sum": {"$ifNull": [path, 0]}}
+    """Sum a number that may be missing: a missing one (or one that is no number, stored.py) adds
+    0, and ``$sum: 1`` still counts it."""
+    return {"$sum": {"$ifNull": [number(path), 0]}}
 
 
 def paged(pipeline: Pipeline, page: Pipeline) -> Pipeline:
@@ -241,6 +251,11 @@ def first_of(array: str, path: str) -> dict[str, Any]:
     return {"$ifNull": [first, None]}
 
 
+def first_text(array: str, path: str) -> dict[str, Any]:
+    """:func:`first_of` when it is a string (an id or a name), else null."""
+    return text(first_of(array, path))
+
+
 def department_names(names: Mapping[str, str]) -> Pipeline:
     """Stages that add ``name`` to rows whose ``_id`` is a department id (null when unknown)."""
     return [
@@ -259,7 +274,7 @@ def department_names(names: Mapping[str, str]) -> Pipeline:
                     "$cond": [
                         {"$eq": [first_of("$_department", "type"), UNIT]},
                         None,
-                        first_of("$_department", "name"),
+                        first_text("$_department", "name"),
                     ]
                 }
             }
@@ -324,20 +339,23 @@ def unique_labels(named: list[tuple[Any, str]]) -> dict[Any, str]:
 
 # -- Monitoring (dashboards, overview) ----------------------------------------------------------
 
-#: How long an agent spent from assignment to the last message, in milliseconds; a room without
-#: ``servedBy.ts`` adds 0 (``average-service-time`` and the totals built on it).
+#: How long an agent spent from assignment to the last message, in milliseconds, as a double; a
+#: room without both dates (``servedBy.ts`` missing or not a date) adds 0 (``average-service-time``
+#: and the totals built on it).
 SERVICE_MILLISECONDS = {
     "$cond": [
-        {"$ifNull": ["$servedBy.ts", False]},
-        {"$subtract": ["$responseBy.lastMessageTs", "$servedBy.ts"]},
+        {"$and": [is_date("$servedBy.ts"), is_date("$responseBy.lastMessageTs")]},
+        {"$add": [{"$subtract": ["$responseBy.lastMessageTs", "$servedBy.ts"]}, 0.0]},
         0,
     ]
 }
 
 
-def is_set(path: str) -> dict[str, Any]:
-    """An expression: the value at ``path`` is there and not null."""
-    return {"$ne": [{"$ifNull": [path, None]}, None]}
+def is_abandoned(context: Context) -> dict[str, Any]:
+    """An expression: the room's visitor stayed silent ``T`` or more after the agent's last
+    message (a missing ``metrics.visitorInactivity``, or one that is no number, is not)."""
+    inactivity = "$metrics.visitorInactivity"
+    return {"$cond": [is_number(inactivity), {"$gte": [inactivity, context.inactivity_timeout]}, False]}
 
 
 def count_if(condition: Any) -> dict[str, Any]:
@@ -345,9 +363,10 @@ def count_if(condition: Any) -> dict[str, Any]:
     return {"$sum": {"$cond": [condition, 1, 0]}}
 
 
-def sum_if(condition: Any, path: str) -> dict[str, Any]:
-    """An accumulator: the value at ``path`` (0 when missing) of the documents where ``condition`` holds."""
-    return {"$sum": {"$cond": [condition, {"$ifNull": [path, 0]}, 0]}}
+def sum_if(condition: Any, read: str) -> dict[str, Any]:
+    """An accumulator: the number at ``read`` (a field of :func:`.stored.read_once`; 0 when null)
+    of the documents where ``condition`` holds."""
+    return {"$sum": {"$cond": [condition, {"$ifNull": [read, 0]}, 0]}}
 
 
 def timezone_name(zone: dt.tzinfo) -> str:

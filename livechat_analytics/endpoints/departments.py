@@ -25,15 +25,19 @@ from .common import (
     Context,
     Pipeline,
     both,
+    count_if,
     department_names,
     first_of,
+    first_text,
     in_window,
+    is_abandoned,
     livechat_rooms,
     mean_rounded_up,
     seen,
     sum_or_zero,
 )
 from .row import Family, PagedMetric
+from .stored import is_date, is_number, is_text, where
 
 # -- Query schemas --------------------------------------------------------------------------------
 
@@ -234,15 +238,15 @@ def closed_rooms(query: Query, context: Context, **conditions: Any) -> Pipeline:
 
 
 def served_rooms(query: Query, context: Context) -> Pipeline:
-    """Served rooms created in the window with a last message."""
+    """Served rooms (a ``servedBy._id``) created in the window with a last message (a date)."""
     return created_rooms(
-        query, context, **{"responseBy.lastMessageTs": {"$exists": True}, "servedBy._id": {"$exists": True}}
+        query, context, **where(is_date("$responseBy.lastMessageTs"), is_text("$servedBy._id"))
     )
 
 
 def rooms_with_service_time(query: Query, context: Context) -> Pipeline:
-    """Closed rooms with a service time."""
-    return closed_rooms(query, context, **{"metrics.serviceTimeDuration": {"$exists": True}})
+    """Closed rooms with a service time (a number)."""
+    return closed_rooms(query, context, **where(is_number("$metrics.serviceTimeDuration")))
 
 
 def answered_rooms(query: Query, context: Context) -> Pipeline:
@@ -252,7 +256,7 @@ def answered_rooms(query: Query, context: Context) -> Pipeline:
 
 def abandoned_rooms(query: Query, context: Context) -> Pipeline:
     """Closed rooms whose visitor stayed silent ``T`` or more after the agent's last message."""
-    return closed_rooms(query, context, **{"metrics.visitorInactivity": {"$gte": context.inactivity_timeout}})
+    return closed_rooms(query, context, **where(is_abandoned(context)))
 
 
 def transfers(query: Query, context: Context) -> Pipeline:
@@ -276,7 +280,7 @@ def transfers(query: Query, context: Context) -> Pipeline:
         {
             "$project": {
                 "_id": 0,
-                "departmentId": first_of("$room", "departmentId"),
+                "departmentId": first_text("$room", "departmentId"),
                 "ancestors": first_of("$room", "departmentAncestors"),
                 "ts": 1,
             }
@@ -299,8 +303,7 @@ def counted(name: str) -> Sums:
 
 def abandoned_of_rooms(context: Context) -> dict[str, Any]:
     """Rooms, and those abandoned."""
-    abandoned = {"$cond": [{"$gte": ["$metrics.visitorInactivity", context.inactivity_timeout]}, 1, 0]}
-    return {"rooms": {"$sum": 1}, "abandoned": {"$sum": abandoned}}
+    return {"rooms": {"$sum": 1}, "abandoned": count_if(is_abandoned(context))}
 
 
 def _ceil(total: float, divisor: float) -> int:

@@ -31,6 +31,7 @@ from .common import (
     window_rooms,
 )
 from .row import Endpoint, Family, first_paragraph
+from .stored import text, texts
 
 # -- Query schemas --------------------------------------------------------------------------------
 
@@ -195,7 +196,7 @@ def _counted(repository: Repository, pipeline: Pipeline) -> dict[Any, dict[str, 
 
 def by_source(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per source: its alias, else its type."""
-    label = {"$ifNull": ["$source.alias", "$source.type"]}
+    label = {"$ifNull": [text("$source.alias"), text("$source.type")]}
     groups = _counted(
         repository, [*window_rooms(query, context), {"$group": {"_id": label, "value": {"$sum": 1}}}]
     )
@@ -230,7 +231,7 @@ def by_department(query: ReportQuery, context: Context, repository: Repository) 
 def by_tags(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per tag: a room with two tags counts under each, and once in
     ``total``; rooms without tags in ``unspecified``."""
-    tags = {"$cond": [{"$isArray": "$tags"}, "$tags", []]}
+    tags = texts("$tags")
     pipeline = [
         *window_rooms(query, context),
         {
@@ -260,8 +261,8 @@ def by_agent(query: ReportQuery, context: Context, repository: Repository) -> di
         *window_rooms(query, context),
         {
             "$group": {
-                "_id": {"$ifNull": ["$servedBy._id", None]},
-                "username": {"$max": "$servedBy.username"},
+                "_id": text("$servedBy._id"),
+                "username": {"$max": text("$servedBy.username")},
                 "value": {"$sum": 1},
             }
         },

@@ -50,6 +50,7 @@ from .common import (
 )
 from .departments import METRICS, Metric
 from .row import Endpoint, Family
+from .stored import named
 
 WEEKDAYS = tuple(calendar.day_name)  # Monday first
 _MS = dt.timedelta(milliseconds=1)
@@ -304,7 +305,7 @@ def series(
     for department in sorted(sums, key=lambda key: (key is not None, key or "")):
         row: dict[str, Any] = {"_id": department}
         if names is not None:
-            row["name"] = names.get(department) if department is not None else None
+            row["name"] = named(names.get(department)) if department is not None else None
         row["buckets"] = [
             {"start": label, **metric.twin(bucket)}
             for label, bucket in zip(labels, sums[department], strict=True)

@@ -39,6 +39,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
+from ..stored import is_text, named, number, read_once, where
 
 AGENT_ROLE = "livechat-agent"
 
@@ -160,7 +161,7 @@ def chats(query: Query, context: Context) -> Pipeline:
 def chats_per_agent(query: Query, context: Context) -> Pipeline:
     """The served rooms by agent username, each agent's counts by status."""
     return [
-        *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
+        *window_rooms(query, context, **where(is_text("$servedBy.username"))),
         {"$project": {"agent": "$servedBy.username", "status": STATUS}},
         {
             "$group": {
@@ -174,9 +175,9 @@ def chats_per_agent(query: Query, context: Context) -> Pipeline:
 
 
 def chats_per_department(query: Query, context: Context) -> Pipeline:
-    """The rooms with a department by department id: not closed, and closed."""
+    """The rooms with a department (a string) by department id: not closed, and closed."""
     return [
-        *window_rooms(query, context, departmentId={"$ne": None}),
+        *window_rooms(query, context, **where(is_text("$departmentId"))),
         {
             "$group": {
                 "_id": "$departmentId",
@@ -235,15 +236,21 @@ def timings(query: Query, context: Context) -> Pipeline:
     """Sums, counts and maxima of the response, reaction and duration times."""
     return [
         *window_rooms(query, context),
+        read_once(
+            response=number("$metrics.response.avg"),
+            firstResponse=number("$metrics.response.ft"),
+            reaction=number("$metrics.reaction.ft"),
+            chatDuration=number("$metrics.chatDuration"),
+        ),
         {
             "$group": {
                 "_id": None,
-                **mean_parts("response", "$metrics.response.avg"),
-                "responseLongest": {"$max": "$metrics.response.ft"},
-                **mean_parts("reaction", "$metrics.reaction.ft"),
-                "reactionLongest": {"$max": "$metrics.reaction.ft"},
-                **mean_parts("chatDuration", "$metrics.chatDuration"),
-                "chatDurationLongest": {"$max": "$metrics.chatDuration"},
+                **mean_parts("response", "$_response"),
+                "responseLongest": {"$max": "$_firstResponse"},
+                **mean_parts("reaction", "$_reaction"),
+                "reactionLongest": {"$max": "$_reaction"},
+                **mean_parts("chatDuration", "$_chatDuration"),
+                "chatDurationLongest": {"$max": "$_chatDuration"},
             }
         },
     ]
@@ -271,7 +278,7 @@ def compute_chats_per_department(query: Query, context: Context, repository: Rep
     """``{department name: {open, closed}}``; the names are read for the departments counted only."""
     documents = repository.aggregate("room", chats_per_department(query, context))
     names = repository.department_names([document["_id"] for document in documents])
-    keys = department_keys({document["_id"]: names.get(document["_id"]) for document in documents})
+    keys = department_keys({document["_id"]: named(names.get(document["_id"])) for document in documents})
     body = {
         keys[document["_id"]]: {OPEN: int(document[OPEN]), CLOSED: int(document[CLOSED])}
         for document in documents

@@ -30,8 +30,8 @@ from ..common import (
     day_number,
     hms,
     hour_range,
+    is_abandoned,
     is_not_true,
-    is_set,
     livechat_rooms,
     local_moment,
     mean_or_zero,
@@ -47,6 +47,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
+from ..stored import is_date, is_text, number, read_once, where
 
 # Schemas of the bodies
 
@@ -84,7 +85,7 @@ def conversation_totalizers(query: Query, context: Context) -> Pipeline:
                 "statuses": by_status(),
                 "messages": total_human_messages(context),
                 "visitors": [
-                    {"$match": {"v._id": {"$ne": None}}},
+                    {"$match": where(is_text("$v._id"))},
                     {"$group": {"_id": "$v._id"}},
                     {"$count": "n"},
                 ],
@@ -99,14 +100,19 @@ def productivity_totalizers(query: Query, context: Context) -> Pipeline:
     answered = is_not_true("$waitingResponse")
     return [
         *window_rooms(query, context),
+        read_once(
+            response=number("$metrics.response.avg"),
+            firstResponse=number("$metrics.response.ft"),
+            reaction=number("$metrics.reaction.ft"),
+        ),
         {
             "$group": {
                 "_id": None,
-                **mean_parts("response", "$metrics.response.avg"),
-                **mean_parts("firstResponse", "$metrics.response.ft"),
-                **mean_parts("reaction", "$metrics.reaction.ft"),
+                **mean_parts("response", "$_response"),
+                **mean_parts("firstResponse", "$_firstResponse"),
+                **mean_parts("reaction", "$_reaction"),
                 "waitingRooms": count_if(answered),
-                "waitingSeconds": sum_if(answered, "$metrics.response.ft"),
+                "waitingSeconds": sum_if(answered, "$_firstResponse"),
             }
         },
     ]
@@ -115,16 +121,13 @@ def productivity_totalizers(query: Query, context: Context) -> Pipeline:
 def chats_totalizers(query: Query, context: Context) -> Pipeline:
     """Rooms created since ``start``: the closed ones (by ``end``) abandoned and their duration, and
     of those created by ``end`` how many were abandoned, in one ``$group``."""
-    closed_by_end = {"$and": [is_set("$closedAt"), {"$lte": ["$closedAt", query.end]}]}
+    closed = is_date("$closedAt")
+    closed_by_end = {"$cond": [closed, {"$lte": ["$closedAt", query.end]}, False]}
     created_by_end = {"$lte": ["$ts", query.end]}
-    abandoned = {
-        "$and": [
-            is_set("$metrics.visitorInactivity"),
-            {"$gte": ["$metrics.visitorInactivity", context.inactivity_timeout]},
-        ]
-    }
+    abandoned = {"$eq": ["$_abandoned", True]}
     return [
         *livechat_rooms(query, context, {"$gte": query.start}),
+        read_once(abandoned=is_abandoned(context), chatDuration=number("$metrics.chatDuration")),
         {
             "$group": {
                 "_id": None,
@@ -132,7 +135,7 @@ def chats_totalizers(query: Query, context: Context) -> Pipeline:
                 "rooms": count_if(created_by_end),
                 "roomsAbandoned": count_if({"$and": [created_by_end, abandoned]}),
                 "closed": count_if(closed_by_end),
-                "durationSeconds": sum_if(closed_by_end, "$metrics.chatDuration"),
+                "durationSeconds": sum_if(closed_by_end, "$_chatDuration"),
             }
         },
     ]
@@ -149,12 +152,7 @@ def agents_productivity_rooms(query: Query, context: Context) -> Pipeline:
             "$facet": {
                 "hours": [{"$group": {"_id": quarter_hour(), "n": {"$sum": 1}}}],
                 "service": [
-                    {
-                        "$match": {
-                            "responseBy.lastMessageTs": {"$exists": True},
-                            "servedBy._id": {"$exists": True},
-                        }
-                    },
+                    {"$match": where(is_date("$responseBy.lastMessageTs"), is_text("$servedBy._id"))},
                     {
                         "$group": {
                             "_id": None,

@@ -34,17 +34,17 @@ from ..common import (
     hms,
     hour_range,
     human_messages,
-    is_set,
     local_moment,
     mean_or_zero,
+    mean_parts,
     quarter_hour,
     statuses,
-    sum_or_zero,
     total_human_messages,
     window_rooms,
 )
 from ..dashboards.totalizers import TotalizerSchema
 from ..row import Endpoint
+from ..stored import is_text, number, read_once, where
 
 CONVERSATIONS, PRODUCTIVITY = "Conversations", "Productivity"
 
@@ -204,10 +204,10 @@ def conversations(query: OverviewQuery, context: Context) -> Pipeline:
 def productivity(query: OverviewQuery, context: Context) -> Pipeline:
     """Sums and counts of the response, first response and reaction times of the rooms having them."""
     sums: dict[str, Any] = {"_id": None}
-    for name, path in _PRODUCTIVITY:
-        sums[f"{name}Rooms"] = {"$sum": {"$cond": [is_set(path), 1, 0]}}
-        sums[f"{name}Seconds"] = sum_or_zero(path)
-    return [*window_rooms(query, context), {"$group": sums}]
+    for name, _ in _PRODUCTIVITY:
+        sums.update(mean_parts(name, f"$_{name}"))
+    read = read_once(**{name: number(path) for name, path in _PRODUCTIVITY})
+    return [*window_rooms(query, context), read, {"$group": sums}]
 
 
 _PRODUCTIVITY = (
@@ -258,21 +258,24 @@ def compute_overview(query: OverviewQuery, context: Context, repository: Reposit
 def agent_overview(query: OverviewQuery, context: Context) -> Pipeline:
     """One document per agent, ``{_id: username, value, rooms}``, for the metric ``query.name``."""
     name = query.name or TOTAL_CONVERSATIONS  # the schema requires it
+    served = where(is_text("$servedBy.username"))
     if name == TOTAL_CONVERSATIONS:
         return [
-            *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
+            *window_rooms(query, context, **served),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": 1}, "rooms": {"$sum": 1}}},
         ]
     if name == TOTAL_MESSAGES:
         return [
-            *window_rooms(query, context, **{"servedBy.username": {"$exists": True}}),
+            *window_rooms(query, context, **served),
             *human_messages(context, agents_only=True, keep=("servedBy",)),
             {"$group": {"_id": "$servedBy.username", "value": {"$sum": "$n"}, "rooms": {"$sum": 1}}},
         ]
     agent, path = _TIMES[name]
-    accumulate = {"$min": "$" + path} if name == BEST_FIRST_RESPONSE_TIME else {"$sum": "$" + path}
+    accumulate = {"$min": "$_value"} if name == BEST_FIRST_RESPONSE_TIME else {"$sum": "$_value"}
     return [
-        *window_rooms(query, context, **{agent + ".username": {"$exists": True}, path: {"$ne": None}}),
+        *window_rooms(query, context, **where(is_text(f"${agent}.username"))),
+        read_once(value=number("$" + path)),
+        {"$match": {"_value": {"$ne": None}}},
         {"$group": {"_id": f"${agent}.username", "value": accumulate, "rooms": {"$sum": 1}}},
     ]
 

@@ -34,6 +34,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
+from ..stored import number, read_once
 
 
 @dataclass(frozen=True)
@@ -109,41 +110,47 @@ class ChartSchema(Schema):
     success = succeeded()
 
 
-def _has(path: str) -> dict[str, Any]:
-    """Whether a room has a value there that is not 0, as Rocket.Chat's charts test it."""
-    return {"$ne": [{"$ifNull": [path, 0]}, 0]}
+#: Whether a room has a number that is not 0 (its ``_value``, read once), as Rocket.Chat's charts
+#: test it; a value that is no number is none (stored.py).
+_HAS = {"$ne": [{"$ifNull": ["$_value", 0]}, 0]}
+#: The accumulators of a mean over the rooms that have the value.
+_MEAN = {
+    "sum": {"$sum": {"$cond": [_HAS, "$_value", 0]}},
+    "n": {"$sum": {"$cond": [_HAS, 1, 0]}},
+}
 
-
-def _mean_of(path: str) -> dict[str, Any]:
-    """The accumulators of a mean over the rooms that have the value."""
-    return {
-        "sum": {"$sum": {"$cond": [_has(path), path, 0]}},
-        "n": {"$sum": {"$cond": [_has(path), 1, 0]}},
-    }
-
+#: The number each chart but the counts reads, as its rooms' ``_value``.
+VALUES = {
+    "Avg_chat_duration": "$metrics.chatDuration",
+    "Avg_first_response_time": "$metrics.response.ft",
+    "Best_first_response_time": "$metrics.response.ft",
+    "Avg_response_time": "$metrics.response.avg",
+    "Avg_reaction_time": "$metrics.reaction.ft",
+}
 
 #: Messages people wrote (no ``t``) that are not the visitor's (no ``token``): Rocket.Chat's.
 #: Per chart: the accumulators of a quarter hour's rooms, and whether the point is their mean.
 CHARTS: dict[str, dict[str, Any]] = {
     "Total_conversations": {"sum": {"$sum": 1}},
-    "Avg_chat_duration": _mean_of("$metrics.chatDuration"),
+    "Avg_chat_duration": _MEAN,
     "Total_messages": {"sum": {"$sum": "$n"}},
-    "Avg_first_response_time": _mean_of("$metrics.response.ft"),
-    "Best_first_response_time": {
-        "best": {"$min": {"$cond": [_has("$metrics.response.ft"), "$metrics.response.ft", None]}}
-    },
-    "Avg_response_time": _mean_of("$metrics.response.avg"),
-    "Avg_reaction_time": _mean_of("$metrics.reaction.ft"),
+    "Avg_first_response_time": _MEAN,
+    "Best_first_response_time": {"best": {"$min": {"$cond": [_HAS, "$_value", None]}}},
+    "Avg_response_time": _MEAN,
+    "Avg_reaction_time": _MEAN,
 }
 
 
 def chart_pipeline(query: ChartQuery, context: Context) -> Pipeline:
     """The rooms of the window (and department) grouped by UTC quarter hour, with the chart's
     accumulators."""
+    chart = str(query.chart_name)
     pipeline = window_rooms(query, context)
-    if query.chart_name == "Total_messages":
+    if chart == "Total_messages":
         pipeline += human_messages(context, agents_only=True, keep=("ts",))
-    return [*pipeline, {"$group": {"_id": quarter_hour(), **CHARTS[str(query.chart_name)]}}]
+    if chart in VALUES:
+        pipeline.append(read_once(value=number(VALUES[chart])))
+    return [*pipeline, {"$group": {"_id": quarter_hour(), **CHARTS[chart]}}]
 
 
 def _rounded(value: float) -> float:
