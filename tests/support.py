@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import pprint
+import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, note, settings
 from pymongo import monitoring
 from pymongo.database import Database
 
@@ -184,3 +187,36 @@ DEPARTMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "total-abandoned-chats": ("abandonedRooms",),
     "percentage-abandoned-chats": ("percentageOfAbandonedChats",),
 }
+
+
+def frozen(pid: int) -> None:
+    """Stop the process, and wait until every one of its threads has stopped: a signal reaches a
+    thread only when it next runs, and on a busy machine one may still answer a request meanwhile."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        states = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                # The state follows the command name in parentheses, which may hold spaces.
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not stop")
+
+
+def store_rooms(database: Database, rooms: list[dict[str, Any]]) -> None:
+    """Replace the livechat rooms of ``database`` with ``rooms`` (noted for hypothesis' report)."""
+    note("rooms=" + pprint.pformat(rooms, sort_dicts=False))
+    database["rocketchat_room"].delete_many({})
+    if rooms:
+        database["rocketchat_room"].insert_many([dict(room) for room in rooms])
+
+
+def answered(client: Any, headers: dict[str, str], path: str, params: dict[str, str]) -> Any:
+    """The JSON body of ``path`` under the root, which must be a 200 (noted for hypothesis' report)."""
+    note(f"GET {path} {params}")
+    response = client.get(f"{ROOT}/{path}", query_string=params, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()

@@ -4,7 +4,6 @@ requests waiting for another's answer answer what it answered, never past their 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
@@ -24,7 +23,7 @@ import redis
 from conftest import redis_server_command
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
-from support import PREFIX, SERVER_BACKENDS, UNAVAILABLE, UTC, Commands, add_user, free_port
+from support import PREFIX, SERVER_BACKENDS, UNAVAILABLE, UTC, Commands, add_user, free_port, frozen
 
 from livechat_analytics import config
 from livechat_analytics.cache import WAIT_GRACE, Answers, Breaker, WaitTimeout, backend_timeout
@@ -99,17 +98,7 @@ class RedisServer:
     def freeze(self) -> None:
         """Stop the process, and wait until each of its threads has stopped."""
         assert self.process is not None
-        os.kill(self.process.pid, signal.SIGSTOP)
-        until = time.monotonic() + 10
-        while time.monotonic() < until:
-            states = []
-            for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-                with contextlib.suppress(FileNotFoundError):
-                    states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
-            if states and all(state in ("T", "t") for state in states):
-                return
-            time.sleep(0.01)
-        raise AssertionError("redis-server did not stop")
+        frozen(self.process.pid)
 
     def thaw(self) -> None:
         assert self.process is not None

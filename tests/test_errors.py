@@ -5,7 +5,6 @@ capped."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -22,7 +21,7 @@ from documents import store_three_rooms
 from flask import Flask
 from pymongo import MongoClient
 from secantus import SecantusDBServer
-from support import PREFIX, ROOT, SERVER_BACKENDS, UNAVAILABLE, UTC, add_user, free_port
+from support import PREFIX, ROOT, SERVER_BACKENDS, UNAVAILABLE, UTC, add_user, free_port, frozen
 
 WINDOW = "?start=2024-03-01&end=2024-03-31"
 URL = PREFIX + "/amount-of-chats" + WINDOW
@@ -149,23 +148,6 @@ def server_process() -> Iterator[tuple[subprocess.Popen, str]]:
         os.kill(process.pid, signal.SIGCONT)
         process.terminate()
         process.wait(timeout=30)
-
-
-def frozen(pid: int) -> None:
-    """Stop the process, and wait until every one of its threads has stopped: a signal reaches a
-    thread only when it next runs, and on a busy machine one may still answer a request meanwhile."""
-    os.kill(pid, signal.SIGSTOP)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        states = []
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(FileNotFoundError):
-                # The state follows the command name in parentheses, which may hold spaces.
-                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
-        if states and all(state in ("T", "t") for state in states):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"process {pid} did not stop")
 
 
 def timed(client, url: str, **kwargs) -> tuple[float, object]:

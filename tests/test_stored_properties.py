@@ -9,11 +9,11 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from hypothesis import given, note
+from hypothesis import given
 from hypothesis import strategies as st
 from oracles import date_at, hms, number_at, text_at
 from strategies import DAY_MS, MS, moment, oddly_stored, room_documents
-from support import ROOT, property_settings
+from support import ROOT, answered, property_settings, store_rooms
 
 from livechat_analytics.endpoints import ENDPOINTS
 
@@ -59,18 +59,6 @@ def odd_rooms(draw: st.DrawFn) -> list[dict[str, Any]]:
         room = draw(room_documents(FIRST, LAST, (T,)))
         rooms.append({"_id": f"room-{number}", **draw(oddly_stored(room))})
     return rooms
-
-
-def store(database, rooms: list[dict[str, Any]]) -> None:
-    database[ROOMS].delete_many({})
-    database[ROOMS].insert_many([dict(room) for room in rooms])
-
-
-def answer(client, headers, path: str, params: dict[str, str]) -> Any:
-    note(f"GET {path} {params}")
-    response = client.get(f"{ROOT}/{path}", query_string=params, headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 # The rules, in plain Python
@@ -251,27 +239,27 @@ def totalizers(body: dict) -> dict:
 @property_settings(12)
 @given(rooms=odd_rooms())
 def test_odd_values_give_the_documented_numbers(database, client, headers, rooms):
-    store(database, rooms)
+    store_rooms(database, rooms)
     for path, rows in department_rows(rooms).items():
-        body = answer(client, headers, f"departments/{path}", {**DAY, "count": "0"})
+        body = answered(client, headers, f"departments/{path}", {**DAY, "count": "0"})
         assert body["departments"] == rows, path
     expected = boards(rooms)
-    body = answer(client, headers, "dashboards/productivity-totalizers", DAY)
+    body = answered(client, headers, "dashboards/productivity-totalizers", DAY)
     assert totalizers(body) == expected["productivity"]
-    assert totalizers(answer(client, headers, "dashboards/chats-totalizers", DAY)) == expected["chats"]
-    assert answer(client, headers, "dashboards/charts/timings", DAY) == expected["timings"]
-    body = answer(client, headers, "agent-overview", {"name": "Best_first_response_time", **DAYS})
+    assert totalizers(answered(client, headers, "dashboards/chats-totalizers", DAY)) == expected["chats"]
+    assert answered(client, headers, "dashboards/charts/timings", DAY) == expected["timings"]
+    body = answered(client, headers, "agent-overview", {"name": "Best_first_response_time", **DAYS})
     assert body["data"] == best_first_responses(rooms)
-    body = answer(client, headers, "dashboards/charts-data", {"chartName": "Avg_chat_duration", **DAY})
+    body = answered(client, headers, "dashboards/charts-data", {"chartName": "Avg_chat_duration", **DAY})
     assert body["dataPoints"] == chat_duration_points(rooms)
 
 
 @property_settings(6)
 @given(rooms=odd_rooms())
 def test_every_endpoint_answers_200_whatever_is_stored(database, client, headers, rooms):
-    store(database, rooms)
+    store_rooms(database, rooms)
     for path, params in requests():
-        answer(client, headers, path, params)
+        answered(client, headers, path, params)
         response = client.get(f"{ROOT}/{path}", query_string={**params, "format": "csv"}, headers=headers)
         assert (response.status_code, response.mimetype) == (200, "text/csv"), (path, response.data)
         assert response.get_data(as_text=True).endswith("\r\n"), path

@@ -8,13 +8,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import pprint
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, note
+from hypothesis import given
 from hypothesis import strategies as st
 from strategies import DAY_MS, milliseconds_of, room_documents
-from support import DEPARTMENT_FIELDS, ROOT, UTC, iso, property_settings
+from support import DEPARTMENT_FIELDS, ROOT, UTC, answered, iso, property_settings, store_rooms
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
 #: Local days to start on: the clocks change on 2024-03-10 (New York) and 2024-03-31 (Berlin).
@@ -47,29 +46,15 @@ def scenarios(draw: st.DrawFn) -> tuple[str, dt.datetime, dt.datetime, list[dict
     return zone, start, end, [{**room, "_id": f"r{n}"} for n, room in enumerate(rooms)]
 
 
-def store(database, rooms: list[dict]) -> None:
-    note("rooms=" + pprint.pformat(rooms, sort_dicts=False))
-    database[ROOMS].delete_many({})
-    if rooms:
-        database[ROOMS].insert_many([dict(room) for room in rooms])
-
-
-def get(client, headers, path: str, params: dict[str, str]) -> dict:
-    note(f"GET {path} {params}")
-    response = client.get(f"{ROOT}/{path}", query_string=params, headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 @SETTINGS_PROFILE
 @given(scenario=scenarios(), group_by=st.sampled_from(["hour", "day", "week", "month"]))
 def test_a_count_series_adds_up_to_the_endpoints_count(client, headers, database, scenario, group_by):
     zone, start, end, rooms = scenario
-    store(database, rooms)
+    store_rooms(database, rooms)
     window = {"start": iso(start), "end": iso(end), "timezone": zone}
     for path, field in COUNTS.items():
-        rows = get(client, headers, f"departments/{path}", {**window, "count": "0"})["departments"]
-        body = get(client, headers, f"trends/{path}", {**window, "groupBy": group_by})
+        rows = answered(client, headers, f"departments/{path}", {**window, "count": "0"})["departments"]
+        body = answered(client, headers, f"trends/{path}", {**window, "groupBy": group_by})
         [series] = body["series"]
         assert sum(bucket[field] for bucket in series["buckets"]) == sum(row[field] for row in rows)
 
@@ -78,7 +63,7 @@ def test_a_count_series_adds_up_to_the_endpoints_count(client, headers, database
 @given(scenario=scenarios())
 def test_a_one_bucket_series_is_the_endpoints_row(client, headers, database, scenario):
     zone, start, end, rooms = scenario
-    store(database, rooms)
+    store_rooms(database, rooms)
     # Every window starts in March: ended by March's end, one month bucket holds it.
     end = min(
         end, dt.datetime(2024, 4, 1, tzinfo=ZoneInfo(zone)).astimezone(UTC) - dt.timedelta(milliseconds=1)
@@ -87,8 +72,9 @@ def test_a_one_bucket_series_is_the_endpoints_row(client, headers, database, sce
     for path, fields in DEPARTMENT_FIELDS.items():
         if path == "total-transferred-chats":
             continue
-        rows = get(client, headers, f"departments/{path}", {**window, "count": "0"})["departments"]
-        body = get(client, headers, f"trends/{path}", {**window, "groupBy": "month", "byDepartment": "true"})
+        rows = answered(client, headers, f"departments/{path}", {**window, "count": "0"})["departments"]
+        params = {**window, "groupBy": "month", "byDepartment": "true"}
+        body = answered(client, headers, f"trends/{path}", params)
         series = {one["_id"]: one["buckets"] for one in body["series"]}
         assert all(len(buckets) == 1 for buckets in series.values())
         assert {key: {name: buckets[0][name] for name in fields} for key, buckets in series.items()} == {
@@ -102,9 +88,9 @@ def test_compare_previous_is_the_previous_window_asked_directly(
     client, headers, database, scenario, group_by
 ):
     zone, start, end, rooms = scenario
-    store(database, rooms)
+    store_rooms(database, rooms)
     params = {"timezone": zone, "groupBy": group_by, "byDepartment": "true"}
-    body = get(
+    body = answered(
         client,
         headers,
         "trends/average-chat-duration-time",
@@ -113,7 +99,7 @@ def test_compare_previous_is_the_previous_window_asked_directly(
     # The window of the same length that ends one millisecond before this one starts.
     last = start - dt.timedelta(milliseconds=1)
     before = last - (end - start)
-    direct = get(
+    direct = answered(
         client,
         headers,
         "trends/average-chat-duration-time",
@@ -126,7 +112,7 @@ def test_compare_previous_is_the_previous_window_asked_directly(
 @given(scenario=scenarios(), group_by=st.sampled_from(["hour", "day"]))
 def test_the_csv_reads_back_as_the_json(client, headers, database, scenario, group_by):
     zone, start, end, rooms = scenario
-    store(database, rooms)
+    store_rooms(database, rooms)
     params = {
         "start": iso(start),
         "end": iso(end),
@@ -135,7 +121,7 @@ def test_the_csv_reads_back_as_the_json(client, headers, database, scenario, gro
         "byDepartment": "true",
         "compare": "previous",
     }
-    body = get(client, headers, "trends/average-waiting-time", params)
+    body = answered(client, headers, "trends/average-waiting-time", params)
     response = client.get(
         f"{ROOT}/trends/average-waiting-time", query_string={**params, "format": "csv"}, headers=headers
     )
