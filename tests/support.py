@@ -15,11 +15,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, note, settings
-from pymongo import monitoring
+from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
 from livechat_analytics import hash_token
@@ -220,3 +221,28 @@ def answered(client: Any, headers: dict[str, str], path: str, params: dict[str, 
     response = client.get(f"{ROOT}/{path}", query_string=params, headers=headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+@contextlib.contextmanager
+def server_process() -> Iterator[tuple[subprocess.Popen, str]]:
+    """A SecantusDB server in a process of its own (``secantusd-py``), which a test may freeze
+    (:func:`frozen`), resume or kill: it and its URI. Resumed and ended afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("secantusd-py")),
+            *("--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    uri = f"mongodb://127.0.0.1:{port}/rocketchat"
+    try:
+        with MongoClient(uri, serverSelectionTimeoutMS=30000) as probe:
+            probe.admin.command("ping")
+        yield process, uri
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGCONT)
+        process.kill()
+        process.wait(timeout=30)

@@ -9,13 +9,11 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +21,17 @@ import redis
 from conftest import redis_server_command
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
-from support import PREFIX, SERVER_BACKENDS, UNAVAILABLE, UTC, Commands, add_user, free_port, frozen
+from support import (
+    PREFIX,
+    SERVER_BACKENDS,
+    UNAVAILABLE,
+    UTC,
+    Commands,
+    add_user,
+    free_port,
+    frozen,
+    server_process,
+)
 
 from livechat_analytics import config
 from livechat_analytics.cache import WAIT_GRACE, Answers, Breaker, WaitTimeout, backend_timeout
@@ -451,23 +459,8 @@ def test_waiters_answer_the_first_requests_504(database, watched, failpoint_off)
 @pytest.fixture
 def own_database() -> Iterator[tuple[subprocess.Popen, str]]:
     """A SecantusDB server in a process of its own, which a test may kill: it and its URI."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("secantusd-py")),
-            *("--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    uri = f"mongodb://127.0.0.1:{port}/rocketchat"
-    try:
-        with MongoClient(uri, serverSelectionTimeoutMS=30000) as probe:
-            probe.admin.command("ping")
-        yield process, uri
-    finally:
-        process.kill()
-        process.wait(timeout=30)
+    with server_process() as served:
+        yield served
 
 
 def test_waiters_answer_the_first_requests_503_when_the_database_goes_away(make_app, own_database):

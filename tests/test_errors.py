@@ -10,18 +10,26 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from documents import store_three_rooms
 from flask import Flask
 from pymongo import MongoClient
 from secantus import SecantusDBServer
-from support import PREFIX, ROOT, SERVER_BACKENDS, UNAVAILABLE, UTC, add_user, free_port, frozen
+from support import (
+    PREFIX,
+    ROOT,
+    SERVER_BACKENDS,
+    UNAVAILABLE,
+    UTC,
+    add_user,
+    free_port,
+    frozen,
+    server_process,
+)
 
 WINDOW = "?start=2024-03-01&end=2024-03-31"
 URL = PREFIX + "/amount-of-chats" + WINDOW
@@ -130,24 +138,10 @@ def test_any_other_database_error_answers_500_without_internals(database, server
 
 
 @pytest.fixture
-def server_process() -> Iterator[tuple[subprocess.Popen, str]]:
+def frozen_server() -> Iterator[tuple[subprocess.Popen, str]]:
     """A SecantusDB server in a process of its own, which a test may freeze (SIGSTOP) and resume."""
-    port = free_port()
-    server = Path(sys.executable).with_name("secantusd-py")
-    process = subprocess.Popen(
-        [str(server), "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    uri = f"mongodb://127.0.0.1:{port}/rocketchat"
-    try:
-        with MongoClient(uri, serverSelectionTimeoutMS=30000) as probe:
-            probe.admin.command("ping")
-        yield process, uri
-    finally:
-        os.kill(process.pid, signal.SIGCONT)
-        process.terminate()
-        process.wait(timeout=30)
+    with server_process() as served:
+        yield served
 
 
 def timed(client, url: str, **kwargs) -> tuple[float, object]:
@@ -158,8 +152,8 @@ def timed(client, url: str, **kwargs) -> tuple[float, object]:
 
 
 @pytest.mark.server
-def test_a_frozen_database_answers_within_the_deadline_and_recovers(server_process, app_on, caplog):
-    process, uri = server_process
+def test_a_frozen_database_answers_within_the_deadline_and_recovers(frozen_server, app_on, caplog):
+    process, uri = frozen_server
     with MongoClient(uri) as setup:
         database = setup["rocketchat"]
         created = dt.datetime(2024, 3, 5, tzinfo=UTC)
