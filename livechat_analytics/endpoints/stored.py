@@ -21,39 +21,42 @@ from typing import Any
 LARGEST = 2**50
 #: The last moment a date may hold that Python (and so the answer) can read.
 _LAST_DATE = dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
-#: A double so large that a double added to it is rounded to an even number, where a Decimal128
-#: keeps its fraction; a power of ten, so every backend turns it into the same decimal.
-_LARGE = 1e16
-
-
-def _rounded_odd(value: Any, fraction: float) -> dict[str, Any]:
-    """Whether ``value + fraction``, added to :data:`_LARGE` and taken away again, is anything but
-    an even number: never for a double (the sum is rounded to one), and for a Decimal128 (mixed
-    with a double, MongoDB computes in decimal) whenever ``value + fraction`` is no even number."""
-    kept = {"$subtract": [{"$add": [value, fraction, _LARGE]}, _LARGE]}
-    return {"$ne": [{"$mod": [kept, 2]}, 0]}
-
-
-def _is_decimal(value: Any) -> dict[str, Any]:
-    """Whether a number from 0 to :data:`LARGEST` is a Decimal128: of two fractions a quarter
-    apart, at least one gives no even number ($type would say it at once, but mongomock does not
-    know it)."""
-    return {"$or": [_rounded_odd(value, 0.5), _rounded_odd(value, 0.25)]}
+#: A factor that takes any number but 0 past the largest double: three of them make every double
+#: from 5e-324 up an infinity, where a Decimal128 (up to 1e6144) stays finite.
+_HUGE = 1e308
 
 
 def is_number(value: Any) -> dict[str, Any]:
     """An expression: ``value`` is a double, int or long from 0 to :data:`LARGEST` (NaN, the
-    infinities, Decimal128, negative numbers and every other type are not)."""
-    in_range = {"$and": [{"$gte": [value, 0]}, {"$lte": [value, LARGEST]}]}
-    # Nested $cond, not $and: each test runs only on what passed the one before.
-    checked = {"$cond": [in_range, {"$eq": [_is_decimal(value), False]}, False]}
-    return {"$cond": [{"$isNumber": value}, checked, False]}
+    infinities, Decimal128, negative numbers and every other type are not).
+
+    One test after ``$isNumber``: ``value * (LARGEST - value)`` is 0 or more exactly when a number
+    is from 0 to :data:`LARGEST` (NaN and the infinities give NaN or -Infinity). Multiplied by
+    1e308 three times, a double's product is 0 or Infinity when it is, -Infinity or NaN when not;
+    plus 1 and multiplied again, Infinity or not. A Decimal128 computes in decimal, whose range
+    no product reaches: never Infinity. Only ``$multiply`` overflows (``$add`` sums its doubles
+    more exactly on MongoDB, so none overflows there), and mongomock, whose ``$isNumber`` is false
+    for a Decimal128, never computes with one."""
+    return _if_number(value, _in_range(value), False)
+
+
+def _in_range(value: Any) -> dict[str, Any]:
+    """An expression on a number (:func:`is_number`): whether it is a double, int or long from 0
+    to :data:`LARGEST`."""
+    sign = {"$multiply": [value, {"$subtract": [LARGEST, value]}, _HUGE, _HUGE, _HUGE]}
+    return {"$eq": [{"$multiply": [{"$add": [sign, 1]}, _HUGE, _HUGE]}, float("inf")]}
+
+
+def _if_number(value: Any, then: Any, otherwise: Any) -> dict[str, Any]:
+    """``then`` when ``value`` is a number (``$isNumber``), else ``otherwise``: a nested $cond,
+    not $and, since mongomock's $and evaluates every test and ``then`` only runs on a number."""
+    return {"$cond": [{"$isNumber": value}, then, otherwise]}
 
 
 def number(value: Any) -> dict[str, Any]:
     """An expression: ``value`` as a double when :func:`is_number`, else null; sums of them are
     sums of doubles, which no number of rooms overflows."""
-    return {"$cond": [is_number(value), {"$add": [value, 0.0]}, None]}
+    return _if_number(value, {"$cond": [_in_range(value), {"$add": [value, 0.0]}, None]}, None)
 
 
 def is_date(value: Any) -> dict[str, Any]:
