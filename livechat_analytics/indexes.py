@@ -1,8 +1,9 @@
-"""The indexes the endpoints' first stages need (:data:`INDEXES`), and creating them on a Rocket.Chat
-database: only those.
+"""The indexes the endpoints' first stages and joins need (:data:`INDEXES`), and creating them on a
+Rocket.Chat database: only those.
 
 Nothing is ever dropped or changed: an index already there with the same definition, under any
-name, is reported as there; one with our name and another definition is reported and left alone.
+name, is reported as there (so is one that serves the same stages, where an index says which); one
+with our name and another definition is reported and left alone.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class Index:
     keys: tuple[tuple[str, int], ...]
     #: Only the documents that match it are indexed (``partialFilterExpression``).
     partial_filter: Mapping[str, Any] | None = None
+    #: Any index of the collection whose keys begin with these, whole (no partial filter), serves
+    #: the same stages: it is reported as there and nothing is created (None: only this definition).
+    served_by: tuple[tuple[str, int], ...] | None = None
 
     def options(self) -> dict[str, Any]:
         """The options of ``create_index`` besides the keys."""
@@ -39,12 +43,21 @@ class Index:
 
 #: What ``livechat-analytics ensure-indexes`` creates. Each room pipeline starts with ``t`` equal,
 #: the department when filtered, then a ``ts`` range (``ts >= start`` at least): the index bounds
-#: take all three, and the other conditions are checked on the rooms fetched.
+#: take all three, and the other conditions are checked on the rooms fetched. The joins of a room's
+#: messages look them up by ``rid``.
 INDEXES: tuple[Index, ...] = (
     Index("room", "livechat_analytics_t_ts", (("t", 1), ("ts", 1))),
     Index("room", "livechat_analytics_t_department_ts", (("t", 1), ("departmentId", 1), ("ts", 1))),
     # Transfers are a sliver of all messages: index only them.
     Index("message", "livechat_analytics_transfer_ts", (("ts", 1),), {"t": TRANSFER_MESSAGE}),
+    # The joins of the rooms' messages (an equality on rid per room): the livechat server's own
+    # index, as it defines and names it; one that older servers made on (rid, ts) serves as well.
+    Index(
+        "message",
+        "rid_1_ts_1__updatedAt_1",
+        (("rid", 1), ("ts", 1), ("_updatedAt", 1)),
+        served_by=(("rid", 1), ("ts", 1)),
+    ),
     # The available time of the agents reads the activity of the days of a window.
     Index("agent_activity", "livechat_analytics_date", (("date", 1),)),
     # The agents of one department, and the users holding the agent role.
@@ -97,6 +110,7 @@ def ensure_indexes(repository: Repository, indexes: Iterable[Index] = INDEXES) -
         collection = database[name]
         existing = list(collection.list_indexes())
         same = next((info["name"] for info in existing if _same_definition(info, index)), None)
+        same = same or next((info["name"] for info in existing if _serves(info, index)), None)
         if same is not None:
             detail = "" if same == index.name else f"as {same}"
             outcomes.append(Outcome(name, index.name, EXISTS, detail))
@@ -119,6 +133,14 @@ def ensure_indexes(repository: Repository, indexes: Iterable[Index] = INDEXES) -
 def _same_definition(info: Mapping[str, Any], index: Index) -> bool:
     keys = [(field, _direction(value)) for field, value in info["key"].items()]
     return keys == list(index.keys) and _defining(info) == _defining(index.options())
+
+
+def _serves(info: Mapping[str, Any], index: Index) -> bool:
+    """Whether the existing index ``info`` serves what ``index`` is for (:attr:`Index.served_by`)."""
+    if index.served_by is None or _defining(info):
+        return False
+    keys = [(field, _direction(value)) for field, value in info["key"].items()]
+    return keys[: len(index.served_by)] == list(index.served_by)
 
 
 def _defining(options: Mapping[str, Any]) -> dict[str, Any]:

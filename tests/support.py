@@ -172,6 +172,7 @@ OUR_INDEXES = [
     ("rocketchat_room", "livechat_analytics_t_ts"),
     ("rocketchat_room", "livechat_analytics_t_department_ts"),
     ("rocketchat_message", "livechat_analytics_transfer_ts"),
+    ("rocketchat_message", "rid_1_ts_1__updatedAt_1"),
     ("rocketchat_livechat_agent_activity", "livechat_analytics_date"),
     ("rocketchat_livechat_department_agents", "livechat_analytics_department"),
     ("users", "livechat_analytics_roles"),
@@ -246,3 +247,35 @@ def server_process() -> Iterator[tuple[subprocess.Popen, str]]:
             os.kill(process.pid, signal.SIGCONT)
         process.kill()
         process.wait(timeout=30)
+
+
+def first_stage_scans(database: Database, collection: str, pipeline: list[dict]) -> list[dict]:
+    """The scans (``COLLSCAN``, ``IXSCAN``, ...) of the winning plan of the pipeline's first stage."""
+    explained = database.command(
+        "explain",
+        {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
+        verbosity="queryPlanner",
+    )
+    # The classic engine reports the first stage as a $cursor; the slot-based one at the top, with
+    # the plan under queryPlan.
+    planner = (
+        explained["stages"][0]["$cursor"]["queryPlanner"]
+        if "stages" in explained
+        else explained["queryPlanner"]
+    )
+    plan = planner["winningPlan"]
+    plan = plan.get("queryPlan", plan)
+    scans = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("stage", "")).endswith("SCAN"):
+                scans.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(plan)
+    return scans

@@ -11,7 +11,7 @@ import mongomock
 import pytest
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
-from support import OUR_INDEXES, SERVER_BACKENDS, UTC
+from support import OUR_INDEXES, SERVER_BACKENDS, UTC, first_stage_scans
 
 from livechat_analytics import Scope, demo, indexes
 from livechat_analytics.demo import DemoData
@@ -51,38 +51,6 @@ def test_an_index_the_server_refuses_is_reported_and_the_others_made(monkeypatch
 
 
 # The plans, on a server
-
-
-def first_stage_scans(database: Database, collection: str, pipeline: list[dict]) -> list[dict]:
-    """The scans (``COLLSCAN``, ``IXSCAN``, ...) of the winning plan of the pipeline's first stage."""
-    explained = database.command(
-        "explain",
-        {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
-        verbosity="queryPlanner",
-    )
-    # The classic engine reports the first stage as a $cursor; the slot-based one at the top, with
-    # the plan under queryPlan.
-    planner = (
-        explained["stages"][0]["$cursor"]["queryPlanner"]
-        if "stages" in explained
-        else explained["queryPlanner"]
-    )
-    plan = planner["winningPlan"]
-    plan = plan.get("queryPlan", plan)
-    scans = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("stage", "")).endswith("SCAN"):
-                scans.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(plan)
-    return scans
 
 
 def assert_scans_our_indexes(database: Database, collection: str, pipeline: list[dict]) -> None:
@@ -208,3 +176,56 @@ def test_every_dashboard_and_overview_first_stage_scans_an_index(
         data.departments[1]["_id"] if filtered else None
     ):
         assert_scans_our_indexes(database, collection, pipeline)
+
+
+# The livechat server's own index of the messages, which the joins need
+
+
+def message_outcome(database: Database) -> indexes.Outcome:
+    """What ``ensure_indexes`` did about the messages' ``rid`` index."""
+    (outcome,) = [
+        outcome
+        for outcome in indexes.ensure_indexes(Repository(database))
+        if outcome.name == "rid_1_ts_1__updatedAt_1"
+    ]
+    return outcome
+
+
+def message_indexes(database: Database) -> dict[str, list]:
+    return {info["name"]: list(info["key"].items()) for info in database[MESSAGE].list_indexes()}
+
+
+def test_the_server_index_of_the_messages_is_created_as_the_server_makes_it(database: Database):
+    demo.insert(database, DemoData(rooms=20, now=NOW))
+    assert message_outcome(database) == (MESSAGE, "rid_1_ts_1__updatedAt_1", indexes.CREATED, "")
+    assert message_indexes(database)["rid_1_ts_1__updatedAt_1"] == [("rid", 1), ("ts", 1), ("_updatedAt", 1)]
+    assert message_outcome(database) == (MESSAGE, "rid_1_ts_1__updatedAt_1", indexes.EXISTS, "")
+
+
+@pytest.mark.parametrize("keys", [[("rid", 1), ("ts", 1)], [("rid", 1), ("ts", 1), ("_id", 1)]])
+def test_an_index_beginning_with_rid_and_ts_serves_the_joins(database: Database, keys):
+    demo.insert(database, DemoData(rooms=20, now=NOW))
+    name = database[MESSAGE].create_index(keys)
+    assert message_outcome(database) == (MESSAGE, "rid_1_ts_1__updatedAt_1", indexes.EXISTS, f"as {name}")
+    assert set(message_indexes(database)) == {"_id_", name, "livechat_analytics_transfer_ts"}
+
+
+@pytest.mark.parametrize(
+    ("keys", "options"),
+    [
+        ([("rid", 1)], {}),
+        ([("rid", 1), ("t", 1), ("u._id", 1)], {}),
+        ([("rid", 1), ("ts", -1)], {}),
+        ([("rid", 1), ("ts", 1)], {"sparse": True}),
+        ([("rid", 1), ("ts", 1)], {"partialFilterExpression": {"t": "livechat_transfer_history"}}),
+    ],
+    ids=["rid", "rid-t-user", "rid-ts-descending", "sparse", "partial"],
+)
+def test_an_index_that_does_not_serve_the_joins_leaves_the_server_index_to_make(
+    database: Database, keys, options
+):
+    demo.insert(database, DemoData(rooms=20, now=NOW))
+    name = database[MESSAGE].create_index(keys, **options)
+    assert message_outcome(database) == (MESSAGE, "rid_1_ts_1__updatedAt_1", indexes.CREATED, "")
+    made = {"_id_", name, "livechat_analytics_transfer_ts", "rid_1_ts_1__updatedAt_1"}
+    assert set(message_indexes(database)) == made
