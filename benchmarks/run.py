@@ -970,6 +970,100 @@ def chart(results: list[dict[str, Any]], target: pathlib.Path) -> bool:
     return True
 
 
+#: The endpoints that join the rooms' messages, and a room-only endpoint to hold them against.
+MESSAGE_PATHS = (
+    "dashboards/conversation-totalizers",
+    "overview?name=Conversations",
+    "agent-overview?name=Total_messages",
+    "dashboards/charts-data?chartName=Total_messages",
+)
+ROOM_ONLY_PATH = "dashboards/productivity-totalizers"
+MESSAGES_PER_ROOM = (5, 20, 50)
+
+
+def add_messages(database: Database, repository: Repository, per_room: int, already: int) -> None:
+    """Messages people wrote until each livechat room holds ``per_room`` of ours (it holds ``already``)."""
+    collection = database[repository.name("message")]
+    batch: list[dict[str, Any]] = []
+    for room in database[repository.name("room")].find({"t": "l"}, {"_id": 1, "ts": 1}):
+        for n in range(already, per_room):
+            batch.append({"_id": f"{room['_id']}-{n}", "rid": room["_id"], "ts": room["ts"], "msg": "m"})
+        if len(batch) >= 5000:
+            collection.insert_many(batch)
+            batch = []
+    if batch:
+        collection.insert_many(batch)
+
+
+def message_url(path: str, start: dt.datetime, end: dt.datetime) -> str:
+    """``path`` over the window, with the parameters its family names the window by."""
+    days = path.startswith(("overview", "agent-overview"))
+    window = {
+        "from" if days else "start": start.date().isoformat(),
+        "to" if days else "end": end.date().isoformat(),
+    }
+    return f"{ROOT}/{path}{'&' if '?' in path else '?'}{urlencode(window)}"
+
+
+def measure_messages(base_uri: str, size: int, requests: int, warmup: int) -> list[dict[str, Any]]:
+    """The message-counting endpoints against a room-only one at :data:`MESSAGES_PER_ROOM`."""
+    name = "livechat_bench_messages"
+    database = MongoClient(base_uri, tz_aware=True)[name]
+    repository = seed(database, size)
+    end = NOW
+    start = end - dt.timedelta(days=WINDOW_DAYS - 1)
+    rows = []
+    already = 0
+    for per_room in MESSAGES_PER_ROOM:
+        add_messages(database, repository, per_room, already)
+        already = per_room
+        with web_process(f"{base_uri}/{name}") as (port, _):
+            medians = {}
+            for path in (ROOM_ONLY_PATH, *MESSAGE_PATHS):
+                url = message_url(path, start, end)
+                for _ in range(warmup):
+                    get(port, url)
+                medians[path] = statistics.median(get(port, url)[0] for _ in range(requests))
+        for path in MESSAGE_PATHS:
+            ratio = medians[path] / medians[ROOM_ONLY_PATH]
+            rows.append(
+                {
+                    "per_room": per_room,
+                    "path": path,
+                    "ms": medians[path],
+                    "rooms_ms": medians[ROOM_ONLY_PATH],
+                    "ratio": ratio,
+                }
+            )
+    MongoClient(base_uri).drop_database(name)
+    return rows
+
+
+def messages_table(rows: list[dict[str, Any]]) -> str:
+    """The message-counting endpoints against the room-only one, as markdown."""
+    lines = [
+        f"| messages per room | endpoint | median ms | {ROOM_ONLY_PATH} median ms | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ms, rooms_ms, ratio = f"{row['ms']:.1f}", f"{row['rooms_ms']:.1f}", f"{row['ratio']:.2f}x"
+        cells = (row["per_room"], row["path"], ms, rooms_ms, ratio)
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
+def write_messages(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """The joins' cost, printed and written to ``messages.md`` and ``messages.rst``."""
+    output = (
+        machine(arguments.requests, arguments.warmup)
+        + f"\n\nThe joins of the rooms' messages: {max(arguments.sizes):,} rooms, messages added per room\n\n"
+        + messages_table(rows)
+    )
+    print(output)
+    (arguments.out / "messages.md").write_text(output + "\n")
+    (arguments.out / "messages.rst").write_text(rst.to_rst(output))
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -995,9 +1089,11 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["scope"],
+        choices=["scope", "messages"],
         help="run only this part: scope, the monitor's cost on the largest of --sizes (writes"
-        " results/scope.md and .rst, leaves table.md alone)",
+        " results/scope.md and .rst, leaves table.md alone); messages, the joins of the rooms'"
+        " messages at 5, 20 and 50 messages per room on the largest of --sizes (results/messages.md"
+        " and .rst)",
     )
     return parser.parse_args()
 
@@ -1091,6 +1187,10 @@ def main() -> None:
     with server_uri() as base_uri:
         if arguments.only == "scope":
             scope = measure_scope(base_uri, max(arguments.sizes), arguments.scope_requests, arguments.warmup)
+        elif arguments.only == "messages":
+            rows = measure_messages(base_uri, max(arguments.sizes), arguments.requests, arguments.warmup)
+            write_messages(arguments, rows)
+            return
         else:
             scope = full_run(arguments, base_uri)
     if scope:
