@@ -39,10 +39,18 @@ def dashboard(filename: str | None = None) -> Response:
 
     def page_or_file() -> Response:
         if filename is not None:
-            return send_from_directory(FILES, filename)
+            return whole(send_from_directory(FILES, filename))
         return html("livechat_analytics/dashboard.html", **settings())
 
     return answer("dashboard", page_or_file)
+
+
+def whole(response: Response) -> Response:
+    """A file's response read into memory (the page's files are small): compressed whole, with any
+    encoding the client accepts, and the file closed when it is sent."""
+    response.direct_passthrough = False
+    response.make_sequence()
+    return response
 
 
 def answer(what: str, make: Callable[[], Response]) -> Response:
