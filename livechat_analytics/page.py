@@ -48,8 +48,11 @@ def dashboard(filename: str | None = None) -> Response:
 def whole(response: Response) -> Response:
     """A file's response read into memory (the page's files are small): compressed whole, with any
     encoding the client accepts, and the file closed when it is sent."""
-    response.direct_passthrough = False
-    response.make_sequence()
+    if response.status_code == 200:
+        response.direct_passthrough = False
+        body = response.get_data()
+        response.close()
+        response.set_data(body)
     return response
 
 

@@ -632,6 +632,8 @@ function drawDepartmentCharts() {
     if (!$(`${id}-figure`)) grid.appendChild(departmentFigure(id, metric));
     const values = rows.map((row) => (row[metric.field] === undefined ? 0 : row[metric.field]));
     const target = $(id);
+    // Room for every department's label, two lines each at most.
+    target.parentElement.style.height = `${Math.max(200, 40 + rows.length * 34)}px`;
     const texts = values.map((value) => shown(metric.unit, value));
     describe(target, `${metric.title} per department`, labels, texts);
     target.dataset.values = JSON.stringify(values);
@@ -644,7 +646,10 @@ function drawDepartmentCharts() {
       },
       options: {
         indexAxis: "y",
-        scales: { x: { ticks: { callback: format } }, y: { afterFit: fitLabels } },
+        scales: {
+          x: { ticks: { callback: format, maxRotation: 0, autoSkipPadding: 12 } },
+          y: { afterFit: fitLabels, ticks: { autoSkip: false } },
+        },
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: { label: (item) => format(item.raw) } },
@@ -813,6 +818,13 @@ function showBusiest(table, busiest) {
   const target = row?.querySelector(`td[data-hour="${busiest.hour}"]`);
   if (!target) return;
   target.classList.add("busiest");
+  centreBusiest();
+}
+
+/* Scroll the heatmap to its busiest cell (again when the window's width changes). */
+function centreBusiest() {
+  const target = document.querySelector("#heatmap td.busiest");
+  if (!target) return;
   const scroller = $("heatmap-scroll");
   const left = target.offsetLeft - (scroller.clientWidth - target.offsetWidth) / 2;
   scroller.scrollLeft = Math.max(0, left);
@@ -932,6 +944,7 @@ function start() {
     event.preventDefault();
     refresh();
   });
+  window.addEventListener("resize", centreBusiest);
   window.addEventListener("hashchange", () => {
     // A signed-in URL pasted into a tab that has the page open already.
     if (!/token=/.test(location.hash)) return;
