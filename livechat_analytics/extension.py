@@ -17,6 +17,7 @@ from . import config
 from .auth import Authenticator, RocketChatAuthenticator
 from .cache import Answers, Recent, redis_options
 from .endpoints import ENDPOINTS
+from .page import whole
 from .repository import Repository
 from .schemas import ArgsSchema
 from .state import State
@@ -99,7 +100,9 @@ def _compress(app: Flask) -> None:
 
     def after(response: Response) -> Response:
         ours = request.blueprint is not None and blueprint.name in request.blueprint.split(".")
-        return compress.after_request(response) if ours else response
+        if not ours:
+            return response
+        return compress.after_request(whole(response) if response.direct_passthrough else response)
 
     app.after_request(after)
 

@@ -39,15 +39,15 @@ def dashboard(filename: str | None = None) -> Response:
 
     def page_or_file() -> Response:
         if filename is not None:
-            return whole(send_from_directory(FILES, filename))
+            return send_from_directory(FILES, filename)
         return html("livechat_analytics/dashboard.html", **settings())
 
     return answer("dashboard", page_or_file)
 
 
 def whole(response: Response) -> Response:
-    """A file's response read into memory (the page's files are small): compressed whole, with any
-    encoding the client accepts, and the file closed when it is sent."""
+    """A file's response read into memory, its file closed (the page's and the viewer's files are
+    small): compressed whole, with any encoding the client accepts."""
     if response.status_code == 200:
         response.direct_passthrough = False
         body = response.get_data()
