@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_caching import Cache
+from flask_compress import Compress
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import ConfigurationError
@@ -16,6 +17,7 @@ from . import config
 from .auth import Authenticator, RocketChatAuthenticator
 from .cache import Answers, Recent, redis_options
 from .endpoints import ENDPOINTS
+from .page import whole
 from .repository import Repository
 from .schemas import ArgsSchema
 from .state import State
@@ -81,6 +83,28 @@ class LivechatAnalytics:
             )
         app.extensions[config.EXTENSION_KEY] = _state(app, repository, authenticator, client)
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))
+        _compress(app)
+
+
+def _compress(app: Flask) -> None:
+    """Compress what our paths answer (JSON, the page and its files) as the client accepts, with
+    Flask-Compress and its ``COMPRESS_*`` settings; the host's other paths are left as they are."""
+    compress = Compress()
+    register = app.config.get("COMPRESS_REGISTER")
+    app.config["COMPRESS_REGISTER"] = False  # not on every path of the host: after ours only
+    compress.init_app(app)
+    if register is None:
+        del app.config["COMPRESS_REGISTER"]
+    else:
+        app.config["COMPRESS_REGISTER"] = register
+
+    def after(response: Response) -> Response:
+        ours = request.blueprint is not None and blueprint.name in request.blueprint.split(".")
+        if not ours:
+            return response
+        return compress.after_request(whole(response) if response.direct_passthrough else response)
+
+    app.after_request(after)
 
 
 def _repository(settings: Any, database: Database) -> Repository:

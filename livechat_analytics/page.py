@@ -45,6 +45,17 @@ def dashboard(filename: str | None = None) -> Response:
     return answer("dashboard", page_or_file)
 
 
+def whole(response: Response) -> Response:
+    """A file's response read into memory, its file closed (the page's and the viewer's files are
+    small): compressed whole, with any encoding the client accepts."""
+    if response.status_code == 200:
+        response.direct_passthrough = False
+        body = response.get_data()
+        response.close()
+        response.set_data(body)
+    return response
+
+
 def answer(what: str, make: Callable[[], Response]) -> Response:
     """What ``make`` answers GET and HEAD with, its headers keeping the browser to this origin; the
     allowed methods for OPTIONS; a JSON 405 naming ``what`` for any other method."""

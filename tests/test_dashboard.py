@@ -5,6 +5,7 @@ The page in a browser is tested in ``test_dashboard_browser.py``.
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import pathlib
@@ -12,7 +13,9 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
+import brotli
 import pytest
+from backports import zstd
 from click.testing import CliRunner
 from flask import Flask
 from pymongo.database import Database
@@ -192,3 +195,36 @@ def test_the_demo_prints_the_signed_in_page(monkeypatch):
 def test_the_demo_prints_no_page_when_it_is_switched_off():
     app = cli.make_demo_app(rooms=0, settings={"LIVECHAT_ANALYTICS_DASHBOARD": False}).app
     assert cli.dashboard_url(app, "http://127.0.0.1:3000") is None
+
+
+@pytest.mark.parametrize("file", ["dashboard.js", "dashboard.css", "vendor/chart.umd.min.js"])
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
+def test_the_page_files_are_compressed_as_the_client_accepts(page_app, file, encoding):
+    response = (
+        page_app().test_client().get(f"{ROOT}/dashboard/static/{file}", headers={"Accept-Encoding": encoding})
+    )
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in response.headers["Vary"]
+    unpack = {"gzip": gzip.decompress, "br": brotli.decompress, "zstd": zstd.decompress}[encoding]
+    assert unpack(response.get_data()) == (PACKAGE / "static" / file).read_bytes()
+    assert int(response.headers["Content-Length"]) == len(response.get_data())
+
+
+def test_json_is_compressed_and_a_client_that_accepts_none_gets_it_plain(page_app):
+    client = page_app().test_client()
+    # The OpenAPI document: JSON of the API, over the size below which nothing is compressed.
+    plain = client.get(f"{ROOT}/openapi.json")
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    packed = client.get(f"{ROOT}/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.get_data())) == plain.get_json()
+    page = client.get(f"{ROOT}/dashboard", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["Content-Encoding"] == "gzip"
+
+
+def test_the_hosts_own_paths_are_not_compressed(page_app):
+    app = page_app()
+    app.add_url_rule("/host", "host", lambda: "x" * 5000)
+    response = app.test_client().get("/host", headers={"Accept-Encoding": "gzip"})
+    assert response.get_data(as_text=True) == "x" * 5000 and "Content-Encoding" not in response.headers
+    assert "COMPRESS_REGISTER" not in app.config

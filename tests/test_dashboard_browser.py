@@ -13,6 +13,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,13 +34,14 @@ ROOT = "/api/v1/livechat/analytics"
 MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
 WAIT = 60
 ROOMS = 600
+AXE = pathlib.Path(__file__).parent / "vendor" / "axe.min.js"
 
 
 @pytest.fixture(scope="module")
 def demo_app() -> Flask:
-    """The demo app, with department names so that the page can show them."""
+    """The demo app as it starts: department names off, as the API has them by default."""
     # Fewer rooms than the demo's: mongomock answers a page's dozen requests in seconds.
-    app = cli.make_demo_app(rooms=ROOMS, settings={"LIVECHAT_ANALYTICS_DEPARTMENT_NAMES": True}).app
+    app = cli.make_demo_app(rooms=ROOMS).app
     app.config["TESTING"] = True
     return app
 
@@ -227,15 +229,28 @@ def test_the_livechat_clients_stored_login_is_used(page: Page):
     assert int(page.cards("conversation-cards")["Total_conversations"]) > 0
 
 
-def test_a_wrong_token_shows_a_readable_message(page: Page):
-    page.open(f"#userId={demo.MANAGER_ID}&token=wrong-token")
+def test_a_wrong_token_hides_the_dashboard_behind_the_form_with_one_message(page: Page):
+    page.sign_in()
+    page.driver.execute_script("sessionStorage.setItem('livechat-analytics.token', 'wrong-token')")
+    page.open()
     alert = page.driver.find_element(By.ID, "alert")
     WebDriverWait(page.driver, WAIT).until(lambda _: alert.is_displayed() and "401" in alert.text)
-    assert "Sign in again" in alert.text
+    time.sleep(1)  # the other panels' refusals, had they been said
+    lines = alert.find_elements(By.TAG_NAME, "p")
+    assert [line.text for line in lines] == [
+        "The API refused this user id and token (401: You must be logged in to do this.). Sign in again."
+    ]
     assert page.driver.find_element(By.ID, "sign-in").is_displayed()
-    # No blank chart: the panels say why they are empty.
-    WebDriverWait(page.driver, WAIT).until(lambda _: "401" in page.message("status-title"))
-    assert "401" in page.message("departments-title")
+    assert not page.driver.find_element(By.ID, "dashboard").is_displayed()
+    # Nothing of the dashboard is left behind it, nor a panel's message.
+    assert (
+        page.driver.execute_script(
+            "return document.querySelectorAll("
+            "'.card, #department-table tbody tr, .message:not([hidden])').length"
+        )
+        == 0
+    )
+    assert page.driver.find_element(By.ID, "user-id").get_attribute("value") == demo.MANAGER_ID
 
 
 # Changing what is shown
@@ -393,3 +408,173 @@ def test_screenshots_at_desktop_and_phone_width(page: Page, tmp_path: pathlib.Pa
     finally:
         page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert desktop.stat().st_size > 10_000 and phone.stat().st_size > 10_000
+
+
+# Names, durations, labels, notes
+
+
+def _labels(app: Flask) -> dict[str, str]:
+    """Each department id as the page should show it, from the departments collection itself: its
+    name, or ``Name (id)`` when another department has that name."""
+    database = app.extensions["livechat_analytics"].repository.database
+    named = {doc["_id"]: doc["name"] for doc in database["rocketchat_livechat_department"].find()}
+    twins = [name for name in named.values() if list(named.values()).count(name) > 1]
+    return {key: f"{name} ({key})" if name in twins else name for key, name in named.items()}
+
+
+CHARTS = """
+return [...document.querySelectorAll('#department-charts canvas')].map((canvas) => {
+  const chart = Chart.getChart(canvas);
+  const y = chart.scales.y;
+  const x = chart.scales.x;
+  chart.ctx.save();
+  chart.ctx.font = Chart.helpers.toFont(y.options.ticks.font).string;
+  const widest = Math.max(...y.getLabels().flat().map((text) => chart.ctx.measureText(text).width));
+  chart.ctx.restore();
+  return {
+    id: canvas.id,
+    labels: y.getLabels().map((label) => [].concat(label).join(' ')),
+    room: y.right - y.options.ticks.padding - y.options.grid.tickLength - widest,
+    ticks: x.ticks.map((tick) => String(tick.label)),
+  };
+});
+"""
+
+
+def test_names_everywhere_with_names_off_durations_and_no_cut_label(page: Page, demo_app: Flask):
+    assert not demo_app.config["LIVECHAT_ANALYTICS_DEPARTMENT_NAMES"]
+    labels = _labels(demo_app)
+    assert "Support" in " ".join(labels.values()) and any("(" in label for label in labels.values())
+    page.sign_in()
+    rows = page.driver.find_elements(By.CSS_SELECTOR, "#department-table tbody tr")
+    shown = {row.get_attribute("data-department"): row.find_element(By.TAG_NAME, "th").text for row in rows}
+    assert shown == {**{key: labels[key] for key in shown if key}, "": "No department"}
+    options = page.driver.find_elements(By.CSS_SELECTOR, "#department option")
+    assert {
+        option.get_attribute("value"): option.text for option in options if option.get_attribute("value")
+    } == {key: labels[key] for key in shown if key}
+    charts = page.driver.execute_script(CHARTS)
+    assert len(charts) == 8
+    for drawn in charts:
+        assert sorted(drawn["labels"]) == sorted(shown.values()), drawn["id"]
+        assert drawn["room"] >= 0, f"{drawn['id']}: its widest label is cut by {-drawn['room']:.0f} px"
+    timings = {drawn["id"]: drawn["ticks"] for drawn in charts}
+    for metric in ("average-waiting-time", "total-service-time", "average-chat-duration-time"):
+        ticks = timings[f"department-chart-{metric}"]
+        assert ticks and all(re.fullmatch(r"\d{2,}:\d{2}:\d{2}", tick) for tick in ticks), ticks
+    assert all(re.fullmatch(r"\d+", tick) for tick in timings["department-chart-amount-of-chats"])
+    # The "Showing ..." line names the department chosen.
+    [support] = [key for key, label in labels.items() if label.startswith("Support (")][:1]
+    choice = Select(page.driver.find_element(By.ID, "department"))
+    page.change(lambda: choice.select_by_value(support))
+    assert page.text("#window").endswith(f", {labels[support]}.")
+
+
+def test_the_open_card_says_it_counts_queued_chats(page: Page):
+    page.sign_in()
+    cards = page.driver.find_elements(By.CSS_SELECTOR, "#conversation-cards .card")
+    notes = {
+        card.find_element(By.CSS_SELECTOR, ".card-value").get_attribute("data-title"): card.text.split("\n")[
+            1
+        ]
+        for card in cards
+        if card.find_elements(By.CSS_SELECTOR, ".card-note")
+    }
+    assert notes == {
+        "Open_conversations": "(served and queued)",
+        "On_Hold_conversations": "(served, waiting on hold)",
+    }
+    statuses = [cell.text for cell in page.driver.find_elements(By.CSS_SELECTOR, "#status-table tbody th")]
+    assert statuses == ["Open (served)", "Closed", "Queued", "On hold"]
+
+
+# Error states
+
+
+def _numbers(page: Page) -> int:
+    return page.driver.execute_script(
+        "return document.querySelectorAll('.card, #department-table tbody tr, #status-table tbody tr,"
+        " #trend-table tbody tr, #heatmap tbody tr, #department-charts canvas').length"
+    )
+
+
+def _alert(page: Page) -> list[str]:
+    return [line.text for line in page.driver.find_elements(By.CSS_SELECTOR, "#alert p")]
+
+
+def test_a_reversed_custom_range_clears_the_numbers_and_says_why_once(page: Page):
+    page.sign_in()
+    assert _numbers(page) > 20 and _alert(page) == []
+    page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("custom"))
+    start = page.driver.find_element(By.ID, "start")
+    page.change(
+        lambda: page.driver.execute_script(
+            "arguments[0].value = '2030-01-02'; arguments[0].dispatchEvent(new Event('change'))", start
+        )
+    )
+    assert _numbers(page) == 0 and page.text("#window") == ""
+    assert _alert(page) == ["The range's first day is after its last day."]
+    assert (
+        page.driver.execute_script("return Chart.getChart(document.getElementById('status-chart'))") is None
+    )
+    # Good again: the numbers come back, the message goes.
+    page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("last30"))
+    assert _numbers(page) > 20 and _alert(page) == []
+
+
+def test_an_unknown_timezone_clears_the_numbers_and_says_why_once(page: Page):
+    page.sign_in()
+    zone = page.driver.find_element(By.ID, "timezone")
+    zone.send_keys(Keys.CONTROL + "a")
+    page.change(lambda: zone.send_keys("Mars/Olympus", Keys.TAB))
+    assert _numbers(page) == 0
+    assert _alert(page) == [
+        "Unknown timezone \u201cMars/Olympus\u201d: choose one from the list, such as Europe/Berlin."
+    ]
+
+
+# Accessibility
+
+
+def _axe(page: Page) -> list[str]:
+    """The serious and critical violations axe-core finds on the page as it is."""
+    if not AXE.is_file():
+        pytest.fail(f"The browser tests need axe-core's axe.min.js at {AXE} (npm package axe-core).")
+    page.driver.execute_script(AXE.read_text(encoding="utf-8"))
+    found = page.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        " axe.run(document, { resultTypes: ['violations'] }).then((r) => done(r.violations))"
+    )
+    return [
+        f"{rule['id']} ({rule['impact']}): {[node['target'] for node in rule['nodes']]}"
+        for rule in found
+        if rule["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_finds_nothing_serious_at_desktop_and_phone_width(page: Page):
+    page.open()
+    WebDriverWait(page.driver, WAIT).until(
+        lambda _: page.driver.find_element(By.ID, "sign-in").is_displayed()
+    )
+    assert _axe(page) == [], "the sign-in view"
+    page.sign_in()
+    assert _axe(page) == [], "1280x800"
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        time.sleep(0.5)
+        assert _axe(page) == [], "390x844"
+        # The busiest cell of the heatmap is scrolled into view, and the captions are not cut.
+        seen = page.driver.execute_script(
+            "const cell = document.querySelector('#heatmap td.busiest').getBoundingClientRect();"
+            " const captions = [...document.querySelectorAll('p.caption')]"
+            ".map((p) => p.getBoundingClientRect());"
+            " return [cell.left >= 0 && cell.right <= innerWidth,"
+            " captions.every((box) => box.left >= 0 && box.right <= innerWidth)]"
+        )
+        assert seen == [True, True]
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

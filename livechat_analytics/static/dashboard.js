@@ -15,17 +15,22 @@ const KEYS = {
   noMeteor: "livechat-analytics.ignoreStoredLogin",
 };
 const STATUSES = [
-  ["open", "Open"],
+  ["open", "Open (served)"],
   ["closed", "Closed"],
   ["queued", "Queued"],
   ["onhold", "On hold"],
 ];
+// What a card counts, where its title alone would read as a neighbour's number.
+const NOTES = {
+  Open_conversations: "served and queued",
+  On_Hold_conversations: "served, waiting on hold",
+};
 const COLOURS = ["#1d74f5", "#f5455c", "#2de0a5", "#ffd21f", "#8e44ad", "#e67e22", "#16a085", "#7f8c8d"];
 
 const state = {
   credentials: null,
   generation: 0, // one more for each refresh: an answer to an older one is dropped
-  departments: {}, // id -> name, as the rows tell
+  departments: {}, // id -> name, as the rows or chats-per-department tell
   rows: [],
   sort: { key: METRICS[0].field, descending: true }, // the first metric, most first
   charts: {},
@@ -86,7 +91,7 @@ function showSignIn(message) {
 function signedIn(credentials) {
   state.credentials = credentials;
   $("sign-in").hidden = true;
-  $("main").hidden = false;
+  $("dashboard").hidden = false;
   $("who").hidden = false;
   $("who-text").textContent = `Signed in as ${credentials.user} (from ${credentials.source})`;
   refresh();
@@ -116,13 +121,27 @@ $("sign-out").addEventListener("click", () => {
   }
   state.credentials = null;
   state.generation++;
-  $("main").hidden = true;
+  blank();
+  $("dashboard").hidden = true;
   showSignIn("Signed out of this page.");
 });
 
+/* The alert at the top: empty (hidden), or ``text`` alone. */
 function alertText(text) {
-  $("alert").textContent = text;
-  $("alert").hidden = !text;
+  $("alert").replaceChildren();
+  $("alert").hidden = true;
+  if (text) say(text);
+}
+
+/* Add ``text`` to the alert at the top, unless it says it already: one message however many panels
+ * failed for the same reason. */
+function say(text) {
+  const alert = $("alert");
+  if ([...alert.children].some((line) => line.textContent === text)) return;
+  const line = document.createElement("p");
+  line.textContent = text;
+  alert.appendChild(line);
+  alert.hidden = false;
 }
 
 /* ---- the window and the query ---- */
@@ -220,20 +239,30 @@ async function get(path, extra, accept = "application/json") {
 
 function explain(status, error) {
   if (status === 401) {
-    return `Not signed in: the API refused the user id and token (401: ${error}). Sign in again below.`;
+    return `The API refused this user id and token (401: ${error}). Sign in again.`;
   }
   if (status === 403) return `This user may not see these numbers (403: ${error}).`;
   return `The API answered ${status}: ${error}`;
 }
 
-/* Show an error in a panel (and, for a refused login, at the top with the sign-in form). */
+/* Say why a panel is empty. A refused login hides the dashboard behind the sign-in form; a refused
+ * parameter (400) or permission (403) is said once at the top, as every panel shares it; anything
+ * else is said in the panel. */
 function fail(panel, error) {
+  panel.classList.add("failed");
+  if (error.status === 401) return refused(error.message);
+  if (error.status === 400 || error.status === 403) return say(error.message);
   const message = panel.querySelector(".message");
   message.textContent = error.message;
   message.hidden = false;
-  panel.classList.add("failed");
-  if (error.status === 401) showSignIn(error.message);
-  else if (error.status === 403) alertText(error.message);
+}
+
+function refused(message) {
+  state.generation++; // the other panels' answers to the refused login are dropped
+  blank();
+  $("dashboard").hidden = true;
+  body.dataset.busy = "false";
+  showSignIn(message);
 }
 
 function clearFailure(panel) {
@@ -260,6 +289,36 @@ function shown(unit, value) {
   if (unit === "seconds") return duration(value);
   if (unit === "percent") return `${value} %`;
   return String(value);
+}
+
+/* A chart's tick or tooltip value, by the metric's unit. */
+function tick(unit) {
+  return (value) => shown(unit, value);
+}
+
+/* A label in lines of at most 18 characters, broken at spaces, so that the chart's axis grows to
+ * its widest line instead of cutting a long name's first letters. */
+function lines(label) {
+  const result = [];
+  for (const word of String(label).split(" ")) {
+    const last = result.length - 1;
+    if (last >= 0 && result[last].length + word.length < 18) result[last] += ` ${word}`;
+    else result.push(word);
+  }
+  return result;
+}
+
+/* An axis at least as wide as its widest label's line (Chart.js caps an axis at part of the chart,
+ * and draws a longer label past the canvas's edge). */
+function fitLabels(scale) {
+  const context = scale.ctx;
+  context.save();
+  context.font = window.Chart.helpers.toFont(scale.options.ticks.font).string;
+  const texts = scale.getLabels().flat();
+  const widest = Math.max(0, ...texts.map((text) => context.measureText(text).width));
+  context.restore();
+  const room = scale.options.ticks.padding + scale.options.grid.tickLength + 2;
+  scale.width = Math.max(scale.width, Math.ceil(widest + room));
 }
 
 function words(title) {
@@ -290,6 +349,11 @@ function cell(row, text, header) {
 
 /* ---- charts ---- */
 
+function dropChart(id) {
+  if (state.charts[id]) state.charts[id].destroy();
+  delete state.charts[id];
+}
+
 function chart(id, canvas, config) {
   config.options = { animation: false, responsive: true, maintainAspectRatio: false, ...config.options };
   if (state.charts[id]) state.charts[id].destroy();
@@ -305,8 +369,8 @@ function describe(canvas, title, labels, values) {
 /* ---- the panels ---- */
 
 /* Load one panel: ask() the API, then draw() its answer; when either fails, empty() the panel and
- * say why in it. An answer that arrives after a newer refresh began (or a sign-out) is dropped. */
-async function loadPanel(panel, { ask, draw, empty }) {
+ * say why. An answer that arrives after a newer refresh began (or a sign-out) is dropped. */
+async function loadPanel({ panel, ask, draw, empty }) {
   const generation = state.generation;
   try {
     const answer = await ask();
@@ -324,13 +388,35 @@ function panelOf(id) {
   return $(id).closest(".panel");
 }
 
-function loadCards(id) {
+/* Every panel, as loadPanel() takes it. */
+function panels() {
+  return [
+    cardsPanel("conversation-cards"),
+    cardsPanel("productivity-cards"),
+    statusPanel(),
+    departmentsPanel(),
+    trendPanel(),
+    heatmapPanel(),
+  ];
+}
+
+/* Every panel emptied, none saying why: what they showed no longer stands. */
+function blank() {
+  for (const spec of panels()) {
+    spec.empty();
+    clearFailure(spec.panel);
+  }
+  $("window").textContent = "";
+}
+
+function cardsPanel(id) {
   const holder = $(id);
-  return loadPanel(panelOf(id), {
+  return {
+    panel: panelOf(id),
     ask: () => get(holder.dataset.endpoint),
     draw: (answer) => holder.replaceChildren(...answer.totalizers.map(card)),
     empty: () => holder.replaceChildren(),
-  });
+  };
 }
 
 function card(totalizer) {
@@ -339,20 +425,31 @@ function card(totalizer) {
   const title = document.createElement("span");
   title.className = "card-title";
   title.textContent = words(totalizer.title);
+  made.append(title);
+  if (NOTES[totalizer.title]) {
+    const note = document.createElement("span");
+    note.className = "card-note";
+    note.textContent = `(${NOTES[totalizer.title]})`;
+    made.append(note);
+  }
   const value = document.createElement("span");
   value.className = "card-value";
   value.dataset.title = totalizer.title;
   value.textContent = totalizer.value;
-  made.append(title, value);
+  made.append(value);
   return made;
 }
 
-function loadStatus() {
-  return loadPanel(panelOf("status-title"), {
+function statusPanel() {
+  return {
+    panel: panelOf("status-title"),
     ask: () => get("dashboards/charts/chats"),
     draw: drawStatus,
-    empty: () => $("status-table").tBodies[0].replaceChildren(),
-  });
+    empty: () => {
+      dropChart("status");
+      $("status-table").tBodies[0].replaceChildren();
+    },
+  };
 }
 
 function drawStatus(answer) {
@@ -374,10 +471,15 @@ function drawStatus(answer) {
   });
 }
 
-function loadDepartments() {
+function departmentsPanel() {
   const extra = { count: PAGE_SIZE };
-  return loadPanel(panelOf("departments-title"), {
-    ask: () => Promise.all(METRICS.map((metric) => get(`departments/${metric.path}`, extra))),
+  return {
+    panel: panelOf("departments-title"),
+    ask: async () => {
+      const answers = await Promise.all(METRICS.map((metric) => get(`departments/${metric.path}`, extra)));
+      await learnNames(answers);
+      return answers;
+    },
     draw: (answers) => {
       state.rows = departmentRows(answers);
       if (!state.window.department) updateDepartmentChoices(state.rows);
@@ -386,10 +488,29 @@ function loadDepartments() {
     },
     empty: () => {
       state.rows = [];
+      for (const metric of METRICS) dropChart(`department-chart-${metric.path}`);
       $("department-table").tBodies[0].replaceChildren();
       $("department-charts").replaceChildren();
     },
-  });
+  };
+}
+
+/* The names of the departments whose rows came without one (LIVECHAT_ANALYTICS_DEPARTMENT_NAMES
+ * off, the API's default): chats-per-department, asked for one department, names its one entry
+ * after it. A department it does not count keeps its id, and is asked for again next time. */
+async function learnNames(answers) {
+  const unnamed = new Set();
+  for (const answer of answers) {
+    for (const row of answer.departments) {
+      if (row._id && !row.name && !(row._id in state.departments)) unnamed.add(row._id);
+    }
+  }
+  const ask = async (id) => {
+    const answer = await get("dashboards/charts/chats-per-department", { departmentId: id });
+    const [key] = Object.keys(answer).filter((name) => name !== "success");
+    if (key && key !== id) state.departments[id] = key;
+  };
+  await Promise.all([...unnamed].map((id) => ask(id).catch(() => undefined)));
 }
 
 /* One row per department with the fields of every metric's answer; the names remembered. */
@@ -491,7 +612,7 @@ function departmentFigure(id, metric) {
   figure.id = `${id}-figure`;
   figure.className = "chart-figure";
   const caption = document.createElement("figcaption");
-  caption.textContent = metric.title + (metric.unit === "seconds" ? " (seconds)" : "");
+  caption.textContent = metric.title + (metric.unit === "seconds" ? " (HH:MM:SS)" : "");
   const box = document.createElement("div");
   box.className = "chart small";
   const canvas = document.createElement("canvas");
@@ -511,13 +632,29 @@ function drawDepartmentCharts() {
     if (!$(`${id}-figure`)) grid.appendChild(departmentFigure(id, metric));
     const values = rows.map((row) => (row[metric.field] === undefined ? 0 : row[metric.field]));
     const target = $(id);
+    // Room for every department's label, two lines each at most.
+    target.parentElement.style.height = `${Math.max(200, 40 + rows.length * 34)}px`;
     const texts = values.map((value) => shown(metric.unit, value));
     describe(target, `${metric.title} per department`, labels, texts);
     target.dataset.values = JSON.stringify(values);
+    const format = tick(metric.unit);
     chart(id, target, {
       type: "bar",
-      data: { labels, datasets: [{ label: metric.title, data: values, backgroundColor: COLOURS[index] }] },
-      options: { indexAxis: "y", plugins: { legend: { display: false } } },
+      data: {
+        labels: labels.map(lines),
+        datasets: [{ label: metric.title, data: values, backgroundColor: COLOURS[index] }],
+      },
+      options: {
+        indexAxis: "y",
+        scales: {
+          x: { ticks: { callback: format, maxRotation: 0, autoSkipPadding: 12 } },
+          y: { afterFit: fitLabels, ticks: { autoSkip: false } },
+        },
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: (item) => format(item.raw) } },
+        },
+      },
     });
   });
 }
@@ -530,20 +667,18 @@ function trendQuery() {
   return { groupBy: state.window.groupBy, compare: "previous" };
 }
 
-function loadTrend() {
+function trendPanel() {
   const metric = trendMetric();
-  const extra = trendQuery();
-  return loadPanel(panelOf("trend-title"), {
+  const extra = state.window ? trendQuery() : {};
+  return {
+    panel: panelOf("trend-title"),
     ask: () => get(`trends/${metric.path}`, extra),
     draw: (answer) => drawTrend(metric, extra.groupBy, answer),
     empty: () => {
-      if (state.charts.trend) {
-        state.charts.trend.destroy();
-        delete state.charts.trend;
-      }
+      dropChart("trend");
       $("trend-table").tBodies[0].replaceChildren();
     },
-  });
+  };
 }
 
 function drawTrend(metric, groupBy, answer) {
@@ -589,13 +724,20 @@ function drawTrend(metric, groupBy, answer) {
         },
       ],
     },
-    options: { interaction: { mode: "index", intersect: false } },
+    options: {
+      interaction: { mode: "index", intersect: false },
+      scales: { y: { ticks: { callback: tick(metric.unit) } } },
+      plugins: {
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${shown(metric.unit, item.raw)}` } },
+      },
+    },
   });
 }
 
-function loadHeatmap() {
+function heatmapPanel() {
   const table = $("heatmap");
-  return loadPanel(panelOf("heatmap-title"), {
+  return {
+    panel: panelOf("heatmap-title"),
     ask: () => get("trends/heatmap"),
     draw: drawHeatmap,
     empty: () => {
@@ -603,7 +745,32 @@ function loadHeatmap() {
       table.tBodies[0].replaceChildren();
       $("busiest").textContent = "";
     },
+  };
+}
+
+const HEAT = [11, 91, 211]; // the accent, #0b5bd3
+const INK = 0.0159; // the relative luminance of the ink, #1f2329
+
+function luminance(rgb) {
+  const linear = rgb.map((channel) => {
+    const value = channel / 255;
+    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
   });
+  return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+}
+
+/* A heatmap cell's colours for a share ``strength`` of the busiest cell: the accent over white,
+ * more opaque for more chats, with ink or white text, whichever reads at 4.5:1 at least. Past the
+ * opacities where neither does, the cell takes the first opacity where white text does. */
+function heat(strength) {
+  let opacity = 0.06 + 0.94 * strength;
+  for (;;) {
+    const rgb = HEAT.map((channel) => Math.round(255 - (255 - channel) * opacity));
+    const light = luminance(rgb);
+    if ((light + 0.05) / (INK + 0.05) >= 4.5) return { background: `rgb(${rgb})`, text: "#1f2329" };
+    if (1.05 / (light + 0.05) >= 4.5 || opacity >= 1) return { background: `rgb(${rgb})`, text: "#fff" };
+    opacity = Math.min(1, opacity + 0.02);
+  }
 }
 
 function hours(hour) {
@@ -630,16 +797,37 @@ function drawHeatmap(answer) {
     cell(row, day.weekday, true);
     day.hours.forEach((count, hour) => {
       const td = cell(row, String(count));
-      const strength = count / most;
-      td.style.backgroundColor = `rgba(29, 116, 245, ${(0.06 + 0.94 * strength).toFixed(3)})`;
-      td.style.color = strength > 0.55 ? "#fff" : "#1f2329";
+      const colours = heat(count / most);
+      td.style.backgroundColor = colours.background;
+      td.style.color = colours.text;
       td.title = `${day.weekday} ${twoDigits(hour)}:00: ${count} chats`;
+      td.dataset.hour = hour;
     });
   }
   const busiest = answer.busiest;
+  showBusiest(table, busiest);
   $("busiest").textContent = busiest?.weekday
     ? `Busiest: ${busiest.weekday}, ${hours(busiest.hour)} (${answer.timezone}).`
     : "No chats started in this range.";
+}
+
+/* Mark the busiest cell, and scroll the heatmap (wider than a phone) to bring it into view. */
+function showBusiest(table, busiest) {
+  if (!busiest?.weekday) return;
+  const row = [...table.tBodies[0].rows].find((tr) => tr.cells[0].textContent === busiest.weekday);
+  const target = row?.querySelector(`td[data-hour="${busiest.hour}"]`);
+  if (!target) return;
+  target.classList.add("busiest");
+  centreBusiest();
+}
+
+/* Scroll the heatmap to its busiest cell (again when the window's width changes). */
+function centreBusiest() {
+  const target = document.querySelector("#heatmap td.busiest");
+  if (!target) return;
+  const scroller = $("heatmap-scroll");
+  const left = target.offsetLeft - (scroller.clientWidth - target.offsetWidth) / 2;
+  scroller.scrollLeft = Math.max(0, left);
 }
 
 /* ---- CSV downloads: the API's own CSV, fetched with the headers, saved as a file ---- */
@@ -702,28 +890,28 @@ async function refresh() {
   if (!state.credentials) return;
   const generation = ++state.generation;
   body.dataset.busy = "true";
+  alertText("");
   try {
     state.window = currentWindow();
   } catch (error) {
-    $("window").textContent = error.message;
+    // A control the page cannot ask with: nothing shown stands for what the controls say now.
+    state.window = null;
+    blank();
+    say(error.message);
     body.dataset.busy = "false";
+    body.dataset.loaded = String(generation);
     return;
   }
   describeWindow();
   if (!$("start").value) $("start").value = state.window.start;
   if (!$("end").value) $("end").value = state.window.end;
-  alertText("");
   csvLinks();
-  await Promise.all([
-    loadCards("conversation-cards"),
-    loadCards("productivity-cards"),
-    loadStatus(),
-    loadDepartments(),
-    loadTrend(),
-    loadHeatmap(),
-  ]);
+  await Promise.all(panels().map(loadPanel));
   if (generation !== state.generation) return;
-  describeWindow(); // with the departments' names, which the rows have told meanwhile
+  // With the departments' names, which the rows have told meanwhile; nothing when the API refused
+  // the window.
+  if ($("alert").hidden) describeWindow();
+  else $("window").textContent = "";
   body.dataset.busy = "false";
   body.dataset.loaded = String(generation);
 }
@@ -756,6 +944,7 @@ function start() {
     event.preventDefault();
     refresh();
   });
+  window.addEventListener("resize", centreBusiest);
   window.addEventListener("hashchange", () => {
     // A signed-in URL pasted into a tab that has the page open already.
     if (!/token=/.test(location.hash)) return;
