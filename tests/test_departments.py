@@ -271,6 +271,31 @@ def test_department_names_when_switched_on(make_app, database):
     ]
 
 
+def test_names_true_asks_for_the_names_whatever_the_setting(client, database):
+    headers = store_three_rooms(database)
+    body = client.get(NAMES_URL + "&names=true", headers=headers).get_json()
+    assert body["departments"] == [
+        {"_id": None, "name": None, "rooms": 1},
+        {"_id": "gone", "name": None, "rooms": 1},
+        {"_id": "sales", "name": "Sales", "rooms": 1},
+    ]
+    csv = client.get(NAMES_URL + "&names=true&format=csv", headers=headers).get_data(as_text=True)
+    assert csv.splitlines() == ["_id,name,rooms", ",,1", "gone,,1", "sales,Sales,1"]
+
+
+def test_names_false_leaves_the_setting_on(make_app, database):
+    app = make_app(DEPARTMENT_NAMES=True)
+    headers = store_three_rooms(database)
+    body = app.test_client().get(NAMES_URL + "&names=false", headers=headers).get_json()
+    assert [row["name"] for row in body["departments"]] == [None, None, "Sales"]
+
+
+def test_names_takes_true_or_false_only(client, database):
+    headers = store_three_rooms(database)
+    response = client.get(NAMES_URL + "&names=1", headers=headers)
+    assert (response.status_code, response.get_json()["details"]) == (400, {"names": ["Must be true or false."]})
+
+
 def _metric(**changed: Any) -> Metric:
     """The amount-of-chats row, written out, with ``changed`` pieces."""
     pieces: dict[str, Any] = {

@@ -86,7 +86,7 @@ def test_every_endpoint_is_documented(document):
         operation = document["paths"]["/departments/" + path]["get"]
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
         answered = ["answered"] if path == "amount-of-chats" else []
-        expected = [*COMMON_PARAMETERS, *answered, *SHARED_PARAMETERS]
+        expected = [*COMMON_PARAMETERS, "names", *answered, *SHARED_PARAMETERS]
         assert list(parameters) == expected
         assert all(parameter["in"] == "query" for parameter in parameters.values())
         assert [name for name, parameter in parameters.items() if parameter["required"]] == ["start", "end"]

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, fields
 
-from ..schemas import ArgsSchema, DashboardArgsSchema, PageArgs, Query, flag
+from ..schemas import ArgsSchema, DashboardArgsSchema, PageArgs, PageQuery, Query, flag
 from .common import (
     DEPARTMENT_KEY,
     SERVICE_MILLISECONDS,
@@ -42,8 +42,23 @@ from .stored import is_date, is_number, is_text, where
 # -- Query schemas --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DepartmentQuery(PageQuery):
+    """A page of department rows, with their names when asked for."""
+
+    names: bool = False
+
+
 class DepartmentArgsSchema(PageArgs, DashboardArgsSchema):
     """The query string of the department endpoints."""
+
+    query_type: ClassVar[type[Query]] = DepartmentQuery
+
+    names = flag(
+        "`true`: each row also has its department's `name` (`null` when unknown), as with "
+        "`LIVECHAT_ANALYTICS_DEPARTMENT_NAMES` on; `false` or omitted: as that setting says. An "
+        "addition to Rocket.Chat's API, whose rows have no name."
+    )
 
 
 class AnsweredArgsSchema(DepartmentArgsSchema):
@@ -53,6 +68,11 @@ class AnsweredArgsSchema(DepartmentArgsSchema):
         "`true`: rooms whose visitor got an answer only; `false`: the others only; omitted: every room.",
         default=None,
     )
+
+
+def named(query: Any, context: Context) -> bool:
+    """Whether the rows carry their department's name: the setting, or ``names=true``."""
+    return context.department_names or bool(getattr(query, "names", False))
 
 
 # -- The row type ---------------------------------------------------------------------------------
@@ -136,13 +156,13 @@ class Metric(PagedMetric):
             {"$project": {"_id": 1, **self.values}},
         ]
 
-    def annotation(self, context: Context) -> tuple[Pipeline, tuple[str, ...]]:
-        """The departments' names, when they are switched on."""
-        return (department_names(context.names) if context.department_names else []), ("name",)
+    def annotation(self, query: Any, context: Context) -> tuple[Pipeline, tuple[str, ...]]:
+        """The departments' names, when they are switched on or asked for."""
+        return (department_names(context.names) if named(query, context) else []), ("name",)
 
     def columns(self, query: Any, context: Context) -> list[str]:
-        """The CSV columns: the id, the name when names are on, and the values."""
-        return ["_id", *(["name"] if context.department_names else []), *self.fields]
+        """The CSV columns: the id, the name when names are on or asked for, and the values."""
+        return ["_id", *(["name"] if named(query, context) else []), *self.fields]
 
     def _example(self) -> dict[str, Any]:
         """A 200 body for the OpenAPI document: one department's row and the no-department row."""

@@ -114,7 +114,7 @@ class PagedMetric(Endpoint, ABC):
     def pipeline(self, query: Any, context: Context) -> Pipeline:
         """The stages producing one document per row with its final values (no page)."""
 
-    def annotation(self, context: Context) -> tuple[Pipeline, tuple[str, ...]]:
+    def annotation(self, query: Any, context: Context) -> tuple[Pipeline, tuple[str, ...]]:
         """Stages that add fields to the rows, and the fields they add (none by default)."""
         return [], ()
 
@@ -127,7 +127,7 @@ class PagedMetric(Endpoint, ABC):
         return row
 
     def _page_stages(self, query: PageQuery, context: Context) -> Pipeline:
-        annotate, annotated = self.annotation(context)
+        annotate, annotated = self.annotation(query, context)
         return page_stages(
             sort=query.sort, offset=query.offset, count=query.count, annotate=annotate, annotated=annotated
         )

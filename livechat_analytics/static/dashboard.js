@@ -472,14 +472,11 @@ function drawStatus(answer) {
 }
 
 function departmentsPanel() {
-  const extra = { count: PAGE_SIZE };
+  // names=true: the rows carry their department's name whatever LIVECHAT_ANALYTICS_DEPARTMENT_NAMES says.
+  const extra = { count: PAGE_SIZE, names: "true" };
   return {
     panel: panelOf("departments-title"),
-    ask: async () => {
-      const answers = await Promise.all(METRICS.map((metric) => get(`departments/${metric.path}`, extra)));
-      await learnNames(answers);
-      return answers;
-    },
+    ask: () => Promise.all(METRICS.map((metric) => get(`departments/${metric.path}`, extra))),
     draw: (answers) => {
       state.rows = departmentRows(answers);
       if (!state.window.department) updateDepartmentChoices(state.rows);
@@ -493,24 +490,6 @@ function departmentsPanel() {
       $("department-charts").replaceChildren();
     },
   };
-}
-
-/* The names of the departments whose rows came without one (LIVECHAT_ANALYTICS_DEPARTMENT_NAMES
- * off, the API's default): chats-per-department, asked for one department, names its one entry
- * after it. A department it does not count keeps its id, and is asked for again next time. */
-async function learnNames(answers) {
-  const unnamed = new Set();
-  for (const answer of answers) {
-    for (const row of answer.departments) {
-      if (row._id && !row.name && !(row._id in state.departments)) unnamed.add(row._id);
-    }
-  }
-  const ask = async (id) => {
-    const answer = await get("dashboards/charts/chats-per-department", { departmentId: id });
-    const [key] = Object.keys(answer).filter((name) => name !== "success");
-    if (key && key !== id) state.departments[id] = key;
-  };
-  await Promise.all([...unnamed].map((id) => ask(id).catch(() => undefined)));
 }
 
 /* One row per department with the fields of every metric's answer; the names remembered. */
