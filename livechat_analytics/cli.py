@@ -192,13 +192,17 @@ def _page_url(app: Flask, base_url: str, switch: str) -> str | None:
 def listen(host: str, port: int) -> socket.socket:
     """A socket listening on ``host`` and ``port``, taken before the demo prints anything; a port
     in use, or an address that cannot be had, is one line naming the option to change."""
+    family = select_address_family(host, port)
     try:
-        return socket.create_server((host, port), family=select_address_family(host, port))
+        # Both IPv6 and IPv4 on "::", as werkzeug's own socket has it where the system allows.
+        both = family == socket.AF_INET6 and socket.has_dualstack_ipv6()
+        return socket.create_server((host, port), family=family, dualstack_ipv6=both)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             message = f"Port {port} is in use on {host}: choose another with --port."
         else:
-            reason = error.strerror or str(error)
+            # create_server adds "(while attempting to bind on address ...)", which says it twice.
+            reason = (error.strerror or str(error)).split(" (while attempting")[0]
             message = f"Cannot listen on {host} port {port} ({reason}): see --host and --port."
         raise click.ClickException(message) from None
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+import click
 import mongomock
 import pytest
 from click.testing import CliRunner
@@ -486,6 +487,22 @@ def test_a_busy_port_is_one_line_naming_the_option_and_nothing_else():
     assert process.returncode == 1
     assert stdout == ""
     assert stderr == f"Error: Port {port} is in use on 127.0.0.1: choose another with --port.\n"
+
+
+def test_an_address_the_machine_lacks_is_one_line_naming_the_options():
+    # 203.0.113.1 is for documentation (RFC 5737): no interface of the test machine has it.
+    with pytest.raises(click.ClickException) as raised:
+        cli.listen("203.0.113.1", 3000)
+    assert raised.value.message == (
+        "Cannot listen on 203.0.113.1 port 3000 (Cannot assign requested address): see --host and --port."
+    )
+
+
+def test_the_demo_listens_on_ipv6_and_ipv4_on_the_wildcard_address():
+    with cli.listen("::", 0) as listening:
+        port = listening.getsockname()[1]
+        for host in ("::1", "127.0.0.1"):
+            socket.create_connection((host, port), timeout=5).close()
 
 
 def test_the_demo_listens_before_it_prints_and_its_root_leads_to_the_page():
