@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -34,8 +35,6 @@ class Repository:
         users_collection: str = "users",
     ) -> None:
         self.database = database
-        # Per collection: mongomock's Database.with_options drops codec options, get_collection not.
-        self._codec_options = database.codec_options.with_options(tz_aware=True)
         self._names = {
             "room": collection_prefix + "room",
             "message": collection_prefix + "message",
@@ -60,8 +59,14 @@ class Repository:
         ``visitor`` or ``users``."""
         return self._names[collection]
 
+    @cached_property
+    def _codec_options(self) -> Any:
+        """The database's codec options, ``tz_aware`` on."""
+        return self.database.codec_options.with_options(tz_aware=True)
+
     def collection(self, collection: str) -> Collection:
         """One of the collections by the keys :meth:`name` takes, its dates read timezone-aware."""
+        # Per collection: mongomock's Database.with_options drops codec options, get_collection not.
         return self.database.get_collection(self.name(collection), codec_options=self._codec_options)
 
     def find_user(self, user_id: str, hashed_token: str) -> dict[str, Any] | None:
