@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import secrets
 import shlex
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -14,13 +16,14 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, redirect
 from flask.cli import ScriptInfo
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConfigurationError, PyMongoError, ServerSelectionTimeoutError
 from pymongo.read_preferences import ReadPreference
-from werkzeug.serving import run_simple
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server, select_address_family
+from werkzeug.wrappers import Response
 
 from . import config, demo, indexes
 from .auth import hash_token
@@ -41,7 +44,9 @@ def _print_version(context: click.Context, parameter: click.Parameter, value: bo
 
 command_group = click.Group(
     "livechat-analytics",
-    help=__doc__,
+    # Plain text: click shows it as written, and sphinx-click reads it as reStructuredText.
+    help="Rocket.Chat livechat analytics: the demo, and the commands that work on a database."
+    " In a host app the same commands are 'flask livechat-analytics'.",
     params=[
         click.Option(
             ["--version"],
@@ -130,7 +135,20 @@ def make_demo_app(
         data = demo.DemoData(rooms=rooms, seed=seed, now=now)
         counts = demo.insert(database, data)
     LivechatAnalytics(app, database=database)
+    _redirect_root(app)
     return DemoApp(app, data, counts)
+
+
+def _redirect_root(app: Flask) -> None:
+    """``/`` redirects to the dashboard page signed in as the demo manager, as the demo prints it;
+    to the API viewer when the page is off; nowhere when both are."""
+    target = dashboard_url(app, "") or api_docs_url(app, "")
+    if target is not None:
+
+        def root() -> Response:
+            return redirect(target)
+
+        app.add_url_rule("/", "demo_root", root)
 
 
 def demo_requests(app: Flask, now: dt.datetime) -> dict[str, str]:
@@ -171,10 +189,58 @@ def _page_url(app: Flask, base_url: str, switch: str) -> str | None:
     return f"{base_url}{config.read(app.config, 'URL_PREFIX')}/{config.read(app.config, switch + '_PATH')}"
 
 
-def serve(app: Flask, host: str, port: int) -> None:
-    """Serve ``app`` with werkzeug's development server until interrupted."""
-    # Not app.run(): Flask ignores it when the command runs as ``flask livechat-analytics demo``.
-    run_simple(host, port, app, threaded=True)
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host`` and ``port``, taken before the demo prints anything; a port
+    in use, or an address that cannot be had, is one line naming the option to change."""
+    family = select_address_family(host, port)
+    try:
+        # Both IPv6 and IPv4 on "::", as werkzeug's own socket has it where the system allows.
+        both = family == socket.AF_INET6 and socket.has_dualstack_ipv6()
+        return socket.create_server((host, port), family=family, dualstack_ipv6=both)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            message = f"Port {port} is in use on {host}: choose another with --port."
+        else:
+            # create_server adds "(while attempting to bind on address ...)", which says it twice.
+            reason = (error.strerror or str(error)).split(" (while attempting")[0]
+            message = f"Cannot listen on {host} port {port} ({reason}): see --host and --port."
+        raise click.ClickException(message) from None
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler, sending one ``Date`` header: http.server writes its own before
+    the app's headers, and werkzeug's ``make_conditional`` (an answer with an ETag) adds another."""
+
+    _dated = False
+
+    def send_response_only(self, code: int, message: str | None = None) -> None:
+        self._dated = False
+        super().send_response_only(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "date":
+            if self._dated:
+                return
+            self._dated = True
+        super().send_header(keyword, value)
+
+
+def demo_server(app: Flask, listening: socket.socket) -> BaseWSGIServer:
+    """werkzeug's development server (threaded) for ``app`` on the ``listening`` socket, which it
+    takes over."""
+    # Not app.run() nor run_simple(): Flask ignores the first under ``flask livechat-analytics
+    # demo``, and both bind the port themselves, exiting with werkzeug's own words when it is taken.
+    host, port = listening.getsockname()[:2]
+    server = make_server(
+        host, port, app, threaded=True, request_handler=_RequestHandler, fd=listening.fileno()
+    )
+    listening.close()  # the server holds a duplicate of it
+    return server
+
+
+def serve(app: Flask, listening: socket.socket) -> None:
+    """Serve ``app`` on the ``listening`` socket until interrupted (Ctrl+C)."""
+    demo_server(app, listening).serve_forever()
 
 
 @command_group.command("demo")
@@ -200,9 +266,23 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
         made = make_demo_app(mongo_uri=mongo_uri, rooms=rooms, seed=seed, now=now)
     except RuntimeError as error:  # a URI the extension cannot use
         raise click.ClickException(str(error)) from error
-    app = made.app
+    # The port first: nothing is printed that a taken port would make untrue.
+    listening = listen(host, port)
+    try:
+        _print_data(made)
+        base_url = f"http://{_url_host(host)}:{port}"
+        _print_requests(made.app, base_url, now)
+        click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
+        configure_logging()  # each request's JSON line, as the standalone app shows it
+        serve(made.app, listening)
+    finally:
+        listening.close()
+
+
+def _print_data(made: DemoApp) -> None:
+    """What the demo serves: the generated data set, or the database of ``--mongo-uri``."""
     if made.data is None or made.counts is None:
-        name = current(app).repository.database.name
+        name = current(made.app).repository.database.name
         # Never echo the URI: it may hold a password.
         click.echo(f"Serving the database {name!r} from --mongo-uri.")
         click.echo(
@@ -210,49 +290,41 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
             " who exists only where the demo data set was written. They send the in-memory demo's"
             " public token: over a database that 'seed' wrote, send the token it printed instead."
         )
-    else:
-        counts = made.counts
-        click.echo(
-            f"Generated {counts.rooms} livechat rooms over the last {demo.DAYS} days"
-            f" in {counts.departments} departments, with {counts.transfers} transfers"
-            f" (and {counts.other_rooms} other rooms, {counts.messages} messages in all)."
-        )
-        departments = ", ".join(
-            f"{department['name']} {department['_id']}" + ("" if department["enabled"] else " (disabled)")
-            for department in made.data.departments
-        )
-        click.echo(f"Departments: {departments}.")
-        click.echo(f"The commands below log in as the livechat manager {demo.MANAGER_USERNAME}.")
-    base_url = f"http://{_url_host(host)}:{port}"
+        return
+    counts = made.counts
+    click.echo(
+        f"Generated {counts.rooms} livechat rooms over the last {demo.DAYS} days"
+        f" in {counts.departments} departments, with {counts.transfers} transfers"
+        f" (and {counts.other_rooms} other rooms, {counts.messages} messages in all)."
+    )
+    departments = ", ".join(
+        f"{department['name']} {department['_id']}" + ("" if department["enabled"] else " (disabled)")
+        for department in made.data.departments
+    )
+    click.echo(f"Departments: {departments}.")
+    click.echo(f"The commands below log in as the livechat manager {demo.MANAGER_USERNAME}.")
+
+
+def _print_requests(app: Flask, base_url: str, now: dt.datetime) -> None:
+    """A ``curl`` command per request of :func:`demo_requests`, and the pages' URLs."""
     for path, request in demo_requests(app, now).items():
         click.echo(f"\n# {DEMO_REQUESTS[path]}, last {DEMO_DAYS} days:")
-        click.echo(
-            shlex.join(
-                [
-                    "curl",
-                    "-s",
-                    "-H",
-                    f"X-User-Id: {demo.MANAGER_ID}",
-                    "-H",
-                    f"X-Auth-Token: {demo.MANAGER_TOKEN}",
-                    base_url + request,
-                ]
-            )
-        )
+        login = ["-H", f"X-User-Id: {demo.MANAGER_ID}", "-H", f"X-Auth-Token: {demo.MANAGER_TOKEN}"]
+        click.echo(shlex.join(["curl", "-s", *login, base_url + request]))
     others = ", ".join(path.removeprefix("departments/") for path in METRICS if path not in DEMO_REQUESTS)
     click.echo(f"\n# The same query works on the other departments/ endpoints: {others}.")
     page = dashboard_url(app, base_url)
     if page is not None:
-        click.echo(f"\n# The dashboard page, in a browser (signed in as {demo.MANAGER_USERNAME}):\n{page}")
+        click.echo(
+            f"\n# The dashboard page, in a browser (signed in as {demo.MANAGER_USERNAME};"
+            f" {base_url}/ leads there too):\n{page}"
+        )
     viewer = api_docs_url(app, base_url)
     if viewer is not None:
         click.echo(
             '\n# The API viewer, in a browser ("Authorize" with the X-User-Id and X-Auth-Token above,'
             f' then "Try it out"):\n{viewer}'
         )
-    click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
-    configure_logging()  # each request's JSON line, as the standalone app shows it
-    serve(app, host, port)
 
 
 @command_group.command("ensure-indexes")

@@ -39,7 +39,8 @@ class LivechatAnalytics:
     """Serve Rocket.Chat's Omnichannel analytics API from a Rocket.Chat MongoDB.
 
     ``LivechatAnalytics(app)`` reads ``LIVECHAT_ANALYTICS_MONGO_URI``; ``database`` hands over a
-    pymongo ``Database`` the host already has (it is never closed by us); ``authenticator``
+    pymongo (or mongomock) ``Database`` the host already has, its client ``tz_aware`` or not (naive
+    dates are read as UTC); it is never closed by us. ``authenticator``
     replaces the Rocket.Chat user and permission check. With no ``app``, call :meth:`init_app`
     later, once per app. The commands (``flask livechat-analytics ...``) come through Flask's
     ``flask.commands`` entry point, not from here.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 #: The ``type`` of a business unit's document in the department collection.
@@ -20,6 +22,9 @@ class Repository:
     ``database`` is a pymongo (or mongomock) ``Database``; collection names are the
     ``collection_prefix`` plus Rocket.Chat's names, except ``users_collection``. Reads carry no time
     limit of their own: the caller runs them under one deadline (``pymongo.timeout``).
+
+    Dates are read timezone-aware whatever the client's ``tz_aware``: a naive one is UTC, as
+    MongoDB stores it. The database's other codec options are kept.
     """
 
     def __init__(
@@ -54,9 +59,19 @@ class Repository:
         ``visitor`` or ``users``."""
         return self._names[collection]
 
+    @cached_property
+    def _codec_options(self) -> Any:
+        """The database's codec options, ``tz_aware`` on."""
+        return self.database.codec_options.with_options(tz_aware=True)
+
+    def collection(self, collection: str) -> Collection:
+        """One of the collections by the keys :meth:`name` takes, its dates read timezone-aware."""
+        # Per collection: mongomock's Database.with_options drops codec options, get_collection not.
+        return self.database.get_collection(self.name(collection), codec_options=self._codec_options)
+
     def find_user(self, user_id: str, hashed_token: str) -> dict[str, Any] | None:
         """The user with this id who holds this hashed resume token: ``active`` and ``roles``."""
-        return self.database[self.name("users")].find_one(
+        return self.collection("users").find_one(
             {"_id": user_id, "services.resume.loginTokens.hashedToken": hashed_token},
             {"active": 1, "roles": 1}
         )
@@ -64,7 +79,7 @@ class Repository:
     def permission_roles(self, permission: str) -> Any:
         """The ``roles`` of ``permission``'s document as stored, unchecked (``[]`` when missing or
         null), or None when it has no document."""
-        document = self.database[self.name("permissions")].find_one(
+        document = self.collection("permissions").find_one(
             {"_id": permission}, {"roles": 1}
         )
         if document is None:
@@ -78,32 +93,32 @@ class Repository:
         if not wanted:
             return {}
         # A business unit is stored among the departments but is none.
-        found = self.database[self.name("department")].find(
+        found = self.collection("department").find(
             {"_id": {"$in": wanted}, "type": {"$ne": UNIT}}, {"name": 1}
         )
         return {document["_id"]: document.get("name") for document in found}
 
     def units_exist(self) -> bool:
         """Whether any business unit is stored (a department document of ``type: "u"``)."""
-        return self.database[self.name("department")].find_one({"type": UNIT}, {"_id": 1}) is not None
+        return self.collection("department").find_one({"type": UNIT}, {"_id": 1}) is not None
 
     def monitored_units(self, user_id: str) -> list[str]:
         """The ids of the units ``user_id`` monitors."""
-        found = self.database[self.name("unit_monitors")].find({"monitorId": user_id}, {"unitId": 1})
+        found = self.collection("unit_monitors").find({"monitorId": user_id}, {"unitId": 1})
         return [document["unitId"] for document in found if isinstance(document.get("unitId"), str)]
 
     def unit_departments(self, units: list[str]) -> list[str]:
         """The ids of the departments (never units) whose ``ancestors`` hold one of ``units``."""
         if not units:
             return []
-        found = self.database[self.name("department")].find(
+        found = self.collection("department").find(
             {"ancestors": {"$in": units}, "type": {"$ne": UNIT}}, {"_id": 1}
         )
         return [document["_id"] for document in found]
 
     def served_departments(self, agent_id: str) -> list[str]:
         """The ids of the departments ``agent_id`` serves as an agent."""
-        found = self.database[self.name("department_agents")].find({"agentId": agent_id}, {"departmentId": 1})
+        found = self.collection("department_agents").find({"agentId": agent_id}, {"departmentId": 1})
         return [
             document["departmentId"] for document in found if isinstance(document.get("departmentId"), str)
         ]
@@ -112,25 +127,25 @@ class Repository:
         """The ids of the agents of these departments."""
         if not departments:
             return []
-        found = self.database[self.name("department_agents")].find(
+        found = self.collection("department_agents").find(
             {"departmentId": {"$in": departments}}, {"agentId": 1}
         )
         return sorted({document["agentId"] for document in found if isinstance(document.get("agentId"), str)})
 
     def setting(self, name: str) -> Any:
         """The value of a Rocket.Chat setting, or None when it has no document."""
-        document = self.database[self.name("settings")].find_one(
+        document = self.collection("settings").find_one(
             {"_id": name}, {"value": 1}
         )
         return None if document is None else document.get("value")
 
     def aggregate(self, collection: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run a pipeline on one of the collections; its documents, which the pipeline keeps few."""
-        return list(self.database[self.name(collection)].aggregate(pipeline))
+        return list(self.collection(collection).aggregate(pipeline))
 
     def aggregate_page(self, collection: str, pipeline: list[dict[str, Any]]) -> tuple[list[dict], int]:
         """Run a pipeline ending in the ``{total, page}`` facet; one round trip for both."""
-        result = list(self.database[self.name(collection)].aggregate(pipeline))
+        result = list(self.collection(collection).aggregate(pipeline))
         facet = result[0] if result else {}
         # MongoDB's $count gives no document at all on empty input (mongomock gives n: 0).
         total = facet.get("total") or [{"n": 0}]
@@ -146,7 +161,7 @@ class Repository:
         as the caller iterates, under whatever timeout is in force then.
         """
         size = batch_size or STREAM_BATCH_SIZE
-        return self.database[self.name(collection)].aggregate(pipeline, batchSize=size)
+        return self.collection(collection).aggregate(pipeline, batchSize=size)
 
     def ping(self) -> None:
         """Ask the database to answer at all; raises ``PyMongoError`` when it does not."""

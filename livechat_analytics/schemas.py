@@ -211,6 +211,24 @@ class WholeNumber(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+#: The largest double below which every whole number is exact, so written as an integer.
+_EXACT_DOUBLES = 2**53
+
+
+class Amount(fields.Number):
+    """A number in a body: an integer, or a double without a fraction up to 2**53, is written as an
+    integer (``882``, never ``882.0``), as Rocket.Chat's JavaScript writes it; any other double as
+    a decimal."""
+
+    num_type = float
+
+    def _format_num(self, value: Any) -> int | float:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return int(value)
+        number = float(value)
+        return int(number) if number.is_integer() and abs(number) <= _EXACT_DOUBLES else number
+
+
 def _whole_number(minimum: int) -> list[Callable[[Any], Any]]:
     return [
         validate.Range(

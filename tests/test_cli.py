@@ -399,3 +399,34 @@ def test_seed_refuses_any_real_collection(
     assert result.exit_code == 1
     assert f"holds documents seed did not write: {collection} (1). Nothing was written." in result.output
     assert contents(database) == {collection: [document]}
+
+
+# Help
+
+
+def command_paths(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The group and every command under it, as the words that name them."""
+    paths = [path]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            paths += command_paths(command, (*path, name))
+        else:
+            paths.append((*path, name))
+    return paths
+
+
+#: reStructuredText that a terminal would show as written: literals, roles, references, emphasis.
+MARKUP = re.compile(r"``|:[a-z:]+:`|`_|\*\*|\.\. |`[^`]+`")
+
+
+@pytest.mark.parametrize("path", command_paths(cli.command_group), ids=" ".join)
+def test_the_help_of_every_command_is_plain_text(path: tuple[str, ...]):
+    result = CliRunner().invoke(cli.command_group, [*path, "--help"], prog_name="livechat-analytics")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: {' '.join(['livechat-analytics', *path])} [OPTIONS]")
+    assert MARKUP.findall(result.output) == []
+
+
+def test_the_markup_check_sees_markup():
+    # The pattern of the test above, on the group's help as it was.
+    assert MARKUP.findall("Command line: ``livechat-analytics`` and :func:`x`.") == ["``", "``", ":func:`"]

@@ -179,7 +179,7 @@ def test_the_vendored_chart_library_is_the_pinned_version_with_its_licence():
 
 def test_the_demo_prints_the_signed_in_page(monkeypatch):
     served: list[Flask] = []
-    monkeypatch.setattr(cli, "serve", lambda app, host, port: served.append(app))
+    monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
     result = CliRunner().invoke(cli.command_group, ["demo", "--rooms", "10", "--port", "3999"])
     assert result.exit_code == 0, result.output
     # The page's line (the API viewer's follows it).

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import http.client
 import itertools
+import json
 import re
 import shlex
+import socket
+import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+import click
 import mongomock
 import pytest
 from click.testing import CliRunner
 from commands import flask_command
 from flask import Flask
 from pymongo.database import Database
-from support import SERVER_BACKENDS, UTC
+from support import SERVER_BACKENDS, UTC, free_port
 
 from livechat_analytics import cli, demo, hash_token
 from livechat_analytics.demo import Chat, DemoData
@@ -288,9 +296,17 @@ def test_the_demo_app_answers_the_printed_requests(database: Database):
 
 @pytest.fixture
 def served(monkeypatch) -> list[tuple[Flask, str, int]]:
-    """What ``demo`` would serve: it is recorded instead."""
+    """What ``demo`` would serve, and where: recorded instead of listened on and served."""
     calls: list[tuple[Flask, str, int]] = []
-    monkeypatch.setattr(cli, "serve", lambda app, host, port: calls.append((app, host, port)))
+
+    def listen(host: str, port: int) -> SimpleNamespace:
+        return SimpleNamespace(host=host, port=port, close=lambda: None)
+
+    monkeypatch.setattr(cli, "listen", listen)
+    def serve(app: Flask, listening: SimpleNamespace) -> None:
+        calls.append((app, listening.host, listening.port))
+
+    monkeypatch.setattr(cli, "serve", serve)
     return calls
 
 
@@ -380,14 +396,135 @@ def test_the_demo_command_refuses_a_uri_without_database(served):
     assert not served
 
 
-def test_serve_runs_werkzeug_even_from_the_flask_command(make_bare_app, monkeypatch):
-    # Flask ignores app.run() when FLASK_RUN_FROM_CLI is set, as the flask command does.
+@pytest.fixture
+def running(monkeypatch) -> Iterator[Callable[[Flask], str]]:
+    """Serve an app as ``demo`` does, on a free loopback port in a thread: its base URL. Under the
+    ``flask`` command's environment, in which Flask ignores ``app.run()``."""
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
-    calls = []
-    monkeypatch.setattr(cli, "run_simple", lambda *args, **kwargs: calls.append(args))
-    app = make_bare_app()
-    cli.serve(app, "127.0.0.1", 3999)
-    assert calls == [("127.0.0.1", 3999, app)]
+    servers = []
+
+    def run(app: Flask) -> str:
+        server = cli.demo_server(app, cli.listen("127.0.0.1", 0))
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield run
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """GET ``url`` as it answers, redirects not followed: status, headers, body."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    try:
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        connection.request("GET", target, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.msg, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_demo_server_sends_one_date_header(running):
+    made = cli.make_demo_app(rooms=20, now=NOW)
+    base = running(made.app)
+    api = f"{base}/api/v1/livechat/analytics/departments/amount-of-chats?start=2024-06-01&end=2024-06-14"
+    answers = {
+        "api": fetch(api, MANAGER),
+        "not modified": fetch(api, {**MANAGER, "If-None-Match": fetch(api, MANAGER)[1]["ETag"]}),
+        "page": fetch(f"{base}/api/v1/livechat/analytics/dashboard"),
+        "root": fetch(f"{base}/"),
+        "unknown": fetch(f"{base}/nothing"),
+        "not logged in": fetch(api),
+    }
+    assert {name: status for name, (status, _, _) in answers.items()} == {
+        "api": 200,
+        "not modified": 304,
+        "page": 200,
+        "root": 302,
+        "unknown": 404,
+        "not logged in": 401,
+    }
+    assert {name: len(headers.get_all("Date")) for name, (_, headers, _) in answers.items()} == dict.fromkeys(
+        answers, 1
+    )
+    assert json.loads(answers["api"][2])["success"] is True
+
+
+def test_the_root_leads_to_the_signed_in_page_or_the_viewer():
+    fragment = f"userId={demo.MANAGER_ID}&token={demo.MANAGER_TOKEN}"
+    expected = [
+        ({}, f"/api/v1/livechat/analytics/dashboard#{fragment}"),
+        ({"LIVECHAT_ANALYTICS_DASHBOARD_PATH": "board"}, f"/api/v1/livechat/analytics/board#{fragment}"),
+        ({"LIVECHAT_ANALYTICS_DASHBOARD": False}, "/api/v1/livechat/analytics/docs"),
+    ]
+    for settings, location in expected:
+        response = cli.make_demo_app(rooms=0, settings=settings).app.test_client().get("/")
+        assert (response.status_code, response.headers["Location"]) == (302, location)
+    off = {"LIVECHAT_ANALYTICS_DASHBOARD": False, "LIVECHAT_ANALYTICS_API_DOCS": False}
+    assert cli.make_demo_app(rooms=0, settings=off).app.test_client().get("/").status_code == 404
+
+
+def demo_process(port: int) -> subprocess.Popen:
+    """``livechat-analytics demo`` on ``port`` with a small data set, in a process of its own."""
+    script = "from livechat_analytics.cli import command_group; command_group(prog_name='livechat-analytics')"
+    return subprocess.Popen(
+        [sys.executable, "-c", script, "demo", "--rooms", "20", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_busy_port_is_one_line_naming_the_option_and_nothing_else():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        process = demo_process(port)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert stdout == ""
+    assert stderr == f"Error: Port {port} is in use on 127.0.0.1: choose another with --port.\n"
+
+
+def test_an_address_the_machine_lacks_is_one_line_naming_the_options():
+    # 203.0.113.1 is for documentation (RFC 5737): no interface of the test machine has it.
+    with pytest.raises(click.ClickException) as raised:
+        cli.listen("203.0.113.1", 3000)
+    assert raised.value.message == (
+        "Cannot listen on 203.0.113.1 port 3000 (Cannot assign requested address): see --host and --port."
+    )
+
+
+def test_the_demo_listens_on_ipv6_and_ipv4_on_the_wildcard_address():
+    with cli.listen("::", 0) as listening:
+        port = listening.getsockname()[1]
+        for host in ("::1", "127.0.0.1"):
+            socket.create_connection((host, port), timeout=5).close()
+
+
+def test_the_demo_listens_before_it_prints_and_its_root_leads_to_the_page():
+    port = free_port()
+    process = demo_process(port)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Generated 20 livechat rooms")
+        # Taken before the first line: the connection is queued even before the server serves.
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        lines = [first]
+        while not lines[-1].startswith("Serving "):
+            lines.append(process.stdout.readline())
+            assert lines[-1], process.poll()
+        assert lines[-1] == f"Serving http://127.0.0.1:{port} (Ctrl+C to stop).\n"
+        [page] = [line.strip() for line in lines if "#userId=" in line]
+        status, headers, _ = fetch(f"http://127.0.0.1:{port}/")
+        assert (status, f"http://127.0.0.1:{port}" + headers["Location"]) == (302, page)
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
 
 
 @pytest.mark.parametrize(

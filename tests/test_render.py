@@ -179,7 +179,7 @@ SHAPES = [
     pytest.param(
         "dashboards/charts/timings",
         WINDOW,
-        "name,avg,longest\r\nresponse,20,40.0\r\nreaction,5,5.0\r\nchatDuration,1800,1800.0\r\n",
+        "name,avg,longest\r\nresponse,20,40\r\nreaction,5,5\r\nchatDuration,1800,1800\r\n",
         id="keyed-by-timing",
     ),
     # Flat bodies: one line. a and p closed, c queued, b on hold.

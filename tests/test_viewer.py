@@ -245,7 +245,7 @@ def test_the_viewer_and_the_dashboard_may_sit_side_by_side_or_in_each_others_pla
 
 def test_the_demo_prints_the_viewer_after_the_dashboard(monkeypatch):
     served: list[Flask] = []
-    monkeypatch.setattr(cli, "serve", lambda app, host, port: served.append(app))
+    monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
     result = CliRunner().invoke(cli.command_group, ["demo", "--rooms", "10", "--port", "3999"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

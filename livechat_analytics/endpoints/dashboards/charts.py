@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema, fields, post_dump
 
 from ...repository import Repository
-from ...schemas import ArgsSchema, DashboardArgsSchema, Query, department_filter, succeeded
+from ...schemas import Amount, ArgsSchema, DashboardArgsSchema, Query, department_filter, succeeded
 from ...shape import Flat, Keyed
 from ..common import (
     CLOSED,
@@ -129,7 +129,7 @@ class TimingSchema(Schema):
     """A mean and a maximum, in seconds."""
 
     avg = fields.Integer(metadata={"description": "The mean, in whole seconds (rounded down)."})
-    longest = fields.Float(metadata={"description": "The maximum, in seconds."})
+    longest = Amount(metadata={"description": "The maximum, in seconds, as stored."})
 
 
 class TimingsSchema(Schema):
@@ -297,7 +297,7 @@ def compute_timings(query: Query, context: Context, repository: Repository) -> d
     """``{response, reaction, chatDuration}``, each ``{avg, longest}`` in seconds."""
     sums = single(repository.aggregate("room", timings(query, context)))
 
-    def timing(name: str) -> dict[str, float]:
+    def timing(name: str) -> dict[str, int | float]:
         mean = mean_or_zero(sums.get(f"{name}Seconds", 0), sums.get(f"{name}Rooms", 0))
         longest = sums.get(f"{name}Longest")
         return {"avg": int(mean), "longest": longest if isinstance(longest, (int, float)) else 0}

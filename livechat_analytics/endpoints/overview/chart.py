@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from ...repository import Repository
 from ...schemas import (
     MAX_BUCKETS,
+    Amount,
     DashboardArgsSchema,
     Query,
     choice,
@@ -79,15 +80,6 @@ class ChartArgsSchema(DashboardArgsSchema):
                     f"Gives {days} days, more than {MAX_BUCKETS}: choose a shorter window.",
                     field_name="end",
                 )
-
-
-class Amount(fields.Number):
-    """A count stays an integer on the wire, a mean a decimal."""
-
-    num_type = float
-
-    def _format_num(self, value: Any) -> int | float:
-        return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
 
 
 class ChartSchema(Schema):
