@@ -293,7 +293,8 @@ def test_names_false_leaves_the_setting_on(make_app, database):
 def test_names_takes_true_or_false_only(client, database):
     headers = store_three_rooms(database)
     response = client.get(NAMES_URL + "&names=1", headers=headers)
-    assert (response.status_code, response.get_json()["details"]) == (400, {"names": ["Must be true or false."]})
+    assert response.status_code == 400
+    assert response.get_json()["details"] == {"names": ["Must be true or false."]}
 
 
 def _metric(**changed: Any) -> Metric:

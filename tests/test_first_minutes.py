@@ -21,18 +21,11 @@ from support import ROOT, add_user
 from livechat_analytics import demo
 from livechat_analytics.demo import DemoData
 from livechat_analytics.endpoints import ENDPOINTS
+from livechat_analytics.endpoints.overview.chart import CHART_NAMES
 from livechat_analytics.schemas import Amount
 
 #: The series of ``charts-data`` and ``agent-overview``, and the boards of ``overview``.
-SERIES = (
-    "Total_conversations",
-    "Avg_chat_duration",
-    "Total_messages",
-    "Avg_first_response_time",
-    "Best_first_response_time",
-    "Avg_response_time",
-    "Avg_reaction_time",
-)
+SERIES = CHART_NAMES
 BOARDS = ("Conversations", "Productivity")
 
 

@@ -44,18 +44,11 @@ from units import (
 
 from livechat_analytics import Authenticator, Scope, User
 from livechat_analytics.endpoints import ENDPOINTS
+from livechat_analytics.endpoints.overview.chart import CHART_NAMES
 
 AMOUNT = "departments/amount-of-chats"
 #: The series of ``charts-data`` and of ``agent-overview``; the boards of ``overview``.
-SERIES = (
-    "Total_conversations",
-    "Avg_chat_duration",
-    "Total_messages",
-    "Avg_first_response_time",
-    "Best_first_response_time",
-    "Avg_response_time",
-    "Avg_reaction_time",
-)
+SERIES = CHART_NAMES
 #: The parameters each endpoint needs besides the window.
 NEEDS: dict[str, dict[str, str]] = {
     "dashboards/charts-data": {"chartName": "Total_conversations"},
