@@ -70,7 +70,7 @@ class AnsweredArgsSchema(DepartmentArgsSchema):
     )
 
 
-def named(query: Any, context: Context) -> bool:
+def names_asked(query: Any, context: Context) -> bool:
     """Whether the rows carry their department's name: the setting, or ``names=true``."""
     return context.department_names or bool(getattr(query, "names", False))
 
@@ -158,11 +158,11 @@ class Metric(PagedMetric):
 
     def annotation(self, query: Any, context: Context) -> tuple[Pipeline, tuple[str, ...]]:
         """The departments' names, when they are switched on or asked for."""
-        return (department_names(context.names) if named(query, context) else []), ("name",)
+        return (department_names(context.names) if names_asked(query, context) else []), ("name",)
 
     def columns(self, query: Any, context: Context) -> list[str]:
         """The CSV columns: the id, the name when names are on or asked for, and the values."""
-        return ["_id", *(["name"] if named(query, context) else []), *self.fields]
+        return ["_id", *(["name"] if names_asked(query, context) else []), *self.fields]
 
     def _example(self) -> dict[str, Any]:
         """A 200 body for the OpenAPI document: one department's row and the no-department row."""
