@@ -91,14 +91,20 @@ def zone_names() -> frozenset[str]:
     return frozenset(available_timezones() - {"localtime"})
 
 
-def _known_timezone(value: Any) -> bool:
-    if value not in zone_names():
-        return False
+def known_zone(name: Any) -> ZoneInfo | None:
+    """The IANA timezone ``name`` names, or None when it names none of :func:`zone_names` (or is
+    not a string): what the ``TIMEZONE`` setting and a request's ``timezone`` may give. No name is
+    ever handed to the database: days and hours are placed in Python."""
+    if not isinstance(name, str) or name not in zone_names():
+        return None
     try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        return False
-    return True
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _known_timezone(value: Any) -> bool:
+    return known_zone(value) is not None
 
 
 def _parse_object(text: str) -> dict[str, Any] | None:

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dateutil.parser import isoparse, isoparser
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, types, validate, validates_schema
 
-from .config import LARGEST_INTEGER, zone_names
+from .config import LARGEST_INTEGER, known_zone
 from .shape import Page
 
 _UTC = dt.timezone.utc
@@ -139,17 +139,6 @@ TIMEZONE_PARAMETER = "timezone"
 #: The timezone of the query being loaded, where :class:`Instant` reads a time without offset: set
 #: by :meth:`ArgsSchema.load`, as the schema itself is shared by every request thread.
 _LOAD_ZONE: ContextVar[dt.tzinfo] = ContextVar("livechat_analytics_load_zone", default=_UTC)
-
-
-def known_zone(name: Any) -> ZoneInfo | None:
-    """The IANA timezone ``name`` names, or None when it names none of :func:`zone_names` (or is
-    not a string). No name is ever handed to the database: days and hours are placed in Python."""
-    if not isinstance(name, str) or name not in zone_names():
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return None
 
 
 class TimeZone(fields.Field):
