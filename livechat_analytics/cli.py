@@ -9,7 +9,7 @@ import shlex
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -120,20 +120,21 @@ def make_demo_app(
     now: dt.datetime | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> DemoApp:
-    """A fresh app serving the API: over ``mongo_uri`` as it is, or over ``database`` (default: a new
-    mongomock one) filled with a generated :class:`~.demo.DemoData`; ``settings`` go into its config."""
-    if mongo_uri is not None and database is not None:
-        raise ValueError("Pass mongo_uri or database, not both.")
+    """A fresh app serving the API: over ``mongo_uri`` as it is, or over ``database`` (an empty one,
+    such as :func:`memory_database` gives) filled with a generated :class:`~.demo.DemoData` and given
+    the indexes ``ensure-indexes`` makes; ``settings`` go into its config."""
+    if (mongo_uri is None) == (database is None):
+        raise ValueError("Pass mongo_uri or database, one of them.")
     app = Flask(__name__)
     app.config.update(settings or {})
     data = counts = None
     if mongo_uri is not None:
         app.config[config.PREFIX + "MONGO_URI"] = mongo_uri
     else:
-        if database is None:
-            database = _memory_database()
+        assert database is not None
         data = demo.DemoData(rooms=rooms, seed=seed, now=now)
         counts = demo.insert(database, data)
+        indexes.ensure_indexes(Repository(database))
     LivechatAnalytics(app, database=database)
     _redirect_root(app)
     return DemoApp(app, data, counts)
@@ -262,21 +263,19 @@ def serve(app: Flask, listening: socket.socket) -> None:
 def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: int) -> None:
     """Serve the API on generated livechat data, and print curl commands to try it."""
     now = dt.datetime.now(dt.timezone.utc)
-    try:
-        made = make_demo_app(mongo_uri=mongo_uri, rooms=rooms, seed=seed, now=now)
-    except RuntimeError as error:  # a URI the extension cannot use
-        raise click.ClickException(str(error)) from error
-    # The port first: nothing is printed that a taken port would make untrue.
-    listening = listen(host, port)
-    try:
+    # The port first: nothing is printed, and no data made, that a taken port would make useless.
+    with closing(listen(host, port)) as listening, ExitStack() as stack:
+        database = None if mongo_uri is not None else stack.enter_context(memory_database())
+        try:
+            made = make_demo_app(mongo_uri=mongo_uri, database=database, rooms=rooms, seed=seed, now=now)
+        except RuntimeError as error:  # a URI the extension cannot use
+            raise click.ClickException(str(error)) from error
         _print_data(made)
         base_url = f"http://{_url_host(host)}:{port}"
         _print_requests(made.app, base_url, now)
         click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
         configure_logging()  # each request's JSON line, as the standalone app shows it
         serve(made.app, listening)
-    finally:
-        listening.close()
 
 
 def _print_data(made: DemoApp) -> None:
@@ -550,15 +549,27 @@ def _host_app() -> Flask:
     return app
 
 
-def _memory_database() -> Database:
+#: The name of the demo's database in memory.
+MEMORY_DATABASE = "rocketchat"
+
+
+@contextmanager
+def memory_database() -> Iterator[Database]:
+    """A new, empty database for the demo, gone when the block ends: SecantusDB (a MongoDB server on
+    WiredTiger's in-memory engine) in this process, on a free loopback port."""
     try:
-        import mongomock
+        from secantus import SecantusDBServer  # type: ignore[import-untyped]
     except ImportError:
         raise click.ClickException(
-            "The in-memory demo database needs mongomock: pip install 'livechat-analytics[demo]'"
+            "The in-memory demo database needs SecantusDB: pip install 'livechat-analytics[demo]'"
             " (or pass --mongo-uri)."
         ) from None
-    return mongomock.MongoClient(tz_aware=True)["rocketchat"]
+    with SecantusDBServer(storage_path=":memory:") as server:
+        client: MongoClient = MongoClient(server.uri, tz_aware=True)
+        try:
+            yield client[MEMORY_DATABASE]
+        finally:
+            client.close()
 
 
 def _url_host(host: str) -> str:

@@ -7,6 +7,7 @@ registration itself, :func:`make_bare_app`; no test module builds a ``Flask`` ap
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from support import BACKENDS, SERVER_BACKENDS, URI_VARIABLE, Commands, add_user, free_port
 
-from livechat_analytics import Authenticator, LivechatAnalytics, demo
+from livechat_analytics import Authenticator, LivechatAnalytics, cli, demo
 from livechat_analytics.demo import DemoData
 
 #: Where the tests' settings differ from the package's defaults: the tests change the data between
@@ -158,6 +159,14 @@ def database(backend: str, request: pytest.FixtureRequest, clients: dict) -> Ite
 def memory() -> Database:
     """A mongomock database of its own, for a test that runs on no backend in particular."""
     return mongomock.MongoClient(tz_aware=True)["rocketchat"]
+
+
+@pytest.fixture
+def demo_on_mongomock(monkeypatch: pytest.MonkeyPatch, memory: Database) -> Database:
+    """``demo`` writes its data into :func:`memory` instead of an in-memory SecantusDB, which is gone
+    when the command returns: the app it made still answers afterwards."""
+    monkeypatch.setattr(cli, "memory_database", lambda: contextlib.nullcontext(memory))
+    return memory
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ def test_the_vendored_chart_library_is_the_pinned_version_with_its_licence():
     assert "MIT License" in (vendor / "chart.js.LICENSE.md").read_text()
 
 
-def test_the_demo_prints_the_signed_in_page(monkeypatch):
+def test_the_demo_prints_the_signed_in_page(monkeypatch, demo_on_mongomock):
     served: list[Flask] = []
     monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
     result = CliRunner().invoke(cli.command_group, ["demo", "--rooms", "10", "--port", "3999"])
@@ -192,8 +192,8 @@ def test_the_demo_prints_the_signed_in_page(monkeypatch):
     assert served[0].test_client().get(parts.path).status_code == 200
 
 
-def test_the_demo_prints_no_page_when_it_is_switched_off():
-    app = cli.make_demo_app(rooms=0, settings={"LIVECHAT_ANALYTICS_DASHBOARD": False}).app
+def test_the_demo_prints_no_page_when_it_is_switched_off(memory):
+    app = cli.make_demo_app(database=memory, rooms=0, settings={"LIVECHAT_ANALYTICS_DASHBOARD": False}).app
     assert cli.dashboard_url(app, "http://127.0.0.1:3000") is None
 
 

@@ -295,8 +295,9 @@ def test_the_demo_app_answers_the_printed_requests(database: Database):
 
 
 @pytest.fixture
-def served(monkeypatch) -> list[tuple[Flask, str, int]]:
-    """What ``demo`` would serve, and where: recorded instead of listened on and served."""
+def served(monkeypatch, demo_on_mongomock) -> list[tuple[Flask, str, int]]:
+    """What ``demo`` would serve, and where: recorded instead of listened on and served (its data in
+    mongomock)."""
     calls: list[tuple[Flask, str, int]] = []
 
     def listen(host: str, port: int) -> SimpleNamespace:
@@ -367,11 +368,16 @@ def test_the_demo_command_runs_under_flask_too(make_app, memory, served):
     assert app is not host and port == 3000
 
 
-def test_the_demo_command_without_mongomock_says_what_to_install(served, monkeypatch):
-    monkeypatch.setitem(sys.modules, "mongomock", None)  # import mongomock now fails
-    result = CliRunner().invoke(cli.command_group, ["demo"])
+def test_the_demo_command_without_secantusdb_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "secantus", None)  # import secantus now fails
+    served: list[Flask] = []
+    monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
+    result = CliRunner().invoke(cli.command_group, ["demo", "--port", str(free_port())])
     assert result.exit_code == 1
-    assert "pip install 'livechat-analytics[demo]'" in result.output
+    assert result.output == (
+        "Error: The in-memory demo database needs SecantusDB: pip install 'livechat-analytics[demo]'"
+        " (or pass --mongo-uri).\n"
+    )
     assert not served
 
 
@@ -428,8 +434,8 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, http.cl
         connection.close()
 
 
-def test_the_demo_server_sends_one_date_header(running):
-    made = cli.make_demo_app(rooms=20, now=NOW)
+def test_the_demo_server_sends_one_date_header(running, memory):
+    made = cli.make_demo_app(database=memory, rooms=20, now=NOW)
     base = running(made.app)
     api = f"{base}/api/v1/livechat/analytics/departments/amount-of-chats?start=2024-06-01&end=2024-06-14"
     answers = {
@@ -454,7 +460,7 @@ def test_the_demo_server_sends_one_date_header(running):
     assert json.loads(answers["api"][2])["success"] is True
 
 
-def test_the_root_leads_to_the_signed_in_page_or_the_viewer():
+def test_the_root_leads_to_the_signed_in_page_or_the_viewer(memory):
     fragment = f"userId={demo.MANAGER_ID}&token={demo.MANAGER_TOKEN}"
     expected = [
         ({}, f"/api/v1/livechat/analytics/dashboard#{fragment}"),
@@ -462,10 +468,10 @@ def test_the_root_leads_to_the_signed_in_page_or_the_viewer():
         ({"LIVECHAT_ANALYTICS_DASHBOARD": False}, "/api/v1/livechat/analytics/docs"),
     ]
     for settings, location in expected:
-        response = cli.make_demo_app(rooms=0, settings=settings).app.test_client().get("/")
+        response = cli.make_demo_app(database=memory, rooms=0, settings=settings).app.test_client().get("/")
         assert (response.status_code, response.headers["Location"]) == (302, location)
     off = {"LIVECHAT_ANALYTICS_DASHBOARD": False, "LIVECHAT_ANALYTICS_API_DOCS": False}
-    assert cli.make_demo_app(rooms=0, settings=off).app.test_client().get("/").status_code == 404
+    assert cli.make_demo_app(database=memory, rooms=0, settings=off).app.test_client().get("/").status_code == 404
 
 
 def demo_process(port: int) -> subprocess.Popen:

@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 import click
+import mongomock
 import pytest
 from flask.testing import FlaskClient
 
@@ -295,7 +296,7 @@ def _checked(client: FlaskClient, example: Example) -> None:
 @pytest.fixture(scope="module")
 def demo_client() -> FlaskClient:
     """A client of the app ``livechat-analytics demo`` serves, its data generated up to :data:`NOW`."""
-    return make_demo_app(now=NOW).app.test_client()
+    return make_demo_app(database=mongomock.MongoClient(tz_aware=True)["rocketchat"], now=NOW).app.test_client()
 
 
 def _all_examples() -> list[Example]:

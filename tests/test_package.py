@@ -10,7 +10,7 @@ import livechat_analytics
 
 PACKAGE = pathlib.Path(livechat_analytics.__file__).parent
 #: Imported where they are used, as a user may not have installed them.
-OPTIONAL = {"mongomock", "redis"}
+OPTIONAL = {"secantus", "redis"}
 
 
 def module_name(path: pathlib.Path) -> str:

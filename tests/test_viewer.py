@@ -243,7 +243,7 @@ def test_the_viewer_and_the_dashboard_may_sit_side_by_side_or_in_each_others_pla
             assert client.get(f"{ROOT}/{settings.get(switch + '_PATH', default)}").status_code == 200
 
 
-def test_the_demo_prints_the_viewer_after_the_dashboard(monkeypatch):
+def test_the_demo_prints_the_viewer_after_the_dashboard(monkeypatch, demo_on_mongomock):
     served: list[Flask] = []
     monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
     result = CliRunner().invoke(cli.command_group, ["demo", "--rooms", "10", "--port", "3999"])
@@ -259,8 +259,8 @@ def test_the_demo_prints_the_viewer_after_the_dashboard(monkeypatch):
     assert served[0].test_client().get(f"{ROOT}/docs").status_code == 200
 
 
-def test_the_demo_prints_no_viewer_when_it_is_switched_off():
-    app = cli.make_demo_app(rooms=0, settings={P + "API_DOCS": False}).app
+def test_the_demo_prints_no_viewer_when_it_is_switched_off(memory):
+    app = cli.make_demo_app(database=memory, rooms=0, settings={P + "API_DOCS": False}).app
     assert cli.api_docs_url(app, "http://127.0.0.1:3000") is None
-    moved = cli.make_demo_app(rooms=0, settings={P + "API_DOCS_PATH": "api/docs"}).app
+    moved = cli.make_demo_app(database=memory, rooms=0, settings={P + "API_DOCS_PATH": "api/docs"}).app
     assert cli.api_docs_url(moved, "http://127.0.0.1:3000") == f"http://127.0.0.1:3000{ROOT}/api/docs"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import mongomock
 import pytest
 from browser import Browser, browse
 from flask import Flask
@@ -50,7 +51,7 @@ ROOMS = 300
 @pytest.fixture(scope="module")
 def browsing() -> Iterator[tuple[Flask, str, Browser]]:
     """The demo app, served on a real socket, and a browser: the app, its base URL, the browser."""
-    app = cli.make_demo_app(rooms=ROOMS, now=NOW).app
+    app = cli.make_demo_app(database=mongomock.MongoClient(tz_aware=True)["rocketchat"], rooms=ROOMS, now=NOW).app
     app.config["TESTING"] = True
     with browse(app, "viewer-browser-") as (server, browser):
         yield app, server, browser
