@@ -414,6 +414,8 @@ def human_messages(context: Context, *, agents_only: bool = False, keep: tuple[s
     if agents_only:
         human = {"$and": [human, {"$eq": [{"$ifNull": ["$$m.token", None]}, None]}]}
     return [
+        # Only what is kept goes into the join: it copies each room beside its messages.
+        {"$project": {"_id": 1, **{field: 1 for field in keep}}},
         {
             "$lookup": {
                 "from": context.names["message"],
