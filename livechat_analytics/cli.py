@@ -22,7 +22,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConfigurationError, PyMongoError, ServerSelectionTimeoutError
 from pymongo.read_preferences import ReadPreference
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server, select_address_family
+from werkzeug.serving import BaseWSGIServer, make_server, select_address_family
 from werkzeug.wrappers import Response
 
 from . import config, demo, indexes
@@ -208,33 +208,13 @@ def listen(host: str, port: int) -> socket.socket:
         raise click.ClickException(message) from None
 
 
-class _RequestHandler(WSGIRequestHandler):
-    """werkzeug's request handler, sending one ``Date`` header: http.server writes its own before
-    the app's headers, and werkzeug's ``make_conditional`` (an answer with an ETag) adds another."""
-
-    _dated = False
-
-    def send_response_only(self, code: int, message: str | None = None) -> None:
-        self._dated = False
-        super().send_response_only(code, message)
-
-    def send_header(self, keyword: str, value: str) -> None:
-        if keyword.lower() == "date":
-            if self._dated:
-                return
-            self._dated = True
-        super().send_header(keyword, value)
-
-
 def demo_server(app: Flask, listening: socket.socket) -> BaseWSGIServer:
     """werkzeug's development server (threaded) for ``app`` on the ``listening`` socket, which it
     takes over."""
     # Not app.run() nor run_simple(): Flask ignores the first under ``flask livechat-analytics
     # demo``, and both bind the port themselves, exiting with werkzeug's own words when it is taken.
     host, port = listening.getsockname()[:2]
-    server = make_server(
-        host, port, app, threaded=True, request_handler=_RequestHandler, fd=listening.fileno()
-    )
+    server = make_server(host, port, app, threaded=True, fd=listening.fileno())
     listening.close()  # the server holds a duplicate of it
     return server
 

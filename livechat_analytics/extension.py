@@ -84,12 +84,14 @@ class LivechatAnalytics:
             )
         app.extensions[config.EXTENSION_KEY] = _state(app, repository, authenticator, client)
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))
-        _compress(app)
+        _finish_ours(app)
 
 
-def _compress(app: Flask) -> None:
-    """Compress what our paths answer (JSON, the page and its files) as the client accepts, with
-    Flask-Compress and its ``COMPRESS_*`` settings; the host's other paths are left as they are."""
+def _finish_ours(app: Flask) -> None:
+    """What our paths answer (JSON, the page and its files) leaves without a ``Date`` header, which
+    the WSGI server writes (werkzeug's ``make_conditional`` adds one, and gunicorn sent both), and is
+    compressed as the client accepts, with Flask-Compress and its ``COMPRESS_*`` settings; the
+    host's other paths are left as they are."""
     compress = Compress()
     register = app.config.get("COMPRESS_REGISTER")
     app.config["COMPRESS_REGISTER"] = False  # not on every path of the host: after ours only
@@ -103,6 +105,7 @@ def _compress(app: Flask) -> None:
         ours = request.blueprint is not None and blueprint.name in request.blueprint.split(".")
         if not ours:
             return response
+        del response.headers["Date"]
         return compress.after_request(whole(response) if response.direct_passthrough else response)
 
     app.after_request(after)

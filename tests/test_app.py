@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import importlib
 import json
 import logging
 import os
 import uuid
+from email.message import Message
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
-from support import PREFIX, URI_VARIABLE, add_user, get_json_when_up, start_gunicorn
+from support import PREFIX, ROOT, URI_VARIABLE, add_user, get_json_when_up, start_gunicorn
 
 import livechat_analytics
 from livechat_analytics import config, gunicorn_conf
@@ -160,6 +162,28 @@ def test_the_gunicorn_settings_refuse_a_bad_deadline(environ):
     importlib.reload(gunicorn_conf)
 
 
+def head(port: int, path: str, headers: dict[str, str]) -> tuple[int, Message]:
+    """The status and headers of ``GET path`` on the loopback ``port``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.msg
+    finally:
+        connection.close()
+
+
+def dates(port: int, headers: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """The status and the number of ``Date`` headers of an answer, of the same request again with
+    its ETag, and of one of the page's files."""
+    status, first = head(port, PREFIX + WINDOW, headers)
+    again = head(port, PREFIX + WINDOW, {**headers, "If-None-Match": first["ETag"]})
+    page = head(port, ROOT + "/dashboard/static/dashboard.css", {})
+    answers = {"answer": (status, first), "not modified": again, "page file": page}
+    return {name: (code, len(message.get_all("Date") or [])) for name, (code, message) in answers.items()}
+
+
 def test_gunicorn_serves_the_standalone_app(secantus_uri: str, tmp_path: Path):
     name = "gunicorn_" + uuid.uuid4().hex[:8]
     with MongoClient(secantus_uri, tz_aware=True) as client:
@@ -179,6 +203,8 @@ def test_gunicorn_serves_the_standalone_app(secantus_uri: str, tmp_path: Path):
         try:
             body = get_json_when_up(server, port, PREFIX + WINDOW, headers)
             assert body == {"departments": [], "count": 0, "offset": 0, "total": 0, "success": True}
+            one_each = {"answer": (200, 1), "not modified": (304, 1), "page file": (200, 1)}
+            assert dates(port, headers) == one_each
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -471,7 +471,8 @@ def test_the_root_leads_to_the_signed_in_page_or_the_viewer(memory):
         response = cli.make_demo_app(database=memory, rooms=0, settings=settings).app.test_client().get("/")
         assert (response.status_code, response.headers["Location"]) == (302, location)
     off = {"LIVECHAT_ANALYTICS_DASHBOARD": False, "LIVECHAT_ANALYTICS_API_DOCS": False}
-    assert cli.make_demo_app(database=memory, rooms=0, settings=off).app.test_client().get("/").status_code == 404
+    nowhere = cli.make_demo_app(database=memory, rooms=0, settings=off).app
+    assert nowhere.test_client().get("/").status_code == 404
 
 
 def demo_process(port: int) -> subprocess.Popen:

@@ -296,7 +296,8 @@ def _checked(client: FlaskClient, example: Example) -> None:
 @pytest.fixture(scope="module")
 def demo_client() -> FlaskClient:
     """A client of the app ``livechat-analytics demo`` serves, its data generated up to :data:`NOW`."""
-    return make_demo_app(database=mongomock.MongoClient(tz_aware=True)["rocketchat"], now=NOW).app.test_client()
+    database = mongomock.MongoClient(tz_aware=True)["rocketchat"]
+    return make_demo_app(database=database, now=NOW).app.test_client()
 
 
 def _all_examples() -> list[Example]:

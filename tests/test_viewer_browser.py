@@ -51,7 +51,8 @@ ROOMS = 300
 @pytest.fixture(scope="module")
 def browsing() -> Iterator[tuple[Flask, str, Browser]]:
     """The demo app, served on a real socket, and a browser: the app, its base URL, the browser."""
-    app = cli.make_demo_app(database=mongomock.MongoClient(tz_aware=True)["rocketchat"], rooms=ROOMS, now=NOW).app
+    database = mongomock.MongoClient(tz_aware=True)["rocketchat"]
+    app = cli.make_demo_app(database=database, rooms=ROOMS, now=NOW).app
     app.config["TESTING"] = True
     with browse(app, "viewer-browser-") as (server, browser):
         yield app, server, browser
