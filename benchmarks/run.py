@@ -27,6 +27,9 @@ manager in turn (cache off): both latencies, their ratio, and the first stage of
 department pipelines from ``explain`` (``benchmarks/results/scope.md``, ``scope.rst``). ``--only
 scope`` runs this part alone, on the largest of ``--sizes``.
 
+Last, the demo's dashboard page in headless Chromium (``benchmarks/page.py``): how long it takes to
+fill, cold and cached, and Lighthouse's scores (``results/page.md``, ``page.rst``; ``--only page``).
+
 Then, on a data set of its own (``--load-size``), the concurrency run: gunicorn with several workers,
 1, 8, 32 and 64 concurrent clients sending every endpoint of the API round robin (``benchmarks/load.py``,
 a process of its own), with the answer cache off, in-process and shared in Redis (a ``redis-server``
@@ -61,6 +64,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
+import page
 import rst
 from flask import Flask
 from pymongo import MongoClient
@@ -1005,6 +1009,31 @@ def message_url(path: str, start: dt.datetime, end: dt.datetime) -> str:
     return f"{ROOT}/{path}{'&' if '?' in path else '?'}{urlencode(window)}"
 
 
+def bare_join(repository: Repository, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """The least a join of the window's rooms' messages does: each room's id, its messages looked up
+    through the index, counted; no filter, no HTTP."""
+    names = repository.names
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"t": "l", "ts": {"$gte": start, "$lte": end}}},
+        {"$project": {"_id": 1}},
+        {"$lookup": {"from": names["message"], "localField": "_id", "foreignField": "rid", "as": "m"}},
+        {"$group": {"_id": None, "n": {"$sum": {"$size": "$m"}}}},
+    ]
+    return list(repository.database[names["room"]].aggregate(pipeline))
+
+
+def timed_ms(call: Callable[[], Any], requests: int, warmup: int) -> float:
+    """The median wall time of ``call`` in ms, after ``warmup`` calls."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def measure_messages(base_uri: str, size: int, requests: int, warmup: int) -> list[dict[str, Any]]:
     """The message-counting endpoints against a room-only one at :data:`MESSAGES_PER_ROOM`."""
     name = "livechat_bench_messages"
@@ -1024,6 +1053,7 @@ def measure_messages(base_uri: str, size: int, requests: int, warmup: int) -> li
                 for _ in range(warmup):
                     get(port, url)
                 medians[path] = statistics.median(get(port, url)[0] for _ in range(requests))
+        bare = timed_ms(partial(bare_join, repository, start, end), requests, warmup)
         for path in MESSAGE_PATHS:
             ratio = medians[path] / medians[ROOM_ONLY_PATH]
             rows.append(
@@ -1033,6 +1063,7 @@ def measure_messages(base_uri: str, size: int, requests: int, warmup: int) -> li
                     "ms": medians[path],
                     "rooms_ms": medians[ROOM_ONLY_PATH],
                     "ratio": ratio,
+                    "bare_ms": bare,
                 }
             )
     MongoClient(base_uri).drop_database(name)
@@ -1042,12 +1073,14 @@ def measure_messages(base_uri: str, size: int, requests: int, warmup: int) -> li
 def messages_table(rows: list[dict[str, Any]]) -> str:
     """The message-counting endpoints against the room-only one, as markdown."""
     lines = [
-        f"| messages per room | endpoint | median ms | {ROOM_ONLY_PATH} median ms | ratio |",
-        "|---|---|---|---|---|",
+        f"| messages per room | endpoint | median ms | {ROOM_ONLY_PATH} median ms | ratio"
+        " | the join alone ms | its ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         ms, rooms_ms, ratio = f"{row['ms']:.1f}", f"{row['rooms_ms']:.1f}", f"{row['ratio']:.2f}x"
-        cells = (row["per_room"], row["path"], ms, rooms_ms, ratio)
+        bare = f"{row['bare_ms']:.1f}", f"{row['bare_ms'] / row['rooms_ms']:.2f}x"
+        cells = (row["per_room"], row["path"], ms, rooms_ms, ratio, *bare)
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines)
 
@@ -1089,11 +1122,17 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["scope", "messages"],
+        choices=["scope", "messages", "page"],
         help="run only this part: scope, the monitor's cost on the largest of --sizes (writes"
         " results/scope.md and .rst, leaves table.md alone); messages, the joins of the rooms'"
         " messages at 5, 20 and 50 messages per room on the largest of --sizes (results/messages.md"
-        " and .rst)",
+        " and .rst); page, the demo's dashboard page in Chromium, cold and cached, and Lighthouse's"
+        " scores (results/page.md and .rst)",
+    )
+    parser.add_argument(
+        "--lighthouse",
+        metavar="COMMAND",
+        help="Lighthouse's command, for the page's scores (default: lighthouse on the PATH; none: not run)",
     )
     return parser.parse_args()
 
@@ -1119,6 +1158,18 @@ def write_scope(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> No
     print(output)
     (arguments.out / "scope.md").write_text(output + "\n")
     (arguments.out / "scope.rst").write_text(rst.to_rst(output))
+
+
+def write_page(arguments: argparse.Namespace) -> None:
+    """The demo's page, measured, printed and written to ``page.md`` and ``page.rst``."""
+    output = (
+        f"The demo ({demo.DEFAULT_ROOMS:,} rooms, SecantusDB in memory, in process); Python"
+        f" {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; headless Chromium\n\n"
+        + page.page_table(page.measure_page(arguments.lighthouse))
+    )
+    print(output)
+    (arguments.out / "page.md").write_text(output + "\n")
+    (arguments.out / "page.rst").write_text(rst.to_rst(output))
 
 
 def write_tables(
@@ -1178,12 +1229,16 @@ def full_run(arguments: argparse.Namespace, base_uri: str) -> list[dict[str, Any
             arguments.threads,
         )
     write_tables(arguments, results, trends, rows, bursts)
+    write_page(arguments)
     return scope
 
 
 def main() -> None:
     arguments = parse_arguments()
     arguments.out.mkdir(parents=True, exist_ok=True)
+    if arguments.only == "page":
+        write_page(arguments)
+        return
     with server_uri() as base_uri:
         if arguments.only == "scope":
             scope = measure_scope(base_uri, max(arguments.sizes), arguments.scope_requests, arguments.warmup)
