@@ -23,17 +23,20 @@ open around the clock counts 23 hours on the spring day and 25 on the autumn one
 :meth:`Schedule.seconds` is ``F(b) - F(a)``, with ``F(t)`` the business milliseconds from an origin
 to ``t``: the open time of the weekly schedule up to ``t``'s wall-clock time (a closed form: whole
 weeks and a bisection within the week), corrected at each change of the zone's offset by the open
-time the change skips or repeats. The changes are found once per span of :data:`SPAN` and kept on
-the schedule, so a call costs a few microseconds however long the chat.
+time the change skips (spring) or repeats (autumn). The changes of a zone are found once per process
+and the corrections once per schedule, so a call costs a few microseconds however long the chat.
+The changes are those from 1970 to 2100: before, the zone's offset is taken as in 1970; after, as
+at the end of 2100 (the count never fails, it is exact only there).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .config import known_zone
@@ -45,33 +48,20 @@ _DAY_MS = _DAY_MINUTES * _MINUTE_MS
 _WEEK_MS = _WEEK_MINUTES * _MINUTE_MS
 #: 1 January 1970 was a Thursday: three days after the Monday the week is counted from.
 _THURSDAY_MS = 3 * _DAY_MS
-#: How long a span of offset changes is, in milliseconds: found together and kept together.
-SPAN = 128 * _DAY_MS
 _UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
 _MS = dt.timedelta(milliseconds=1)
-#: The instants whose offsets are looked up: two days inside the years 1 to 9999, so that no local
-#: time overflows a datetime. Before and after, the offset is the nearest one looked up.
-_FIRST_MS = (dt.datetime.min.replace(tzinfo=_UTC) - _EPOCH) // _MS + 2 * _DAY_MS
-_LAST_MS = (dt.datetime.max.replace(tzinfo=_UTC) - _EPOCH) // _MS - 2 * _DAY_MS
+#: The changes of offset looked for: from 1970 (the epoch, 0) to the end of 2100, in milliseconds.
+_LAST_CHANGE_MS = (dt.datetime(2101, 1, 1, tzinfo=_UTC) - _EPOCH) // _MS
+#: How far apart the offsets compared are: no zone has changed its offset twice within 6 days since
+#: 1970 (the closest two were about 7 days apart, in Brazil in 2000), so none is missed.
+_STEP_MS = 6 * _DAY_MS
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DAYS = {name: number for number, name in enumerate(_WEEKDAYS)}
 _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 Interval = tuple[int, int]
-
-
-class _Changes(NamedTuple):
-    """The offset changes in one span: ``starts`` the instants (ms since 1970, UTC) at which an
-    offset begins; ``offsets[j]`` the offset (ms) from ``starts[j - 1]`` on (``offsets[0]`` at the
-    span's start); ``corrections[j]`` the open milliseconds skipped (negative) or repeated
-    (positive) by the changes up to ``starts[j - 1]``; ``total`` those of the whole span."""
-
-    starts: list[int]
-    offsets: list[int]
-    corrections: list[int]
-    total: int
 
 
 @dataclass(frozen=True)
@@ -82,16 +72,16 @@ class Schedule:
 
     zone: str
     week: tuple[Interval, ...]
-    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _ends: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _before: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _weekly: int = field(init=False, repr=False, compare=False)
-    _spans: dict[int, _Changes] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _changes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _offsets: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _corrections: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        zone = known_zone(self.zone)
-        if zone is None:
+        if known_zone(self.zone) is None:
             raise ValueError(f"not a known timezone: {self.zone!r}")
         week = _union(self.week)
         # A first, empty interval before the week: every moment of the week has one at or before it.
@@ -100,15 +90,18 @@ class Schedule:
         before = [0]
         for start, end in zip(starts, ends, strict=True):
             before.append(before[-1] + end - start)
+        changes, offsets = _zone_changes(self.zone)
         for name, value in (
             ("week", week),
-            ("_zone", zone),
             ("_starts", starts),
             ("_ends", ends),
             ("_before", tuple(before)),
             ("_weekly", before[-1]),
+            ("_changes", changes),
+            ("_offsets", offsets),
         ):
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_corrections", self._correct())
 
     @classmethod
     def from_document(cls, document: Any) -> Schedule | None:
@@ -133,18 +126,13 @@ class Schedule:
         first, last = _milliseconds(a), _milliseconds(b)
         if last <= first:
             return 0
-        span, value = self._position(last)
-        skipped = sum(self._changes(between).total for between in range(first // SPAN, span))
-        return value - self._position(first)[1] + skipped
+        return self._open_until(last) - self._open_until(first)
 
-    def _position(self, instant: int) -> tuple[int, int]:
-        """The span of ``instant`` (ms since 1970, UTC) and the open milliseconds up to it from the
-        span's start, up to a constant of the span: the open time of the week up to its wall-clock
-        time, plus the corrections of the span's offset changes up to it."""
-        span = instant // SPAN
-        changes = self._changes(span)
-        j = bisect_right(changes.starts, instant)
-        return span, self._open_before(instant + changes.offsets[j]) + changes.corrections[j]
+    def _open_until(self, instant: int) -> int:
+        """``F``: the open milliseconds up to ``instant`` (ms since 1970, UTC) from an origin: the
+        open time of the week up to its wall-clock time, corrected by the changes before it."""
+        j = bisect_right(self._changes, instant)
+        return self._open_before(instant + self._offsets[j]) + self._corrections[j]
 
     def _open_before(self, local: int) -> int:
         """The open milliseconds of the schedule before the wall-clock time ``local`` (ms since
@@ -153,12 +141,15 @@ class Schedule:
         i = bisect_right(self._starts, within) - 1
         return weeks * self._weekly + self._before[i] + min(within, self._ends[i]) - self._starts[i]
 
-    def _changes(self, span: int) -> _Changes:
-        """The offset changes of one span, found on first use and kept."""
-        changes = self._spans.get(span)
-        if changes is None:
-            changes = self._spans[span] = _find_changes(self._zone, span, self._open_before)
-        return changes
+    def _correct(self) -> tuple[int, ...]:
+        """The corrections: ``[j]`` is the open time the first ``j`` changes skipped (less) or
+        repeated (more): at a change the wall clock jumps from ``instant + offsets[j - 1]`` to
+        ``instant + offsets[j]``, and ``F`` must not jump with it."""
+        corrections = [0]
+        for j, instant in enumerate(self._changes, start=1):
+            before, after = instant + self._offsets[j - 1], instant + self._offsets[j]
+            corrections.append(corrections[-1] + self._open_before(before) - self._open_before(after))
+        return tuple(corrections)
 
 
 def _milliseconds(moment: dt.datetime) -> int:
@@ -212,32 +203,28 @@ def _union(intervals: tuple[Interval, ...]) -> tuple[Interval, ...]:
 
 def _offset(zone: ZoneInfo, instant: int) -> int:
     """The zone's UTC offset in milliseconds at ``instant`` (ms since 1970, UTC)."""
-    moment = _EPOCH + dt.timedelta(milliseconds=min(max(instant, _FIRST_MS), _LAST_MS))
-    offset = moment.astimezone(zone).utcoffset()
+    offset = (_EPOCH + dt.timedelta(milliseconds=instant)).astimezone(zone).utcoffset()
     return 0 if offset is None else offset // _MS
 
 
-def _find_changes(zone: ZoneInfo, span: int, open_before: Any) -> _Changes:
-    """The offset changes in ``(span * SPAN, (span + 1) * SPAN]``, each found by comparing the
-    offsets a day apart and bisecting to the second where they differ: a pair of changes less than
-    a day apart that returns to the same offset is not seen (no zone has had one from 1970 to
-    2038).
-    ``open_before`` gives the open time before a wall-clock time, to correct each change by."""
-    first = span * SPAN
-    offsets = [_offset(zone, first)]
-    starts: list[int] = []
-    corrections = [0]
-    earlier = first
-    for later in range(first + _DAY_MS, first + SPAN + 1, _DAY_MS):
+@functools.cache
+def _zone_changes(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The changes of the zone's offset from 1970 to 2100: the instants (ms since 1970, UTC) at
+    which an offset begins, and the offsets (ms), the first the one before the first change. Each
+    change is found by comparing offsets :data:`_STEP_MS` apart and bisecting to the second where
+    they differ; kept for the process (a few milliseconds per zone)."""
+    zone = ZoneInfo(name)
+    changes: list[int] = []
+    offsets = [_offset(zone, 0)]
+    earlier = 0
+    for later in range(_STEP_MS, _LAST_CHANGE_MS + _STEP_MS, _STEP_MS):
         offset = _offset(zone, later)
         while offset != offsets[-1]:
             earlier = _change(zone, earlier, offsets[-1], later)
-            starts.append(earlier)
+            changes.append(earlier)
             offsets.append(_offset(zone, earlier))
-            skipped = open_before(earlier + offsets[-2]) - open_before(earlier + offsets[-1])
-            corrections.append(corrections[-1] + skipped)
         earlier = later
-    return _Changes(starts, offsets, corrections, corrections[-1])
+    return tuple(changes), tuple(offsets)
 
 
 def _change(zone: ZoneInfo, earlier: int, offset: int, later: int) -> int:
