@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 
 def status_of(room: dict[str, Any]) -> str:
@@ -91,3 +92,67 @@ def text_at(document: dict[str, Any], *path: str) -> str | None:
     """The string at ``path`` (an id or a label), else None."""
     value = lookup(document, *path)
     return value if isinstance(value, str) else None
+
+
+# Business hours, by the wall-clock rule: an instant counts when its local time in the schedule's
+# zone falls in an open entry; a local minute skipped by a change never occurs, a repeated one
+# occurs twice. Stepped over UTC minutes: in the zones tested every offset is a whole number of
+# quarter hours and every change falls on a whole minute, so each UTC minute is wholly in or out.
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def clock_minute(field: Any) -> int | None:
+    """The minute of the day of a ``{"time": "HH:mm"}`` field, None unless exactly two ASCII
+    digits of 00-23, a colon and two of 00-59."""
+    time = field.get("time") if isinstance(field, dict) else None
+    if not isinstance(time, str) or len(time) != 5 or time[2] != ":":
+        return None
+    hours, minutes = time[:2], time[3:]
+    if not all(character in "0123456789" for character in hours + minutes):
+        return None
+    return int(hours) * 60 + int(minutes) if int(hours) < 24 and int(minutes) < 60 else None
+
+
+def open_entries(document: dict[str, Any]) -> list[tuple[int, int, int]]:
+    """The (weekday, start minute, finish minute) of each entry that counts; "23:59" finishes at
+    1440."""
+    entries = []
+    for entry in document["workHours"]:
+        if not isinstance(entry, dict) or entry.get("open") is not True:
+            continue
+        if entry.get("day") not in WEEKDAY_NAMES:
+            continue
+        start, finish = clock_minute(entry.get("start")), clock_minute(entry.get("finish"))
+        if start is not None and finish is not None:
+            entries.append((WEEKDAY_NAMES.index(entry["day"]), start, 1440 if finish == 1439 else finish))
+    return entries
+
+
+def is_open(entries: list[tuple[int, int, int]], local: dt.datetime) -> bool:
+    """Whether the wall-clock time ``local`` is in an entry: the same day from start to finish, or,
+    for an overnight entry (finish at or before start), from start to midnight and from the next
+    day's midnight to finish."""
+    weekday, minute = local.weekday(), local.hour * 60 + local.minute
+    for day, start, finish in entries:
+        if finish > start and weekday == day and start <= minute < finish:
+            return True
+        if finish <= start and (
+            (weekday == day and minute >= start) or (weekday == (day + 1) % 7 and minute < finish)
+        ):
+            return True
+    return False
+
+
+def business_milliseconds(document: dict[str, Any], a: dt.datetime, b: dt.datetime) -> int:
+    """The business milliseconds in ``[a, b)`` (both whole milliseconds, UTC), minute by minute."""
+    entries = open_entries(document)
+    zone = ZoneInfo(document["timezone"]["name"])
+    total = 0
+    minute = a.replace(second=0, microsecond=0)
+    while minute < b:
+        following = minute + dt.timedelta(minutes=1)
+        if is_open(entries, minute.astimezone(zone)):
+            total += (min(b, following) - max(a, minute)) // dt.timedelta(milliseconds=1)
+        minute = following
+    return total

@@ -465,3 +465,87 @@ def oddly_stored(draw: st.DrawFn, room: dict[str, Any]) -> dict[str, Any]:
             if draw(st.integers(0, 3)) == 0:
                 _set(room, path, draw(values))
     return room
+
+
+# Business-hours schedules, and instants around the daylight-saving changes of their zones.
+
+#: The zones the schedules are drawn in, each with days (UTC) on which it changed its offset: in
+#: Europe and in North America, one that ended (Sao Paulo, last in February 2019), half- and
+#: quarter-hour offsets (Kathmandu's one change, to +05:45 in 1986), and UTC.
+SCHEDULE_ZONES: dict[str, tuple[dt.datetime, ...]] = {
+    zone: tuple(dt.datetime(*day, tzinfo=UTC) for day in days)
+    for zone, days in (
+        ("UTC", ()),
+        ("Europe/Berlin", ((2018, 3, 25), (2018, 10, 28), (2026, 3, 29), (2026, 10, 25))),
+        ("America/New_York", ((2018, 3, 11), (2018, 11, 4), (2026, 3, 8), (2026, 11, 1))),
+        ("America/Sao_Paulo", ((2018, 2, 18), (2018, 11, 4), (2019, 2, 17))),
+        ("Asia/Kolkata", ()),
+        ("Asia/Kathmandu", ((1985, 12, 31),)),
+    )
+}
+#: Every one of those days.
+CHANGE_DAYS = tuple(day for days in SCHEDULE_ZONES.values() for day in days)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def clock_times() -> st.SearchStrategy[Any]:
+    """A stored ``HH:mm``: mostly whole hours and "23:59", some any minute, a few odd values."""
+    hours = st.integers(0, 23).map(lambda hour: f"{hour:02d}:00")
+    minutes = st.integers(0, 1439).map(lambda minute: f"{minute // 60:02d}:{minute % 60:02d}")
+    odd = st.sampled_from(["24:00", "9:00", "12:60", "09:00:00", " 09:00", "", None, 900])
+    return choose(
+        hours, hours, hours, hours, minutes, minutes, minutes, st.just("23:59"), st.just("00:00"), odd
+    )
+
+
+@st.composite
+def work_hours(draw: st.DrawFn) -> dict[str, Any]:
+    """A ``workHours`` entry: mostly open on a weekday; its ``utc`` and ``cron`` say nonsense, as
+    stale ones may."""
+    day, opened = st.sampled_from(WEEKDAYS), st.just(True)
+    return {
+        "day": draw(choose(day, day, day, day, day, day, day, st.just("monday"))),
+        "start": {"time": draw(clock_times()), "utc": {"time": "03:17"}, "cron": {"dayOfWeek": "Tue"}},
+        "finish": {"time": draw(clock_times()), "utc": {"time": "04:17"}, "cron": {"dayOfWeek": "Tue"}},
+        "open": draw(
+            choose(opened, opened, opened, opened, opened, opened, st.sampled_from([False, "true", 1]))
+        ),
+    }
+
+
+@st.composite
+def business_hours_documents(draw: st.DrawFn, zone: str | None = None) -> dict[str, Any]:
+    """An active stored schedule in ``zone`` (by default one of :data:`SCHEDULE_ZONES`) with three
+    to nine entries."""
+    return {
+        "_id": "hours",
+        "name": "Hours",
+        "active": True,
+        "type": "default",
+        "timezone": {"name": zone or draw(st.sampled_from(list(SCHEDULE_ZONES))), "utc": "+99"},
+        "workHours": draw(st.lists(work_hours(), min_size=3, max_size=9)),
+    }
+
+
+def hours_long(most: int) -> st.SearchStrategy[int]:
+    """Milliseconds up to ``most`` hours, the hours spread evenly (``st.integers`` favours small
+    numbers, and so spans far shorter than a day)."""
+    return st.tuples(st.sampled_from(range(most)), st.integers(0, 3_599_999)).map(
+        lambda pair: pair[0] * 3_600_000 + pair[1]
+    )
+
+
+@st.composite
+def business_hours_cases(draw: st.DrawFn) -> tuple[dict[str, Any], dt.datetime, dt.datetime]:
+    """A stored schedule and a span of up to ten days: mostly, when its zone has changed its offset,
+    one from up to four days before a day of change to up to four days after it (so over the change);
+    else anywhere from 2018 to 2027."""
+    zone = draw(st.sampled_from(list(SCHEDULE_ZONES)))
+    document = draw(business_hours_documents(zone))
+    if SCHEDULE_ZONES[zone] and draw(st.integers(0, 3)) > 0:
+        day = draw(st.sampled_from(SCHEDULE_ZONES[zone]))
+        before, after = draw(hours_long(96)), draw(hours_long(96))
+        return document, day - before * MS, day + (DAY_MS + after) * MS
+    a = dt.datetime(2018, 1, 1, tzinfo=UTC) + draw(st.integers(0, 10 * 365 * DAY_MS)) * MS
+    length = draw(choose(st.integers(0, 4 * 3_600_000), hours_long(240)))
+    return document, a, a + length * MS
