@@ -66,9 +66,9 @@ Interval = tuple[int, int]
 
 @dataclass(frozen=True)
 class Schedule:
-    """A weekly schedule in a timezone: ``zone`` an IANA name, ``week`` the open intervals of the
-    local week in minutes from Monday 00:00 (to 10080; one past the end wraps to the week's start).
-    The intervals are kept sorted and merged, whatever order they come in."""
+    """A weekly schedule in a timezone: ``zone`` an IANA name (:func:`~.config.zone_names`),
+    ``week`` the open intervals of the local week, in minutes from Monday 00:00 to 10080 (the part
+    of an interval past 10080 is the next week's start). They are kept sorted and merged."""
 
     zone: str
     week: tuple[Interval, ...]
