@@ -45,6 +45,8 @@ class Repository:
             "unit_monitors": collection_prefix + "livechat_unit_monitors",
             "agent_activity": collection_prefix + "livechat_agent_activity",
             "visitor": collection_prefix + "livechat_visitor",
+            "business_hours": collection_prefix + "livechat_business_hours",
+            "sla": collection_prefix + "omnichannel_service_level_agreements",
             "users": users_collection,
         }
 
@@ -56,7 +58,7 @@ class Repository:
     def name(self, collection: str) -> str:
         """The real name of one of the collections: ``room``, ``message``, ``department``,
         ``permissions``, ``settings``, ``department_agents``, ``unit_monitors``, ``agent_activity``,
-        ``visitor`` or ``users``."""
+        ``visitor``, ``business_hours``, ``sla`` (the SLA policies) or ``users``."""
         return self._names[collection]
 
     @cached_property
