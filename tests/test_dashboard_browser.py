@@ -247,7 +247,7 @@ def test_a_wrong_token_hides_the_dashboard_behind_the_form_with_one_message(page
     assert (
         page.driver.execute_script(
             "return document.querySelectorAll("
-            "'.card, #department-table tbody tr, .message:not([hidden])').length"
+            "'.card:not(.blank), #department-table tbody tr, .message:not([hidden])').length"
         )
         == 0
     )
@@ -411,6 +411,67 @@ def test_screenshots_at_desktop_and_phone_width(page: Page, tmp_path: pathlib.Pa
     assert desktop.stat().st_size > 10_000 and phone.stat().st_size > 10_000
 
 
+# The layout shifts without recent input as they happen, and the API's answers handed to the page one
+# at a time, 80 ms apart, in the order asked or the reverse: each panel fills in a frame of its own.
+SHIFTS = """
+window.layoutShifts = [];
+const fetched = window.fetch.bind(window);
+let asked = 0;
+window.fetch = (...request) => {
+  const step = ORDER === 'asked' ? asked++ : 16 - asked++;
+  return fetched(...request).then(
+    (response) => new Promise((resolve) => setTimeout(() => resolve(response), 80 * step)),
+  );
+};
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.hadRecentInput) continue;
+    const moved = entry.sources.map((source) => {
+      const node = source.node;
+      const name = node && node.nodeType === 1 ? node.tagName + (node.id ? '#' + node.id : '') : String(node);
+      return `${name} ${source.previousRect.y}->${source.currentRect.y}`;
+    });
+    window.layoutShifts.push({ value: entry.value, moved });
+  }
+}).observe({ type: 'layout-shift', buffered: true });
+"""
+
+
+@pytest.mark.parametrize("order", ["asked", "reversed"])
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_the_page_keeps_still_as_it_signs_in_and_fills(page: Page, width: int, height: int, order: str):
+    """The cumulative layout shift from the demo's URL to a full page, counted by a
+    PerformanceObserver that is there before the page's scripts, stays under 0.05, whatever order
+    the answers arrive in."""
+    phone = width < 900
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone},
+    )
+    script = page.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": f"const ORDER = '{order}';{SHIFTS}"}
+    )
+    try:
+        page.driver.get("about:blank")  # a new document, not the fragment of the open one
+        page.change(lambda: page.open(f"#userId={demo.MANAGER_ID}&token={demo.MANAGER_TOKEN}"))
+        assert int(page.cards("conversation-cards")["Total_conversations"]) > 0
+        # As many blank cards were drawn as there are cards.
+        for holder in ("conversation-cards", "productivity-cards"):
+            blank = page.driver.find_element(By.ID, holder).get_attribute("data-cards")
+            assert len(page.cards(holder)) == int(blank), holder
+        # The last charts' frames, and the observer's last entries.
+        page.driver.execute_async_script(
+            "const done = arguments[0];"
+            " requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300)));"
+        )
+        shifts = page.driver.execute_script("return window.layoutShifts")
+    finally:
+        page.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", script)
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    total = sum(shift["value"] for shift in shifts)
+    assert total < 0.05, f"{total:.3f} at {width}x{height}: {shifts}"
+
+
 # Names, durations, labels, notes
 
 
@@ -493,9 +554,12 @@ def test_the_open_card_says_it_counts_queued_chats(page: Page):
 
 
 def _numbers(page: Page) -> int:
+    """How many cards, rows and charts show numbers: the blank ones (``.blank``), which keep the
+    page's shape until the numbers arrive, show none."""
     return page.driver.execute_script(
-        "return document.querySelectorAll('.card, #department-table tbody tr, #status-table tbody tr,"
-        " #trend-table tbody tr, #heatmap tbody tr, #department-charts canvas').length"
+        "return document.querySelectorAll('.card:not(.blank), #department-table tbody tr,"
+        " #status-table tbody tr:not(.blank), #trend-table tbody tr, #heatmap tbody tr:not(.blank),"
+        " #department-charts figure:not(.blank) canvas').length"
     )
 
 
@@ -503,9 +567,19 @@ def _alert(page: Page) -> list[str]:
     return [line.text for line in page.driver.find_elements(By.CSS_SELECTOR, "#alert p")]
 
 
+def _heights(page: Page) -> list[float]:
+    """The heights of the panels above the departments' (whose rows come and go)."""
+    return page.driver.execute_script(
+        "return [...document.querySelectorAll('section.panel')]"
+        ".filter((panel) => !panel.querySelector('#departments-title'))"
+        ".map((panel) => panel.getBoundingClientRect().height)"
+    )
+
+
 def test_a_reversed_custom_range_clears_the_numbers_and_says_why_once(page: Page):
     page.sign_in()
     assert _numbers(page) > 20 and _alert(page) == []
+    filled = _heights(page)
     page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("custom"))
     start = page.driver.find_element(By.ID, "start")
     page.change(
@@ -515,6 +589,7 @@ def test_a_reversed_custom_range_clears_the_numbers_and_says_why_once(page: Page
     )
     assert _numbers(page) == 0 and page.text("#window") == ""
     assert _alert(page) == ["The range's first day is after its last day."]
+    assert _heights(page) == filled, "the cleared panels keep their shape"
     assert (
         page.driver.execute_script("return Chart.getChart(document.getElementById('status-chart'))") is None
     )

@@ -94,6 +94,7 @@ function signedIn(credentials) {
   $("dashboard").hidden = false;
   $("who").hidden = false;
   $("who-text").textContent = `Signed in as ${credentials.user} (from ${credentials.source})`;
+  $("who-text").title = $("who-text").textContent; // in full, where the line is cut
   refresh();
 }
 
@@ -394,10 +395,26 @@ function panels() {
     cardsPanel("conversation-cards"),
     cardsPanel("productivity-cards"),
     statusPanel(),
-    departmentsPanel(),
     trendPanel(),
     heatmapPanel(),
+    departmentsPanel(),
   ];
+}
+
+/* A blank element of the page's placeholders: drawn in the shape of what it stands for until that
+ * arrives, so that nothing moves when it does, and hidden from assistive tech. */
+function blankElement(tag, className = "blank") {
+  const made = document.createElement(tag);
+  made.className = className;
+  made.setAttribute("aria-hidden", "true");
+  return made;
+}
+
+/* A blank table row of ``cells`` cells, a row header (``header``, if known) first. */
+function blankRow(cells, header = "\u00a0") {
+  const row = blankElement("tr");
+  for (let index = 0; index < cells; index++) cell(row, index ? "\u00a0" : header, index === 0);
+  return row;
 }
 
 /* Every panel emptied, none saying why: what they showed no longer stands. */
@@ -415,8 +432,19 @@ function cardsPanel(id) {
     panel: panelOf(id),
     ask: () => get(holder.dataset.endpoint),
     draw: (answer) => holder.replaceChildren(...answer.totalizers.map(card)),
-    empty: () => holder.replaceChildren(),
+    empty: () => holder.replaceChildren(...blankCards(Number(holder.dataset.cards))),
   };
+}
+
+/* ``count`` blank cards, each the size of a card. */
+function blankCards(count) {
+  return Array.from({ length: count }, () => {
+    const made = blankElement("div", "card blank");
+    for (const part of ["card-title", "card-note", "card-figure"]) {
+      made.appendChild(blankElement("span", part)).textContent = "\u00a0";
+    }
+    return made;
+  });
 }
 
 function card(totalizer) {
@@ -447,7 +475,7 @@ function statusPanel() {
     draw: drawStatus,
     empty: () => {
       dropChart("status");
-      $("status-table").tBodies[0].replaceChildren();
+      $("status-table").tBodies[0].replaceChildren(...STATUSES.map(([, label]) => blankRow(2, label)));
     },
   };
 }
@@ -485,9 +513,8 @@ function departmentsPanel() {
     },
     empty: () => {
       state.rows = [];
-      for (const metric of METRICS) dropChart(`department-chart-${metric.path}`);
-      $("department-table").tBodies[0].replaceChildren();
-      $("department-charts").replaceChildren();
+      drawDepartmentTable();
+      blankDepartmentCharts();
     },
   };
 }
@@ -602,6 +629,19 @@ function departmentFigure(id, metric) {
   return figure;
 }
 
+/* The eight figures, each at the height it had (or a chart's least), their charts gone. */
+function blankDepartmentCharts() {
+  for (const metric of METRICS) {
+    const id = `department-chart-${metric.path}`;
+    dropChart(id);
+    const figure = $(`${id}-figure`) || $("department-charts").appendChild(departmentFigure(id, metric));
+    figure.classList.add("blank");
+    figure.setAttribute("aria-hidden", "true");
+    $(id).removeAttribute("aria-label");
+    delete $(id).dataset.values;
+  }
+}
+
 function drawDepartmentCharts() {
   const grid = $("department-charts");
   const rows = state.rows.slice().sort((a, b) => a.name.localeCompare(b.name));
@@ -609,6 +649,8 @@ function drawDepartmentCharts() {
   METRICS.forEach((metric, index) => {
     const id = `department-chart-${metric.path}`;
     if (!$(`${id}-figure`)) grid.appendChild(departmentFigure(id, metric));
+    $(`${id}-figure`).classList.remove("blank");
+    $(`${id}-figure`).removeAttribute("aria-hidden");
     const values = rows.map((row) => (row[metric.field] === undefined ? 0 : row[metric.field]));
     const target = $(id);
     // Room for every department's label, two lines each at most.
@@ -720,8 +762,8 @@ function heatmapPanel() {
     ask: () => get("trends/heatmap"),
     draw: drawHeatmap,
     empty: () => {
-      table.tHead.replaceChildren();
-      table.tBodies[0].replaceChildren();
+      table.tHead.replaceChildren(heatmapHead());
+      table.tBodies[0].replaceChildren(...Array.from({ length: 7 }, () => blankRow(25)));
       $("busiest").textContent = "";
     },
   };
@@ -756,9 +798,8 @@ function hours(hour) {
   return `${twoDigits(hour)}:00\u2013${twoDigits(hour)}:59`;
 }
 
-function drawHeatmap(answer) {
-  const table = $("heatmap");
-  const most = Math.max(1, ...answer.weekdays.flatMap((day) => day.hours));
+/* The heatmap's head row: the weekday, then the 24 hours. */
+function heatmapHead() {
   const head = document.createElement("tr");
   cell(head, "Weekday", true).scope = "col";
   for (let hour = 0; hour < 24; hour++) {
@@ -768,7 +809,13 @@ function drawHeatmap(answer) {
     th.title = hours(hour);
     head.appendChild(th);
   }
-  table.tHead.replaceChildren(head);
+  return head;
+}
+
+function drawHeatmap(answer) {
+  const table = $("heatmap");
+  const most = Math.max(1, ...answer.weekdays.flatMap((day) => day.hours));
+  table.tHead.replaceChildren(heatmapHead());
   const tbody = table.tBodies[0];
   tbody.replaceChildren();
   for (const day of answer.weekdays) {
@@ -908,6 +955,7 @@ function start() {
     $("timezones").replaceChildren(...Intl.supportedValuesOf("timeZone").map((name) => newOption(name)));
   }
   $("trend-metric").replaceChildren(...METRICS.map((metric) => newOption(metric.path, metric.title)));
+  blank(); // the panels in their filled shape before the dashboard shows
   $("range").addEventListener("change", () => {
     $("custom-range").hidden = $("range").value !== "custom";
     if ($("range").value === "custom" && state.window) {
