@@ -1,8 +1,9 @@
 /* The dashboard page: a thin client of the analytics API. It sends only the API's own GET
  * requests, with the X-User-Id and X-Auth-Token headers any client sends, and no cookies.
  *
- * The page loads it as a module (strict mode, deferred: it runs after the chart library). One dialect:
- * const and let, function declarations for named functions, arrow functions for the rest. */
+ * The page loads it as a module (strict mode, deferred: it runs before the chart library, which the
+ * panels wait for before they draw, so that the page shows and asks while the library loads). One
+ * dialect: const and let, function declarations for named functions, arrow functions for the rest. */
 const body = document.body;
 const API = body.dataset.apiRoot;
 const PAGE_SIZE = body.dataset.pageSize;
@@ -36,6 +37,11 @@ const state = {
   charts: {},
   window: null,
 };
+
+// The chart library, loaded after this script (deferred, in the page's order).
+const chartLibrary = window.Chart
+  ? Promise.resolve()
+  : new Promise((resolve) => document.getElementById("chart-library").addEventListener("load", resolve));
 
 class ApiError extends Error {
   constructor(status, message) {
@@ -369,15 +375,18 @@ function describe(canvas, title, labels, values) {
 
 /* ---- the panels ---- */
 
-/* Load one panel: ask() the API, then draw() its answer; when either fails, empty() the panel and
- * say why. An answer that arrives after a newer refresh began (or a sign-out) is dropped. */
+/* Load one panel: ask() the API, then draw() its answer (done when the promise it may return is);
+ * when either fails, empty() the panel and say why. An answer that arrives after a newer refresh
+ * began (or a sign-out) is dropped. */
 async function loadPanel({ panel, ask, draw, empty }) {
   const generation = state.generation;
   try {
     const answer = await ask();
+    await chartLibrary;
+    await nextTask(); // each panel drawn in a task of its own, however many waited for the library
     if (generation !== state.generation) return;
     clearFailure(panel);
-    draw(answer);
+    await draw(answer);
   } catch (error) {
     if (generation !== state.generation) return;
     empty();
@@ -509,7 +518,7 @@ function departmentsPanel() {
       state.rows = departmentRows(answers);
       if (!state.window.department) updateDepartmentChoices(state.rows);
       drawDepartmentTable();
-      drawDepartmentCharts();
+      return drawDepartmentCharts();
     },
     empty: () => {
       state.rows = [];
@@ -642,41 +651,57 @@ function blankDepartmentCharts() {
   }
 }
 
-function drawDepartmentCharts() {
+/* The eight charts, one a task (a phone's main thread stays free between them): the figures take
+ * their final height first, at once. A newer refresh (or a sign-out) stops the drawing. */
+async function drawDepartmentCharts() {
+  const generation = state.generation;
   const grid = $("department-charts");
   const rows = state.rows.slice().sort((a, b) => a.name.localeCompare(b.name));
-  const labels = rows.map((row) => row.name);
-  METRICS.forEach((metric, index) => {
+  for (const metric of METRICS) {
     const id = `department-chart-${metric.path}`;
     if (!$(`${id}-figure`)) grid.appendChild(departmentFigure(id, metric));
-    $(`${id}-figure`).classList.remove("blank");
-    $(`${id}-figure`).removeAttribute("aria-hidden");
-    const values = rows.map((row) => (row[metric.field] === undefined ? 0 : row[metric.field]));
-    const target = $(id);
     // Room for every department's label, two lines each at most.
-    target.parentElement.style.height = `${Math.max(200, 40 + rows.length * 34)}px`;
-    const texts = values.map((value) => shown(metric.unit, value));
-    describe(target, `${metric.title} per department`, labels, texts);
-    target.dataset.values = JSON.stringify(values);
-    const format = tick(metric.unit);
-    chart(id, target, {
-      type: "bar",
-      data: {
-        labels: labels.map(lines),
-        datasets: [{ label: metric.title, data: values, backgroundColor: COLOURS[index] }],
+    $(id).parentElement.style.height = `${Math.max(200, 40 + rows.length * 34)}px`;
+  }
+  for (const [index, metric] of METRICS.entries()) {
+    await nextTask();
+    if (generation !== state.generation) return;
+    departmentChart(metric, COLOURS[index], rows);
+  }
+}
+
+function nextTask() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+function departmentChart(metric, colour, rows) {
+  const id = `department-chart-${metric.path}`;
+  $(`${id}-figure`).classList.remove("blank");
+  $(`${id}-figure`).removeAttribute("aria-hidden");
+  const labels = rows.map((row) => row.name);
+  const values = rows.map((row) => (row[metric.field] === undefined ? 0 : row[metric.field]));
+  const target = $(id);
+  const texts = values.map((value) => shown(metric.unit, value));
+  describe(target, `${metric.title} per department`, labels, texts);
+  target.dataset.values = JSON.stringify(values);
+  const format = tick(metric.unit);
+  chart(id, target, {
+    type: "bar",
+    data: {
+      labels: labels.map(lines),
+      datasets: [{ label: metric.title, data: values, backgroundColor: colour }],
+    },
+    options: {
+      indexAxis: "y",
+      scales: {
+        x: { ticks: { callback: format, maxRotation: 0, autoSkipPadding: 12 } },
+        y: { afterFit: fitLabels, ticks: { autoSkip: false } },
       },
-      options: {
-        indexAxis: "y",
-        scales: {
-          x: { ticks: { callback: format, maxRotation: 0, autoSkipPadding: 12 } },
-          y: { afterFit: fitLabels, ticks: { autoSkip: false } },
-        },
-        plugins: {
-          legend: { display: false },
-          tooltip: { callbacks: { label: (item) => format(item.raw) } },
-        },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: (item) => format(item.raw) } },
       },
-    });
+    },
   });
 }
 
