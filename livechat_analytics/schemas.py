@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -448,11 +448,16 @@ def load_query(schema: ArgsSchema, args: dict[str, list[str]]) -> Query:
 
 
 def envelope_schema(
-    row: type[Schema], *, rows: str = "departments", groups: str = "Department groups"
+    row: type[Schema],
+    *,
+    rows: str = "departments",
+    groups: str = "Department groups",
+    optional: Mapping[str, fields.Field] | None = None,
 ) -> Schema:
     """The 200 body: the page of rows, its size, the offset used and the number of groups.
 
-    ``rows`` names the list (``departments``, ``agents``), ``groups`` what ``total`` counts.
+    ``rows`` names the list (``departments``, ``agents``), ``groups`` what ``total`` counts;
+    ``optional`` fields come after those, in the bodies of some requests only (never in CSV).
     """
     envelope = Schema.from_dict(
         {
@@ -460,11 +465,13 @@ def envelope_schema(
             "count": fields.Integer(metadata={"description": "Rows on this page."}),
             "offset": fields.Integer(metadata={"description": "The offset used."}),
             "total": fields.Integer(metadata={"description": f"{groups} before paging."}),
+            **(optional or {}),
             "success": succeeded(),
         },
         name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
     )
     envelope.CSV = Page(rows)  # type: ignore[attr-defined]
+    envelope.OPTIONAL_FIELDS = tuple(optional or ())  # type: ignore[attr-defined]
     envelope.__doc__ = "The page of rows, its size, the offset used and the number of groups."
     return envelope()
 

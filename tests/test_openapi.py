@@ -78,6 +78,10 @@ def test_the_document_is_valid_openapi_3_1(document):
     assert errors == []
 
 
+#: The department metrics that take ``businessHours``.
+TIMED = ("average-service-time", "total-service-time", "average-chat-duration-time", "average-waiting-time")
+
+
 def test_every_endpoint_is_documented(document):
     assert set(document["paths"]) == {"/" + path for path in ENDPOINTS}
     departments = {path for path in document["paths"] if path.startswith("/departments/")}
@@ -86,7 +90,8 @@ def test_every_endpoint_is_documented(document):
         operation = document["paths"]["/departments/" + path]["get"]
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
         answered = ["answered"] if path == "amount-of-chats" else []
-        expected = [*COMMON_PARAMETERS, "names", *answered, *SHARED_PARAMETERS]
+        timed = ["businessHours"] if path in TIMED else []
+        expected = [*COMMON_PARAMETERS, "names", *answered, *timed, *SHARED_PARAMETERS]
         assert list(parameters) == expected
         assert all(parameter["in"] == "query" for parameter in parameters.values())
         assert [name for name, parameter in parameters.items() if parameter["required"]] == ["start", "end"]

@@ -11,13 +11,15 @@ client sees, and one aggregate answers a request: the rows, then the page and th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from marshmallow import Schema, fields
 
-from ..schemas import ArgsSchema, DashboardArgsSchema, PageArgs, PageQuery, Query, flag
+from ..business_hours import Schedule
+from ..repository import Repository
+from ..schemas import ArgsSchema, DashboardArgsSchema, PageArgs, PageQuery, Query, envelope_schema, flag
 from .common import (
     DEPARTMENT_KEY,
     SERVICE_MILLISECONDS,
@@ -27,6 +29,7 @@ from .common import (
     both,
     count_if,
     department_names,
+    dumped,
     first_of,
     first_text,
     in_window,
@@ -36,8 +39,17 @@ from .common import (
     seen,
     sum_or_zero,
 )
+from .hours import (
+    DURATION_FIELDS,
+    PARAMETER,
+    Schedules,
+    chat_duration,
+    required_schedules,
+    service_time,
+    waiting,
+)
 from .row import Family, PagedMetric
-from .stored import is_date, is_number, is_text, where
+from .stored import is_date, is_number, is_text, named, where
 
 # -- Query schemas --------------------------------------------------------------------------------
 
@@ -47,6 +59,9 @@ class DepartmentQuery(PageQuery):
     """A page of department rows, with their names when asked for."""
 
     names: bool = False
+    #: Each room's duration in business time, by its department's schedule (the metrics that
+    #: take ``businessHours``).
+    business_hours: bool = False
 
 
 class DepartmentArgsSchema(PageArgs, DashboardArgsSchema):
@@ -70,6 +85,22 @@ class AnsweredArgsSchema(DepartmentArgsSchema):
     )
 
 
+#: ``businessHours``, which the four duration metrics and their trends take.
+BUSINESS_HOURS = flag(
+    "`true`: each room's duration counts only the business time of its department's schedule (the "
+    "department's `businessHourId`, else the default schedule; a room without one in calendar time, "
+    "counted in `roomsWithoutSchedule`); a 400 when no active schedule is stored. `false` or omitted: "
+    "calendar time, as Rocket.Chat counts.",
+    data_key=PARAMETER,
+)
+
+
+class TimedArgsSchema(DepartmentArgsSchema):
+    """The duration metrics also take ``businessHours``."""
+
+    business_hours = BUSINESS_HOURS
+
+
 def names_asked(query: Any, context: Context) -> bool:
     """Whether the rows carry their department's name: the setting, or ``names=true``."""
     return context.department_names or bool(getattr(query, "names", False))
@@ -80,6 +111,9 @@ def names_asked(query: Any, context: Context) -> bool:
 Source = Callable[[Query, Context], Pipeline]
 Sums = Callable[[Context], dict[str, Any]]
 Twin = Callable[[Mapping[str, Any]], dict[str, int]]
+#: A room's duration in business seconds by a schedule (calendar seconds without one), from the
+#: fields of :data:`.hours.DURATION_FIELDS`; None when what it needs is missing.
+Duration = Callable[[Mapping[str, Any], Schedule | None], float | None]
 
 #: What the page shows of a metric's value.
 UNITS = ("count", "seconds", "percent")
@@ -89,6 +123,67 @@ _ABANDONED = (
     "agent's last message: `T` is Rocket.Chat's `Livechat_visitor_inactivity_timeout` "
     "setting, or `LIVECHAT_ANALYTICS_INACTIVITY_TIMEOUT` when that is not set."
 )
+
+
+@dataclass(frozen=True)
+class Timed:
+    """How a duration metric takes ``businessHours=true``: each room it counts is measured by
+    ``duration`` under its department's schedule, in whole milliseconds, and a room whose duration
+    is missing adds 0 but counts, as in calendar time. The rooms and their milliseconds are the sums
+    the metric's twin reads: ``rooms`` counts them, ``total`` adds them up in units of ``unit``
+    milliseconds (1000: seconds)."""
+
+    duration: Duration
+    rooms: str
+    total: str
+    unit: int = 1000
+
+    def milliseconds(self, room: Mapping[str, Any], schedule: Schedule | None) -> int:
+        """The room's duration by ``schedule`` in whole milliseconds; 0 when missing."""
+        seconds = self.duration(room, schedule)
+        return 0 if seconds is None else round(seconds * 1000)
+
+    def sums(self, rooms: int, milliseconds: int) -> dict[str, float]:
+        """The sums of ``rooms`` rooms whose durations add up to ``milliseconds``."""
+        return {self.rooms: rooms, self.total: milliseconds / self.unit}
+
+
+def timed_fields() -> dict[str, fields.Field]:
+    """What ``businessHours=true`` adds to a body beside its rows (a CSV answer writes the rows
+    alone)."""
+    return {
+        "businessHours": fields.Boolean(
+            metadata={"enum": [True], "description": "With `businessHours=true` only: true."}
+        ),
+        "roomsWithoutSchedule": fields.Integer(
+            metadata={
+                "description": "With `businessHours=true` only: the rooms counted that no schedule "
+                "applies to, measured in calendar time."
+            }
+        ),
+    }
+
+
+def measured(
+    timed: Timed, rooms: Iterable[Mapping[str, Any]], schedules: Schedules
+) -> Iterator[tuple[Mapping[str, Any], int, bool]]:
+    """Each room, its duration in milliseconds by its department's schedule, and whether it had
+    one."""
+    for room in rooms:
+        schedule = schedules.of(room.get("departmentId"))
+        yield room, timed.milliseconds(room, schedule), schedule is not None
+
+
+def ordered(rows: list[dict[str, Any]], sort: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
+    """Rows in the order MongoDB's ``$sort`` gives them: by each key in turn, null (or missing)
+    before any value."""
+    for name, direction in reversed(sort):
+        rows = sorted(rows, key=lambda row: _sort_key(row.get(name)), reverse=direction < 0)
+    return rows
+
+
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    return (False, 0) if value is None else (True, value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +211,8 @@ class Metric(PagedMetric):
     shown: str
     unit: str = "count"
     also: tuple[str, str] | None = None
+    #: How it takes ``businessHours=true`` (its ``args`` then has the parameter); None: it does not.
+    timed: Timed | None = None
 
     ROWS = "departments"
     GROUPS = "Department groups"
@@ -127,7 +224,13 @@ class Metric(PagedMetric):
             example=self._example(),
         )
         super().__post_init__()
+        if self.timed is not None:
+            envelope = envelope_schema(
+                self.row_schema, rows=self.ROWS, groups=self.GROUPS, optional=timed_fields()
+            )
+            self._derive(response=envelope)
         self._check()
+        self._check_timed()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -148,6 +251,23 @@ class Metric(PagedMetric):
         if self.unit not in UNITS:
             raise TypeError(f"{self.path}: unit {self.unit!r} is not one of {', '.join(UNITS)}.")
 
+    def _check_timed(self) -> None:
+        """A metric takes ``businessHours`` exactly when it says how, into sums its twin reads."""
+        takes = "business_hours" in self.args._declared_fields
+        if takes != (self.timed is not None):
+            raise TypeError(f"{self.path}: its args and its timed piece disagree on businessHours.")
+        if self.timed is None:
+            return
+        names = {self.timed.rooms, self.timed.total}
+        if not names <= set(self.sums(Context({}))):
+            raise TypeError(f"{self.path}: its timed piece names {sorted(names)}, not all among its sums.")
+        if self.timed.unit not in (1, 1000):
+            raise TypeError(f"{self.path}: its timed piece adds up milliseconds or seconds only.")
+
+    def timed_pipeline(self, query: Any, context: Context) -> Pipeline:
+        """The source, each room cut down to what its durations are measured from."""
+        return [*self.source(query, context), {"$project": {"_id": 0, **DURATION_FIELDS}}]
+
     def pipeline(self, query: Any, context: Context) -> Pipeline:
         """The source, summed per department, and the row's values."""
         return [
@@ -163,6 +283,58 @@ class Metric(PagedMetric):
     def columns(self, query: Any, context: Context) -> list[str]:
         """The CSV columns: the id, the name when names are on or asked for, and the values."""
         return ["_id", *(["name"] if names_asked(query, context) else []), *self.fields]
+
+    def _page(self, query: Any, context: Context, repository: Repository) -> dict[str, Any]:
+        """The page and the total: in business time when asked, else from one aggregate."""
+        if getattr(query, "business_hours", False):
+            return self._timed_page(query, context, repository)
+        return super()._page(query, context, repository)
+
+    def _rows(
+        self, query: Any, context: Context, repository: Repository
+    ) -> tuple[list[str], Iterator[dict[str, Any]]]:
+        """The CSV rows: in business time when asked (the rows alone), else from the cursor."""
+        if not getattr(query, "business_hours", False):
+            return super()._rows(query, context, repository)
+        rows = self._timed_page(query, context, repository)[self.ROWS]
+        return self.columns(query, context), dumped(rows, self.row_schema())
+
+    def _timed_page(self, query: Any, context: Context, repository: Repository) -> dict[str, Any]:
+        """The page of :meth:`_timed_rows`, named, sorted and cut as the aggregate's would be."""
+        assert self.timed is not None  # only metrics with a timed piece take businessHours
+        rows, without = self._timed_rows(self.timed, query, context, repository)
+        if names_asked(query, context):
+            names = repository.department_names([row["_id"] for row in rows])
+            for row in rows:
+                row["name"] = named(names.get(row["_id"]))
+        rows = ordered(rows, query.sort)
+        end = None if query.count is None else query.offset + query.count
+        page = rows[query.offset : end]
+        return {
+            self.ROWS: page,
+            "count": len(page),
+            "offset": query.offset,
+            "total": len(rows),
+            "businessHours": True,
+            "roomsWithoutSchedule": without,
+        }
+
+    def _timed_rows(
+        self, timed: Timed, query: Any, context: Context, repository: Repository
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Every department's row in business time, from one read of the window's rooms, and the
+        rooms counted without a schedule."""
+        schedules = required_schedules(repository)
+        totals: dict[str | None, list[int]] = {}
+        without = 0
+        rooms = repository.stream(self.collection, self.timed_pipeline(query, context))
+        for room, milliseconds, scheduled in measured(timed, rooms, schedules):
+            total = totals.setdefault(room.get("departmentId"), [0, 0])
+            total[0] += 1
+            total[1] += milliseconds
+            without += not scheduled
+        rows = [{"_id": key, **self.twin(timed.sums(*total))} for key, total in totals.items()]
+        return rows, without
 
     def _example(self) -> dict[str, Any]:
         """A 200 body for the OpenAPI document: one department's row and the no-department row."""
@@ -371,8 +543,10 @@ FAMILY = Family(
             path="departments/average-service-time",
             summary="Mean time from assignment to the agent's last message, over served rooms created in "
             "the window; a room without `servedBy.ts` adds 0 but counts.",
+            args=TimedArgsSchema,
             row_schema=AverageServiceTimeSchema,
             source=served_rooms,
+            timed=Timed(service_time, "rooms", "milliseconds", unit=1),
             sums=lambda context: {"rooms": {"$sum": 1}, "milliseconds": {"$sum": SERVICE_MILLISECONDS}},
             values={"averageServiceTimeInSeconds": mean_rounded_up("$milliseconds", "$rooms", 1000)},
             twin=lambda sums: {
@@ -385,8 +559,10 @@ FAMILY = Family(
         Metric(
             path="departments/total-service-time",
             summary="Closed, served rooms: how many, and their service time added up.",
+            args=TimedArgsSchema,
             row_schema=TotalServiceTimeSchema,
             source=rooms_with_service_time,
+            timed=Timed(service_time, "chats", "seconds"),
             sums=lambda context: {
                 "chats": {"$sum": 1},
                 "seconds": sum_or_zero("$metrics.serviceTimeDuration"),
@@ -404,8 +580,10 @@ FAMILY = Family(
         Metric(
             path="departments/average-chat-duration-time",
             summary="Mean duration of the closed rooms (a missing duration adds 0 but counts).",
+            args=TimedArgsSchema,
             row_schema=AverageChatDurationTimeSchema,
             source=closed_rooms,
+            timed=Timed(chat_duration, "rooms", "seconds"),
             sums=lambda context: {"rooms": {"$sum": 1}, "seconds": sum_or_zero("$metrics.chatDuration")},
             values={"averageChatDurationTimeInSeconds": mean_rounded_up("$seconds", "$rooms")},
             twin=lambda sums: {
@@ -418,8 +596,10 @@ FAMILY = Family(
         Metric(
             path="departments/average-waiting-time",
             summary="Mean time to the agent's first reply, over answered rooms created in the window.",
+            args=TimedArgsSchema,
             row_schema=AverageWaitingTimeSchema,
             source=answered_rooms,
+            timed=Timed(waiting, "rooms", "seconds"),
             sums=lambda context: {"rooms": {"$sum": 1}, "seconds": sum_or_zero("$metrics.response.ft")},
             values={"averageWaitingTimeInSeconds": mean_rounded_up("$seconds", "$rooms")},
             twin=lambda sums: {

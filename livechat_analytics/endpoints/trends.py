@@ -36,6 +36,7 @@ from .common import (
     BUCKETS,
     DAY,
     DEPARTMENT_KEY,
+    SLOT_MS,
     Context,
     Pipeline,
     bucket_starts,
@@ -48,7 +49,8 @@ from .common import (
     timezone_name,
     window_rooms,
 )
-from .departments import METRICS, Metric
+from .departments import METRICS, Metric, Timed, measured, timed_fields
+from .hours import Schedules, required_schedules
 from .row import Endpoint, Family
 from .stored import named
 
@@ -66,6 +68,8 @@ class TrendQuery(Query):
     group_by: str = DAY
     compare: str | None = None
     by_department: bool = False
+    #: Each room's duration in business time (the duration metrics' trends).
+    business_hours: bool = False
 
 
 class TrendArgsSchema(DashboardArgsSchema):
@@ -120,13 +124,19 @@ class TrendArgsSchema(DashboardArgsSchema):
         return start, end
 
 
+#: The parameters of a department metric that its trend takes too, by name, and what the trend's
+#: schema with them is called.
+_INHERITED = {"answered": "TrendAnsweredArgsSchema", "business_hours": "TrendTimedArgsSchema"}
+
+
 def trend_args(metric: Metric) -> type[ArgsSchema]:
-    """The query schema of a metric's trend: the trend's parameters, and the metric's own filters
-    (``answered``)."""
-    answered = metric.args._declared_fields.get("answered")
-    if answered is None:
+    """The query schema of a metric's trend: the trend's parameters, and the metric's own
+    (``answered``, ``businessHours``)."""
+    declared = metric.args._declared_fields
+    own = {name: declared[name] for name in _INHERITED if name in declared}
+    if not own:
         return TrendArgsSchema
-    return type("TrendAnsweredArgsSchema", (TrendArgsSchema,), {"answered": answered})
+    return type(_INHERITED[next(iter(own))], (TrendArgsSchema,), own)
 
 
 def previous_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -186,12 +196,13 @@ def trend_schema(metric: Metric) -> Schema:
             ),
         },
     )
+    timed = timed_fields() if metric.timed is not None else {}
     body = type(
         f"{title}TrendSchema",
         (Schema,),
         {
             "__doc__": f"`{path}` per local bucket: a series for all departments, or one per department.",
-            "OPTIONAL_FIELDS": ("previous",),
+            "OPTIONAL_FIELDS": ("previous", *timed),
             "CSV": Series(),
             "metric": fields.String(metadata={"description": "The metric asked for."}),
             "groupBy": fields.String(metadata={"description": "The bucket.", "enum": list(BUCKETS)}),
@@ -204,6 +215,7 @@ def trend_schema(metric: Metric) -> Schema:
                     "window of equal length."
                 },
             ),
+            **timed,
             "success": succeeded(),
         },
     )
@@ -271,16 +283,25 @@ def series_pipeline(metric: Metric, query: TrendQuery, context: Context) -> Pipe
     return [*metric.source(query, context), {"$group": {"_id": key, **metric.sums(context)}}]
 
 
+SeriesSums = dict[str | None, list[dict[str, float]]]
+
+
+def _asked(query: TrendQuery, starts_ms: list[int]) -> SeriesSums:
+    """The series asked for, every bucket empty: all departments together, or with
+    ``byDepartment`` the department asked for (the others appear with their rooms)."""
+    if not query.by_department:
+        return {None: [{} for _ in starts_ms]}
+    if query.department_id is not None:
+        return {query.department_id: [{} for _ in starts_ms]}
+    return {}
+
+
 def _slot_sums(
     metric: Metric, query: TrendQuery, context: Context, repository: Repository, starts_ms: list[int]
-) -> dict[str | None, list[dict[str, float]]]:
+) -> SeriesSums:
     """Each series' sums per bucket, from the sums of its slots; every bucket of each series asked
     for is there, empty or not."""
-    sums: dict[str | None, list[dict[str, float]]] = {}
-    if query.by_department and query.department_id is not None:
-        sums[query.department_id] = [{} for _ in starts_ms]
-    if not query.by_department:
-        sums[None] = [{} for _ in starts_ms]
+    sums = _asked(query, starts_ms)
     for group in repository.aggregate(metric.collection, series_pipeline(metric, query, context)):
         key = group["_id"]
         department = key.get("d") if query.by_department else None
@@ -291,12 +312,50 @@ def _slot_sums(
     return sums
 
 
+def _timed_sums(
+    metric: Metric,
+    timed: Timed,
+    query: TrendQuery,
+    context: Context,
+    repository: Repository,
+    starts_ms: list[int],
+    schedules: Schedules,
+) -> tuple[SeriesSums, int]:
+    """Each series' sums per bucket in business time, from one read of the window's rooms (each in
+    the bucket of its creation), and the rooms counted without a schedule."""
+    totals: dict[tuple[str | None, int], list[int]] = {}
+    without = 0
+    rooms = repository.stream(metric.collection, metric.timed_pipeline(query, context))
+    for room, duration, scheduled in measured(timed, rooms, schedules):
+        department = room.get("departmentId") if query.by_department else None
+        bucket = slot_bucket(milliseconds(room["ts"]) // SLOT_MS, starts_ms)
+        total = totals.setdefault((department, bucket), [0, 0])
+        total[0] += 1
+        total[1] += duration
+        without += not scheduled
+    sums = _asked(query, starts_ms)
+    for (department, bucket), (count, duration) in totals.items():
+        sums.setdefault(department, [{} for _ in starts_ms])[bucket] = timed.sums(count, duration)
+    return sums, without
+
+
 def series(
-    metric: Metric, query: TrendQuery, context: Context, repository: Repository
-) -> list[dict[str, Any]]:
-    """The series of the query's window: every bucket, its values from the sums of its slots."""
+    metric: Metric,
+    query: TrendQuery,
+    context: Context,
+    repository: Repository,
+    schedules: Schedules | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The series of the query's window: every bucket, its values from the sums of its slots, or
+    with ``schedules`` from its rooms' durations in business time; and the rooms counted without a
+    schedule."""
     starts = bucket_starts(query.start, query.end, query.timezone, query.group_by)
-    sums = _slot_sums(metric, query, context, repository, [milliseconds(start) for start in starts])
+    starts_ms = [milliseconds(start) for start in starts]
+    without = 0
+    if schedules is None or metric.timed is None:
+        sums = _slot_sums(metric, query, context, repository, starts_ms)
+    else:
+        sums, without = _timed_sums(metric, metric.timed, query, context, repository, starts_ms, schedules)
     labels = [local_iso(start, query.timezone) for start in starts]
     names = None
     if context.department_names and query.by_department:
@@ -311,7 +370,7 @@ def series(
             for label, bucket in zip(labels, sums[department], strict=True)
         ]
         answer.append(row)
-    return answer
+    return answer, without
 
 
 def heatmap_pipeline(query: Query, context: Context) -> Pipeline:
@@ -374,16 +433,23 @@ class Trend(Endpoint):
         super().__post_init__()
 
     def _series(self, query: TrendQuery, context: Context, repository: Repository) -> dict[str, Any]:
-        """The series, and with ``compare`` the previous one."""
+        """The series, and with ``compare`` the previous one; in business time when asked (the
+        rooms without a schedule counted over both)."""
+        schedules = required_schedules(repository) if query.business_hours else None
+        current, without = series(self.metric, query, context, repository, schedules)
         body: dict[str, Any] = {
             "metric": name_of(self.metric),
             "groupBy": query.group_by,
             "timezone": timezone_name(query.timezone),
-            "series": series(self.metric, query, context, repository),
+            "series": current,
         }
         if query.compare == "previous":
             start, end = previous_window(query.start, query.end)
-            body["previous"] = series(self.metric, replace(query, start=start, end=end), context, repository)
+            earlier = replace(query, start=start, end=end)
+            body["previous"], before = series(self.metric, earlier, context, repository, schedules)
+            without += before
+        if schedules is not None:
+            body.update(businessHours=True, roomsWithoutSchedule=without)
         return body
 
     def _example(self) -> dict[str, Any]:
