@@ -80,14 +80,15 @@ class Schedules:
 
 def read_schedules(repository: Repository) -> Schedules:
     """The active schedules stored, and the departments that name one (the first default by
-    ``_id`` when several are stored)."""
-    schedules: dict[Any, Schedule] = {}
+    ``_id`` when several are stored). Ids are strings: one of another type names nothing."""
+    schedules: dict[str, Schedule] = {}
     default = None
     for document in repository.collection("business_hours").find({"active": True}).sort("_id", 1):
         schedule = Schedule.from_document(document)
         if schedule is None:
             continue
-        schedules[document.get("_id")] = schedule
+        if isinstance(document.get("_id"), str):
+            schedules[document["_id"]] = schedule
         if default is None and document.get("type") == DEFAULT:
             default = schedule
     named = repository.collection("department").find(
@@ -95,7 +96,8 @@ def read_schedules(repository: Repository) -> Schedules:
     )
     departments = {}
     for document in named:
-        own = schedules.get(document.get("businessHourId"))
+        hour_id = document.get("businessHourId")
+        own = schedules.get(hour_id) if isinstance(hour_id, str) else None
         if own is not None and isinstance(document["_id"], str):
             departments[document["_id"]] = own
     return Schedules(default, departments)
