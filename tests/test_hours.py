@@ -86,6 +86,13 @@ def test_without_a_default_only_the_departments_that_name_one_have_one(database)
     assert required_schedules(Repository(database)) == schedules
 
 
+def test_an_active_schedule_that_no_room_gets_is_still_a_schedule(database):
+    database[HOURS].insert_one(stored("unnamed", "UTC"))
+    schedules = required_schedules(Repository(database))
+    assert schedules.any
+    assert zone_of(schedules, "d") is None
+
+
 @pytest.mark.parametrize(
     "documents",
     [

@@ -65,6 +65,8 @@ class Schedules:
 
     default: Schedule | None = None
     departments: Mapping[str, Schedule] = field(default_factory=dict)
+    #: Whether an active schedule is stored, whether or not a room gets it.
+    stored: bool = False
 
     def of(self, department_id: Any) -> Schedule | None:
         """The schedule of a room of ``department_id`` (None for no department): the department's
@@ -75,7 +77,7 @@ class Schedules:
     @property
     def any(self) -> bool:
         """Whether any active schedule is stored."""
-        return self.default is not None or bool(self.departments)
+        return self.stored or self.default is not None or bool(self.departments)
 
 
 def read_schedules(repository: Repository) -> Schedules:
@@ -83,10 +85,12 @@ def read_schedules(repository: Repository) -> Schedules:
     ``_id`` when several are stored). Ids are strings: one of another type names nothing."""
     schedules: dict[str, Schedule] = {}
     default = None
+    stored = False
     for document in repository.collection("business_hours").find({"active": True}).sort("_id", 1):
         schedule = Schedule.from_document(document)
         if schedule is None:
             continue
+        stored = True
         if isinstance(document.get("_id"), str):
             schedules[document["_id"]] = schedule
         if default is None and document.get("type") == DEFAULT:
@@ -100,7 +104,7 @@ def read_schedules(repository: Repository) -> Schedules:
         own = schedules.get(hour_id) if isinstance(hour_id, str) else None
         if own is not None and isinstance(document["_id"], str):
             departments[document["_id"]] = own
-    return Schedules(default, departments)
+    return Schedules(default, departments, stored)
 
 
 def required_schedules(repository: Repository) -> Schedules:
