@@ -13,8 +13,8 @@ from pymongo import MongoClient
 from .auth import Authenticator, Scope, User
 from .cache import Answers, Recent
 from .config import EXTENSION_KEY
-from .endpoints import Endpoint
 from .endpoints.common import INACTIVITY_SETTING, Context
+from .endpoints.row import Endpoint
 from .logs import TroubleLog
 from .repository import Repository
 from .schemas import ArgsSchema

@@ -21,14 +21,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..business_hours import Schedule
+from ..errors import ApiError, invalid_params
 from ..repository import Repository
 from .stored import is_date, number, text
-
-if TYPE_CHECKING:
-    from ..errors import ApiError
 
 #: The ``type`` of the schedule used where a department names none.
 DEFAULT = "default"
@@ -117,10 +115,6 @@ def required_schedules(repository: Repository) -> Schedules:
 
 def no_schedule() -> ApiError:
     """The 400 of ``businessHours=true`` where no active schedule is stored."""
-    # Imported here: errors sits above the families (it imports state, which imports them), and
-    # this is the one error a family raises while computing.
-    from ..errors import invalid_params
-
     return invalid_params({PARAMETER: [NO_SCHEDULE]})
 
 
