@@ -1,0 +1,259 @@
+"""The service-level family over HTTP on every backend: the examples worked out by hand (six rooms
+against a target of 60 seconds, SLA policies, business hours in Berlin), each grouping, the breaches
+and their order, the trend's buckets, CSV, the 400s and a monitor's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from support import ROOT, UTC, get_answer
+
+from livechat_analytics.endpoints import sla
+
+ROOMS = "rocketchat_room"
+POLICIES = "rocketchat_omnichannel_service_level_agreements"
+HOURS = "rocketchat_livechat_business_hours"
+DEPARTMENTS = "rocketchat_livechat_department"
+#: The moment of the requests: Tuesday 5 March 2024, 12:00 UTC.
+NOW = dt.datetime(2024, 3, 5, 12, tzinfo=UTC)
+WINDOW = {"start": "2024-03-01", "end": "2024-03-10"}
+S = dt.timedelta(seconds=1)
+
+
+@pytest.fixture(autouse=True)
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request of these tests is made at :data:`NOW`."""
+    monkeypatch.setattr(sla, "now", lambda: NOW)
+
+
+def room(_id: str, ts: dt.datetime, **fields) -> dict:
+    """A livechat room, closed unless ``open=True``."""
+    return {"_id": _id, "t": "l", "ts": ts, **fields}
+
+
+def answered(_id: str, ft: float, **fields) -> dict:
+    """A closed room first answered ``ft`` seconds after it was created (on 4 March, 10:00)."""
+    ts = dt.datetime(2024, 3, 4, 10, tzinfo=UTC)
+    return room(_id, ts, closedAt=ts + 600 * S, metrics={"response": {"ft": ft, "fd": ts + ft * S}}, **fields)
+
+
+def six_rooms() -> list[dict]:
+    """The contract's six rooms: answered after 30, 60 and 61 s; open and unanswered for 30 s; closed
+    unanswered after 120 s and after 20 s."""
+    ts = dt.datetime(2024, 3, 4, 9, tzinfo=UTC)
+    return [
+        answered("a30", 30, departmentId="d1", servedBy={"_id": "ana", "username": "ana"}),
+        answered("a60", 60, departmentId="d1", servedBy={"_id": "bo", "username": "bo"}),
+        answered("a61", 61, departmentId="d2", servedBy={"_id": "ana", "username": "ana"}),
+        room("open", NOW - 30 * S, open=True, departmentId="d2"),
+        room("left120", ts, closedAt=ts + 120 * S),
+        room("left20", ts, closedAt=ts + 20 * S, departmentId="d1"),
+    ]
+
+
+def groups(client, headers, **params) -> list[dict]:
+    return get_answer(client, "sla/compliance", headers, **{**WINDOW, **params})["groups"]
+
+
+def counts(row: dict) -> dict:
+    names = ("eligible", "met", "breached", "pending", "unansweredWithinTarget", "noTarget", "compliance")
+    return {name: row[name] for name in names}
+
+
+# -- The contract's examples -------------------------------------------------------------------------
+
+
+def test_six_rooms_against_a_target_of_60_seconds(client, headers, database):
+    database[ROOMS].insert_many(six_rooms())
+    body = get_answer(client, "sla/compliance", headers, **WINDOW, target="60")
+    assert body == {
+        "groups": [
+            {
+                "_id": None,
+                "eligible": 6,
+                "met": 2,
+                "breached": 2,
+                "pending": 1,
+                "unansweredWithinTarget": 1,
+                "noTarget": 0,
+                "compliance": 50.0,
+                # The waits 30, 60, 61: the 2nd and the 3rd by nearest rank.
+                "p50": 60,
+                "p90": 61,
+            }
+        ],
+        "count": 1,
+        "offset": 0,
+        "total": 1,
+        "success": True,
+    }
+
+
+def test_the_open_room_breaches_once_its_target_has_run_out(client, headers, database, monkeypatch):
+    database[ROOMS].insert_many(six_rooms())
+    monkeypatch.setattr(sla, "now", lambda: NOW + 31 * S)  # 61 s without an answer
+    [row] = groups(client, headers, target="60")
+    assert counts(row) == {
+        "eligible": 6,
+        "met": 2,
+        "breached": 3,
+        "pending": 0,
+        "unansweredWithinTarget": 1,
+        "noTarget": 0,
+        "compliance": 40.0,
+    }
+
+
+def test_a_policy_of_one_minute_is_a_target_of_60_seconds_and_an_unknown_one_none(client, headers, database):
+    database[POLICIES].insert_many(
+        [
+            {"_id": "one-minute", "name": "Fast", "dueTimeInMinutes": 1},
+            {"_id": "zero", "name": "Odd", "dueTimeInMinutes": 0},
+            {"_id": "text", "name": "Odd", "dueTimeInMinutes": "5"},
+        ]
+    )
+    rooms = six_rooms()
+    for document in rooms:
+        document["slaId"] = "one-minute"
+    rooms += [
+        answered("unknown", 500, slaId="no-such-policy"),
+        answered("zero", 500, slaId="zero"),
+        answered("text", 500, slaId="text"),
+        answered("none", 500),
+    ]
+    database[ROOMS].insert_many(rooms)
+    [row] = groups(client, headers)
+    assert counts(row) == {
+        "eligible": 6,
+        "met": 2,
+        "breached": 2,
+        "pending": 1,
+        "unansweredWithinTarget": 1,
+        "noTarget": 4,
+        "compliance": 50.0,
+    }
+    # The waits of every answered room, with a target or not: 30, 60, 61 and four of 500.
+    assert (row["p50"], row["p90"]) == (500, 500)
+    # The request's target is every room's, whatever its policy.
+    [row] = groups(client, headers, target="60")
+    assert (row["eligible"], row["breached"], row["noTarget"]) == (10, 6, 0)
+
+
+def berlin_hours(**fields) -> dict:
+    """Monday to Friday, 09:00 to 18:00, Europe/Berlin."""
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    return {
+        "_id": "office",
+        "name": "Office",
+        "active": True,
+        "type": "default",
+        "timezone": {"name": "Europe/Berlin", "utc": "+01:00"},
+        "workHours": [
+            {"day": day, "start": {"time": "09:00"}, "finish": {"time": "18:00"}, "open": index < 5}
+            for index, day in enumerate(days)
+        ],
+        **fields,
+    }
+
+
+def test_business_hours_in_berlin(client, headers, database):
+    """Friday 1 March 17:50 to Monday 4 March 09:05 (CET, UTC+1): 10 minutes on Friday, 5 on Monday.
+    Saturday 2 March: nothing. The night desk of d1, Monday 22:00 to 06:00: a chat from Monday 23:00
+    to Tuesday 07:00 lasted 7 of those hours."""
+    night = {
+        "_id": "night",
+        "name": "Night desk",
+        "active": True,
+        "type": "custom",
+        "timezone": {"name": "Europe/Berlin", "utc": "+01:00"},
+        "workHours": [
+            {"day": "Monday", "start": {"time": "22:00"}, "finish": {"time": "06:00"}, "open": True}
+        ],
+    }
+    database[HOURS].insert_many([berlin_hours(), night])
+    database[DEPARTMENTS].insert_one({"_id": "night", "name": "Night", "businessHourId": "night"})
+    friday = dt.datetime(2024, 3, 1, 16, 50, tzinfo=UTC)
+    monday = dt.datetime(2024, 3, 4, 8, 5, tzinfo=UTC)
+    saturday = dt.datetime(2024, 3, 2, 10, tzinfo=UTC)
+    late = dt.datetime(2024, 3, 4, 22, tzinfo=UTC)  # 23:00 in Berlin
+    waited = (monday - friday).total_seconds()
+    database[ROOMS].insert_many(
+        [
+            room(
+                "weekend",
+                friday,
+                closedAt=monday + 60 * S,
+                metrics={"response": {"ft": waited, "fd": monday}},
+            ),
+            room("saturday", saturday, closedAt=saturday + 600 * S, metrics={"response": {"ft": 300}}),
+            room(
+                "night",
+                late,
+                departmentId="night",
+                closedAt=late + 8 * 3600 * S,
+                metrics={"response": {"ft": 28800}},
+            ),
+        ]
+    )
+    body = get_answer(
+        client, "sla/breaches", headers, **WINDOW, target="1", businessHours="true", sort='{"_id": 1}'
+    )
+    seconds = {row["_id"]: row["firstResponseSeconds"] for row in body["breaches"]}
+    assert seconds == {"night": 25200, "weekend": 900}
+    assert (body["businessHours"], body["roomsWithoutSchedule"], body["total"]) == (True, 0, 2)
+    # Calendar time: the waits as stored.
+    body = get_answer(client, "sla/breaches", headers, **WINDOW, target="1", sort='{"_id": 1}')
+    assert {row["_id"]: row["firstResponseSeconds"] for row in body["breaches"]} == {
+        "night": 28800,
+        "saturday": 300,
+        "weekend": waited,
+    }
+    assert "businessHours" not in body and "roomsWithoutSchedule" not in body
+
+
+def test_business_hours_count_the_time_without_an_answer_and_the_rooms_without_a_schedule(
+    client, headers, database
+):
+    """Only d1's schedule is stored (no default): the rooms of other departments are measured in
+    calendar time. An open room of d1 created Monday 4 March 17:59 Berlin, asked about Tuesday 13:00
+    Berlin, has waited 1 + 240 business minutes."""
+    database[HOURS].insert_one(berlin_hours(type="custom"))
+    database[DEPARTMENTS].insert_one({"_id": "d1", "businessHourId": "office"})
+    created = dt.datetime(2024, 3, 4, 16, 59, tzinfo=UTC)
+    database[ROOMS].insert_many(
+        [
+            room("d1-open", created, open=True, departmentId="d1"),
+            room("d2-open", created, open=True, departmentId="d2"),
+        ]
+    )
+    body = get_answer(client, "sla/breaches", headers, **WINDOW, target="600", businessHours="true")
+    assert [(row["_id"], row["overBySeconds"]) for row in body["breaches"]] == [
+        # Calendar: from 16:59 to 12:00 UTC the next day, less the target.
+        ("d2-open", 19 * 3600 + 60 - 600),
+        ("d1-open", 241 * 60 - 600),
+    ]
+    assert body["roomsWithoutSchedule"] == 1
+    [row] = groups(client, headers, target="14460", businessHours="true")
+    assert (row["pending"], row["breached"]) == (1, 1)
+
+
+def test_business_hours_without_an_active_schedule_is_a_400(client, headers, database):
+    database[HOURS].insert_one(berlin_hours(active=False))
+    database[ROOMS].insert_many(six_rooms())
+    reason = (
+        "no active business-hours schedule is stored (rocketchat_livechat_business_hours), so there "
+        "is nothing to count business time by."
+    )
+    message = f'The "businessHours" query parameter must not be true: {reason}'
+    for path in ("sla/compliance", "sla/breaches", "trends/sla-compliance"):
+        response = client.get(
+            f"{ROOT}/{path}", query_string={**WINDOW, "businessHours": "true"}, headers=headers
+        )
+        assert response.status_code == 400
+        assert response.get_json() == {
+            "success": False,
+            "error": message,
+            "errorType": "invalid-params",
+            "details": {"businessHours": [f"Must not be true: {reason}"]},
+        }
