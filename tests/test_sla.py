@@ -4,9 +4,12 @@ and their order, the trend's buckets, CSV, the 400s and a monitor's scope."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pytest
+import units
 from support import ROOT, UTC, get_answer
 
 from livechat_analytics.endpoints import sla
@@ -257,3 +260,277 @@ def test_business_hours_without_an_active_schedule_is_a_400(client, headers, dat
             "errorType": "invalid-params",
             "details": {"businessHours": [f"Must not be true: {reason}"]},
         }
+
+
+# -- Groups, names and order --------------------------------------------------------------------------
+
+
+def grouped_rooms() -> list[dict]:
+    """The six rooms, with departments, agents, policies and priorities (the target is the request's)."""
+    more = {
+        "a30": {"slaId": "fast", "priorityId": "high"},
+        "a60": {"slaId": "fast"},
+        "a61": {"priorityId": "high"},
+        "open": {"slaId": "slow"},
+    }
+    return [{**document, **more.get(document["_id"], {})} for document in six_rooms()]
+
+
+#: Per groupBy, the rows worked out by hand (target 60): _id, eligible, met, breached, pending,
+#: unansweredWithinTarget, noTarget, compliance, p50, p90.
+GROUPED = {
+    "department": [
+        (None, 1, 0, 1, 0, 0, 0, 0.0, None, None),
+        ("d1", 3, 2, 0, 0, 1, 0, 100.0, 30, 60),
+        ("d2", 2, 0, 1, 1, 0, 0, 0.0, 61, 61),
+    ],
+    "agent": [
+        (None, 3, 0, 1, 1, 1, 0, 0.0, None, None),
+        ("ana", 2, 1, 1, 0, 0, 0, 50.0, 30, 61),
+        ("bo", 1, 1, 0, 0, 0, 0, 100.0, 60, 60),
+    ],
+    "sla": [
+        (None, 3, 0, 2, 0, 1, 0, 0.0, 61, 61),
+        ("fast", 2, 2, 0, 0, 0, 0, 100.0, 30, 60),
+        ("slow", 1, 0, 0, 1, 0, 0, None, None, None),
+    ],
+    "priority": [
+        (None, 4, 1, 1, 1, 1, 0, 50.0, 60, 60),
+        ("high", 2, 1, 1, 0, 0, 0, 50.0, 30, 61),
+    ],
+}
+FIELDS = ("_id", "eligible", "met", "breached", "pending", "unansweredWithinTarget", "noTarget")
+FIELDS += ("compliance", "p50", "p90")
+
+
+@pytest.mark.parametrize("group_by", sorted(GROUPED))
+def test_each_grouping(client, headers, database, group_by):
+    database[ROOMS].insert_many(grouped_rooms())
+    rows = groups(client, headers, target="60", groupBy=group_by)
+    assert rows == [dict(zip(FIELDS, row, strict=True)) for row in GROUPED[group_by]]
+
+
+def test_department_and_agent_groups_are_named_when_asked(client, headers, database):
+    database[ROOMS].insert_many(grouped_rooms())
+    database[DEPARTMENTS].insert_one({"_id": "d1", "name": "Sales"})
+    database["users"].insert_one({"_id": "ana", "username": "ana", "name": "Ana Lima"})
+    rows = groups(client, headers, target="60", groupBy="department", names="true")
+    assert [(row["_id"], row["name"]) for row in rows] == [(None, None), ("d1", "Sales"), ("d2", None)]
+    rows = groups(client, headers, target="60", groupBy="agent", names="true")
+    assert [(row["_id"], row["name"]) for row in rows] == [(None, None), ("ana", "Ana Lima"), ("bo", None)]
+    assert all("name" not in row for row in groups(client, headers, target="60", groupBy="sla", names="true"))
+
+
+def test_groups_are_sorted_and_paged(client, headers, database):
+    database[ROOMS].insert_many(grouped_rooms())
+    body = get_answer(
+        client,
+        "sla/compliance",
+        headers,
+        **WINDOW,
+        target="60",
+        groupBy="department",
+        sort='{"compliance": -1}',
+        count="2",
+    )
+    assert [row["_id"] for row in body["groups"]] == ["d1", None]  # ties by _id: null first
+    assert (body["count"], body["offset"], body["total"]) == (2, 0, 3)
+    body = get_answer(
+        client,
+        "sla/compliance",
+        headers,
+        **WINDOW,
+        target="60",
+        groupBy="agent",
+        sort='{"p50": 1}',
+        offset="1",
+    )
+    assert [row["_id"] for row in body["groups"]] == ["ana", "bo"]  # null p50 first
+
+
+def test_no_rooms_is_one_empty_row_or_no_groups(client, headers, database):
+    assert groups(client, headers, target="60") == [
+        {
+            "_id": None,
+            "eligible": 0,
+            "met": 0,
+            "breached": 0,
+            "pending": 0,
+            "unansweredWithinTarget": 0,
+            "noTarget": 0,
+            "compliance": None,
+            "p50": None,
+            "p90": None,
+        }
+    ]
+    assert groups(client, headers, target="60", groupBy="department") == []
+
+
+# -- Breaches -----------------------------------------------------------------------------------------
+
+LEFT = {
+    "_id": "left120",
+    "ts": "2024-03-04T09:00:00.000Z",
+    "departmentId": None,
+    "agentId": None,
+    "agentUsername": None,
+    "target": 60,
+    "firstResponseSeconds": None,
+    "overBySeconds": 60,
+}
+LATE = {
+    "_id": "a61",
+    "ts": "2024-03-04T10:00:00.000Z",
+    "departmentId": "d2",
+    "agentId": "ana",
+    "agentUsername": "ana",
+    "target": 60,
+    "firstResponseSeconds": 61,
+    "overBySeconds": 1,
+}
+
+
+def test_breaches_furthest_over_first(client, headers, database):
+    database[ROOMS].insert_many(six_rooms())
+    body = get_answer(client, "sla/breaches", headers, **WINDOW, target="60")
+    assert body == {"breaches": [LEFT, LATE], "count": 2, "offset": 0, "total": 2, "success": True}
+    body = get_answer(client, "sla/breaches", headers, **WINDOW, target="60", count="1", offset="1")
+    assert body == {"breaches": [LATE], "count": 1, "offset": 1, "total": 2, "success": True}
+    body = get_answer(client, "sla/breaches", headers, **WINDOW, target="60", sort='{"ts": -1}')
+    assert body["breaches"] == [LATE, LEFT]
+
+
+def test_breaches_in_csv_are_every_row(client, headers, database):
+    database[ROOMS].insert_many(six_rooms())
+    response = client.get(
+        f"{ROOT}/sla/breaches", query_string={**WINDOW, "target": "60", "format": "csv"}, headers=headers
+    )
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert list(csv.reader(io.StringIO(response.get_data(as_text=True)))) == [
+        [
+            "_id",
+            "ts",
+            "departmentId",
+            "agentId",
+            "agentUsername",
+            "target",
+            "firstResponseSeconds",
+            "overBySeconds",
+        ],
+        ["left120", "2024-03-04T09:00:00.000Z", "", "", "", "60", "", "60"],
+        ["a61", "2024-03-04T10:00:00.000Z", "d2", "ana", "ana", "60", "61", "1"],
+    ]
+
+
+def test_compliance_in_csv(client, headers, database):
+    database[ROOMS].insert_many(grouped_rooms())
+    response = client.get(
+        f"{ROOT}/sla/compliance",
+        query_string={**WINDOW, "target": "60", "groupBy": "agent", "format": "csv"},
+        headers=headers,
+    )
+    assert list(csv.reader(io.StringIO(response.get_data(as_text=True)))) == [
+        list(FIELDS),
+        ["", "3", "0", "1", "1", "1", "0", "0.0", "", ""],
+        ["ana", "2", "1", "1", "0", "0", "0", "50.0", "30", "61"],
+        ["bo", "1", "1", "0", "0", "0", "0", "100.0", "60", "60"],
+    ]
+
+
+# -- The trend ----------------------------------------------------------------------------------------
+
+
+def bucket(start: str, eligible: int = 0, met: int = 0, breached: int = 0, compliance=None) -> dict:
+    return {"start": start, "eligible": eligible, "met": met, "breached": breached, "compliance": compliance}
+
+
+def test_the_trend_has_every_bucket_and_the_previous_window(client, headers, database):
+    database[ROOMS].insert_many(six_rooms())
+    days = {"start": "2024-03-03", "end": "2024-03-05", "target": "60"}
+    body = get_answer(client, "trends/sla-compliance", headers, **days, compare="previous")
+    assert body == {
+        "metric": "sla-compliance",
+        "groupBy": "day",
+        "timezone": "UTC",
+        "series": [
+            {
+                "_id": None,
+                "buckets": [
+                    bucket("2024-03-03T00:00:00+00:00"),
+                    bucket("2024-03-04T00:00:00+00:00", 5, 2, 2, 50.0),
+                    bucket("2024-03-05T00:00:00+00:00", 1),
+                ],
+            }
+        ],
+        "previous": [
+            {
+                "_id": None,
+                "buckets": [
+                    bucket("2024-02-29T00:00:00+00:00"),
+                    bucket("2024-03-01T00:00:00+00:00"),
+                    bucket("2024-03-02T00:00:00+00:00"),
+                ],
+            }
+        ],
+        "success": True,
+    }
+
+
+def test_the_trend_per_department_in_a_timezone(client, headers, database):
+    """In Kolkata (UTC+5:30) the rooms of 4 March 10:00 UTC are on 4 March, the open one of 5 March
+    11:59:30 UTC on 5 March; by department: null (left120), d1, d2."""
+    database[ROOMS].insert_many(six_rooms())
+    params = {"start": "2024-03-04", "end": "2024-03-05", "target": "60", "timezone": "Asia/Kolkata"}
+    body = get_answer(client, "trends/sla-compliance", headers, **params, byDepartment="true")
+    four, five = "2024-03-04T00:00:00+05:30", "2024-03-05T00:00:00+05:30"
+    assert body["series"] == [
+        {"_id": None, "buckets": [bucket(four, 1, 0, 1, 0.0), bucket(five)]},
+        {"_id": "d1", "buckets": [bucket(four, 3, 2, 0, 100.0), bucket(five)]},
+        {"_id": "d2", "buckets": [bucket(four, 1, 0, 1, 0.0), bucket(five, 1)]},
+    ]
+
+
+# -- Refusals and scope -------------------------------------------------------------------------------
+
+TARGET = "Must be a whole number of seconds from 1 to 2592000 (30 days)."
+
+
+@pytest.mark.parametrize("target", ["0", "2592001", "1.5", "-3", "abc", ""])
+@pytest.mark.parametrize("path", ["sla/compliance", "sla/breaches", "trends/sla-compliance"])
+def test_a_target_out_of_bounds_is_a_400_naming_it(client, headers, database, path, target):
+    response = client.get(f"{ROOT}/{path}", query_string={**WINDOW, "target": target}, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "success": False,
+        "error": f'The "target" query parameter m{TARGET[1:]}',
+        "errorType": "invalid-params",
+        "details": {"target": [TARGET]},
+    }
+
+
+def test_the_bounds_of_target_are_allowed(client, headers, database):
+    database[ROOMS].insert_many(six_rooms())
+    [row] = groups(client, headers, target="1")
+    assert (row["met"], row["breached"]) == (0, 6)
+    [row] = groups(client, headers, target="2592000")
+    assert (row["met"], row["breached"]) == (3, 0)
+
+
+def test_other_endpoints_refuse_target_and_business_hours(client, headers, database):
+    response = client.get(
+        f"{ROOT}/departments/amount-of-chats", query_string={**WINDOW, "target": "60"}, headers=headers
+    )
+    assert response.status_code == 400
+    assert response.get_json()["details"] == {"target": ["Is not allowed."]}
+
+
+def test_a_monitor_sees_the_breaches_of_their_units_rooms_only(make_app, database):
+    documents = units.world()
+    units.store(database, documents)
+    client = make_app().test_client()
+    params = {**units.WINDOW, "target": "1", "count": "0"}
+    everything = get_answer(client, "sla/breaches", units.headers(units.MANAGER), **params)["breaches"]
+    theirs = get_answer(client, "sla/breaches", units.headers(units.MONITOR1), **params)["breaches"]
+    visible = {document["_id"] for document in units.visible(documents, units.MONITOR1)}
+    assert {row["_id"] for row in theirs} == {row["_id"] for row in everything if row["_id"] in visible}
+    assert 0 < len(theirs) < len(everything)
