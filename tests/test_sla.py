@@ -534,3 +534,26 @@ def test_a_monitor_sees_the_breaches_of_their_units_rooms_only(make_app, databas
     visible = {document["_id"] for document in units.visible(documents, units.MONITOR1)}
     assert {row["_id"] for row in theirs} == {row["_id"] for row in everything if row["_id"] in visible}
     assert 0 < len(theirs) < len(everything)
+
+
+# -- The rounding -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("met", "breached", "rate"),
+    [(2, 1, 66.67), (1, 2, 33.33), (1, 5, 16.67), (1, 31, 3.13), (1, 7, 12.5), (0, 3, 0.0), (3, 0, 100.0)],
+)
+def test_compliance_is_rounded_half_up_to_two_decimals(met, breached, rate):
+    """1 of 32 is 3.125 exactly: half up, 3.13."""
+    assert sla.compliance(met, breached) == rate
+    assert sla.compliance(0, 0) is None
+
+
+@pytest.mark.parametrize(
+    ("waits", "p50", "p90"),
+    [([7.2], 8, 8), ([1, 2], 1, 2), ([1, 2, 3, 4, 5, 6], 3, 6), ([*range(1, 11)], 5, 9), ([0.001, 5], 1, 5)],
+)
+def test_percentiles_are_nearest_rank_rounded_up(waits, p50, p90):
+    """Position ceil(q * n): the 6th of 6 for p90 (5.4 up), the 9th of 10."""
+    assert (sla.nearest_rank(waits, 50), sla.nearest_rank(waits, 90)) == (p50, p90)
+    assert sla.nearest_rank([], 50) is None
