@@ -20,7 +20,7 @@ from oracles import business_milliseconds
 from strategies import business_hours_documents, choose
 from support import ROOT, UTC, add_user, answered, property_settings, store_rooms
 
-from livechat_analytics.endpoints import sla
+from livechat_analytics.endpoints.sla import outcome
 
 MS = dt.timedelta(milliseconds=1)
 HOUR_MS = 3_600_000
@@ -256,7 +256,7 @@ def manager(database) -> dict[str, str]:
 @given(case=cases(), group_by=st.sampled_from(["none", *KEYS]))
 def test_every_number_is_plain_pythons(make_app, database, manager, monkeypatch, case, group_by):
     store(database, case)
-    monkeypatch.setattr(sla, "now", lambda: case["now"])
+    monkeypatch.setattr(outcome, "now", lambda: case["now"])
     client = make_app().test_client()
     headers = manager
     params = {
