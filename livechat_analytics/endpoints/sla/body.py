@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ...schemas import (
-    Amount,
-    succeeded,
-)
+from ...schemas import Amount, succeeded
 from ...shape import Page, Series
 from ..agents import Moment
 from ..common import BUCKETS

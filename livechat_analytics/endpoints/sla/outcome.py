@@ -16,11 +16,8 @@ from typing import Any
 
 from ...business_hours import Schedule
 from ...repository import Repository
-from ...schemas import (
-    PageQuery,
-)
-from ..common import Context, is_true
-from ..common import window_rooms as _window_rooms
+from ...schemas import PageQuery
+from ..common import Context, is_true, window_rooms
 from ..hours import DURATION_FIELDS, Schedules, required_schedules, waiting
 from ..stored import text
 
@@ -137,7 +134,7 @@ def read(
     policies = {} if query.target is not None else policy_targets(repository)
     moment = now()
     window = query if start is None else replace(query, start=start)
-    pipeline = [*_window_rooms(window, context), {"$project": ROOM_FIELDS}]
+    pipeline = [*window_rooms(window, context), {"$project": ROOM_FIELDS}]
     reading = Reading([])
     for room in repository.stream("room", pipeline):
         target = query.target if query.target is not None else policies.get(room.get("slaId") or "")
