@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response
+from marshmallow import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
@@ -136,6 +137,12 @@ def _api_error(error: ApiError) -> Response:
     return json_response(error.body, error.status)
 
 
+def _invalid(error: ValidationError) -> Response:
+    """A parameter found invalid once the data is read (``businessHours=true`` where no schedule is
+    stored): the 400 of any invalid parameter."""
+    return _api_error(invalid_params(error.normalized_messages()))
+
+
 def _http_error(error: HTTPException) -> Response:
     response = json_response(failure(error.description or error.name), error.code or 500)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
@@ -157,6 +164,7 @@ def _unexpected(error: Exception) -> Response:
 def register(blueprint: Blueprint) -> None:
     """Answer every error raised under ``blueprint`` with JSON; the host's handlers stay untouched."""
     blueprint.register_error_handler(ApiError, _api_error)
+    blueprint.register_error_handler(ValidationError, _invalid)
     blueprint.register_error_handler(HTTPException, _http_error)
     # Flask looks for handlers by status code first, the app's before the class-wide one here.
     for code in default_exceptions:

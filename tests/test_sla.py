@@ -249,9 +249,10 @@ def test_business_hours_without_an_active_schedule_is_a_400(client, headers, dat
         "is nothing to count business time by."
     )
     message = f'The "businessHours" query parameter must not be true: {reason}'
-    for path in ("sla/compliance", "sla/breaches", "trends/sla-compliance"):
+    asked = [(path, {}) for path in ("sla/compliance", "sla/breaches", "trends/sla-compliance")]
+    for path, more in [*asked, ("sla/breaches", {"format": "csv"}), ("sla/compliance", {"format": "csv"})]:
         response = client.get(
-            f"{ROOT}/{path}", query_string={**WINDOW, "businessHours": "true"}, headers=headers
+            f"{ROOT}/{path}", query_string={**WINDOW, "businessHours": "true", **more}, headers=headers
         )
         assert response.status_code == 400
         assert response.get_json() == {

@@ -21,14 +21,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from marshmallow import ValidationError
 
 from ..business_hours import Schedule
 from ..repository import Repository
 from .stored import is_date, number, text
-
-if TYPE_CHECKING:
-    from ..errors import ApiError
 
 #: The ``type`` of the schedule used where a department names none.
 DEFAULT = "default"
@@ -102,20 +101,18 @@ def read_schedules(repository: Repository) -> Schedules:
 
 
 def required_schedules(repository: Repository) -> Schedules:
-    """:func:`read_schedules`, or a 400 naming ``businessHours`` when no active one is stored."""
+    """:func:`read_schedules`; :func:`no_schedule` when no active one is stored."""
     schedules = read_schedules(repository)
     if not schedules.any:
         raise no_schedule()
     return schedules
 
 
-def no_schedule() -> ApiError:
-    """The 400 of ``businessHours=true`` where no active schedule is stored."""
-    # errors sits above the families (errors -> state -> endpoints): imported when the module is,
-    # it would close a circle as soon as a family imports this module.
-    from ..errors import invalid_params
-
-    return invalid_params({PARAMETER: [NO_SCHEDULE]})
+def no_schedule() -> ValidationError:
+    """The refusal of ``businessHours=true`` where no active schedule is stored: the parameter is
+    invalid for the data, and answers the 400 of any invalid parameter (:mod:`..errors`). Not that
+    400 itself: errors sits above the families (errors -> state -> endpoints)."""
+    return ValidationError({PARAMETER: [NO_SCHEDULE]})
 
 
 def _seconds(schedule: Schedule | None, start: dt.datetime | None, end: dt.datetime | None) -> float | None:
