@@ -10,9 +10,13 @@ import io
 
 import pytest
 import units
-from support import ROOT, UTC, get_answer
+from support import OUR_INDEXES, ROOT, SERVER_BACKENDS, UTC, first_stage_scans, get_answer
 
+from livechat_analytics import Scope, indexes
+from livechat_analytics.endpoints.common import Context
 from livechat_analytics.endpoints.sla import outcome
+from livechat_analytics.endpoints.sla.query import SlaQuery
+from livechat_analytics.repository import Repository
 
 ROOMS = "rocketchat_room"
 POLICIES = "rocketchat_omnichannel_service_level_agreements"
@@ -558,3 +562,22 @@ def test_percentiles_are_nearest_rank_rounded_up(waits, p50, p90):
     """Position ceil(q * n): the 6th of 6 for p90 (5.4 up), the 9th of 10."""
     assert (outcome.nearest_rank(waits, 50), outcome.nearest_rank(waits, 90)) == (p50, p90)
     assert outcome.nearest_rank([], 50) is None
+
+
+# -- The cost -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("department", [None, "d1"])
+@pytest.mark.parametrize("scope", [None, Scope(departments=frozenset({"d1"}), units=frozenset({"u1"}))])
+def test_the_rooms_are_read_by_one_aggregate_whose_first_stage_scans_an_index(database, department, scope):
+    database[ROOMS].insert_many(six_rooms())
+    repository = Repository(database)
+    query = SlaQuery(start=NOW - dt.timedelta(days=30), end=NOW, department_id=department)
+    pipeline = outcome.rooms_pipeline(query, Context(repository.names, scope=scope))
+    scans = first_stage_scans(database, repository.name("room"), pipeline)
+    assert [scan["stage"] for scan in scans] == ["COLLSCAN"]
+    indexes.ensure_indexes(repository)
+    scans = first_stage_scans(database, repository.name("room"), pipeline)
+    assert [scan["stage"] for scan in scans] == ["IXSCAN"] * len(scans) != []
+    assert {scan["indexName"] for scan in scans} <= {name for _, name in OUR_INDEXES}
