@@ -49,7 +49,7 @@ def names_asked(query: Any, context: Context) -> bool:
     return context.department_names or bool(getattr(query, "names", False))
 
 
-def _names(query: SlaQuery, context: Context, repository: Repository, ids: list[Any]) -> dict[Any, Any]:
+def _names(query: SlaQuery, repository: Repository, ids: list[Any]) -> dict[Any, Any]:
     """The names of the groups' departments or agents, by id (None when unknown)."""
     wanted: list[str | None] = [group for group in ids if isinstance(group, str)]
     if query.group_by == "department":
@@ -76,7 +76,7 @@ def group_rows(
         tallies.setdefault(None if key is None else measured.room.get(key), Tally()).add(measured)
     rows = [{"_id": group, **tally.row()} for group, tally in tallies.items()]
     if _naming(query, context):
-        names = _names(query, context, repository, list(tallies))
+        names = _names(query, repository, list(tallies))
         rows = [{"_id": row["_id"], "name": names[row["_id"]], **row} for row in rows]
     return rows, reading
 
@@ -99,10 +99,10 @@ def stream_compliance(
 ) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """Every group (or the page asked for), for a CSV answer."""
     rows, _ = group_rows(query, context, repository)
-    named_ = ["name"] if _naming(query, context) else []
+    name_column = ["name"] if _naming(query, context) else []
     columns = [
         "_id",
-        *named_,
+        *name_column,
         *(name for name in ComplianceRowSchema._declared_fields if name not in ("_id", "name")),
     ]
     return columns, dumped(page_of(rows, query), ComplianceRowSchema())
@@ -164,8 +164,10 @@ def series(
     starts = bucket_starts(query.start, query.end, query.timezone, query.group_by)
     starts_ms = [milliseconds(start) for start in starts]
     tallies: dict[str | None, list[Tally]] = {}
-    if not query.by_department or query.department_id is not None:
-        tallies[None if not query.by_department else query.department_id] = [Tally() for _ in starts]
+    if not query.by_department:
+        tallies[None] = [Tally() for _ in starts]
+    elif query.department_id is not None:
+        tallies[query.department_id] = [Tally() for _ in starts]
     for measured in rooms:
         key = measured.room.get("departmentId") if query.by_department else None
         index = bisect.bisect_right(starts_ms, milliseconds(measured.room["ts"])) - 1
