@@ -121,12 +121,7 @@ def _insert_fixed(
     """Write the fixed documents where nothing is, and count them: the orphan transfers are the
     messages written so far."""
     written = {
-        collection: _insert_new(
-            database[
-                collection_prefix + _UNREAD[collection] if collection in _UNREAD else names.name(collection)
-            ],
-            documents,
-        )
+        collection: _insert_new(database[_name(names, collection, collection_prefix)], documents)
         for collection, documents in fixed.items()
     }
     return Counts(
@@ -136,6 +131,13 @@ def _insert_fixed(
         transfers=written["message"],
         kept=sum(map(len, fixed.values())) - sum(written.values()),
     )
+
+
+def _name(names: Repository, collection: str, collection_prefix: str) -> str:
+    """The real name of one of the collections of :meth:`DemoData.fixed_documents`."""
+    if collection in _UNREAD:
+        return collection_prefix + _UNREAD[collection]
+    return names.name(collection)
 
 
 def _insert_new(collection: Collection, documents: list[Document]) -> int:
