@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import zoneinfo
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -27,13 +28,20 @@ from pymongo.database import Database
 from support import SERVER_BACKENDS, UTC, free_port
 
 from livechat_analytics import cli, demo, hash_token
+from livechat_analytics.business_hours import Schedule
 from livechat_analytics.demo import Chat, DemoData
 from livechat_analytics.endpoints import FAMILY_OF
+from livechat_analytics.endpoints.hours import read_schedules
+from livechat_analytics.repository import Repository
 
 NOW = dt.datetime(2024, 6, 14, 15, 30, 12, 345678, tzinfo=UTC)  # a Friday afternoon
 MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
 ROCKET_CHAT_ID = re.compile(f"[{demo.ID_ALPHABET}]{{{demo.ID_LENGTH}}}")
 MS = dt.timedelta(milliseconds=1)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+SERVICE_FIELDS = {"slaId", "priorityId", "priorityWeight", "estimatedWaitingTimeQueue"}
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +119,10 @@ def test_the_same_seed_and_now_give_the_same_documents(data, chats):
     assert small == chats[: len(small)]
     other = DemoData(rooms=50, seed=2, now=NOW)
     assert {chat.room["_id"] for chat in other.chats()}.isdisjoint(chat.room["_id"] for chat in chats)
+    fixed = [*other.business_hours, *other.policies, *other.priorities]
+    assert {document["_id"] for document in fixed}.isdisjoint(
+        document["_id"] for document in [*data.business_hours, *data.policies, *data.priorities]
+    )
 
 
 def test_ids_look_like_rocket_chats_and_never_repeat(data, chats):
@@ -261,6 +273,135 @@ def test_the_fixed_documents(data):
     assert all(department["numAgents"] > 0 for department in data.departments)
 
 
+def minutes_of_week(moment: dict) -> int:
+    """Where a work hour's ``{dayOfWeek, time}`` falls in the week, in minutes from Monday 00:00."""
+    hours, minutes = map(int, moment["time"].split(":"))
+    return WEEKDAYS.index(moment["dayOfWeek"]) * 1440 + hours * 60 + minutes
+
+
+def offset_minutes(utc: str) -> int:
+    """The minutes of a stored ``timezone.utc`` such as ``"-05:00"``."""
+    sign = -1 if utc.startswith("-") else 1
+    hours, minutes = map(int, utc[1:].split(":"))
+    return sign * (hours * 60 + minutes)
+
+
+def test_the_business_hours_are_stored_as_rocket_chat_stores_them(data):
+    schedules = data.business_hours
+    assert [schedule["type"] for schedule in schedules] == ["default", "custom"]
+    for schedule in schedules:
+        assert set(schedule) == {"_id", "name", "active", "type", "timezone", "workHours", "ts", "_updatedAt"}
+        assert OBJECT_ID.fullmatch(schedule["_id"]) and schedule["active"] is True
+        zone = schedule["timezone"]
+        assert set(zone) == {"name", "utc"} and re.fullmatch(r"[+-]\d\d:\d\d", zone["utc"])
+        # The offset the schedule was saved with is the zone's on that day.
+        saved = schedule["ts"].astimezone(zoneinfo.ZoneInfo(zone["name"]))
+        assert offset_minutes(zone["utc"]) == saved.utcoffset() // dt.timedelta(minutes=1)
+        assert [hour["day"] for hour in schedule["workHours"]] == list(WEEKDAYS)
+        for hour in schedule["workHours"]:
+            assert isinstance(hour["open"], bool)
+            for end in (hour["start"], hour["finish"]):
+                assert set(end) == {"time", "utc", "cron"} and HH_MM.fullmatch(end["time"])
+                assert end["cron"] == {"dayOfWeek": hour["day"], "time": end["time"]}
+                # utc is the local time moved by the offset, across days and the week's end.
+                local = minutes_of_week(end["cron"])
+                assert (local - minutes_of_week(end["utc"])) % 10080 == offset_minutes(zone["utc"]) % 10080
+        assert Schedule.from_document(schedule) is not None  # the API can read it
+    opened = {
+        schedule["type"]: {
+            hour["day"]: (hour["start"]["time"], hour["finish"]["time"])
+            for hour in schedule["workHours"]
+            if hour["open"]
+        }
+        for schedule in schedules
+    }
+    assert opened["default"] == dict.fromkeys(WEEKDAYS[:5], ("08:00", "18:00"))
+    assert schedules[0]["timezone"]["name"] == "Europe/Berlin"
+    # The custom schedule's shift runs past midnight.
+    assert opened["custom"] and all(finish <= start for start, finish in opened["custom"].values())
+
+
+def test_one_department_names_the_custom_schedule(data):
+    custom = data.business_hours[1]
+    naming = [department for department in data.departments if "businessHourId" in department]
+    assert [(department["name"], department["businessHourId"]) for department in naming] == [
+        ("Technical", custom["_id"])
+    ]
+
+
+def test_the_sla_policies_and_the_priorities(data):
+    assert data.policies and data.priorities
+    for policy in data.policies:
+        assert set(policy) == {"_id", "name", "description", "dueTimeInMinutes", "_updatedAt"}
+        assert isinstance(policy["dueTimeInMinutes"], int) and policy["dueTimeInMinutes"] > 0
+    assert len({policy["dueTimeInMinutes"] for policy in data.policies}) == len(data.policies) > 1
+    assert sorted(priority["sortItem"] for priority in data.priorities) == [1, 2, 3, 4, 5]
+    for priority in data.priorities:
+        assert set(priority) == {"_id", "i18n", "sortItem", "dirty", "_updatedAt"}
+        assert priority["dirty"] is False
+    ids = [document["_id"] for document in [*data.business_hours, *data.policies, *data.priorities]]
+    assert all(OBJECT_ID.fullmatch(id_) for id_ in ids) and len(set(ids)) == len(ids)
+
+
+def test_rooms_name_stored_policies_and_priorities(data, chats, rooms):
+    due = {policy["_id"]: policy["dueTimeInMinutes"] for policy in data.policies}
+    weight = {priority["_id"]: priority["sortItem"] for priority in data.priorities}
+    for room in rooms:
+        assert room["estimatedWaitingTimeQueue"] == due.get(room.get("slaId"), 9_999_999)
+        assert room["priorityWeight"] == weight.get(room.get("priorityId"), 99)
+        assert room.get("slaId", next(iter(due))) in due
+        assert room.get("priorityId", next(iter(weight))) in weight
+    assert 0.45 < share(rooms, lambda room: "slaId" in room) < 0.65
+    assert 0.3 < share(rooms, lambda room: "priorityId" in room) < 0.5
+    assert {room.get("slaId") for room in rooms} == {*due, None}
+    assert {room.get("priorityId") for room in rooms} == {*weight, None}
+    assert not any(SERVICE_FIELDS & set(chat.room) for chat in chats if chat.room["t"] != "l")
+
+
+def test_first_responses_fall_on_both_sides_of_their_targets(data, rooms):
+    due = {policy["_id"]: policy["dueTimeInMinutes"] * 60 for policy in data.policies}
+    met: collections.Counter[int] = collections.Counter()
+    breached: collections.Counter[int] = collections.Counter()
+    for room in rooms:
+        if "slaId" in room and "response" in room.get("metrics", {}):
+            target = due[room["slaId"]]
+            response = room["metrics"]["response"]
+            assert response["ft"] == (response["fd"] - room["ts"]) / MS / 1000 > 0
+            (met if response["ft"] <= target else breached)[target] += 1
+    assert sum(met.values()) > 0 and sum(breached.values()) > 0
+    # Each target is met by some rooms, the tighter one missed by most, the looser ones more often met.
+    targets = sorted(due.values())
+    assert all(met[target] > 0 for target in targets)
+    rates = [met[target] / (met[target] + breached[target]) for target in targets]
+    assert rates == sorted(rates) and rates[0] < 0.5 < rates[1] < rates[-1]
+    # Some rooms with a target have no first response: open ones and closed ones.
+    unanswered = [room for room in rooms if "slaId" in room and "response" not in room.get("metrics", {})]
+    assert {"closedAt" in room for room in unanswered} == {True, False}
+
+
+def test_business_hours_forgive_the_weekend(data, rooms):
+    """Some rooms miss their target in calendar time while waiting wholly outside their schedule's
+    hours: created and answered on a weekend in Berlin, in a department of the default schedule."""
+    due = {policy["_id"]: policy["dueTimeInMinutes"] * 60 for policy in data.policies}
+    night_desk = {department["_id"] for department in data.departments if "businessHourId" in department}
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+
+    def weekend_wait(room: dict) -> bool:
+        opened, answered = room["ts"].astimezone(berlin), room["metrics"]["response"]["fd"].astimezone(berlin)
+        return opened.weekday() >= 5 and answered.date() == opened.date()
+
+    forgiven = [
+        room
+        for room in rooms
+        if "slaId" in room
+        and room.get("departmentId") not in night_desk
+        and "response" in room.get("metrics", {})
+        and room["metrics"]["response"]["ft"] > due[room["slaId"]]
+        and weekend_wait(room)
+    ]
+    assert len(forgiven) >= 5
+
+
 def test_insert_writes_everything_in_batches():
     database = mongomock.MongoClient(tz_aware=True)["demo"]
     data = DemoData(rooms=50, now=NOW)
@@ -277,7 +418,24 @@ def test_insert_writes_everything_in_batches():
     assert database["users"].count_documents({}) == counts.users == len(data.agents) + 1
     assert database["rc_permissions"].find_one({"_id": "view-livechat-manager"})
     assert database["rc_settings"].find_one({"_id": "Livechat_visitor_inactivity_timeout"})["value"] == 3600
+    for name, documents in [
+        ("rc_livechat_business_hours", data.business_hours),
+        ("rc_omnichannel_service_level_agreements", data.policies),
+        ("rc_livechat_priority", data.priorities),
+    ]:
+        assert list(database[name].find({}, sort=[("_id", 1)])) == sorted(documents, key=lambda d: d["_id"])
+    assert counts.kept == 0
     assert list(database["rc_room"].find({}, {"_id": 1})) == [{"_id": chat.room["_id"]} for chat in chats]
+
+
+def test_the_api_reads_the_stored_schedules(database: Database):
+    data = DemoData(rooms=20, now=NOW)
+    demo.insert(database, data, collection_prefix="rc_")
+    schedules = read_schedules(Repository(database, collection_prefix="rc_"))
+    default, custom = data.business_hours
+    [technical] = [department["_id"] for department in data.departments if department["name"] == "Technical"]
+    assert schedules.default == Schedule.from_document(default)
+    assert dict(schedules.departments) == {technical: Schedule.from_document(custom)}
 
 
 # The demo app

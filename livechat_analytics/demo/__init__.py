@@ -1,9 +1,10 @@
 """A realistic Rocket.Chat livechat data set, generated deterministically: for the demo and for seeding.
 
 :class:`DemoData` (:mod:`.data`) holds the few fixed documents (the departments, agents and demo
-manager of :mod:`.staff`, the permission and the setting the API reads) and generates the rooms
-lazily, each drawn by :mod:`.room`, so that :func:`insert` (:mod:`.store`) can write a data set of
-any size in batches. The same ``seed`` and ``now`` always give the same documents.
+manager of :mod:`.staff`, the schedules, SLA policies and priorities of :mod:`.service`, the
+permission and the setting the API reads) and generates the rooms lazily, each drawn by
+:mod:`.room`, so that :func:`insert` (:mod:`.store`) can write a data set of any size in batches.
+The same ``seed`` and ``now`` always give the same documents.
 """
 
 from __future__ import annotations

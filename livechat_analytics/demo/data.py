@@ -28,6 +28,7 @@ from .room import (
     ordinary_messages,
     returning_visitor,
 )
+from .service import NIGHT_DESK, business_hours, policies, priorities, service_fields
 from .staff import (
     MANAGER_TOKEN,
     agent_activity,
@@ -144,10 +145,20 @@ class DemoData:
             self._orphan_transfer(rng) for _ in range(math.ceil(rooms / 300))
         ]
         """Transfer messages of rooms that were deleted since: the API credits them to ``null``."""
+        # The service levels draw on a stream of their own too, which leaves the rest as it was.
+        levels = random.Random(f"service-levels-{seed}")
+        self.business_hours: list[Document] = business_hours(levels, created)
+        """The default schedule, then the custom one of the department that names it."""
+        self.policies: list[Document] = policies(levels, created)
+        """The SLA policies (``rocketchat_omnichannel_service_level_agreements``)."""
+        self.priorities: list[Document] = priorities(levels, created)
+        """The priorities (``rocketchat_livechat_priority``)."""
+        night_desk = next(department for department in self.departments if department["name"] == NIGHT_DESK)
+        night_desk["businessHourId"] = self.business_hours[1]["_id"]
 
     def fixed_documents(self) -> dict[str, list[Document]]:
         """Every document but the rooms' and the visitors', by collection (the keys of
-        :meth:`Repository.name`)."""
+        :meth:`Repository.name`, and ``priority``, a collection the API does not read)."""
         return {
             "department": self.departments,
             "users": [*self.agents, self.manager],
@@ -156,6 +167,9 @@ class DemoData:
             "message": self.orphan_transfers,
             "department_agents": self.department_agents,
             "agent_activity": self.agent_activity,
+            "business_hours": self.business_hours,
+            "sla": self.policies,
+            "priority": self.priorities,
         }
 
     def chats(self) -> Iterator[Chat]:
@@ -163,9 +177,12 @@ class DemoData:
         a channel or a direct message room."""
         rng = random.Random(self._chat_seed)
         extra = random.Random(self._chat_seed + 1)
+        levels = random.Random(f"room-service-levels-{self.seed}")
         returning: list[Document] = []
         for _ in range(self.room_count):
-            yield self._livechat(rng, extra, returning)
+            chat = self._livechat(rng, extra, returning)
+            chat.room.update(service_fields(levels, self.policies, self.priorities))
+            yield chat
             if rng.random() < _OTHER_ROOM:
                 yield self._other_room(rng)
 

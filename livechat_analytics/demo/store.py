@@ -22,6 +22,9 @@ from .room import visitor_of
 #: The collection in which ``seed`` records how many documents it added to each collection: a
 #: database holding more than that holds data of its own, which ``seed`` leaves alone.
 SEEDS_COLLECTION = "livechat_analytics_seeds"
+# Collections the data set writes and the API does not read, so that the repository does not name
+# them: their names after the prefix, by the keys of :meth:`DemoData.fixed_documents`.
+_UNREAD = {"priority": "livechat_priority"}
 
 
 @dataclass
@@ -73,7 +76,7 @@ def insert(
     if already_inserted(database, data, collection_prefix=collection_prefix):
         raise AlreadyInserted(f"The rooms of seed {data.seed} are already in this database.")
     names = Repository(database, collection_prefix=collection_prefix, users_collection=users_collection)
-    counts = _insert_fixed(database, names, data.fixed_documents())
+    counts = _insert_fixed(database, names, data.fixed_documents(), collection_prefix)
     writer = _ChatWriter(database, names, counts, batch_size=batch_size, progress=progress)
     for chat in data.chats():
         writer.add(chat)
@@ -112,11 +115,13 @@ def record_seed(database: Database, seed: int, added: dict[str, int], *, now: dt
     database[SEEDS_COLLECTION].insert_one({"seed": seed, "added": added, "at": now})
 
 
-def _insert_fixed(database: Database, names: Repository, fixed: dict[str, list[Document]]) -> Counts:
+def _insert_fixed(
+    database: Database, names: Repository, fixed: dict[str, list[Document]], collection_prefix: str
+) -> Counts:
     """Write the fixed documents where nothing is, and count them: the orphan transfers are the
     messages written so far."""
     written = {
-        collection: _insert_new(database[names.name(collection)], documents)
+        collection: _insert_new(database[_name(names, collection, collection_prefix)], documents)
         for collection, documents in fixed.items()
     }
     return Counts(
@@ -126,6 +131,13 @@ def _insert_fixed(database: Database, names: Repository, fixed: dict[str, list[D
         transfers=written["message"],
         kept=sum(map(len, fixed.values())) - sum(written.values()),
     )
+
+
+def _name(names: Repository, collection: str, collection_prefix: str) -> str:
+    """The real name of one of the collections of :meth:`DemoData.fixed_documents`."""
+    if collection in _UNREAD:
+        return collection_prefix + _UNREAD[collection]
+    return names.name(collection)
 
 
 def _insert_new(collection: Collection, documents: list[Document]) -> int:

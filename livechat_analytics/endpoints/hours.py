@@ -21,12 +21,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..business_hours import Schedule
-from ..errors import ApiError, invalid_params
 from ..repository import Repository
 from .stored import is_date, number, text
+
+if TYPE_CHECKING:
+    from ..errors import ApiError
 
 #: The ``type`` of the schedule used where a department names none.
 DEFAULT = "default"
@@ -109,6 +111,10 @@ def required_schedules(repository: Repository) -> Schedules:
 
 def no_schedule() -> ApiError:
     """The 400 of ``businessHours=true`` where no active schedule is stored."""
+    # errors sits above the families (errors -> state -> endpoints): imported when the module is,
+    # it would close a circle as soon as a family imports this module.
+    from ..errors import invalid_params
+
     return invalid_params({PARAMETER: [NO_SCHEDULE]})
 
 
