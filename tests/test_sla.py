@@ -12,7 +12,7 @@ import pytest
 import units
 from support import ROOT, UTC, get_answer
 
-from livechat_analytics.endpoints import sla
+from livechat_analytics.endpoints.sla import outcome
 
 ROOMS = "rocketchat_room"
 POLICIES = "rocketchat_omnichannel_service_level_agreements"
@@ -27,7 +27,7 @@ S = dt.timedelta(seconds=1)
 @pytest.fixture(autouse=True)
 def frozen_now(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every request of these tests is made at :data:`NOW`."""
-    monkeypatch.setattr(sla, "now", lambda: NOW)
+    monkeypatch.setattr(outcome, "now", lambda: NOW)
 
 
 def room(_id: str, ts: dt.datetime, **fields) -> dict:
@@ -95,7 +95,7 @@ def test_six_rooms_against_a_target_of_60_seconds(client, headers, database):
 
 def test_the_open_room_breaches_once_its_target_has_run_out(client, headers, database, monkeypatch):
     database[ROOMS].insert_many(six_rooms())
-    monkeypatch.setattr(sla, "now", lambda: NOW + 31 * S)  # 61 s without an answer
+    monkeypatch.setattr(outcome, "now", lambda: NOW + 31 * S)  # 61 s without an answer
     [row] = groups(client, headers, target="60")
     assert counts(row) == {
         "eligible": 6,
@@ -534,3 +534,26 @@ def test_a_monitor_sees_the_breaches_of_their_units_rooms_only(make_app, databas
     visible = {document["_id"] for document in units.visible(documents, units.MONITOR1)}
     assert {row["_id"] for row in theirs} == {row["_id"] for row in everything if row["_id"] in visible}
     assert 0 < len(theirs) < len(everything)
+
+
+# -- The rounding -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("met", "breached", "rate"),
+    [(2, 1, 66.67), (1, 2, 33.33), (1, 5, 16.67), (1, 31, 3.13), (1, 7, 12.5), (0, 3, 0.0), (3, 0, 100.0)],
+)
+def test_compliance_is_rounded_half_up_to_two_decimals(met, breached, rate):
+    """1 of 32 is 3.125 exactly: half up, 3.13."""
+    assert outcome.compliance(met, breached) == rate
+    assert outcome.compliance(0, 0) is None
+
+
+@pytest.mark.parametrize(
+    ("waits", "p50", "p90"),
+    [([7.2], 8, 8), ([1, 2], 1, 2), ([1, 2, 3, 4, 5, 6], 3, 6), ([*range(1, 11)], 5, 9), ([0.001, 5], 1, 5)],
+)
+def test_percentiles_are_nearest_rank_rounded_up(waits, p50, p90):
+    """Position ceil(q * n): the 6th of 6 for p90 (5.4 up), the 9th of 10."""
+    assert (outcome.nearest_rank(waits, 50), outcome.nearest_rank(waits, 90)) == (p50, p90)
+    assert outcome.nearest_rank([], 50) is None

@@ -1,0 +1,328 @@
+"""The service-level family, under ``sla/`` and ``trends/sla-compliance``: did each room get its
+first answer within its target, counted in calendar or in business time.
+
+A room's target ``T`` is the request's ``target``, else its SLA policy's ``dueTimeInMinutes``
+(``slaId``), else none. Its measured value ``m`` is its first response time (with
+``businessHours=true``, the business seconds of its wait, :mod:`..hours`). A room with a target is
+``met`` (``m <= T``), ``breached`` (``m > T``, or no answer for longer than ``T``), ``pending`` (open,
+no answer yet, ``T`` not run out) or ``unansweredWithinTarget`` (closed without an answer before
+``T`` ran out). The time without an answer of an open room runs to the moment of the request
+(:func:`.outcome.now`), so an answer holding pending rooms changes with time.
+
+Each request reads its window's rooms once: one aggregate whose first stage is the indexed match of
+every family, then a ``$project`` of the few fields a room's outcome needs; the SLA policies (a
+small collection) and the schedules are read once. The outcomes, groups, percentiles, buckets and
+pages are computed in Python, where the business time is: a room's outcome and the tallies in
+:mod:`.outcome`, the query strings in :mod:`.query`, the bodies in :mod:`.body`, the endpoints here.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from marshmallow import Schema
+
+from ...repository import Repository
+from ..common import DAY, Context, bucket_starts, local_iso, milliseconds, timezone_name
+from ..row import Endpoint, Family
+from ..stored import named
+from ..trends import previous_window
+from .body import BreachRowSchema, ComplianceRowSchema, envelope, trend_schema
+from .outcome import BREACHED, Measured, Reading, Tally, hours_fields, page_of, read
+from .query import (
+    GROUPS,
+    BreachesArgsSchema,
+    ComplianceArgsSchema,
+    SlaQuery,
+    SlaTrendArgsSchema,
+    SlaTrendQuery,
+)
+
+# -- What the endpoints compute -------------------------------------------------------------------
+
+
+def names_asked(query: Any, context: Context) -> bool:
+    """Whether department and agent rows carry a name: the setting, or ``names=true``."""
+    return context.department_names or bool(getattr(query, "names", False))
+
+
+def _names(query: SlaQuery, context: Context, repository: Repository, ids: list[Any]) -> dict[Any, Any]:
+    """The names of the groups' departments or agents, by id (None when unknown)."""
+    wanted: list[str | None] = [group for group in ids if isinstance(group, str)]
+    if query.group_by == "department":
+        found = repository.department_names(wanted)
+    else:
+        users = repository.collection("users").find({"_id": {"$in": wanted}}, {"name": 1})
+        found = {user["_id"]: user.get("name") for user in users}
+    return {group: named(found.get(group)) for group in ids}
+
+
+def _naming(query: SlaQuery, context: Context) -> bool:
+    """Whether the rows of this query carry a name: department or agent groups, names on."""
+    return query.group_by in ("department", "agent") and names_asked(query, context)
+
+
+def group_rows(
+    query: SlaQuery, context: Context, repository: Repository
+) -> tuple[list[dict[str, Any]], Reading]:
+    """One row per group of the window's rooms (one row for ``none``, rooms or not), and the reading."""
+    reading = read(query, context, repository)
+    key = GROUPS[query.group_by]
+    tallies: dict[Any, Tally] = {None: Tally()} if key is None else {}
+    for measured in reading.rooms:
+        tallies.setdefault(None if key is None else measured.room.get(key), Tally()).add(measured)
+    rows = [{"_id": group, **tally.row()} for group, tally in tallies.items()]
+    if _naming(query, context):
+        names = _names(query, context, repository, list(tallies))
+        rows = [{"_id": row["_id"], "name": names[row["_id"]], **row} for row in rows]
+    return rows, reading
+
+
+def compute_compliance(query: SlaQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """The page of groups, and the number of groups."""
+    rows, reading = group_rows(query, context, repository)
+    page = page_of(rows, query)
+    return {
+        "groups": page,
+        "count": len(page),
+        "offset": query.offset,
+        "total": len(rows),
+        **hours_fields(query, reading),
+    }
+
+
+def stream_compliance(
+    query: SlaQuery, context: Context, repository: Repository
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """Every group (or the page asked for), for a CSV answer."""
+    rows, _ = group_rows(query, context, repository)
+    named_ = ["name"] if _naming(query, context) else []
+    columns = [
+        "_id",
+        *named_,
+        *(name for name in ComplianceRowSchema._declared_fields if name not in ("_id", "name")),
+    ]
+    return columns, dumped(page_of(rows, query), ComplianceRowSchema())
+
+
+def breach_rows(
+    query: SlaQuery, context: Context, repository: Repository
+) -> tuple[list[dict[str, Any]], Reading]:
+    """One row per breached room of the window, and the reading."""
+    reading = read(query, context, repository)
+    rows = [
+        {
+            "_id": measured.room["_id"],
+            "ts": measured.room["ts"],
+            "departmentId": measured.room.get("departmentId"),
+            "agentId": measured.room.get("agentId"),
+            "agentUsername": measured.room.get("agentUsername"),
+            "target": measured.target,
+            "firstResponseSeconds": measured.seconds,
+            "overBySeconds": measured.over,
+        }
+        for measured in reading.rooms
+        if measured.outcome == BREACHED
+    ]
+    return rows, reading
+
+
+def compute_breaches(query: SlaQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """The page of breached rooms, and their number."""
+    rows, reading = breach_rows(query, context, repository)
+    page = page_of(rows, query)
+    return {
+        "breaches": page,
+        "count": len(page),
+        "offset": query.offset,
+        "total": len(rows),
+        **hours_fields(query, reading),
+    }
+
+
+def stream_breaches(
+    query: SlaQuery, context: Context, repository: Repository
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """Every breached room (or the page asked for), for a CSV answer."""
+    rows, _ = breach_rows(query, context, repository)
+    return list(BreachRowSchema._declared_fields), dumped(page_of(rows, query), BreachRowSchema())
+
+
+def dumped(rows: list[dict[str, Any]], schema: Schema) -> Iterator[dict[str, Any]]:
+    """Each row serialized by a row schema."""
+    return (schema.dump(row) for row in rows)
+
+
+def series(
+    query: SlaTrendQuery, rooms: list[Measured], context: Context, repository: Repository
+) -> list[dict[str, Any]]:
+    """The compliance of ``rooms`` per local bucket of their creation: one series, or one per
+    department; every bucket of each series present."""
+    starts = bucket_starts(query.start, query.end, query.timezone, query.group_by)
+    starts_ms = [milliseconds(start) for start in starts]
+    tallies: dict[str | None, list[Tally]] = {}
+    if not query.by_department or query.department_id is not None:
+        tallies[None if not query.by_department else query.department_id] = [Tally() for _ in starts]
+    for measured in rooms:
+        key = measured.room.get("departmentId") if query.by_department else None
+        index = bisect.bisect_right(starts_ms, milliseconds(measured.room["ts"])) - 1
+        tallies.setdefault(key, [Tally() for _ in starts])[min(max(index, 0), len(starts) - 1)].add(measured)
+    labels = [local_iso(start, query.timezone) for start in starts]
+    names = None
+    if context.department_names and query.by_department:
+        names = repository.department_names(list(tallies))
+    answer = []
+    for department in sorted(tallies, key=lambda key: (key is not None, key or "")):
+        row: dict[str, Any] = {"_id": department}
+        if names is not None:
+            row["name"] = named(names.get(department)) if department is not None else None
+        row["buckets"] = [
+            {"start": label, **tally.bucket()}
+            for label, tally in zip(labels, tallies[department], strict=True)
+        ]
+        answer.append(row)
+    return answer
+
+
+def compute_trend(query: SlaTrendQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """The series, and with ``compare`` the previous one: both windows read by one aggregate."""
+    earlier = previous_window(query.start, query.end) if query.compare == "previous" else None
+    reading = read(query, context, repository, start=None if earlier is None else earlier[0])
+    current = [measured for measured in reading.rooms if measured.room["ts"] >= query.start]
+    body: dict[str, Any] = {
+        "metric": "sla-compliance",
+        "groupBy": query.group_by,
+        "timezone": timezone_name(query.timezone),
+        "series": series(query, current, context, repository),
+    }
+    if earlier is not None:
+        before = [measured for measured in reading.rooms if measured.room["ts"] < query.start]
+        body["previous"] = series(
+            replace(query, start=earlier[0], end=earlier[1]), before, context, repository
+        )
+    return {**body, **hours_fields(query, reading)}
+
+
+# -- Response schemas -------------------------------------------------------------------------------
+
+
+# -- The table --------------------------------------------------------------------------------------
+
+_TARGETS = (
+    " A room's target is `target` when given, else its SLA policy's `dueTimeInMinutes` * 60 "
+    "(`slaId`), else it has none; its wait is `metrics.response.ft` (with `businessHours=true`, "
+    "the business seconds of that wait). Met: wait ≤ target; breached: wait > target, or no answer "
+    "for longer than the target; pending: open, no answer, target not run out; "
+    "unansweredWithinTarget: closed without an answer before the target ran out. An open room's "
+    "time without an answer runs to the moment of the request."
+)
+
+_COMPLIANCE_FIELDS = tuple(name for name in ComplianceRowSchema._declared_fields if name != "name")
+_BREACH_FIELDS = tuple(BreachRowSchema._declared_fields)
+
+FAMILY = Family(
+    name="sla",
+    description="Service levels: first responses within their targets, in calendar or business time.",
+    endpoints=(
+        Endpoint(
+            path="sla/compliance",
+            args=ComplianceArgsSchema,
+            response=envelope(ComplianceRowSchema, "groups", "Groups"),
+            compute=compute_compliance,
+            stream=stream_compliance,
+            sortable=_COMPLIANCE_FIELDS,
+            department_rows=True,
+            summary="Rooms created in the window met, breached, pending or unanswered within their "
+            "response target, with compliance and the waits' p50 and p90, per group.",
+            description=_TARGETS,
+            example={
+                "groups": [
+                    {
+                        "_id": None,
+                        "eligible": 6,
+                        "met": 2,
+                        "breached": 2,
+                        "pending": 1,
+                        "unansweredWithinTarget": 1,
+                        "noTarget": 0,
+                        "compliance": 50.0,
+                        "p50": 60,
+                        "p90": 61,
+                    }
+                ],
+                "count": 1,
+                "offset": 0,
+                "total": 1,
+                "success": True,
+            },
+        ),
+        Endpoint(
+            path="sla/breaches",
+            args=BreachesArgsSchema,
+            response=envelope(BreachRowSchema, "breaches", "Breached rooms"),
+            compute=compute_breaches,
+            stream=stream_breaches,
+            sortable=_BREACH_FIELDS,
+            summary="The rooms created in the window that breached their response target, furthest "
+            "over it first.",
+            description=_TARGETS,
+            example={
+                "breaches": [
+                    {
+                        "_id": "room1",
+                        "ts": "2024-03-01T09:00:00.000Z",
+                        "departmentId": "GgYvrkAF63aeQmsh4",
+                        "agentId": "agent1",
+                        "agentUsername": "ana",
+                        "target": 60,
+                        "firstResponseSeconds": 95,
+                        "overBySeconds": 35,
+                    }
+                ],
+                "count": 1,
+                "offset": 0,
+                "total": 1,
+                "success": True,
+            },
+        ),
+        Endpoint(
+            path="trends/sla-compliance",
+            args=SlaTrendArgsSchema,
+            response=trend_schema(),
+            compute=compute_trend,
+            summary="Compliance with the response target per local hour, day, ISO week or month of the "
+            "rooms' creation.",
+            description=_TARGETS,
+            example={
+                "metric": "sla-compliance",
+                "groupBy": DAY,
+                "timezone": "Europe/Berlin",
+                "series": [
+                    {
+                        "_id": None,
+                        "buckets": [
+                            {
+                                "start": "2024-03-01T00:00:00+01:00",
+                                "eligible": 6,
+                                "met": 2,
+                                "breached": 2,
+                                "compliance": 50.0,
+                            },
+                            {
+                                "start": "2024-03-02T00:00:00+01:00",
+                                "eligible": 0,
+                                "met": 0,
+                                "breached": 0,
+                                "compliance": None,
+                            },
+                        ],
+                    }
+                ],
+                "success": True,
+            },
+        ),
+    ),
+)

@@ -1,0 +1,160 @@
+"""The bodies of the service-level family: a page of compliance groups or of breached rooms, and
+the trend's series; each declares its CSV shape."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from ...schemas import Amount, succeeded
+from ...shape import Page, Series
+from ..agents import Moment
+from ..common import BUCKETS
+from ..trends import SeriesBaseSchema
+
+
+def _count(description: str) -> fields.Integer:
+    return fields.Integer(metadata={"description": description})
+
+
+def _compliance_field() -> fields.Float:
+    return fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "100 * met / (met + breached), rounded half up to two decimals; null when "
+            "no room was met or breached."
+        },
+    )
+
+
+class ComplianceRowSchema(Schema):
+    """One group of rooms: their outcomes, compliance and the percentiles of their waits."""
+
+    OPTIONAL_FIELDS = ("name",)
+
+    _id = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The group: a department, agent, SLA policy or priority id; null for "
+            "`groupBy=none` and for the rooms without one."
+        },
+    )
+    name = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The department's or agent's name (null when unknown); only when names "
+            "are on or asked for, with `groupBy=department` or `agent`."
+        },
+    )
+    eligible = _count("Rooms with a target.")
+    met = _count("Rooms answered within their target (at it included).")
+    breached = _count("Rooms answered after their target, or unanswered for longer than it.")
+    pending = _count("Open rooms without an answer whose target has not run out.")
+    unansweredWithinTarget = _count("Closed rooms without an answer, closed before their target ran out.")
+    noTarget = _count("Rooms without a target (no `target`, no usable SLA policy).")
+    compliance = _compliance_field()
+    p50 = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The median wait of the group's answered rooms (nearest rank), in whole "
+            "seconds rounded up; null for none."
+        },
+    )
+    p90 = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The 90th percentile of the same waits (nearest rank); null for none."},
+    )
+
+
+class BreachRowSchema(Schema):
+    """One breached room."""
+
+    _id = fields.String(metadata={"description": "The room id."})
+    ts = Moment(metadata={"description": "When the room was created."})
+    departmentId = fields.String(allow_none=True, metadata={"description": "Its department; null for none."})
+    agentId = fields.String(allow_none=True, metadata={"description": "Its last agent (`servedBy._id`)."})
+    agentUsername = fields.String(allow_none=True, metadata={"description": "Its last agent's username."})
+    target = Amount(metadata={"description": "Its target, in seconds."})
+    firstResponseSeconds = Amount(
+        allow_none=True,
+        metadata={"description": "Its wait for the first answer, in seconds; null when unanswered."},
+    )
+    overBySeconds = fields.Integer(
+        metadata={
+            "description": "How far past the target: the wait (or the time without an answer) "
+            "less the target, in whole seconds rounded up."
+        }
+    )
+
+
+_HOURS_FIELDS: dict[str, fields.Field] = {
+    "businessHours": fields.Boolean(metadata={"description": "With `businessHours=true` only: true."}),
+    "roomsWithoutSchedule": fields.Integer(
+        metadata={
+            "description": "With `businessHours=true` only: the rooms read that no schedule "
+            "covers, measured in calendar time."
+        }
+    ),
+}
+
+
+def envelope(row: type[Schema], key: str, what: str) -> Schema:
+    """The 200 body of a page of ``row`` listed under ``key``, ``total`` counting ``what``."""
+    schema = Schema.from_dict(
+        {
+            key: fields.List(fields.Nested(row), metadata={"description": "This page's rows."}),
+            "count": _count("Rows on this page."),
+            "offset": _count("The offset used."),
+            "total": _count(f"{what} before paging."),
+            **_HOURS_FIELDS,
+            "success": succeeded(),
+        },
+        name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
+    )
+    schema.CSV = Page(key)  # type: ignore[attr-defined]
+    schema.OPTIONAL_FIELDS = tuple(_HOURS_FIELDS)  # type: ignore[attr-defined]
+    schema.__doc__ = f"A page of {what.lower()}, its size, the offset used and their number."
+    return schema()
+
+
+def trend_schema() -> Schema:
+    """The 200 body of ``trends/sla-compliance``."""
+    bucket = Schema.from_dict(
+        {
+            "start": fields.String(
+                metadata={"description": "The bucket's first moment, ISO 8601 with the zone's offset then."}
+            ),
+            "eligible": _count("Rooms created in the bucket with a target."),
+            "met": _count("Of them, met."),
+            "breached": _count("Of them, breached."),
+            "compliance": _compliance_field(),
+        },
+        name="SlaComplianceBucketSchema",
+    )
+    one = type(
+        "SlaComplianceSeriesSchema",
+        (SeriesBaseSchema,),
+        {
+            "__doc__": SeriesBaseSchema.__doc__,
+            "buckets": fields.List(fields.Nested(bucket), metadata={"description": "Every bucket in order."}),
+        },
+    )
+    body = type(
+        "SlaComplianceTrendSchema",
+        (Schema,),
+        {
+            "__doc__": "Compliance per local bucket: a series for all departments, or one per department.",
+            "OPTIONAL_FIELDS": ("previous", *_HOURS_FIELDS),
+            "CSV": Series(),
+            "metric": fields.String(metadata={"description": "`sla-compliance`."}),
+            "groupBy": fields.String(metadata={"description": "The bucket.", "enum": list(BUCKETS)}),
+            "timezone": fields.String(metadata={"description": "The timezone the buckets are in."}),
+            "series": fields.List(fields.Nested(one), metadata={"description": "The series."}),
+            "previous": fields.List(
+                fields.Nested(one),
+                metadata={"description": "With `compare=previous` only: the previous window's series."},
+            ),
+            **_HOURS_FIELDS,
+            "success": succeeded(),
+        },
+    )
+    return body()
