@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import io
 import json
+import math
 import os
 import pathlib
 import re
@@ -304,7 +306,7 @@ def test_the_controls_are_reached_with_the_tab_key(page: Page):
     page.sign_in()
     reached = set()
     page.driver.find_element(By.TAG_NAME, "body").click()
-    for _ in range(40):
+    for _ in range(60):  # from the middle of the page, past the panels' buttons and links
         page.driver.switch_to.active_element.send_keys(Keys.TAB)
         reached.add(page.driver.switch_to.active_element.get_attribute("id"))
     assert {"range", "department", "timezone", "group-by", "sign-out"} <= reached
@@ -418,7 +420,7 @@ window.layoutShifts = [];
 const fetched = window.fetch.bind(window);
 let asked = 0;
 window.fetch = (...request) => {
-  const step = ORDER === 'asked' ? asked++ : 16 - asked++;
+  const step = ORDER === 'asked' ? asked++ : 18 - asked++; // 18 requests on a first load
   return fetched(...request).then(
     (response) => new Promise((resolve) => setTimeout(() => resolve(response), 80 * step)),
   );
@@ -654,3 +656,211 @@ def test_axe_finds_nothing_serious_at_desktop_and_phone_width(page: Page):
         assert seen == [True, True]
     finally:
         page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# Service levels
+
+TARGET_RULE = (
+    "The target must be a whole number of seconds from 1 to 2592000 (30 days);"
+    " leave it empty for each room's SLA policy."
+)
+
+
+def _clock(seconds: int | None) -> str:
+    """Seconds as the page writes a duration, ``HH:MM:SS``; a dash for none."""
+    if seconds is None:
+        return "\u2013"
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _percent(value: float | None) -> str:
+    """A compliance as the page writes the API's number: 50.0 is ``50 %``, 66.67 ``66.67 %``."""
+    return "\u2013" if value is None else f"{value:g} %"
+
+
+def _sla(page: Page) -> dict[str, str]:
+    """The service-level cards: each card's field, its text."""
+    values = page.driver.find_elements(By.CSS_SELECTOR, "#sla-cards .card-value")
+    return {value.get_attribute("data-field"): value.text for value in values}
+
+
+def _sla_expected(page: Page, app: Flask, extra: dict[str, list[str]]) -> dict[str, str]:
+    """The cards the API's answers make for the page's window and ``extra``: this window's
+    compliance and the previous one's, the window of as many days ending the day before."""
+    query = {**page.query(), **extra}
+    [start], [end] = query["start"], query["end"]
+    first, last = (dt.date.fromisoformat(day) for day in (start, end))
+    days = (last - first).days + 1
+    before = {
+        **query,
+        "start": [str(first - dt.timedelta(days=days))],
+        "end": [str(first - dt.timedelta(days=1))],
+    }
+    [now] = page.api("sla/compliance", query, app)["groups"]
+    [previous] = page.api("sla/compliance", before, app)["groups"]
+    counts = ("eligible", "met", "breached", "pending", "unansweredWithinTarget", "noTarget")
+    return {
+        "compliance": _percent(now["compliance"]),
+        "previous": _percent(previous["compliance"]),
+        **{field: str(now[field]) for field in counts},
+        "p50": _clock(now["p50"]),
+        "p90": _clock(now["p90"]),
+    }
+
+
+def _seconds(value: float) -> int:
+    """A duration's seconds as the page rounds them (half up, as JavaScript's Math.round)."""
+    return math.floor(value + 0.5)
+
+
+def _same_breaches(page: Page, breaches: list[dict[str, Any]]) -> None:
+    """The page's breaches are the API's, in its order. An open room's time without an answer runs
+    to the moment of each request (its ``overBySeconds`` grows between the page's and the test's):
+    only the answered rooms' order and numbers are compared."""
+    shown = _breaches(page)
+    assert sorted(shown) == sorted(row["_id"] for row in breaches)
+    answered = [row for row in breaches if row["firstResponseSeconds"] is not None]
+    ids = {row["_id"] for row in answered}
+    assert [room for room in shown if room in ids] == [row["_id"] for row in answered] and answered
+    for row in answered[:5]:
+        cells = page.driver.find_elements(By.CSS_SELECTOR, f'#sla-breaches tr[data-room="{row["_id"]}"] td')
+        texts = {cell.get_attribute("data-field"): cell.text for cell in cells}
+        for field in ("target", "firstResponseSeconds", "overBySeconds"):
+            assert texts[field] == _clock(_seconds(row[field])), (row, field)
+
+
+def _breaches(page: Page) -> list[str]:
+    return [
+        row.get_attribute("data-room")
+        for row in page.driver.find_elements(By.CSS_SELECTOR, "#sla-breaches tbody tr")
+    ]
+
+
+def test_the_service_levels_show_the_apis_numbers(page: Page, demo_app: Flask):
+    page.sign_in()
+    assert page.query("sla/breaches") == page.query(), "no target, no business hours"
+    cards = _sla(page)
+    assert cards == _sla_expected(page, demo_app, {})
+    assert int(cards["met"]) > 0 and int(cards["breached"]) > 0 and int(cards["noTarget"]) > 0
+    assert page.text("#sla-target-note") == "Target: per SLA policy. Waits counted in calendar time."
+    # The breaches, furthest over first as the API orders them, with their durations.
+    breaches = page.api("sla/breaches", {**page.query(), "count": ["0"]}, demo_app)["breaches"]
+    assert len(breaches) > 5
+    _same_breaches(page, breaches)
+    assert page.text("#sla-breaches-note") == f"{len(breaches)} breached rooms."
+    # Compliance per department, by name.
+    groups = page.api(
+        "sla/compliance", {**page.query(), "groupBy": ["department"], "count": ["0"]}, demo_app
+    )["groups"]
+    labels = {**_labels(demo_app), None: "No department"}
+    rows = page.driver.find_elements(By.CSS_SELECTOR, "#sla-departments tbody tr")
+    assert {
+        row.find_element(By.TAG_NAME, "th").text: row.find_element(
+            By.CSS_SELECTOR, 'td[data-field="compliance"]'
+        ).text
+        for row in rows
+    } == {labels[group["_id"]]: _percent(group["compliance"]) for group in groups}
+    assert len(rows) == len(groups) > 2
+
+
+def test_the_target_and_the_business_hours_switch_change_the_numbers(page: Page, demo_app: Flask):
+    page.sign_in()
+    calendar = _sla(page)
+    target = page.driver.find_element(By.ID, "sla-target")
+    page.change(lambda: target.send_keys("60", Keys.TAB))
+    assert page.query("sla/breaches") == {**page.query(), "target": ["60"]}
+    assert _sla(page) == _sla_expected(page, demo_app, {"target": ["60"]}) != calendar
+    assert _sla(page)["noTarget"] == "0"
+    assert page.text("#sla-target-note").startswith("Target: 00:01:00 (60 s) for every room.")
+    # The demo stores schedules: the switch shows, and asks in business hours.
+    switch = page.driver.find_element(By.ID, "sla-hours")
+    assert switch.is_displayed()
+    page.change(switch.click)
+    hours = {"target": ["60"], "businessHours": ["true"]}
+    assert page.query("sla/breaches") == {**page.query(), **hours}
+    assert _sla(page) == _sla_expected(page, demo_app, hours)
+    answer = page.api("sla/compliance", {**page.query(), **hours}, demo_app)
+    assert page.text("#sla-target-note") == (
+        "Target: 00:01:00 (60 s) for every room. Waits counted in business hours"
+        f" ({answer['roomsWithoutSchedule']} rooms without a schedule in calendar time)."
+    )
+    breaches = page.api("sla/breaches", {**page.query(), **hours, "count": ["0"]}, demo_app)["breaches"]
+    _same_breaches(page, breaches)
+
+
+def test_the_breaches_sort_by_any_column_with_the_keyboard(page: Page):
+    page.sign_in()
+    button = page.driver.find_element(
+        By.CSS_SELECTOR, '#sla-breaches button[data-sort="firstResponseSeconds"]'
+    )
+    button.send_keys(Keys.ENTER)
+
+    def column(field: str) -> list[str]:
+        cells = page.driver.find_elements(By.CSS_SELECTOR, f'#sla-breaches td[data-field="{field}"]')
+        return [cell.get_attribute("data-value") for cell in cells]
+
+    answered = [float(value) for value in column("firstResponseSeconds") if value]
+    assert answered == sorted(answered, reverse=True) and len(answered) > 2
+    assert "" in column("firstResponseSeconds"), "the unanswered breaches, last"
+    assert column("firstResponseSeconds")[-1] == ""
+    focused = page.driver.switch_to.active_element
+    assert focused.get_attribute("data-sort") == "firstResponseSeconds"
+    focused.send_keys(Keys.ENTER)
+    assert [float(value) for value in column("firstResponseSeconds") if value] == sorted(answered)
+    # A text column starts from A.
+    page.driver.find_element(By.CSS_SELECTOR, '#sla-breaches button[data-sort="department"]').send_keys(
+        Keys.ENTER
+    )
+    names = [
+        row.find_elements(By.TAG_NAME, "td")[1].text
+        for row in page.driver.find_elements(By.CSS_SELECTOR, "#sla-breaches tbody tr")
+    ]
+    assert names == sorted(names, key=str.casefold) and len(set(names)) > 2
+
+
+def _sla_numbers(page: Page) -> int:
+    return page.driver.execute_script(
+        "return document.querySelectorAll('#sla-cards .card:not(.blank), #sla-breaches tbody tr,"
+        " #sla-departments tbody tr').length"
+    )
+
+
+def test_a_bad_target_clears_the_panel_and_says_why_once(page: Page):
+    page.sign_in()
+    filled = _heights(page)
+    assert _sla_numbers(page) > 10
+    target = page.driver.find_element(By.ID, "sla-target")
+    page.browser.collect()
+    for bad in ("0", "2592001", "1.5", "-3"):
+        target.send_keys(Keys.CONTROL + "a", Keys.DELETE)
+        page.change(lambda bad=bad: target.send_keys(bad, Keys.TAB))
+        assert _sla_numbers(page) == 0, bad
+        assert _alert(page) == [TARGET_RULE], bad
+        assert _numbers(page) > 20, "the other panels stay"
+        assert page.text("#window").startswith("Showing ")
+        assert _heights(page) == filled, "the cleared panel keeps its shape"
+    page.browser.collect()
+    asked = [urlsplit(request["url"]) for request in page.browser.requests]
+    assert not [url for url in asked if url.path.startswith(f"{ROOT}/sla/") and "target" in url.query]
+    # Good again: the numbers come back, the message goes.
+    target.send_keys(Keys.CONTROL + "a", Keys.DELETE)
+    page.change(lambda: target.send_keys("2592000", Keys.TAB))
+    assert _sla_numbers(page) > 10 and _alert(page) == []
+
+
+def test_without_a_schedule_the_switch_is_not_shown(page: Page, demo_app: Flask):
+    schedules = demo_app.extensions["livechat_analytics"].repository.collection("business_hours")
+    stored = list(schedules.find())
+    assert stored, "the demo stores schedules"
+    schedules.delete_many({})
+    # A timezone no other test asks in: no answer the cache keeps from before is reused.
+    page.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "Pacific/Chatham"})
+    try:
+        page.sign_in()
+        control = page.driver.find_element(By.ID, "sla-hours-control")
+        assert not page.driver.find_element(By.ID, "sla-hours").is_displayed()
+        assert control.size["height"] > 0, "its room kept"
+        assert _alert(page) == [] and _sla_numbers(page) > 10
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
+        schedules.insert_many(stored)

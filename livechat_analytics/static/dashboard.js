@@ -33,7 +33,15 @@ const state = {
   generation: 0, // one more for each refresh: an answer to an older one is dropped
   departments: {}, // id -> name, as the rows or chats-per-department tell
   rows: [],
-  sort: { key: METRICS[0].field, descending: true }, // the first metric, most first
+  breaches: [], // the breached rooms, each with its department's label
+  // Each sortable table's order: the departments by the first metric, most first; the breaches as
+  // the API orders them, furthest over the target first.
+  sorts: {
+    departments: { key: METRICS[0].field, descending: true },
+    breaches: { key: "overBySeconds", descending: true },
+  },
+  refused: false, // whether the API refused this refresh's window or the user (400, 403)
+  schedules: null, // whether a business-hours schedule is stored: null until the API has said
   charts: {},
   window: null,
 };
@@ -44,9 +52,17 @@ const chartLibrary = window.Chart
   : new Promise((resolve) => document.getElementById("chart-library").addEventListener("load", resolve));
 
 class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, details = {}) {
     super(message);
     this.status = status;
+    this.details = details; // the 400's parameters, by name
+  }
+}
+
+/* A control the page cannot ask with: said once at the top, as a refused parameter is. */
+class ControlError extends ApiError {
+  constructor(message) {
+    super(0, message);
   }
 }
 
@@ -96,6 +112,7 @@ function showSignIn(message) {
 
 function signedIn(credentials) {
   state.credentials = credentials;
+  state.schedules = null; // asked again: another user may see another server's schedules
   $("sign-in").hidden = true;
   $("dashboard").hidden = false;
   $("who").hidden = false;
@@ -241,6 +258,7 @@ async function get(path, extra, accept = "application/json") {
   throw new ApiError(
     response.status,
     explain(response.status, answer.error || answer.message || response.statusText),
+    answer.details,
   );
 }
 
@@ -258,7 +276,11 @@ function explain(status, error) {
 function fail(panel, error) {
   panel.classList.add("failed");
   if (error.status === 401) return refused(error.message);
-  if (error.status === 400 || error.status === 403) return say(error.message);
+  if (error instanceof ControlError) return say(error.message);
+  if (error.status === 400 || error.status === 403) {
+    state.refused = true;
+    return say(error.message);
+  }
   const message = panel.querySelector(".message");
   message.textContent = error.message;
   message.hidden = false;
@@ -406,6 +428,7 @@ function panels() {
     statusPanel(),
     trendPanel(),
     heatmapPanel(),
+    slaPanel(),
     departmentsPanel(),
   ];
 }
@@ -457,22 +480,28 @@ function blankCards(count) {
 }
 
 function card(totalizer) {
+  const made = newCard(words(totalizer.title), NOTES[totalizer.title], totalizer.value);
+  made.querySelector(".card-value").dataset.title = totalizer.title;
+  return made;
+}
+
+/* A card: its title, a note in brackets (if any) and its value, as text. */
+function newCard(title, note, text) {
   const made = document.createElement("div");
   made.className = "card";
-  const title = document.createElement("span");
-  title.className = "card-title";
-  title.textContent = words(totalizer.title);
-  made.append(title);
-  if (NOTES[totalizer.title]) {
-    const note = document.createElement("span");
-    note.className = "card-note";
-    note.textContent = `(${NOTES[totalizer.title]})`;
-    made.append(note);
+  const heading = document.createElement("span");
+  heading.className = "card-title";
+  heading.textContent = title;
+  made.append(heading);
+  if (note) {
+    const aside = document.createElement("span");
+    aside.className = "card-note";
+    aside.textContent = `(${note})`;
+    made.append(aside);
   }
   const value = document.createElement("span");
   value.className = "card-value";
-  value.dataset.title = totalizer.title;
-  value.textContent = totalizer.value;
+  value.textContent = text;
   made.append(value);
   return made;
 }
@@ -506,6 +535,206 @@ function drawStatus(answer) {
     data: { labels, datasets: [{ label: "Chats", data: values, backgroundColor: COLOURS.slice(0, 4) }] },
     options: { plugins: { legend: { display: false } } },
   });
+}
+
+/* ---- service levels ---- */
+
+const TARGET_RULE =
+  "The target must be a whole number of seconds from 1 to 2592000 (30 days); leave it empty for each room's SLA policy.";
+const MOST_TARGET = 2592000;
+// The breaches' columns: the row field, its heading, and its unit (text columns sort from A).
+const BREACH_COLUMNS = [
+  { key: "_id", title: "Room", text: true },
+  { key: "ts", title: "Created", text: true },
+  { key: "department", title: "Department", text: true },
+  { key: "agentUsername", title: "Last agent", text: true },
+  { key: "target", title: "Target", unit: "seconds" },
+  { key: "firstResponseSeconds", title: "First response", unit: "seconds" },
+  { key: "overBySeconds", title: "Over by", unit: "seconds" },
+];
+const SLA_COLUMNS = [
+  { key: "name", title: "Department" },
+  { key: "compliance", title: "Compliance", unit: "percent" },
+  { key: "eligible", title: "With a target", unit: "count" },
+  { key: "met", title: "Met", unit: "count" },
+  { key: "breached", title: "Breached", unit: "count" },
+  { key: "pending", title: "Pending", unit: "count" },
+  { key: "unansweredWithinTarget", title: "Unanswered within target", unit: "count" },
+  { key: "noTarget", title: "No target", unit: "count" },
+  { key: "p50", title: "Wait, median", unit: "seconds" },
+  { key: "p90", title: "Wait, 90th percentile", unit: "seconds" },
+];
+
+/* What the service-level requests add to the window: the target typed (none: each room's policy)
+ * and businessHours when the switch is on; a ControlError when the target is not one the API takes. */
+function slaQuery() {
+  const input = $("sla-target");
+  const text = input.value.trim();
+  const query = {};
+  if (input.validity.badInput) throw new ControlError(TARGET_RULE);
+  if (text) {
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MOST_TARGET)
+      throw new ControlError(TARGET_RULE);
+    query.target = String(Number(text));
+  }
+  if (state.schedules && $("sla-hours").checked) query.businessHours = "true";
+  return query;
+}
+
+/* The window of equal length that ends the day before the window starts. */
+function previousWindow() {
+  const { start, end } = state.window;
+  const days = Math.round((Date.parse(end) - Date.parse(start)) / 86400000) + 1;
+  return { start: addDays(start, -days), end: addDays(start, -1), days };
+}
+
+/* Whether a business-hours schedule is stored, asked once a sign-in: businessHours=true answers, or
+ * is refused by a 400 naming it. Any other failure leaves it unknown, asked again next time. */
+async function askSchedules(query) {
+  try {
+    await get("sla/compliance", { ...query, businessHours: "true" });
+    state.schedules = true;
+  } catch (error) {
+    if (error.details?.businessHours) state.schedules = false;
+  }
+  $("sla-hours-control").hidden = !state.schedules;
+}
+
+function slaPanel() {
+  return {
+    panel: panelOf("sla-title"),
+    ask: askSla,
+    draw: drawSla,
+    empty: () => {
+      $("sla-cards").replaceChildren(...blankCards(Number($("sla-cards").dataset.cards)));
+      state.breaches = [];
+      drawBreaches();
+      $("sla-breaches-note").textContent = "";
+      drawSlaDepartments([]);
+      $("sla-target-note").textContent = "";
+    },
+  };
+}
+
+/* The window's compliance, the previous window's, the departments' and the breaches, in one go. */
+async function askSla() {
+  const query = slaQuery();
+  const { start, end } = previousWindow();
+  const [now, before, departments, breaches] = await Promise.all([
+    get("sla/compliance", query),
+    get("sla/compliance", { ...query, start, end }),
+    get("sla/compliance", { ...query, groupBy: "department", names: "true", count: PAGE_SIZE }),
+    get("sla/breaches", { ...query, count: PAGE_SIZE }),
+    state.schedules === null ? askSchedules(query) : null,
+  ]);
+  return { query, now, before, departments, breaches };
+}
+
+function drawSla({ query, now, before, departments, breaches }) {
+  $("sla-target-note").textContent = targetNote(query, now);
+  $("sla-cards").replaceChildren(...slaCards(now.groups[0], before.groups[0]));
+  for (const row of departments.groups) {
+    if (row.name) state.departments[row._id === null ? "" : row._id] = row.name;
+  }
+  drawSlaDepartments(departments.groups);
+  state.breaches = breaches.breaches.map((row) => ({ ...row, department: departmentName(row.departmentId) }));
+  drawBreaches();
+  const shownRows = state.breaches.length;
+  $("sla-breaches-note").textContent =
+    shownRows === breaches.total
+      ? `${breaches.total} breached rooms.`
+      : `The ${shownRows} furthest over their target of ${breaches.total} breached rooms; the CSV has them all.`;
+}
+
+function targetNote(query, answer) {
+  const target = query.target
+    ? `${duration(query.target)} (${query.target} s) for every room`
+    : "per SLA policy";
+  const time = query.businessHours
+    ? `business hours (${answer.roomsWithoutSchedule} rooms without a schedule in calendar time)`
+    : "calendar time";
+  return `Target: ${target}. Waits counted in ${time}.`;
+}
+
+/* The window's ten cards: its compliance, the previous window's, the outcomes and the waits. */
+function slaCards(now, before) {
+  const days = previousWindow().days;
+  const cards = [
+    ["Compliance", "this period", shown("percent", now.compliance), "compliance"],
+    ["Previous period", `${days} days before`, shown("percent", before.compliance), "previous"],
+    ["With a target", "rooms", now.eligible, "eligible"],
+    ["Met", "", now.met, "met"],
+    ["Breached", "", now.breached, "breached"],
+    ["Pending", "", now.pending, "pending"],
+    ["Unanswered within target", "", now.unansweredWithinTarget, "unansweredWithinTarget"],
+    ["No target", "rooms", now.noTarget, "noTarget"],
+    ["Wait, median", "", shown("seconds", now.p50), "p50"],
+    ["Wait, 90th percentile", "", shown("seconds", now.p90), "p90"],
+  ];
+  return cards.map(([title, note, text, field]) => {
+    const made = newCard(title, note, String(text));
+    made.querySelector(".card-value").dataset.field = field;
+    return made;
+  });
+}
+
+/* A moment as the chosen timezone's wall clock, to the minute: 2026-03-29 02:30. */
+function wallClock(iso) {
+  const format = {
+    timeZone: state.window.timezone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  };
+  return new Intl.DateTimeFormat("en-CA", format).format(new Date(iso)).replace(", ", " ");
+}
+
+function drawBreaches() {
+  const table = $("sla-breaches");
+  const buttons = BREACH_COLUMNS.map((column) => sortButton(table, column, "breaches", drawBreaches));
+  table.tHead.rows[0].replaceChildren(...buttons);
+  const tbody = table.tBodies[0];
+  tbody.replaceChildren();
+  const tie = (a, b) => (a._id < b._id ? -1 : Number(a._id > b._id)); // as the API orders ties
+  for (const row of sortedRows(state.breaches, state.sorts.breaches, tie)) {
+    const tr = tbody.insertRow();
+    tr.dataset.room = row._id;
+    cell(tr, row._id, true);
+    for (const column of BREACH_COLUMNS.slice(1)) {
+      const value = row[column.key];
+      const text = column.key === "ts" ? wallClock(value) : shown(column.unit, value);
+      const td = cell(tr, text);
+      td.dataset.field = column.key;
+      td.dataset.value = value === null ? "" : value;
+    }
+  }
+}
+
+function drawSlaDepartments(groups) {
+  const table = $("sla-departments");
+  const head = document.createElement("tr");
+  for (const column of SLA_COLUMNS) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = column.title;
+    head.appendChild(th);
+  }
+  table.tHead.replaceChildren(head);
+  const rows = groups.map((row) => ({ ...row, name: departmentName(row._id) }));
+  const tbody = table.tBodies[0];
+  tbody.replaceChildren();
+  for (const row of rows.sort((a, b) => a.name.localeCompare(b.name))) {
+    const tr = tbody.insertRow();
+    tr.dataset.department = row._id === null ? "" : row._id;
+    cell(tr, row.name, true);
+    for (const column of SLA_COLUMNS.slice(1)) {
+      const td = cell(tr, shown(column.unit, row[column.key]));
+      td.dataset.field = column.key;
+    }
+  }
 }
 
 function departmentsPanel() {
@@ -544,7 +773,7 @@ function departmentRows(answers) {
 }
 
 function columns() {
-  const list = [{ key: "name", title: "Department" }];
+  const list = [{ key: "name", title: "Department", text: true }];
   for (const metric of METRICS) {
     list.push({ key: metric.field, title: metric.title, unit: metric.unit });
     if (metric.also) list.push({ key: metric.also.field, title: metric.also.title, unit: "count" });
@@ -571,10 +800,13 @@ function updateDepartmentChoices(rows) {
   select.value = chosen;
 }
 
-function sortButton(table, column) {
+/* A column's heading in ``table``: a button that sorts by the column (the order kept in
+ * ``state.sorts[name]``) and calls ``draw``; pressed again, it reverses. Text columns start from A,
+ * the others from the most. */
+function sortButton(table, column, name, draw) {
   const th = document.createElement("th");
   th.scope = "col";
-  const { key, descending } = state.sort;
+  const { key, descending } = state.sorts[name];
   const sorted = key === column.key;
   th.setAttribute("aria-sort", sorted ? (descending ? "descending" : "ascending") : "none");
   const button = document.createElement("button");
@@ -582,22 +814,24 @@ function sortButton(table, column) {
   button.dataset.sort = column.key;
   button.textContent = column.title + (sorted ? (descending ? " \u25bc" : " \u25b2") : "");
   button.addEventListener("click", () => {
-    const again = state.sort.key === column.key;
-    state.sort = { key: column.key, descending: again ? !state.sort.descending : column.key !== "name" };
-    drawDepartmentTable();
+    const sort = state.sorts[name];
+    const again = sort.key === column.key;
+    state.sorts[name] = { key: column.key, descending: again ? !sort.descending : !column.text };
+    draw();
     table.querySelector(`button[data-sort="${column.key}"]`).focus();
   });
   th.appendChild(button);
   return th;
 }
 
-function sortedRows() {
-  const { key, descending } = state.sort;
+/* ``rows`` in the order ``sort`` says, missing values last; ties in the order ``tie`` says. */
+function sortedRows(rows, sort, tie) {
+  const { key, descending } = sort;
   const sign = descending ? -1 : 1;
-  return state.rows.slice().sort((a, b) => {
+  return rows.slice().sort((a, b) => {
     const x = a[key];
     const y = b[key];
-    if (x === y) return a.name.localeCompare(b.name);
+    if (x === y) return tie(a, b);
     if (x === undefined || x === null) return 1;
     if (y === undefined || y === null) return -1;
     return (typeof x === "string" ? x.localeCompare(y) : x - y) * sign;
@@ -607,10 +841,11 @@ function sortedRows() {
 function drawDepartmentTable() {
   const table = $("department-table");
   const list = columns();
-  table.tHead.rows[0].replaceChildren(...list.map((column) => sortButton(table, column)));
+  const buttons = list.map((column) => sortButton(table, column, "departments", drawDepartmentTable));
+  table.tHead.rows[0].replaceChildren(...buttons);
   const tbody = table.tBodies[0];
   tbody.replaceChildren();
-  for (const row of sortedRows()) {
+  for (const row of sortedRows(state.rows, state.sorts.departments, (a, b) => a.name.localeCompare(b.name))) {
     const tr = tbody.insertRow();
     tr.dataset.department = row._id;
     cell(tr, row.name, true);
@@ -899,7 +1134,26 @@ function csvLinks() {
   const trend = $("trend-csv");
   trend.dataset.csv = `trends/${trendMetric().path}`;
   trend.dataset.extra = JSON.stringify(trendQuery());
+  slaLinks();
   for (const link of document.querySelectorAll("a.csv")) link.href = url(link.dataset.csv, csvQuery(link));
+}
+
+/* The service-level links ask as the panel does; with a target the API would refuse, they say why
+ * instead of asking. */
+function slaLinks() {
+  let query = {};
+  let refused = "";
+  try {
+    query = slaQuery();
+  } catch (error) {
+    refused = error.message;
+  }
+  for (const link of document.querySelectorAll('a.csv[data-csv^="sla/"]')) {
+    const own = link.dataset.csv === "sla/compliance" ? { groupBy: "department", names: "true" } : {};
+    link.dataset.extra = JSON.stringify({ ...query, ...own });
+    if (refused) link.dataset.refused = refused;
+    else delete link.dataset.refused;
+  }
 }
 
 function csvQuery(link) {
@@ -911,6 +1165,7 @@ document.addEventListener("click", async (event) => {
   if (!link) return;
   event.preventDefault();
   if (!state.credentials || !state.window) return;
+  if (link.dataset.refused) return say(link.dataset.refused);
   try {
     const response = await get(link.dataset.csv, csvQuery(link), "text/csv");
     const blob = await response.blob();
@@ -941,6 +1196,7 @@ async function refresh() {
   if (!state.credentials) return;
   const generation = ++state.generation;
   body.dataset.busy = "true";
+  state.refused = false;
   alertText("");
   try {
     state.window = currentWindow();
@@ -960,8 +1216,8 @@ async function refresh() {
   await Promise.all(panels().map(loadPanel));
   if (generation !== state.generation) return;
   // With the departments' names, which the rows have told meanwhile; nothing when the API refused
-  // the window.
-  if ($("alert").hidden) describeWindow();
+  // the window (a target it would refuse leaves the window standing).
+  if (!state.refused) describeWindow();
   else $("window").textContent = "";
   body.dataset.busy = "false";
   body.dataset.loaded = String(generation);
@@ -989,7 +1245,16 @@ function start() {
     }
     refresh();
   });
-  for (const id of ["start", "end", "department", "timezone", "group-by", "trend-metric"]) {
+  for (const id of [
+    "start",
+    "end",
+    "department",
+    "timezone",
+    "group-by",
+    "trend-metric",
+    "sla-target",
+    "sla-hours",
+  ]) {
     $(id).addEventListener("change", refresh);
   }
   $("controls").addEventListener("submit", (event) => {
