@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -357,20 +358,33 @@ def series(
     else:
         sums, without = _timed_sums(metric, metric.timed, query, context, repository, starts_ms, schedules)
     labels = [local_iso(start, query.timezone) for start in starts]
+    return department_series(query, context, repository, labels, sums, metric.twin), without
+
+
+def department_series(
+    query: TrendQuery,
+    context: Context,
+    repository: Repository,
+    labels: list[str],
+    groups: Mapping[str | None, Sequence[Any]],
+    values: Callable[[Any], Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """One series per key of ``groups`` (null first, then by id), its buckets ``{start, ...}``
+    with the ``values`` of each of the key's groups, and the departments' names when they are
+    switched on and the series are per department."""
     names = None
     if context.department_names and query.by_department:
-        names = repository.department_names(list(sums))
+        names = repository.department_names(list(groups))
     answer = []
-    for department in sorted(sums, key=lambda key: (key is not None, key or "")):
+    for department in sorted(groups, key=lambda key: (key is not None, key or "")):
         row: dict[str, Any] = {"_id": department}
         if names is not None:
             row["name"] = named(names.get(department)) if department is not None else None
         row["buckets"] = [
-            {"start": label, **metric.twin(bucket)}
-            for label, bucket in zip(labels, sums[department], strict=True)
+            {"start": label, **values(group)} for label, group in zip(labels, groups[department], strict=True)
         ]
         answer.append(row)
-    return answer, without
+    return answer
 
 
 def heatmap_pipeline(query: Query, context: Context) -> Pipeline:

@@ -19,17 +19,15 @@ pages are computed in Python, where the business time is: a room's outcome and t
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from marshmallow import Schema
-
 from ...repository import Repository
-from ..common import DAY, Context, bucket_starts, local_iso, milliseconds, timezone_name
+from ..common import DAY, Context, bucket_starts, dumped, local_iso, milliseconds, timezone_name
 from ..row import Endpoint, Family
 from ..stored import named
-from ..trends import previous_window
+from ..trends import department_series, previous_window
 from .body import BreachRowSchema, ComplianceRowSchema, envelope, trend_schema
 from .outcome import BREACHED, Measured, Reading, Tally, hours_fields, page_of, read
 from .query import (
@@ -81,17 +79,25 @@ def group_rows(
     return rows, reading
 
 
-def compute_compliance(query: SlaQuery, context: Context, repository: Repository) -> dict[str, Any]:
-    """The page of groups, and the number of groups."""
-    rows, reading = group_rows(query, context, repository)
-    page = page_of(rows, query)
-    return {
-        "groups": page,
-        "count": len(page),
-        "offset": query.offset,
-        "total": len(rows),
-        **hours_fields(query, reading),
-    }
+Rows = Callable[[SlaQuery, Context, Repository], tuple[list[dict[str, Any]], Reading]]
+
+
+def paged(key: str, rows_of: Rows) -> Callable[[SlaQuery, Context, Repository], dict[str, Any]]:
+    """A compute that answers the page of the rows ``rows_of`` gives, under ``key``, with their
+    number and, in business time, what the reading says of the schedules."""
+
+    def compute(query: SlaQuery, context: Context, repository: Repository) -> dict[str, Any]:
+        rows, reading = rows_of(query, context, repository)
+        page = page_of(rows, query)
+        return {
+            key: page,
+            "count": len(page),
+            "offset": query.offset,
+            "total": len(rows),
+            **hours_fields(query, reading),
+        }
+
+    return compute
 
 
 def stream_compliance(
@@ -130,30 +136,12 @@ def breach_rows(
     return rows, reading
 
 
-def compute_breaches(query: SlaQuery, context: Context, repository: Repository) -> dict[str, Any]:
-    """The page of breached rooms, and their number."""
-    rows, reading = breach_rows(query, context, repository)
-    page = page_of(rows, query)
-    return {
-        "breaches": page,
-        "count": len(page),
-        "offset": query.offset,
-        "total": len(rows),
-        **hours_fields(query, reading),
-    }
-
-
 def stream_breaches(
     query: SlaQuery, context: Context, repository: Repository
 ) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """Every breached room (or the page asked for), for a CSV answer."""
     rows, _ = breach_rows(query, context, repository)
     return list(BreachRowSchema._declared_fields), dumped(page_of(rows, query), BreachRowSchema())
-
-
-def dumped(rows: list[dict[str, Any]], schema: Schema) -> Iterator[dict[str, Any]]:
-    """Each row serialized by a row schema."""
-    return (schema.dump(row) for row in rows)
 
 
 def series(
@@ -173,20 +161,7 @@ def series(
         index = bisect.bisect_right(starts_ms, milliseconds(measured.room["ts"])) - 1
         tallies.setdefault(key, [Tally() for _ in starts])[min(max(index, 0), len(starts) - 1)].add(measured)
     labels = [local_iso(start, query.timezone) for start in starts]
-    names = None
-    if context.department_names and query.by_department:
-        names = repository.department_names(list(tallies))
-    answer = []
-    for department in sorted(tallies, key=lambda key: (key is not None, key or "")):
-        row: dict[str, Any] = {"_id": department}
-        if names is not None:
-            row["name"] = named(names.get(department)) if department is not None else None
-        row["buckets"] = [
-            {"start": label, **tally.bucket()}
-            for label, tally in zip(labels, tallies[department], strict=True)
-        ]
-        answer.append(row)
-    return answer
+    return department_series(query, context, repository, labels, tallies, Tally.bucket)
 
 
 def compute_trend(query: SlaTrendQuery, context: Context, repository: Repository) -> dict[str, Any]:
@@ -233,7 +208,7 @@ FAMILY = Family(
             path="sla/compliance",
             args=ComplianceArgsSchema,
             response=envelope(ComplianceRowSchema, "groups", "Groups"),
-            compute=compute_compliance,
+            compute=paged("groups", group_rows),
             stream=stream_compliance,
             sortable=_COMPLIANCE_FIELDS,
             department_rows=True,
@@ -243,16 +218,16 @@ FAMILY = Family(
             example={
                 "groups": [
                     {
-                        "_id": None,
-                        "eligible": 6,
-                        "met": 2,
-                        "breached": 2,
-                        "pending": 1,
-                        "unansweredWithinTarget": 1,
-                        "noTarget": 0,
-                        "compliance": 50.0,
-                        "p50": 60,
-                        "p90": 61,
+                        "_id": "GgYvrkAF63aeQmsh4",
+                        "eligible": 120,
+                        "met": 96,
+                        "breached": 18,
+                        "pending": 2,
+                        "unansweredWithinTarget": 4,
+                        "noTarget": 9,
+                        "compliance": 84.21,
+                        "p50": 41,
+                        "p90": 133,
                     }
                 ],
                 "count": 1,
@@ -265,7 +240,7 @@ FAMILY = Family(
             path="sla/breaches",
             args=BreachesArgsSchema,
             response=envelope(BreachRowSchema, "breaches", "Breached rooms"),
-            compute=compute_breaches,
+            compute=paged("breaches", breach_rows),
             stream=stream_breaches,
             sortable=_BREACH_FIELDS,
             summary="The rooms created in the window that breached their response target, furthest "
