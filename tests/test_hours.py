@@ -8,15 +8,19 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from bson import Decimal128, Int64
 
+from livechat_analytics.endpoints.common import is_true
 from livechat_analytics.endpoints.hours import (
     DURATION_FIELDS,
     chat_duration,
+    read_rooms,
     read_schedules,
     required_schedules,
     service_time,
     waiting,
 )
+from livechat_analytics.endpoints.stored import number, text
 from livechat_analytics.errors import ApiError
 from livechat_analytics.repository import Repository
 
@@ -124,9 +128,9 @@ def at(hour: int, minute: int = 0) -> dt.datetime:
 
 
 def projected(database, **fields: Any) -> dict[str, Any]:
-    """A room stored with ``fields``, as the ``$project`` of DURATION_FIELDS reads it."""
+    """A room stored with ``fields``, as the ``$project`` of DURATION_FIELDS and read_rooms read it."""
     database["rocketchat_room"].insert_one({"_id": "r", **fields})
-    [room] = database["rocketchat_room"].aggregate([{"$project": {"_id": 0, **DURATION_FIELDS}}])
+    [room] = read_rooms(database["rocketchat_room"].aggregate([{"$project": {"_id": 0, **DURATION_FIELDS}}]))
     return room
 
 
@@ -171,3 +175,54 @@ def test_missing_dates_are_derived_and_odd_values_are_missing(database):
     assert chat_duration(room, schedule) == 3600
     assert service_time(room, schedule) is None
     assert (waiting({}, schedule), chat_duration({}, schedule), service_time({}, None)) == (None, None, None)
+
+
+#: Stored values of every kind, the odd ones of the stored-data tests among them, and good ones.
+STORED = [
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    Decimal128("60"),
+    Decimal128("1.5"),
+    "60",
+    True,
+    False,
+    [60],
+    ["d"],
+    {"s": 60},
+    -60,
+    -0.0,
+    0,
+    1.5,
+    1e308,
+    Int64(2**63 - 1),
+    Int64(60),
+    2**50,
+    2**50 + 1,
+    None,
+    "d",
+    "",
+]
+
+
+def test_the_python_readers_read_what_the_pipeline_readers_do(database):
+    # read_rooms reads numbers, ids and flags from the raw fields as number(), text() and is_true()
+    # read them in a pipeline: the same stored values give the same values.
+    # mongomock cannot compare a Decimal128 with a string (as text() does): the ids and flags are
+    # read from the other values only.
+    stored_values = [
+        {"_id": index, "v": value, "w": None if isinstance(value, Decimal128) else value}
+        for index, value in enumerate(STORED)
+    ]
+    database["rocketchat_room"].insert_many(stored_values)
+    by_pipeline = database["rocketchat_room"].aggregate(
+        [
+            {"$project": {"number": number("$v"), "text": text("$w"), "flag": is_true("$w")}},
+            {"$sort": {"_id": 1}},
+        ]
+    )
+    raw = database["rocketchat_room"].aggregate(
+        [{"$project": {"number": "$v", "text": "$w", "flag": "$w"}}, {"$sort": {"_id": 1}}]
+    )
+    read = read_rooms(raw, numbers=("number",), texts=("text",), flags=("flag",))
+    assert [dict(room) for room in read] == [dict(room) for room in by_pipeline]

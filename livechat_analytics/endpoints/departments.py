@@ -44,6 +44,7 @@ from .hours import (
     PARAMETER,
     Schedules,
     chat_duration,
+    read_rooms,
     required_schedules,
     service_time,
     waiting,
@@ -169,7 +170,7 @@ def measured(
 ) -> Iterator[tuple[Mapping[str, Any], int, bool]]:
     """Each room, its duration in milliseconds by its department's schedule, and whether it had
     one."""
-    for room in rooms:
+    for room in read_rooms(rooms):
         schedule = schedules.of(room.get("departmentId"))
         yield room, timed.milliseconds(room, schedule), schedule is not None
 

@@ -104,6 +104,21 @@ def where(*conditions: Any) -> dict[str, Any]:
 NOT_ARRAY = {"$not": {"$type": "array"}}
 
 
+def number_of(value: Any) -> float | None:
+    """:func:`number` read in Python, on a value the client has decoded: a double, int or long
+    from 0 to :data:`LARGEST`, as a double; anything else (NaN, the infinities, a Decimal128, a
+    boolean, a string, ...) None. Cheaper than the expression where a pipeline hands whole fields
+    over to Python anyway."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0 <= value <= LARGEST else None
+
+
+def flag_of(value: Any) -> bool:
+    """Whether ``value``, decoded by the client, is ``true`` (a missing or odd value is not)."""
+    return value is True
+
+
 def named(value: Any) -> str | None:
     """A name read in Python (a department's, from the repository): itself when it is a string,
     else None, as an unknown one."""

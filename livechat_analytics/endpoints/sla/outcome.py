@@ -17,9 +17,8 @@ from typing import Any
 from ...business_hours import Schedule
 from ...repository import Repository
 from ...schemas import PageQuery
-from ..common import Context, is_true, window_rooms
-from ..hours import DURATION_FIELDS, Schedules, required_schedules, waiting
-from ..stored import text
+from ..common import Context, window_rooms
+from ..hours import DURATION_FIELDS, Schedules, read_rooms, required_schedules, waiting
 
 _UTC = dt.timezone.utc
 
@@ -41,11 +40,17 @@ ROOM_FIELDS: dict[str, Any] = {
     **{
         name: DURATION_FIELDS[name] for name in ("departmentId", "ts", "closedAt", "ft", "fd", "chatDuration")
     },
-    "open": is_true("$open"),
-    "slaId": text("$slaId"),
-    "priorityId": text("$priorityId"),
-    "agentId": text("$servedBy._id"),
-    "agentUsername": text("$servedBy.username"),
+    "open": "$open",
+    "slaId": "$slaId",
+    "priorityId": "$priorityId",
+    "agentId": "$servedBy._id",
+    "agentUsername": "$servedBy.username",
+}
+#: How :func:`read` reads those fields by their kind in Python (:func:`.hours.read_rooms`).
+_KINDS: dict[str, tuple[str, ...]] = {
+    "numbers": ("ft", "chatDuration"),
+    "texts": ("departmentId", "slaId", "priorityId", "agentId", "agentUsername"),
+    "flags": ("open",),
 }
 
 
@@ -141,7 +146,7 @@ def read(
     policies = {} if query.target is not None else policy_targets(repository)
     moment = now()
     reading = Reading([])
-    for room in repository.stream("room", rooms_pipeline(query, context, start=start)):
+    for room in read_rooms(repository.stream("room", rooms_pipeline(query, context, start=start)), **_KINDS):
         target = query.target if query.target is not None else policies.get(room.get("slaId") or "")
         schedule = None if schedules is None else schedules.of(room.get("departmentId"))
         if schedules is not None and schedule is None:
