@@ -1070,6 +1070,91 @@ def measure_messages(base_uri: str, size: int, requests: int, warmup: int) -> li
     return rows
 
 
+#: The endpoints that take ``businessHours=true``, each measured with it and without.
+BUSINESS_HOURS_PATHS = (
+    "departments/average-waiting-time",
+    "departments/average-chat-duration-time",
+    "departments/average-service-time",
+    "departments/total-service-time",
+)
+#: The service-level endpoints, held against the department endpoint that counts the same rooms.
+SLA_PATHS = ("sla/compliance", "sla/breaches")
+SLA_BASELINE = "departments/amount-of-chats"
+
+
+def measure_service_levels(
+    base_uri: str, sizes: list[int], requests: int, warmup: int
+) -> list[dict[str, Any]]:
+    """At each of ``sizes``: the business-hours endpoints with ``businessHours=true`` against the
+    same without it, and the service-level endpoints against :data:`SLA_BASELINE`."""
+    rows = []
+    end = NOW
+    start = end - dt.timedelta(days=WINDOW_DAYS - 1)
+    for size in sizes:
+        name = f"livechat_bench_sla_{size}"
+        client: MongoClient = MongoClient(base_uri, tz_aware=True)
+        client.drop_database(name)
+        seed(client[name], size)
+        with web_process(f"{base_uri}/{name}") as (port, _):
+
+            def median(url: str) -> float:
+                for _ in range(warmup):
+                    get(port, url)
+                return statistics.median(get(port, url)[0] for _ in range(requests))
+
+            for path in BUSINESS_HOURS_PATHS:
+                url = message_url(path, start, end)
+                plain, business = median(url), median(url + "&businessHours=true")
+                row = {"size": size, "path": path, "ms": business, "against": "without it", "base_ms": plain}
+                rows.append(row)
+            base = median(message_url(SLA_BASELINE, start, end))
+            for path in SLA_PATHS:
+                rows.append(
+                    {
+                        "size": size,
+                        "path": path,
+                        "ms": median(message_url(path, start, end)),
+                        "against": SLA_BASELINE,
+                        "base_ms": base,
+                    }
+                )
+        client.drop_database(name)
+        client.close()
+    return rows
+
+
+def service_levels_table(rows: list[dict[str, Any]]) -> str:
+    """The service levels' cost, as markdown."""
+    lines = [
+        "| rooms | endpoint | median ms | held against | its median ms | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        path = row["path"] + ("?businessHours=true" if row["against"] == "without it" else "")
+        cells = (
+            f"{row['size']:,}",
+            path,
+            f"{row['ms']:.1f}",
+            row["against"],
+            f"{row['base_ms']:.1f}",
+            f"{row['ms'] / row['base_ms']:.2f}x",
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_service_levels(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """The service levels' cost, printed and written to ``service-levels.md`` and ``.rst``."""
+    output = (
+        machine(arguments.requests, arguments.warmup)
+        + "\n\nService levels: business time and response targets\n\n"
+        + service_levels_table(rows)
+    )
+    print(output)
+    (arguments.out / "service-levels.md").write_text(output + "\n")
+    (arguments.out / "service-levels.rst").write_text(rst.to_rst(output))
+
+
 def messages_table(rows: list[dict[str, Any]]) -> str:
     """The message-counting endpoints against the room-only one, as markdown."""
     lines = [
@@ -1122,12 +1207,13 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["scope", "messages", "page"],
+        choices=["scope", "messages", "page", "service-levels"],
         help="run only this part: scope, the monitor's cost on the largest of --sizes (writes"
         " results/scope.md and .rst, leaves table.md alone); messages, the joins of the rooms'"
         " messages at 5, 20 and 50 messages per room on the largest of --sizes (results/messages.md"
         " and .rst); page, the demo's dashboard page in Chromium, cold and cached, and Lighthouse's"
-        " scores (results/page.md and .rst)",
+        " scores (results/page.md and .rst); service-levels, businessHours=true and the SLA endpoints"
+        " at each of --sizes (results/service-levels.md and .rst)",
     )
     parser.add_argument(
         "--lighthouse",
@@ -1242,6 +1328,10 @@ def main() -> None:
     with server_uri() as base_uri:
         if arguments.only == "scope":
             scope = measure_scope(base_uri, max(arguments.sizes), arguments.scope_requests, arguments.warmup)
+        elif arguments.only == "service-levels":
+            rows = measure_service_levels(base_uri, arguments.sizes, arguments.requests, arguments.warmup)
+            write_service_levels(arguments, rows)
+            return
         elif arguments.only == "messages":
             rows = measure_messages(base_uri, max(arguments.sizes), arguments.requests, arguments.warmup)
             write_messages(arguments, rows)

@@ -147,7 +147,18 @@ class Page:
         # A full-page capture resizes the viewport, and the responsive charts redraw on the frames
         # after that: capture once to resize, let two frames pass, then keep the second capture.
         capture = {"format": "png", "captureBeyondViewport": True}
+        # The charts draw one a task after the answers: every canvas holds its chart first.
+        WebDriverWait(self.driver, WAIT).until(
+            lambda driver: driver.execute_script(
+                "return [...document.querySelectorAll('canvas')].every((canvas) => Chart.getChart(canvas))"
+            )
+        )
         self.driver.execute_cdp_cmd("Page.captureScreenshot", capture)
+        # Each chart drawn again at the size the capture gave it.
+        self.driver.execute_script(
+            "for (const canvas of document.querySelectorAll('canvas'))"
+            " { const made = Chart.getChart(canvas); made.resize(); made.update('none'); }"
+        )
         self.driver.execute_async_script(
             "const done = arguments[0];"
             " requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 200)));"
