@@ -43,7 +43,9 @@ from .hours import (
     DURATION_FIELDS,
     PARAMETER,
     Schedules,
+    body_fields,
     chat_duration,
+    in_business_time,
     read_rooms,
     required_schedules,
     service_time,
@@ -149,22 +151,6 @@ class Timed:
         return {self.rooms: rooms, self.total: milliseconds / self.unit}
 
 
-def timed_fields() -> dict[str, fields.Field]:
-    """What ``businessHours=true`` adds to a body beside its rows (a CSV answer writes the rows
-    alone)."""
-    return {
-        "businessHours": fields.Boolean(
-            metadata={"enum": [True], "description": "With `businessHours=true` only: true."}
-        ),
-        "roomsWithoutSchedule": fields.Integer(
-            metadata={
-                "description": "With `businessHours=true` only: the rooms counted that no schedule "
-                "applies to, measured in calendar time."
-            }
-        ),
-    }
-
-
 def measured(
     timed: Timed, rooms: Iterable[Mapping[str, Any]], schedules: Schedules
 ) -> Iterator[tuple[Mapping[str, Any], int, bool]]:
@@ -227,7 +213,7 @@ class Metric(PagedMetric):
         super().__post_init__()
         if self.timed is not None:
             envelope = envelope_schema(
-                self.row_schema, rows=self.ROWS, groups=self.GROUPS, optional=timed_fields()
+                self.row_schema, rows=self.ROWS, groups=self.GROUPS, optional=body_fields()
             )
             self._derive(response=envelope)
         self._check()
@@ -316,8 +302,7 @@ class Metric(PagedMetric):
             "count": len(page),
             "offset": query.offset,
             "total": len(rows),
-            "businessHours": True,
-            "roomsWithoutSchedule": without,
+            **in_business_time(without),
         }
 
     def _timed_rows(

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from marshmallow import fields
+
 from ..business_hours import Schedule
 from ..errors import ApiError, invalid_params
 from ..repository import Repository
@@ -182,3 +184,25 @@ def service_time(room: Mapping[str, Any], schedule: Schedule | None) -> float | 
     service = room.get("serviceTime")
     served = room.get("servedTs") or _after(closed, None if service is None else -service)
     return _seconds(schedule, served, closed)
+
+
+def body_fields() -> dict[str, fields.Field]:
+    """What ``businessHours=true`` adds to a body beside its rows (a CSV answer writes the rows
+    alone), for the response schemas."""
+    return {
+        "businessHours": fields.Boolean(
+            metadata={"enum": [True], "description": "With `businessHours=true` only: true."}
+        ),
+        "roomsWithoutSchedule": fields.Integer(
+            metadata={
+                "description": "With `businessHours=true` only: the rooms counted that no schedule "
+                "applies to, measured in calendar time."
+            }
+        ),
+    }
+
+
+def in_business_time(without_schedule: int) -> dict[str, Any]:
+    """The fields of :func:`body_fields` in an answer counted in business time, ``without_schedule``
+    rooms measured in calendar time."""
+    return {"businessHours": True, "roomsWithoutSchedule": without_schedule}

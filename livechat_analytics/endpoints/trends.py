@@ -50,8 +50,8 @@ from .common import (
     timezone_name,
     window_rooms,
 )
-from .departments import METRICS, Metric, Timed, measured, timed_fields
-from .hours import Schedules, required_schedules
+from .departments import METRICS, Metric, Timed, measured
+from .hours import Schedules, body_fields, in_business_time, required_schedules
 from .row import Endpoint, Family
 from .stored import named
 
@@ -197,7 +197,7 @@ def trend_schema(metric: Metric) -> Schema:
             ),
         },
     )
-    timed = timed_fields() if metric.timed is not None else {}
+    timed = body_fields() if metric.timed is not None else {}
     body = type(
         f"{title}TrendSchema",
         (Schema,),
@@ -463,7 +463,7 @@ class Trend(Endpoint):
             body["previous"], before = series(self.metric, earlier, context, repository, schedules)
             without += before
         if schedules is not None:
-            body.update(businessHours=True, roomsWithoutSchedule=without)
+            body.update(in_business_time(without))
         return body
 
     def _example(self) -> dict[str, Any]:

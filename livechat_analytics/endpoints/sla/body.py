@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ...schemas import Amount, succeeded
-from ...shape import Page, Series
+from ...schemas import Amount, envelope_schema, succeeded
+from ...shape import Series
 from ..agents import Moment
 from ..common import BUCKETS
+from ..hours import body_fields
 from ..trends import SeriesBaseSchema
 
 
@@ -86,34 +87,10 @@ class BreachRowSchema(Schema):
     )
 
 
-_HOURS_FIELDS: dict[str, fields.Field] = {
-    "businessHours": fields.Boolean(metadata={"description": "With `businessHours=true` only: true."}),
-    "roomsWithoutSchedule": fields.Integer(
-        metadata={
-            "description": "With `businessHours=true` only: the rooms read that no schedule "
-            "covers, measured in calendar time."
-        }
-    ),
-}
-
-
 def envelope(row: type[Schema], key: str, what: str) -> Schema:
-    """The 200 body of a page of ``row`` listed under ``key``, ``total`` counting ``what``."""
-    schema = Schema.from_dict(
-        {
-            key: fields.List(fields.Nested(row), metadata={"description": "This page's rows."}),
-            "count": _count("Rows on this page."),
-            "offset": _count("The offset used."),
-            "total": _count(f"{what} before paging."),
-            **_HOURS_FIELDS,
-            "success": succeeded(),
-        },
-        name=row.__name__.removesuffix("Schema") + "EnvelopeSchema",
-    )
-    schema.CSV = Page(key)  # type: ignore[attr-defined]
-    schema.OPTIONAL_FIELDS = tuple(_HOURS_FIELDS)  # type: ignore[attr-defined]
-    schema.__doc__ = f"A page of {what.lower()}, its size, the offset used and their number."
-    return schema()
+    """The 200 body of a page of ``row`` listed under ``key``, ``total`` counting ``what``, and what
+    ``businessHours=true`` adds."""
+    return envelope_schema(row, rows=key, groups=what, optional=body_fields())
 
 
 def trend_schema() -> Schema:
@@ -143,7 +120,7 @@ def trend_schema() -> Schema:
         (Schema,),
         {
             "__doc__": "Compliance per local bucket: a series for all departments, or one per department.",
-            "OPTIONAL_FIELDS": ("previous", *_HOURS_FIELDS),
+            "OPTIONAL_FIELDS": ("previous", *body_fields()),
             "CSV": Series(),
             "metric": fields.String(metadata={"description": "`sla-compliance`."}),
             "groupBy": fields.String(metadata={"description": "The bucket.", "enum": list(BUCKETS)}),
@@ -153,7 +130,7 @@ def trend_schema() -> Schema:
                 fields.Nested(one),
                 metadata={"description": "With `compare=previous` only: the previous window's series."},
             ),
-            **_HOURS_FIELDS,
+            **body_fields(),
             "success": succeeded(),
         },
     )

@@ -18,7 +18,7 @@ from ...business_hours import Schedule
 from ...repository import Repository
 from ...schemas import PageQuery
 from ..common import Context, window_rooms
-from ..hours import DURATION_FIELDS, Schedules, read_rooms, required_schedules, waiting
+from ..hours import DURATION_FIELDS, Schedules, in_business_time, read_rooms, required_schedules, waiting
 
 _UTC = dt.timezone.utc
 
@@ -157,11 +157,7 @@ def read(
 
 def hours_fields(query: Any, reading: Reading) -> dict[str, Any]:
     """What a body adds with ``businessHours=true``: that, and the rooms measured without a schedule."""
-    return (
-        {"businessHours": True, "roomsWithoutSchedule": reading.without_schedule}
-        if query.business_hours
-        else {}
-    )
+    return in_business_time(reading.without_schedule) if query.business_hours else {}
 
 
 # -- Counting ---------------------------------------------------------------------------------------
