@@ -1,7 +1,7 @@
 """How fast the demo's dashboard page fills: ``python benchmarks/run.py --only page``.
 
-The demo as ``livechat-analytics demo`` runs it (its generated data in an in-process SecantusDB in
-memory, the indexes made, its threaded server on a loopback port), opened at its signed-in URL in
+The demo as ``livechat-analytics demo`` runs it (its generated data in SecantusDB in a process of
+its own, the indexes made, its threaded server on a loopback port), opened at its signed-in URL in
 headless Chromium (the tests' ``tests/browser.py``), which fires the page's requests as a browser
 does. Measured from the navigation's start, by the page's own clock (``performance.now()``, recorded
 by a script registered before the page's): when the first numbers show, and when every panel is

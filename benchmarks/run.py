@@ -1249,7 +1249,7 @@ def write_scope(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> No
 def write_page(arguments: argparse.Namespace) -> None:
     """The demo's page, measured, printed and written to ``page.md`` and ``page.rst``."""
     output = (
-        f"The demo ({demo.DEFAULT_ROOMS:,} rooms, SecantusDB in memory, in process); Python"
+        f"The demo ({demo.DEFAULT_ROOMS:,} rooms, SecantusDB in a process of its own); Python"
         f" {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; headless Chromium\n\n"
         + page.page_table(page.measure_page(arguments.lighthouse))
     )

@@ -6,12 +6,17 @@ import datetime as dt
 import errno
 import secrets
 import shlex
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -533,23 +538,72 @@ def _host_app() -> Flask:
 MEMORY_DATABASE = "rocketchat"
 
 
-@contextmanager
-def memory_database() -> Iterator[Database]:
-    """A new, empty database for the demo, gone when the block ends: SecantusDB (a MongoDB server on
-    WiredTiger's in-memory engine) in this process, on a free loopback port."""
-    try:
-        from secantus import SecantusDBServer  # type: ignore[import-untyped]
-    except ImportError:
+#: Seconds the demo waits for its database's process to answer.
+MEMORY_DATABASE_START = 60
+
+
+def _secantusd() -> str:
+    """The path of SecantusDB's server command, installed beside this Python or on the ``PATH``."""
+    beside = Path(sys.executable).with_name("secantusd-py")
+    found = str(beside) if beside.exists() else shutil.which("secantusd-py")
+    if found is None:
         raise click.ClickException(
             "The in-memory demo database needs SecantusDB: pip install 'livechat-analytics[demo]'"
             " (or pass --mongo-uri)."
-        ) from None
-    with SecantusDBServer(storage_path=":memory:") as server:
-        client: MongoClient = MongoClient(server.uri, tz_aware=True)
+        )
+    return found
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def memory_database() -> Iterator[Database]:
+    """A new, empty database for the demo, gone when the block ends: SecantusDB (a MongoDB server on
+    WiredTiger) in a process of its own (``secantusd-py``), its storage in a temporary folder it
+    removes, on a free loopback port. Its own process gives the database a core of its own: the
+    demo's page fills faster than with the server in this one."""
+    command, port = _secantusd(), _free_port()
+    with tempfile.TemporaryFile() as said:
+        process = subprocess.Popen(
+            [command, "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"],
+            stdin=subprocess.DEVNULL,
+            stdout=said,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            yield client[MEMORY_DATABASE]
+            uri = f"mongodb://127.0.0.1:{port}/"
+            _started(process, uri, said)
+            with MongoClient(uri, tz_aware=True) as client:
+                yield client[MEMORY_DATABASE]
         finally:
-            client.close()
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _started(process: subprocess.Popen, uri: str, said: IO[bytes]) -> None:
+    """Wait until the database's process at ``uri`` answers; a ClickException with what it ``said``
+    when it ends first or does not answer in time."""
+    deadline = time.monotonic() + MEMORY_DATABASE_START
+    with MongoClient(uri, serverSelectionTimeoutMS=200, connectTimeoutMS=200) as probe:
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                probe.admin.command("ping")
+                return
+            except PyMongoError:
+                time.sleep(0.05)
+    said.seek(0)
+    words = said.read().decode(errors="replace").strip().splitlines()[-5:]
+    why = "; ".join(words) if words else f"no answer within {MEMORY_DATABASE_START} s"
+    raise click.ClickException(f"The in-memory demo database (secantusd-py) did not start: {why}")
 
 
 def _url_host(host: str) -> str:

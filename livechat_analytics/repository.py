@@ -7,6 +7,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+from bson.codec_options import DatetimeConversion
 from pymongo.collection import Collection
 from pymongo.database import Database
 
@@ -154,16 +155,34 @@ class Repository:
         return list(facet.get("page", [])), int(total[0]["n"])
 
     def stream(
-        self, collection: str, pipeline: list[dict[str, Any]], *, batch_size: int | None = None
+        self,
+        collection: str,
+        pipeline: list[dict[str, Any]],
+        *,
+        batch_size: int | None = None,
+        any_dates: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Run a pipeline whose documents may be many; its cursor, read ``batch_size`` documents per
         round trip, so the caller holds one batch at a time.
+
+        With ``any_dates``, a stored date Python cannot hold (before year 1, after 9999) arrives as a
+        ``bson.DatetimeMS`` instead of failing the read, so a pipeline may hand over dates as stored
+        and the caller read them by their kind (:func:`.endpoints.stored.date_of`).
 
         The command runs (and its first batch arrives) at this call; each later batch is fetched
         as the caller iterates, under whatever timeout is in force then.
         """
         size = batch_size or STREAM_BATCH_SIZE
-        return self.collection(collection).aggregate(pipeline, batchSize=size)
+        source = self._any_dates(collection) if any_dates else self.collection(collection)
+        return source.aggregate(pipeline, batchSize=size)
+
+    def _any_dates(self, collection: str) -> Collection:
+        """The collection, its dates outside Python's range read as ``bson.DatetimeMS``."""
+        try:
+            options = self._codec_options.with_options(datetime_conversion=DatetimeConversion.DATETIME_AUTO)
+            return self.database.get_collection(self.name(collection), codec_options=options)
+        except NotImplementedError:  # mongomock, which holds no date Python cannot
+            return self.collection(collection)
 
     def ping(self) -> None:
         """Ask the database to answer at all; raises ``PyMongoError`` when it does not."""

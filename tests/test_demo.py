@@ -7,6 +7,7 @@ import datetime as dt
 import http.client
 import itertools
 import json
+import os
 import re
 import shlex
 import socket
@@ -526,8 +527,10 @@ def test_the_demo_command_runs_under_flask_too(make_app, memory, served):
     assert app is not host and port == 3000
 
 
-def test_the_demo_command_without_secantusdb_says_what_to_install(monkeypatch):
-    monkeypatch.setitem(sys.modules, "secantus", None)  # import secantus now fails
+def test_the_demo_command_without_secantusdb_says_what_to_install(monkeypatch, tmp_path):
+    # No secantusd-py beside this Python, nor on the PATH.
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
     served: list[Flask] = []
     monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
     result = CliRunner().invoke(cli.command_group, ["demo", "--port", str(free_port())])
@@ -699,3 +702,30 @@ def test_the_demo_listens_before_it_prints_and_its_root_leads_to_the_page():
 def test_the_printed_url_names_a_host_curl_can_reach(served, host, shown):
     result = CliRunner().invoke(cli.command_group, ["demo", "--rooms", "0", "--host", host])
     assert f"'http://{shown}:3000/api/v1/" in result.output
+
+
+def test_a_database_process_that_ends_at_once_is_one_error_with_its_words(monkeypatch, tmp_path):
+    server = tmp_path / "secantusd-py"
+    server.write_text("#!/bin/sh\necho 'starting'\necho 'storage: no space left on device' >&2\nexit 3\n")
+    server.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    served: list[Flask] = []
+    monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
+    result = CliRunner().invoke(cli.command_group, ["demo", "--port", str(free_port())])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: The in-memory demo database (secantusd-py) did not start: starting;"
+        " storage: no space left on device\n"
+    )
+    assert not served
+
+
+def test_the_in_memory_database_runs_in_a_process_of_its_own_and_ends_with_the_block():
+    with cli.memory_database() as database:
+        status = database.client.admin.command("serverStatus")
+        assert status["pid"] != os.getpid()
+        database["probe"].insert_one({"_id": 1})
+        assert database["probe"].count_documents({}) == 1
+        port = database.client.address[1]
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass

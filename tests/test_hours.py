@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from bson import Decimal128, Int64
+from bson import DatetimeMS, Decimal128, Int64
 
 from livechat_analytics.endpoints.common import is_true
 from livechat_analytics.endpoints.hours import (
@@ -20,7 +20,7 @@ from livechat_analytics.endpoints.hours import (
     service_time,
     waiting,
 )
-from livechat_analytics.endpoints.stored import number, text
+from livechat_analytics.endpoints.stored import is_date, number, text
 from livechat_analytics.errors import ApiError
 from livechat_analytics.repository import Repository
 
@@ -224,5 +224,23 @@ def test_the_python_readers_read_what_the_pipeline_readers_do(database):
     raw = database["rocketchat_room"].aggregate(
         [{"$project": {"number": "$v", "text": "$w", "flag": "$w"}}, {"$sort": {"_id": 1}}]
     )
-    read = read_rooms(raw, numbers=("number",), texts=("text",), flags=("flag",))
+    read = read_rooms(raw, numbers=("number",), texts=("text",), dates=(), flags=("flag",))
     assert [dict(room) for room in read] == [dict(room) for room in by_pipeline]
+
+
+def test_dates_are_read_by_their_kind_and_those_python_cannot_hold_as_missing(database, backend):
+    # The durations' pipelines hand dates over as stored, read by date_of() as is_date() reads them
+    # in a pipeline. A date before year 1 or after 9999 must neither fail the read nor count; only
+    # MongoDB stores one (SecantusDB and mongomock refuse it), so only the URI backend has them.
+    first = dt.datetime(2026, 3, 1, 9, tzinfo=dt.timezone.utc)
+    odd = [DatetimeMS(-62135596800001), DatetimeMS(253402300800000)] if backend == "uri" else []
+    stored_values = [first, *odd, "2026-03-01", 60, True, None]
+    database["rocketchat_room"].insert_many(
+        [{"_id": index, "v": value} for index, value in enumerate(stored_values)]
+    )
+    by_pipeline = database["rocketchat_room"].aggregate(
+        [{"$project": {"date": {"$cond": [is_date("$v"), "$v", None]}}}, {"$sort": {"_id": 1}}]
+    )
+    raw = Repository(database).stream("room", [{"$project": {"date": "$v"}}, {"$sort": {"_id": 1}}], any_dates=True)
+    read = [room["date"] for room in read_rooms(raw, numbers=(), texts=(), dates=("date",))]
+    assert read == [room["date"] for room in by_pipeline] == [first] + [None] * (len(stored_values) - 1)

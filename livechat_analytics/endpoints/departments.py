@@ -313,7 +313,7 @@ class Metric(PagedMetric):
         schedules = required_schedules(repository)
         totals: dict[str | None, list[int]] = {}
         without = 0
-        rooms = repository.stream(self.collection, self.timed_pipeline(query, context))
+        rooms = repository.stream(self.collection, self.timed_pipeline(query, context), any_dates=True)
         for room, milliseconds, scheduled in measured(timed, rooms, schedules):
             total = totals.setdefault(room.get("departmentId"), [0, 0])
             total[0] += 1

@@ -28,7 +28,7 @@ from marshmallow import fields
 from ..business_hours import Schedule
 from ..errors import ApiError, invalid_params
 from ..repository import Repository
-from .stored import flag_of, is_date, named, number_of
+from .stored import date_of, flag_of, named, number_of
 
 #: The ``type`` of the schedule used where a department names none.
 DEFAULT = "default"
@@ -40,28 +40,24 @@ NO_SCHEDULE = (
 )
 
 
-def _date(value: str) -> dict[str, Any]:
-    return {"$cond": [is_date(value), value, None]}
-
-
 #: A ``$project`` of what a room's durations are measured from: its department, creation, close,
-#: first response (seconds and date), chat duration, assignment and service time. The dates are read
-#: by their kind in the pipeline (a date Python cannot hold must not reach the client); the numbers
-#: and the id as stored, read by their kind in Python by :func:`read_rooms`, at a fraction of the
-#: cost of an expression per field.
+#: first response (seconds and date), chat duration, assignment and service time, each as stored: an
+#: expression per field costs more than the field, so :func:`read_rooms` reads each by its kind in
+#: Python, from a cursor that hands over any date (:meth:`.Repository.stream`, ``any_dates``).
 DURATION_FIELDS: dict[str, Any] = {
     "departmentId": "$departmentId",
-    "ts": _date("$ts"),
-    "closedAt": _date("$closedAt"),
+    "ts": "$ts",
+    "closedAt": "$closedAt",
     "ft": "$metrics.response.ft",
-    "fd": _date("$metrics.response.fd"),
+    "fd": "$metrics.response.fd",
     "chatDuration": "$metrics.chatDuration",
-    "servedTs": _date("$servedBy.ts"),
+    "servedTs": "$servedBy.ts",
     "serviceTime": "$metrics.serviceTimeDuration",
 }
-#: The fields of :data:`DURATION_FIELDS` that :func:`read_rooms` reads as numbers, and as ids.
+#: The fields of :data:`DURATION_FIELDS` that :func:`read_rooms` reads as numbers, ids and dates.
 NUMBERS = ("ft", "chatDuration", "serviceTime")
 TEXTS = ("departmentId",)
+DATES = ("ts", "closedAt", "fd", "servedTs")
 
 
 def read_rooms(
@@ -69,16 +65,20 @@ def read_rooms(
     *,
     numbers: tuple[str, ...] = NUMBERS,
     texts: tuple[str, ...] = TEXTS,
+    dates: tuple[str, ...] = DATES,
     flags: tuple[str, ...] = (),
 ) -> Iterator[dict[str, Any]]:
-    """Each room with its ``numbers``, ``texts`` (ids) and ``flags`` read by their kind
-    (:mod:`.stored`): an odd value is a missing one (None), as the pipelines' readers have it."""
+    """Each room with its ``numbers``, ``texts`` (ids), ``dates`` and ``flags`` read by their kind
+    (:mod:`.stored`): an odd value is a missing one (None), as the pipelines' readers have it. The
+    fields a room lacks are read as missing too."""
     for room in rooms:
         read = dict(room)
         for name in numbers:
             read[name] = number_of(room.get(name))
         for name in texts:
             read[name] = named(room.get(name))
+        for name in dates:
+            read[name] = date_of(room.get(name))
         for name in flags:
             read[name] = flag_of(room.get(name))
         yield read

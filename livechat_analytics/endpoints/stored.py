@@ -19,7 +19,8 @@ from typing import Any
 #: The largest number read: 2**50 seconds is 35 million years, and any number of them summed as
 #: doubles neither overflows nor loses a whole second while the total stays below 2**53.
 LARGEST = 2**50
-#: The last moment a date may hold that Python (and so the answer) can read.
+#: The first and last moments a date may hold that Python (and so the answer) can read.
+_FIRST_DATE = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
 _LAST_DATE = dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
 #: A factor that takes any number but 0 past the largest double: three of them make every double
 #: from 5e-324 up an infinity, where a Decimal128 (up to 1e6144) stays finite.
@@ -60,8 +61,8 @@ def number(value: Any) -> dict[str, Any]:
 
 
 def is_date(value: Any) -> dict[str, Any]:
-    """An expression: ``value`` is a BSON date that Python reads (year 9999 at the latest)."""
-    return {"$and": [{"$gt": [value, True]}, {"$lte": [value, _LAST_DATE]}]}
+    """An expression: ``value`` is a BSON date that Python reads (years 1 to 9999)."""
+    return {"$and": [{"$gte": [value, _FIRST_DATE]}, {"$lte": [value, _LAST_DATE]}]}
 
 
 def is_text(value: Any) -> dict[str, Any]:
@@ -112,6 +113,13 @@ def number_of(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if 0 <= value <= LARGEST else None
+
+
+def date_of(value: Any) -> dt.datetime | None:
+    """A date read in Python, on a value the client has decoded with ``any_dates``
+    (:meth:`.Repository.stream`): itself when it is a date Python holds, else None (a date before
+    year 1 or after 9999 arrives as a ``bson.DatetimeMS``)."""
+    return value if isinstance(value, dt.datetime) else None
 
 
 def flag_of(value: Any) -> bool:

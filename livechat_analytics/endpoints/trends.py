@@ -326,7 +326,7 @@ def _timed_sums(
     the bucket of its creation), and the rooms counted without a schedule."""
     totals: dict[tuple[str | None, int], list[int]] = {}
     without = 0
-    rooms = repository.stream(metric.collection, metric.timed_pipeline(query, context))
+    rooms = repository.stream(metric.collection, metric.timed_pipeline(query, context), any_dates=True)
     for room, duration, scheduled in measured(timed, rooms, schedules):
         department = room.get("departmentId") if query.by_department else None
         bucket = slot_bucket(milliseconds(room["ts"]) // SLOT_MS, starts_ms)

@@ -67,8 +67,8 @@ def group_rows(
     query: SlaQuery, context: Context, repository: Repository
 ) -> tuple[list[dict[str, Any]], Reading]:
     """One row per group of the window's rooms (one row for ``none``, rooms or not), and the reading."""
-    reading = read(query, context, repository)
     key = GROUPS[query.group_by]
+    reading = read(query, context, repository, asked=() if key is None else (key,))
     tallies: dict[Any, Tally] = {None: Tally()} if key is None else {}
     for measured in reading.rooms:
         tallies.setdefault(None if key is None else measured.room.get(key), Tally()).add(measured)
@@ -118,7 +118,7 @@ def breach_rows(
     query: SlaQuery, context: Context, repository: Repository
 ) -> tuple[list[dict[str, Any]], Reading]:
     """One row per breached room of the window, and the reading."""
-    reading = read(query, context, repository)
+    reading = read(query, context, repository, asked=("_id", "departmentId", "agentId", "agentUsername"))
     rows = [
         {
             "_id": measured.room["_id"],
@@ -167,7 +167,13 @@ def series(
 def compute_trend(query: SlaTrendQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """The series, and with ``compare`` the previous one: both windows read by one aggregate."""
     earlier = previous_window(query.start, query.end) if query.compare == "previous" else None
-    reading = read(query, context, repository, start=None if earlier is None else earlier[0])
+    reading = read(
+        query,
+        context,
+        repository,
+        start=None if earlier is None else earlier[0],
+        asked=("departmentId",) if query.by_department else (),
+    )
     current = [measured for measured in reading.rooms if measured.room["ts"] >= query.start]
     body: dict[str, Any] = {
         "metric": "sla-compliance",

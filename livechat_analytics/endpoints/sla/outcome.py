@@ -34,13 +34,17 @@ def now() -> dt.datetime:
 
 # -- Reading the rooms ------------------------------------------------------------------------------
 
-#: A ``$project`` of what a room's outcome needs, each field read by its kind (null when missing or
-#: odd): creation, close, first response, department, policy, priority, last agent, whether open.
-ROOM_FIELDS: dict[str, Any] = {
-    **{
-        name: DURATION_FIELDS[name] for name in ("departmentId", "ts", "closedAt", "ft", "fd", "chatDuration")
-    },
-    "open": "$open",
+#: What every room's outcome is measured from, as stored (each read by its kind in Python): its
+#: creation, close, first response, chat duration (a close without ``closedAt``) and whether open.
+OUTCOME_FIELDS: dict[str, Any] = {
+    name: DURATION_FIELDS[name] for name in ("ts", "closedAt", "ft", "chatDuration")
+} | {"open": "$open"}
+#: The fields a request reads only when it needs them: to group, to name a breach's room and agent,
+#: to find a room's policy (no ``target``), or its schedule and first-response date (business time).
+ASKED_FIELDS: dict[str, Any] = {
+    "_id": 1,
+    "departmentId": DURATION_FIELDS["departmentId"],
+    "fd": DURATION_FIELDS["fd"],
     "slaId": "$slaId",
     "priorityId": "$priorityId",
     "agentId": "$servedBy._id",
@@ -50,8 +54,22 @@ ROOM_FIELDS: dict[str, Any] = {
 _KINDS: dict[str, tuple[str, ...]] = {
     "numbers": ("ft", "chatDuration"),
     "texts": ("departmentId", "slaId", "priorityId", "agentId", "agentUsername"),
+    "dates": ("ts", "closedAt", "fd"),
     "flags": ("open",),
 }
+
+
+def room_fields(query: Any, asked: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ``$project`` of a request's rooms: :data:`OUTCOME_FIELDS`, the ``asked`` ones of
+    :data:`ASKED_FIELDS`, and those the query needs: the policy without a ``target``, the
+    department and first-response date in business time. Each field costs the database a lookup
+    per room, so none is read that the request does not use."""
+    wanted = set(asked)
+    if query.target is None:
+        wanted.add("slaId")
+    if query.business_hours:
+        wanted.update(("departmentId", "fd"))
+    return {"_id": 0, **OUTCOME_FIELDS, **{name: ASKED_FIELDS[name] for name in ASKED_FIELDS if name in wanted}}
 
 
 @dataclass(frozen=True)
@@ -131,22 +149,31 @@ def measure(
     return Measured(room, target, seconds, verdict, over)
 
 
-def rooms_pipeline(query: Any, context: Context, *, start: dt.datetime | None = None) -> list[dict[str, Any]]:
+def rooms_pipeline(
+    query: Any, context: Context, *, start: dt.datetime | None = None, asked: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """The query's rooms (from ``start`` when given, else the window's), the fields of
-    :data:`ROOM_FIELDS` each: the indexed match of every family first."""
+    :func:`room_fields` each: the indexed match of every family first."""
     window = query if start is None else replace(query, start=start)
-    return [*window_rooms(window, context), {"$project": ROOM_FIELDS}]
+    return [*window_rooms(window, context), {"$project": room_fields(query, asked)}]
 
 
 def read(
-    query: Any, context: Context, repository: Repository, *, start: dt.datetime | None = None
+    query: Any,
+    context: Context,
+    repository: Repository,
+    *,
+    start: dt.datetime | None = None,
+    asked: tuple[str, ...] = (),
 ) -> Reading:
-    """The query's rooms (from ``start`` when given, else the window's), measured: one aggregate."""
+    """The query's rooms (from ``start`` when given, else the window's), measured: one aggregate,
+    which also reads the ``asked`` fields of :data:`ASKED_FIELDS`."""
     schedules: Schedules | None = required_schedules(repository) if query.business_hours else None
     policies = {} if query.target is not None else policy_targets(repository)
     moment = now()
     reading = Reading([])
-    for room in read_rooms(repository.stream("room", rooms_pipeline(query, context, start=start)), **_KINDS):
+    pipeline = rooms_pipeline(query, context, start=start, asked=asked)
+    for room in read_rooms(repository.stream("room", pipeline, any_dates=True), **_KINDS):
         target = query.target if query.target is not None else policies.get(room.get("slaId") or "")
         schedule = None if schedules is None else schedules.of(room.get("departmentId"))
         if schedules is not None and schedule is None:
