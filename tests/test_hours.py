@@ -241,6 +241,7 @@ def test_dates_are_read_by_their_kind_and_those_python_cannot_hold_as_missing(da
     by_pipeline = database["rocketchat_room"].aggregate(
         [{"$project": {"date": {"$cond": [is_date("$v"), "$v", None]}}}, {"$sort": {"_id": 1}}]
     )
-    raw = Repository(database).stream("room", [{"$project": {"date": "$v"}}, {"$sort": {"_id": 1}}], any_dates=True)
+    pipeline: list[dict[str, Any]] = [{"$project": {"date": "$v"}}, {"$sort": {"_id": 1}}]
+    raw = Repository(database).stream("room", pipeline, any_dates=True)
     read = [room["date"] for room in read_rooms(raw, numbers=(), texts=(), dates=("date",))]
     assert read == [room["date"] for room in by_pipeline] == [first] + [None] * (len(stored_values) - 1)

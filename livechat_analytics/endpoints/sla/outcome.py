@@ -69,7 +69,8 @@ def room_fields(query: Any, asked: tuple[str, ...] = ()) -> dict[str, Any]:
         wanted.add("slaId")
     if query.business_hours:
         wanted.update(("departmentId", "fd"))
-    return {"_id": 0, **OUTCOME_FIELDS, **{name: ASKED_FIELDS[name] for name in ASKED_FIELDS if name in wanted}}
+    asked_fields = {name: value for name, value in ASKED_FIELDS.items() if name in wanted}
+    return {"_id": 0, **OUTCOME_FIELDS, **asked_fields}
 
 
 @dataclass(frozen=True)
