@@ -578,7 +578,8 @@ def memory_database() -> Iterator[Database]:
         try:
             uri = f"mongodb://127.0.0.1:{port}/"
             _started(process, uri, said)
-            with MongoClient(uri, tz_aware=True) as client:
+            client: MongoClient = MongoClient(uri, tz_aware=True)
+            with client:
                 yield client[MEMORY_DATABASE]
         finally:
             process.terminate()
@@ -593,7 +594,8 @@ def _started(process: subprocess.Popen, uri: str, said: IO[bytes]) -> None:
     """Wait until the database's process at ``uri`` answers; a ClickException with what it ``said``
     when it ends first or does not answer in time."""
     deadline = time.monotonic() + MEMORY_DATABASE_START
-    with MongoClient(uri, serverSelectionTimeoutMS=200, connectTimeoutMS=200) as probe:
+    probe: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=200, connectTimeoutMS=200)
+    with probe:
         while process.poll() is None and time.monotonic() < deadline:
             try:
                 probe.admin.command("ping")
