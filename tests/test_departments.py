@@ -13,7 +13,9 @@ from marshmallow import Schema
 from support import PREFIX, UTC
 
 from livechat_analytics import cli, demo
-from livechat_analytics.endpoints.departments import AmountOfChatsSchema, Metric, counted, created_rooms
+from livechat_analytics.endpoints.departments import counted, created_rooms
+from livechat_analytics.endpoints.departments.body import AmountOfChatsSchema
+from livechat_analytics.endpoints.departments.metric import Metric
 from livechat_analytics.endpoints.row import Endpoint
 from livechat_analytics.schemas import ArgsSchema
 
