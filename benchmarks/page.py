@@ -33,7 +33,7 @@ from typing import Any
 
 from flask import Flask
 
-from livechat_analytics import cli, config
+from livechat_analytics import config, demo_server
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
 import browser  # the tests' Chromium, installed or named when missing
@@ -63,16 +63,16 @@ new MutationObserver(() => {
 @contextlib.contextmanager
 def demo(settings: dict[str, Any] | None = None) -> Iterator[tuple[Flask, str]]:
     """The demo's app and its signed-in page URL, served on a free loopback port in a thread."""
-    with cli.memory_database() as database:
+    with demo_server.memory_database() as database:
         now = dt.datetime.now(dt.timezone.utc)
-        app = cli.make_demo_app(database=database, now=now, settings=settings).app
-        with contextlib.closing(cli.listen("127.0.0.1", 0)) as listening:
+        app = demo_server.make_demo_app(database=database, now=now, settings=settings).app
+        with contextlib.closing(demo_server.listen("127.0.0.1", 0)) as listening:
             port = listening.getsockname()[1]
-            server = cli.demo_server(app, listening)
+            server = demo_server.demo_server(app, listening)
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
             try:
-                url = cli.dashboard_url(app, f"http://127.0.0.1:{port}")
+                url = demo_server.dashboard_url(app, f"http://127.0.0.1:{port}")
                 assert url is not None
                 yield app, url
             finally:

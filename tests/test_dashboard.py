@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from flask import Flask
 from pymongo.database import Database
 
-from livechat_analytics import cli, demo, views
+from livechat_analytics import cli, demo, demo_server, views
 
 ROOT = "/api/v1/livechat/analytics"
 PACKAGE = pathlib.Path(views.__file__).parent
@@ -193,8 +193,9 @@ def test_the_demo_prints_the_signed_in_page(monkeypatch, demo_on_mongomock):
 
 
 def test_the_demo_prints_no_page_when_it_is_switched_off(memory):
-    app = cli.make_demo_app(database=memory, rooms=0, settings={"LIVECHAT_ANALYTICS_DASHBOARD": False}).app
-    assert cli.dashboard_url(app, "http://127.0.0.1:3000") is None
+    settings = {"LIVECHAT_ANALYTICS_DASHBOARD": False}
+    app = demo_server.make_demo_app(database=memory, rooms=0, settings=settings).app
+    assert demo_server.dashboard_url(app, "http://127.0.0.1:3000") is None
 
 
 @pytest.mark.parametrize("file", ["dashboard.js", "dashboard.css", "vendor/chart.umd.min.js"])

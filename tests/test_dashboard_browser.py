@@ -29,7 +29,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from livechat_analytics import cli, demo
+from livechat_analytics import demo, demo_server
 from livechat_analytics.endpoints import ENDPOINTS
 
 ROOT = "/api/v1/livechat/analytics"
@@ -43,8 +43,8 @@ AXE = pathlib.Path(__file__).parent / "vendor" / "axe.min.js"
 def demo_app() -> Iterator[Flask]:
     """The demo app as it starts, on its in-memory SecantusDB: department names off, as the API has
     them by default."""
-    with cli.memory_database() as database:
-        app = cli.make_demo_app(database=database, rooms=ROOMS).app
+    with demo_server.memory_database() as database:
+        app = demo_server.make_demo_app(database=database, rooms=ROOMS).app
         app.config["TESTING"] = True
         yield app
 

@@ -28,7 +28,7 @@ from flask import Flask
 from pymongo.database import Database
 from support import SERVER_BACKENDS, UTC, free_port
 
-from livechat_analytics import cli, demo, hash_token
+from livechat_analytics import cli, demo, demo_server, hash_token
 from livechat_analytics.business_hours import Schedule
 from livechat_analytics.demo import Chat, DemoData
 from livechat_analytics.endpoints import FAMILY_OF
@@ -69,7 +69,7 @@ def share(rooms: list[dict], condition) -> float:
 def printed_window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """The bounds of the printed requests: from the first day's start to the last day's last ms."""
     today = now.astimezone(UTC).date()
-    start = dt.datetime.combine(today - dt.timedelta(days=cli.DEMO_DAYS - 1), dt.time.min, UTC)
+    start = dt.datetime.combine(today - dt.timedelta(days=demo_server.DEMO_DAYS - 1), dt.time.min, UTC)
     return start, dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, UTC) - MS
 
 
@@ -94,7 +94,7 @@ def answered_rows(app: Flask, now: dt.datetime, headers: dict[str, str] = MANAGE
     """Each printed request's answer from the app, ``{department id: value}``."""
     client = app.test_client()
     rows = {}
-    for path, request in cli.demo_requests(app, now).items():
+    for path, request in demo_server.demo_requests(app, now).items():
         if not path.startswith("departments/"):
             continue  # the dashboards' request is checked on its own
         path = path.removeprefix("departments/")
@@ -443,7 +443,7 @@ def test_the_api_reads_the_stored_schedules(database: Database):
 
 
 def test_the_demo_app_answers_the_printed_requests(database: Database):
-    made = cli.make_demo_app(database=database, rooms=300, now=NOW)
+    made = demo_server.make_demo_app(database=database, rooms=300, now=NOW)
     answered = answered_rows(made.app, NOW)
     assert answered == expected_rows(made.data, NOW)
     assert all(value > 0 for rows in answered.values() for value in rows.values())
@@ -473,7 +473,7 @@ def served(monkeypatch, demo_on_mongomock) -> list[tuple[Flask, str, int]]:
 def replay_curls(output: str, app: Flask, base_url: str) -> dict[str, dict]:
     """Run every ``curl`` line of ``output`` against ``app``: ``{path under the root: body}``."""
     lines = [line for line in output.splitlines() if line.startswith("curl ")]
-    assert len(lines) == len(cli.DEMO_REQUESTS)
+    assert len(lines) == len(demo_server.DEMO_REQUESTS)
     rows = {}
     for line in lines:
         words = shlex.split(line)
@@ -498,9 +498,9 @@ def test_the_demo_command_prints_curl_commands_that_answer(served):
     assert (host, port) == ("0.0.0.0", 3999)
     assert "300 livechat rooms" in result.output and "6 departments" in result.output
     rows = replay_curls(result.output, app, "http://127.0.0.1:3999")
-    assert set(rows) == set(cli.DEMO_REQUESTS)
+    assert set(rows) == set(demo_server.DEMO_REQUESTS)
     # One request per family, each with numbers in it.
-    families = {FAMILY_OF[path] for path in cli.DEMO_REQUESTS}
+    families = {FAMILY_OF[path] for path in demo_server.DEMO_REQUESTS}
     assert families == {"departments", "dashboards", "overview", "agents", "reports"}
     total = rows["dashboards/conversations-by-status"]["total"]
     assert rows["overview"][0] == {"title": "Total_conversations", "value": total}
@@ -571,7 +571,7 @@ def running(monkeypatch) -> Iterator[Callable[[Flask], str]]:
     servers = []
 
     def run(app: Flask) -> str:
-        server = cli.demo_server(app, cli.listen("127.0.0.1", 0))
+        server = demo_server.demo_server(app, demo_server.listen("127.0.0.1", 0))
         servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{server.server_address[1]}"
@@ -596,7 +596,7 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, http.cl
 
 
 def test_the_demo_server_sends_one_date_header(running, memory):
-    made = cli.make_demo_app(database=memory, rooms=20, now=NOW)
+    made = demo_server.make_demo_app(database=memory, rooms=20, now=NOW)
     base = running(made.app)
     api = f"{base}/api/v1/livechat/analytics/departments/amount-of-chats?start=2024-06-01&end=2024-06-14"
     answers = {
@@ -629,10 +629,11 @@ def test_the_root_leads_to_the_signed_in_page_or_the_viewer(memory):
         ({"LIVECHAT_ANALYTICS_DASHBOARD": False}, "/api/v1/livechat/analytics/docs"),
     ]
     for settings, location in expected:
-        response = cli.make_demo_app(database=memory, rooms=0, settings=settings).app.test_client().get("/")
+        app = demo_server.make_demo_app(database=memory, rooms=0, settings=settings).app
+        response = app.test_client().get("/")
         assert (response.status_code, response.headers["Location"]) == (302, location)
     off = {"LIVECHAT_ANALYTICS_DASHBOARD": False, "LIVECHAT_ANALYTICS_API_DOCS": False}
-    nowhere = cli.make_demo_app(database=memory, rooms=0, settings=off).app
+    nowhere = demo_server.make_demo_app(database=memory, rooms=0, settings=off).app
     assert nowhere.test_client().get("/").status_code == 404
 
 
@@ -660,14 +661,14 @@ def test_a_busy_port_is_one_line_naming_the_option_and_nothing_else():
 def test_an_address_the_machine_lacks_is_one_line_naming_the_options():
     # 203.0.113.1 is for documentation (RFC 5737): no interface of the test machine has it.
     with pytest.raises(click.ClickException) as raised:
-        cli.listen("203.0.113.1", 3000)
+        demo_server.listen("203.0.113.1", 3000)
     assert raised.value.message == (
         "Cannot listen on 203.0.113.1 port 3000 (Cannot assign requested address): see --host and --port."
     )
 
 
 def test_the_demo_listens_on_ipv6_and_ipv4_on_the_wildcard_address():
-    with cli.listen("::", 0) as listening:
+    with demo_server.listen("::", 0) as listening:
         port = listening.getsockname()[1]
         for host in ("::1", "127.0.0.1"):
             socket.create_connection((host, port), timeout=5).close()
@@ -721,7 +722,7 @@ def test_a_database_process_that_ends_at_once_is_one_error_with_its_words(monkey
 
 
 def test_the_in_memory_database_runs_in_a_process_of_its_own_and_ends_with_the_block():
-    with cli.memory_database() as database:
+    with demo_server.memory_database() as database:
         status = database.client.admin.command("serverStatus")
         assert status["pid"] != os.getpid()
         database["probe"].insert_one({"_id": 1})

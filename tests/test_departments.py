@@ -12,8 +12,10 @@ from documents import store_three_rooms
 from marshmallow import Schema
 from support import PREFIX, UTC
 
-from livechat_analytics import cli, demo
-from livechat_analytics.endpoints.departments import AmountOfChatsSchema, Metric, counted, created_rooms
+from livechat_analytics import demo, demo_server
+from livechat_analytics.endpoints.departments import counted, created_rooms
+from livechat_analytics.endpoints.departments.body import AmountOfChatsSchema
+from livechat_analytics.endpoints.departments.metric import Metric
 from livechat_analytics.endpoints.row import Endpoint
 from livechat_analytics.schemas import ArgsSchema
 
@@ -200,7 +202,7 @@ def test_no_rooms_no_rows(client, headers, database, path):
 @pytest.mark.parametrize("path", ROOM_METRICS)
 def test_the_demo_data_gives_every_metric_real_numbers(database, path):
     now = dt.datetime(2024, 6, 14, 15, 30, tzinfo=UTC)
-    app = cli.make_demo_app(database=database, rooms=600, now=now).app
+    app = demo_server.make_demo_app(database=database, rooms=600, now=now).app
     window = {"start": "2024-05-16", "end": "2024-06-14"}
     headers = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
     body = app.test_client().get(f"{PREFIX}/{path}", query_string=window, headers=headers).get_json()

@@ -28,7 +28,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from livechat_analytics import config, demo
-from livechat_analytics.cli import command_group, make_demo_app
+from livechat_analytics.cli import command_group
+from livechat_analytics.demo_server import make_demo_app
 from livechat_analytics.endpoints import ENDPOINTS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from flask import Flask
 from pymongo.database import Database
 
-from livechat_analytics import cli, views
+from livechat_analytics import cli, demo_server, views
 
 ROOT = "/api/v1/livechat/analytics"
 #: Where the files come from: the package's own folder, and Swagger UI's as flask-swagger-ui ships it.
@@ -260,7 +260,8 @@ def test_the_demo_prints_the_viewer_after_the_dashboard(monkeypatch, demo_on_mon
 
 
 def test_the_demo_prints_no_viewer_when_it_is_switched_off(memory):
-    app = cli.make_demo_app(database=memory, rooms=0, settings={P + "API_DOCS": False}).app
-    assert cli.api_docs_url(app, "http://127.0.0.1:3000") is None
-    moved = cli.make_demo_app(database=memory, rooms=0, settings={P + "API_DOCS_PATH": "api/docs"}).app
-    assert cli.api_docs_url(moved, "http://127.0.0.1:3000") == f"http://127.0.0.1:3000{ROOT}/api/docs"
+    app = demo_server.make_demo_app(database=memory, rooms=0, settings={P + "API_DOCS": False}).app
+    assert demo_server.api_docs_url(app, "http://127.0.0.1:3000") is None
+    settings = {P + "API_DOCS_PATH": "api/docs"}
+    moved = demo_server.make_demo_app(database=memory, rooms=0, settings=settings).app
+    assert demo_server.api_docs_url(moved, "http://127.0.0.1:3000") == f"http://127.0.0.1:3000{ROOT}/api/docs"

@@ -26,7 +26,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from livechat_analytics import cli, demo
+from livechat_analytics import demo, demo_server
 
 ROOT = "/api/v1/livechat/analytics"
 MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
@@ -52,7 +52,7 @@ ROOMS = 300
 def browsing() -> Iterator[tuple[Flask, str, Browser]]:
     """The demo app, served on a real socket, and a browser: the app, its base URL, the browser."""
     database = mongomock.MongoClient(tz_aware=True)["rocketchat"]
-    app = cli.make_demo_app(database=database, rooms=ROOMS, now=NOW).app
+    app = demo_server.make_demo_app(database=database, rooms=ROOMS, now=NOW).app
     app.config["TESTING"] = True
     with browse(app, "viewer-browser-") as (server, browser):
         yield app, server, browser

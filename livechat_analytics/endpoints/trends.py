@@ -2,7 +2,7 @@
 ISO weeks or months (optionally against the previous window, or per department), and the rooms by
 local weekday and hour.
 
-A series is one aggregate: the metric's own source and sums (its :class:`~.departments.Metric`
+A series is one aggregate: the metric's own source and sums (its :class:`~.departments.metric.Metric`
 row), grouped by UTC quarter hour instead of by department alone. Every UTC offset is a whole
 number of quarter hours, so the slots fold exactly into the local buckets in Python, whatever the
 zone does (23- and 25-hour days, half- and quarter-hour offsets); the buckets' values then come from
@@ -50,7 +50,9 @@ from .common import (
     timezone_name,
     window_rooms,
 )
-from .departments import METRICS, Metric, Timed, measured
+from .departments import METRICS
+from .departments.metric import Metric
+from .departments.timed import Timed, measured
 from .hours import Schedules, body_fields, in_business_time, required_schedules
 from .row import Endpoint, Family
 from .stored import named
