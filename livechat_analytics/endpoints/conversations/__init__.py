@@ -100,7 +100,7 @@ def _expressions(query: ConversationQuery, context: Context) -> list[dict[str, A
         tested.append({"$eq": [RATING, query.rating]})
     if query.abandoned is not None:
         abandoned = is_abandoned(context)
-        tested.append(abandoned if query.abandoned else {"$not": [abandoned]})
+        tested.append({"$eq": [abandoned, query.abandoned]})
     return tested
 
 
