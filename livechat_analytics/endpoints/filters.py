@@ -2,8 +2,9 @@
 rating, whether it was answered. Defined once, so that a count and the list behind it cannot
 disagree.
 
-Each is a plain MongoDB expression over a room document; the room's status (:data:`.common.STATUS`) and whether it was abandoned
-(:func:`.common.is_abandoned`) live in :mod:`.common` beside the other builders every family uses.
+Each is a plain MongoDB expression over a room document; the room's status
+(:data:`.common.STATUS`) and whether it was abandoned (:func:`.common.is_abandoned`) live in
+:mod:`.common` beside the other builders every family uses.
 """
 
 from __future__ import annotations
