@@ -902,6 +902,10 @@ def _list(page: Page) -> tuple[int, str]:
     return int(dialog.get_attribute("data-total")), page.text("#list-title")
 
 
+def _chats(count: int) -> str:
+    return "1 chat" if count == 1 else f"{count} chats"
+
+
 def _listed(page: Page) -> list[str]:
     return [
         row.get_attribute("data-room")
@@ -947,12 +951,21 @@ def test_a_department_cell_lists_its_chats_and_closes_back_to_it(page: Page, dem
     assert len(rooms) == number > 0
     shown = _listed(page)
     assert len(shown) == min(50, number) and set(shown) <= rooms
-    assert page.text("#list-range") == f"{number} chats; rows 1 to {len(shown)}."
+    assert page.text("#list-range") == f"{_chats(number)}; rows 1 to {len(shown)}."
     # Its CSV link asks for the same list.
     link = page.driver.find_element(By.ID, "list-csv")
     asked = parse_qs(urlsplit(link.get_attribute("href")).query)
     assert asked["departmentId"] == [department] and asked["format"] == ["csv"]
     assert _axe(page) == [], "the list at 1280x800"
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        time.sleep(0.5)
+        assert _axe(page) == [], "the list at 390x844"
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     _closed_by_escape(page, button)
 
     # The abandoned chats, by the abandoned rule, and the same count.
@@ -982,7 +995,7 @@ def test_the_list_pages_and_sorts_with_the_keyboard(page: Page, demo_app: Flask)
     page.driver.find_element(By.ID, "list-next").send_keys(Keys.ENTER)
     assert _list(page)[0] == number
     second = _listed(page)
-    assert page.text("#list-range") == f"{number} chats; rows 51 to {50 + len(second)}."
+    assert page.text("#list-range") == f"{_chats(number)}; rows 51 to {50 + len(second)}."
     assert not set(first) & set(second)
     # Sorted by messages, most first, from the first page again.
     page.driver.find_element(By.CSS_SELECTOR, '#list-table button[data-sort="messages"]').send_keys(
@@ -1011,6 +1024,18 @@ def test_a_heatmap_cell_lists_its_chats_day_by_day(page: Page, demo_app: Flask):
     assert busiest.get_attribute("tabindex") == "0"
     assert len(page.driver.find_elements(By.CSS_SELECTOR, '#heatmap button[tabindex="0"]')) == 1
     number = int(busiest.text)
+    busiest.send_keys(
+        Keys.ARROW_DOWN
+        if busiest.find_elements(By.XPATH, "./ancestor::tr/following-sibling::tr")
+        else Keys.ARROW_UP
+    )
+    moved = page.driver.switch_to.active_element
+    assert (
+        moved != busiest
+        and moved.get_attribute("class") == "drill"
+        and moved.get_attribute("tabindex") == "0"
+    )
+    assert busiest.get_attribute("tabindex") == "-1"
     busiest.click()
     weekday = busiest.find_element(By.XPATH, "./ancestor::tr/th").text
     hour = int(busiest.find_element(By.XPATH, "./ancestor::td").get_attribute("data-hour"))
@@ -1025,7 +1050,7 @@ def test_a_heatmap_cell_lists_its_chats_day_by_day(page: Page, demo_app: Flask):
         if index:
             days.select_by_index(index)
         total = _list(page)[0]
-        assert option.text.endswith(f": {total} chats")
+        assert option.text.endswith(f": {_chats(total)}")
         day = option.text[:10]
         assert dt.date.fromisoformat(day).strftime("%A") == weekday
         totals.append(total)

@@ -1223,6 +1223,10 @@ function drillButton(text, drill) {
   return button;
 }
 
+function chats(count) {
+  return count === 1 ? "1 chat" : `${count} chats`;
+}
+
 function lowerFirst(text) {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
@@ -1297,7 +1301,7 @@ async function heatmapDays(weekday, hour) {
     const named = WEEKDAYS[(new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7];
     if (named !== weekday || Number(bucket.start.slice(11, 13)) !== hour || !bucket.rooms) return;
     const end = buckets[index + 1] ? justBefore(buckets[index + 1].start) : state.window.end;
-    days.push({ label: `${day}, ${hours(hour)}: ${bucket.rooms} chats`, start: bucket.start, end });
+    days.push({ label: `${day}, ${hours(hour)}: ${chats(bucket.rooms)}`, start: bucket.start, end });
   });
   return days;
 }
@@ -1398,7 +1402,7 @@ function drawListRows(answer, said) {
     for (const column of LIST_COLUMNS.slice(1)) cell(tr, listText(column, row)).dataset.field = column.key;
   }
   const last = answer.offset + answer.conversations.length;
-  const where = answer.total ? `${answer.total} chats; rows ${answer.offset + 1} to ${last}.` : "No chats.";
+  const where = answer.total ? `${chats(answer.total)}; rows ${answer.offset + 1} to ${last}.` : "No chats.";
   $("list-range").textContent = said === undefined ? where : said;
   $("list").dataset.total = said === undefined ? answer.total : "";
   $("list").dataset.busy = String(said !== undefined);
