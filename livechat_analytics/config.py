@@ -192,6 +192,11 @@ KINDS["INACTIVITY_TIMEOUT"] = _whole(0)
 DEPARTMENT_NAMES = False
 KINDS["DEPARTMENT_NAMES"] = _FLAG
 
+#: Add the visitor's name, e-mail address and phone number to the rows of ``conversations`` (JSON
+#: and CSV). Off: personal data would leave the server in every answer and every exported file.
+EXPORT_VISITOR_DETAILS = False
+KINDS["EXPORT_VISITOR_DETAILS"] = _FLAG
+
 #: How long the commands (``ensure-indexes``, ``seed``) look for a usable server, in milliseconds.
 #: A request looks for one within its own deadline (``MAX_TIME_MS``), and answers 503 past it.
 SERVER_SELECTION_TIMEOUT_MS = 5000

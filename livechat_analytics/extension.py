@@ -141,6 +141,7 @@ def _state(
         args_schemas=_args_schemas(settings, _timezone(config.read(settings, "TIMEZONE"))),
         default_inactivity_timeout=config.read(settings, "INACTIVITY_TIMEOUT"),
         department_names=config.read(settings, "DEPARTMENT_NAMES"),
+        visitor_details=config.read(settings, "EXPORT_VISITOR_DETAILS"),
         deadline=deadline,
         health_timeout=config.read(settings, "HEALTH_TIMEOUT_MS") / 1000,
         client=client,

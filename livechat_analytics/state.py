@@ -30,6 +30,7 @@ class State:
     args_schemas: dict[str, ArgsSchema]
     default_inactivity_timeout: float = 3600
     department_names: bool = False
+    visitor_details: bool = False
     #: The deadline of one request, and of the health check's ping, in seconds.
     deadline: float = 20.0
     health_timeout: float = 2.0
@@ -65,6 +66,7 @@ class State:
             inactivity_timeout=threshold,
             department_names=self.department_names,
             scope=scope,
+            visitor_details=self.visitor_details,
         )
 
     def scope(self, user: User) -> Scope | None:

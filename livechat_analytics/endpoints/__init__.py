@@ -9,7 +9,7 @@ schema declares). Adding an endpoint means adding a row (and its schema) to its 
 
 from __future__ import annotations
 
-from . import agents, dashboards, departments, overview, reports, sla, trends
+from . import agents, conversations, dashboards, departments, overview, reports, sla, trends
 from .row import Endpoint, Family
 
 #: Every family, in the order of the OpenAPI document's tags.
@@ -21,6 +21,7 @@ FAMILIES: tuple[Family, ...] = (
     reports.FAMILY,
     trends.FAMILY,
     sla.FAMILY,
+    conversations.FAMILY,
 )
 
 #: Every endpoint of every family, by path.

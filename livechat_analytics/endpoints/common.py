@@ -78,6 +78,8 @@ class Context:
     department_names: bool = False
     #: The rooms and agents the caller may see (a monitor's units); None: everything.
     scope: Scope | None = None
+    #: Add the visitors' names, e-mail addresses and phone numbers to the rows that list rooms.
+    visitor_details: bool = False
 
 
 #: Matches no document: what a caller sees of a department outside their scope.

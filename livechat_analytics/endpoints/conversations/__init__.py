@@ -1,0 +1,372 @@
+"""The list of conversations, ``conversations``: the rooms behind every count, one row each, with
+the metrics the other endpoints aggregate, filtered by the rules those counts use.
+
+A request is one aggregate: the indexed window match of every family (with ``answered`` as
+``amount-of-chats`` takes it, :func:`.departments.created_rooms`), the filters, a row per room,
+then the page and the total in one ``$facet``. The transfer count, the department name and the
+visitor's details are read for the page's rooms only, in a small read each; a sort on the transfers
+or the department's name joins them to every room first. ``transferred`` and ``slaOutcome`` read
+their rooms' ids first (the transfer messages since ``start``; the service levels' outcome, which
+needs Python); ``businessHours=true`` measures the rows in Python, then sorts and pages them there.
+The rows' rules are shared: :mod:`.filters`, :data:`.common.STATUS`, :func:`.common.is_abandoned`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from ...repository import STREAM_BATCH_SIZE, UNIT, Repository
+from ..common import (
+    STATUS,
+    TRANSFER_MESSAGE,
+    Context,
+    Pipeline,
+    dumped,
+    first_of,
+    first_text,
+    is_abandoned,
+    paged,
+)
+from ..common import page_stages as stages_of_page
+from ..departments import created_rooms
+from ..filters import ANSWERED, RATING, SOURCE, transfers_of
+from ..hours import (
+    DURATION_FIELDS,
+    chat_duration,
+    in_business_time,
+    read_rooms,
+    required_schedules,
+    service_time,
+)
+from ..hours import waiting as waiting_time
+from ..row import Endpoint, Family
+from ..sla.outcome import ordered, read
+from ..stored import NOT_ARRAY, is_date, named, number, text, texts, where
+from .body import COLUMNS, VISITOR_DETAILS, ConversationRowSchema, envelope
+from .query import NO_TARGET, ConversationArgsSchema, ConversationQuery
+
+#: The envelope's list.
+ROWS = "conversations"
+#: The columns joined from other collections, which a sort on them joins for every room.
+JOINED = ("transfers", "departmentName")
+
+# -- The rooms ----------------------------------------------------------------------------------------
+
+
+def row_fields(context: Context) -> dict[str, Any]:
+    """The ``$project`` of a room into its row (the joined columns aside), each value read by its
+    kind (:mod:`.stored`): a value of the wrong type is a missing one."""
+    fields: dict[str, Any] = {
+        "_id": 1,
+        "createdAt": "$ts",
+        "closedAt": {"$cond": [is_date("$closedAt"), "$closedAt", None]},
+        "status": STATUS,
+        "departmentId": text("$departmentId"),
+        "agentId": text("$servedBy._id"),
+        "agentUsername": text("$servedBy.username"),
+        "source": SOURCE,
+        "tags": texts("$tags"),
+        "firstResponseSeconds": number("$metrics.response.ft"),
+        "avgResponseSeconds": number("$metrics.response.avg"),
+        "firstReactionSeconds": number("$metrics.reaction.ft"),
+        "chatDurationSeconds": number("$metrics.chatDuration"),
+        "serviceTimeSeconds": number("$metrics.serviceTimeDuration"),
+        "messages": number("$msgs"),
+        "answered": ANSWERED,
+        "abandoned": is_abandoned(context),
+        "closer": text("$closer"),
+        "priorityId": text("$priorityId"),
+        "slaId": text("$slaId"),
+        "rating": RATING,
+        "visitorId": {"$ifNull": [text("$contactId"), text("$v._id")]},
+    }
+    if context.visitor_details:
+        fields["_visitor"] = {"id": text("$v._id"), "name": {"$ifNull": [text("$fname"), text("$v.name")]}}
+    return fields
+
+
+def _expressions(query: ConversationQuery, context: Context) -> list[dict[str, Any]]:
+    """The filters that test a room's values: its status, source, tag, rating, abandonment."""
+    tested: list[dict[str, Any]] = []
+    if query.statuses:
+        tested.append({"$in": [STATUS, list(query.statuses)]})
+    if query.source is not None:
+        tested.append({"$eq": [SOURCE, query.source]})
+    if query.tag is not None:
+        tested.append({"$in": [query.tag, texts("$tags")]})
+    if query.rating is not None:
+        tested.append({"$eq": [RATING, query.rating]})
+    if query.abandoned is not None:
+        abandoned = is_abandoned(context)
+        tested.append({"$eq": [abandoned, query.abandoned]})
+    return tested
+
+
+def conditions(query: ConversationQuery, context: Context, ids: dict[str, Any]) -> dict[str, Any]:
+    """The ``$match`` conditions of the query's filters besides the window, the department and
+    ``answered``; ``ids`` is the condition on the rooms' ids that :func:`chosen_ids` read."""
+    found: dict[str, Any] = dict(ids)
+    if query.agent_id is not None:
+        found["servedBy._id"] = {"$eq": query.agent_id, **NOT_ARRAY}
+    tested = _expressions(query, context)
+    if tested:
+        found.update(where(*tested))
+    return found
+
+
+def _transferred_ids(query: ConversationQuery, repository: Repository) -> list[Any]:
+    """The rooms with a transfer message since ``start`` (a room is transferred after it is made)."""
+    pipeline: Pipeline = [
+        {"$match": {"t": TRANSFER_MESSAGE, "ts": {"$gte": query.start}}},
+        {"$group": {"_id": "$rid"}},
+    ]
+    return [document["_id"] for document in repository.aggregate("message", pipeline)]
+
+
+def _outcome_ids(query: ConversationQuery, context: Context, repository: Repository) -> list[Any]:
+    """The window's rooms of the outcome asked for, measured as the service-level family does."""
+    reading = read(query, context, repository, asked=("_id",))
+    return [
+        measured.room["_id"]
+        for measured in reading.rooms
+        if (measured.outcome or NO_TARGET) == query.sla_outcome
+    ]
+
+
+def chosen_ids(query: ConversationQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """A condition on ``_id`` for ``transferred`` and ``slaOutcome`` (empty without them), read
+    before the aggregate: both need more than the room itself."""
+    either: list[dict[str, Any]] = []
+    if query.transferred is not None:
+        operator = "$in" if query.transferred else "$nin"
+        either.append({"_id": {operator: _transferred_ids(query, repository)}})
+    if query.sla_outcome is not None:
+        either.append({"_id": {"$in": _outcome_ids(query, context, repository)}})
+    if len(either) == 2:
+        return {"$and": either}
+    return either[0] if either else {}
+
+
+def pipeline(query: ConversationQuery, context: Context, repository: Repository) -> Pipeline:
+    """The query's rooms, one row each, unpaged: the window's indexed match first."""
+    ids = chosen_ids(query, context, repository)
+    project = row_fields(context)
+    if query.business_hours:
+        project["_durations"] = DURATION_FIELDS
+    return [*created_rooms(query, context, **conditions(query, context, ids)), {"$project": project}]
+
+
+# -- The joined columns -----------------------------------------------------------------------------
+
+
+def joins(context: Context) -> Pipeline:
+    """Stages that add the joined columns to every row: what a sort on one of them needs. (A
+    message without ``t`` is read as null: mongomock's ``$filter`` loses a missing one.)"""
+    transfers = {
+        "$filter": {
+            "input": "$_messages",
+            "as": "m",
+            "cond": {"$eq": [{"$ifNull": ["$$m.t", None]}, TRANSFER_MESSAGE]},
+        }
+    }
+    name = {
+        "$cond": [{"$eq": [first_of("$_department", "type"), UNIT]}, None, first_text("$_department", "name")]
+    }
+    return [
+        {
+            "$lookup": {
+                "from": context.names["message"],
+                "localField": "_id",
+                "foreignField": "rid",
+                "as": "_messages",
+            }
+        },
+        {
+            "$lookup": {
+                "from": context.names["department"],
+                "localField": "departmentId",
+                "foreignField": "_id",
+                "as": "_department",
+            }
+        },
+        {"$set": {"transfers": {"$size": transfers}, "departmentName": name}},
+        {"$project": {"_messages": 0, "_department": 0}},
+    ]
+
+
+def page_stages(query: ConversationQuery, context: Context) -> Pipeline:
+    """The page's stages: the joins before the sort when it names a joined column."""
+    joined = any(name in JOINED for name, _ in query.sort)
+    return stages_of_page(
+        sort=query.sort,
+        offset=query.offset,
+        count=query.count,
+        annotate=joins(context) if joined else [],
+        annotated=JOINED,
+    )
+
+
+def finish(
+    rows: list[dict[str, Any]], query: ConversationQuery, context: Context, repository: Repository
+) -> list[dict[str, Any]]:
+    """Some rows with their joined columns (one read each for all of them) and, when they are
+    switched on, the visitors' details."""
+    if rows and "transfers" not in rows[0]:
+        found = repository.aggregate("message", transfers_of([row["_id"] for row in rows]))
+        counts = {document["_id"]: document["n"] for document in found}
+        names = repository.department_names(list({row["departmentId"] for row in rows}))
+        for row in rows:
+            row["transfers"] = int(counts.get(row["_id"], 0))
+            row["departmentName"] = named(names.get(row["departmentId"])) if row["departmentId"] else None
+    if context.visitor_details:
+        _add_visitors(rows, repository)
+    return rows
+
+
+def _add_visitors(rows: list[dict[str, Any]], repository: Repository) -> None:
+    """The visitors' names (from the rooms), first e-mail address and phone number (one read of
+    the visitor documents)."""
+    ids = list({row["_visitor"]["id"] for row in rows if row["_visitor"]["id"] is not None})
+    found = repository.collection("visitor").find({"_id": {"$in": ids}}, {"visitorEmails": 1, "phone": 1})
+    visitors = {document["_id"]: document for document in found}
+    for row in rows:
+        said = row.pop("_visitor")
+        visitor = visitors.get(said["id"], {})
+        row["visitorName"] = said["name"]
+        row["visitorEmail"] = _first(visitor.get("visitorEmails"), "address")
+        row["visitorPhone"] = _first(visitor.get("phone"), "phoneNumber")
+
+
+def _first(listed: Any, key: str) -> str | None:
+    """``key`` of the first object of ``listed`` when it is a string, else None."""
+    if not isinstance(listed, list) or not listed or not isinstance(listed[0], dict):
+        return None
+    return named(listed[0].get(key))
+
+
+# -- Business time ------------------------------------------------------------------------------------
+
+
+def measured_rows(
+    query: ConversationQuery, context: Context, repository: Repository
+) -> tuple[list[dict[str, Any]], int]:
+    """Every row of the query with its waiting, chat duration and service time in business seconds
+    by its department's schedule, and the rows measured without one."""
+    schedules = required_schedules(repository)
+    rows, without = [], 0
+    cursor = repository.stream("room", pipeline(query, context, repository), any_dates=True)
+    for chunk in _chunks(cursor):
+        for row in finish(chunk, query, context, repository):
+            [room] = read_rooms([row.pop("_durations")])
+            schedule = schedules.of(room.get("departmentId"))
+            without += schedule is None
+            row["firstResponseSeconds"] = waiting_time(room, schedule)
+            row["chatDurationSeconds"] = chat_duration(room, schedule)
+            row["serviceTimeSeconds"] = service_time(room, schedule)
+            rows.append(row)
+    return ordered(rows, query.sort), without
+
+
+def _chunks(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """The rows a batch at a time."""
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, STREAM_BATCH_SIZE)):
+        yield chunk
+
+
+# -- What the endpoint answers --------------------------------------------------------------------------
+
+
+def compute(query: ConversationQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """The page and the total: from one aggregate, or in business time from every row."""
+    if query.business_hours:
+        rows, without = measured_rows(query, context, repository)
+        end = None if query.count is None else query.offset + query.count
+        page, total, extra = rows[query.offset : end], len(rows), in_business_time(without)
+    else:
+        every = paged(pipeline(query, context, repository), page_stages(query, context))
+        page, total = repository.aggregate_page("room", every)
+        page, extra = finish(page, query, context, repository), {}
+    return {ROWS: page, "count": len(page), "offset": query.offset, "total": total, **extra}
+
+
+def stream(
+    query: ConversationQuery, context: Context, repository: Repository
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """The columns and every row (or the page asked for) for a CSV answer, from the cursor, their
+    joined columns read a batch at a time; in business time, from the rows measured."""
+    columns = [*COLUMNS, *(VISITOR_DETAILS if context.visitor_details else ())]
+    schema = ConversationRowSchema()
+    if query.business_hours:
+        return columns, _csv_cells(dumped(compute(query, context, repository)[ROWS], schema))
+    cursor = repository.stream("room", [*pipeline(query, context, repository), *page_stages(query, context)])
+    rows = (row for chunk in _chunks(cursor) for row in finish(chunk, query, context, repository))
+    return columns, _csv_cells(dumped(rows, schema, close=cursor))
+
+
+def _csv_cells(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Dumped rows as CSV writes them: the tags joined with ``|``."""
+    try:
+        for row in rows:
+            yield {**row, "tags": "|".join(row["tags"])}
+    finally:
+        rows.close()  # type: ignore[attr-defined]
+
+
+FAMILY = Family(
+    name="conversations",
+    description="The rooms behind every count, one row each, filtered as the counts are.",
+    endpoints=(
+        Endpoint(
+            path="conversations",
+            args=ConversationArgsSchema,
+            response=envelope(),
+            compute=compute,
+            stream=stream,
+            permission="view-livechat-rooms",
+            sortable=COLUMNS,
+            reads_inactivity_timeout=True,
+            summary="The livechat rooms created in the window, one row each with its metrics, "
+            "filtered as the counts are.",
+            description="Filters: `departmentId`, `agentId`, `status`, `source`, `tag`, `answered`, "
+            "`abandoned`, `transferred`, `slaOutcome` (with `target` and `businessHours`), `rating`. "
+            "The rows of a window are the rooms `amount-of-chats` counts; default order: newest first.",
+            example={
+                ROWS: [
+                    {
+                        "_id": "room1",
+                        "createdAt": "2024-03-01T09:00:00.000Z",
+                        "closedAt": "2024-03-01T09:12:30.000Z",
+                        "status": "closed",
+                        "departmentId": "GgYvrkAF63aeQmsh4",
+                        "departmentName": "Sales",
+                        "agentId": "agent1",
+                        "agentUsername": "ana",
+                        "source": "widget",
+                        "tags": ["billing"],
+                        "firstResponseSeconds": 41,
+                        "avgResponseSeconds": 35.5,
+                        "firstReactionSeconds": 41,
+                        "chatDurationSeconds": 750,
+                        "serviceTimeSeconds": 700,
+                        "messages": 14,
+                        "transfers": 1,
+                        "answered": True,
+                        "abandoned": False,
+                        "closer": "user",
+                        "priorityId": None,
+                        "slaId": None,
+                        "rating": 5,
+                        "visitorId": "visitor1",
+                    }
+                ],
+                "count": 1,
+                "offset": 0,
+                "total": 1,
+                "success": True,
+            },
+        ),
+    ),
+)
