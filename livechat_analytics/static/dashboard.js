@@ -8,7 +8,8 @@ const body = document.body;
 const API = body.dataset.apiRoot;
 const PAGE_SIZE = body.dataset.pageSize;
 // The eight department metrics as the server's department rows declare them: path, title, the row
-// field shown, its unit ("count", "seconds" or "percent") and, for one of them, a field "also" shown.
+// field shown, its unit ("count", "seconds" or "percent"), the list of rooms behind its number
+// ({what, query}, or null) and, for one of them, a field "also" shown.
 const METRICS = JSON.parse(body.dataset.metrics);
 const KEYS = {
   user: "livechat-analytics.userId",
@@ -1165,13 +1166,6 @@ const LIST_COLUMNS = [
   { key: "transfers", title: "Transfers", unit: "count" },
   { key: "rating", title: "Rating", unit: "count" },
 ];
-// The department metrics whose number a filter of the list counts exactly, and the one average
-// (the waiting time, over the answered rooms) whose rooms a filter names.
-const BEHIND = {
-  "amount-of-chats": { what: "Chats", query: {} },
-  "total-abandoned-chats": { what: "Abandoned chats", query: { abandoned: "true" } },
-  "average-waiting-time": { what: "Answered chats", query: { answered: "true" } },
-};
 // The cards and statuses that count rooms by their status.
 const CARD_LISTS = {
   Total_conversations: { what: "Chats", query: {} },
@@ -1193,13 +1187,10 @@ const OUTCOME_WORDS = {
 };
 const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
-/* What lists the rooms behind a department metric's ``field``: its words and query, or null where
- * no filter of the list counts what the number counts (the transfers, which count transfer events;
- * the chats served). An average, a total time or a share opens the rooms of its department. */
+/* What lists the rooms behind a department metric's ``field``: its words and query, as the server
+ * says (``list``), or null where no filter of the list counts what the number counts. */
 function behind(metric, field) {
-  if (field !== metric.field) return null;
-  if (BEHIND[metric.path]) return BEHIND[metric.path];
-  return metric.unit === "count" ? null : { what: "Chats", query: {} };
+  return field === metric.field ? metric.list : null;
 }
 
 /* The list's filter in words: what, whose, when ("Abandoned chats of Sales, 2026-11-06 to
@@ -1283,7 +1274,8 @@ function bucketDrill(found, buckets, index, last) {
 }
 
 /* A heatmap cell's list: the cell's hour on each of its days, which the hourly trend of the chats
- * finds (one request); the list shows one day at a time. */
+ * finds (one request: the trend of the metric that counts every room its list holds, as the heatmap
+ * does); the list shows one day at a time. */
 function heatmapDrill(weekday, hour) {
   return {
     words: listWords(`Chats started on ${weekday}s, ${hours(hour)}`),
@@ -1293,15 +1285,19 @@ function heatmapDrill(weekday, hour) {
 }
 
 async function heatmapDays(weekday, hour) {
-  const answer = await get("trends/amount-of-chats", { groupBy: "hour" });
+  const chatsMetric = METRICS.find(
+    (metric) => metric.unit === "count" && metric.list && !Object.keys(metric.list.query).length,
+  );
+  const answer = await get(`trends/${chatsMetric.path}`, { groupBy: "hour" });
   const buckets = answer.series[0]?.buckets ?? [];
   const days = [];
   buckets.forEach((bucket, index) => {
     const day = bucket.start.slice(0, 10);
     const named = WEEKDAYS[(new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7];
-    if (named !== weekday || Number(bucket.start.slice(11, 13)) !== hour || !bucket.rooms) return;
+    const count = bucket[chatsMetric.field];
+    if (named !== weekday || Number(bucket.start.slice(11, 13)) !== hour || !count) return;
     const end = buckets[index + 1] ? justBefore(buckets[index + 1].start) : state.window.end;
-    days.push({ label: `${day}, ${hours(hour)}: ${chats(bucket.rooms)}`, start: bucket.start, end });
+    days.push({ label: `${day}, ${hours(hour)}: ${chats(count)}`, start: bucket.start, end });
   });
   return days;
 }
