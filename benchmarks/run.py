@@ -1155,6 +1155,81 @@ def write_service_levels(arguments: argparse.Namespace, rows: list[dict[str, Any
     (arguments.out / "service-levels.rst").write_text(rst.to_rst(output))
 
 
+#: What a page of conversations is held against: the count of the same window's rooms.
+CONVERSATIONS_BASELINE = "departments/amount-of-chats"
+
+
+def measure_conversations(
+    base_uri: str, sizes: list[int], requests: int, warmup: int
+) -> list[dict[str, Any]]:
+    """At each of ``sizes``: a page of 50 conversations against :data:`CONVERSATIONS_BASELINE`
+    over the same window, and the CSV of every conversation of the window with the web process's
+    peak memory before and after it."""
+    rows = []
+    end = NOW
+    start = end - dt.timedelta(days=WINDOW_DAYS - 1)
+    for size in sizes:
+        name = f"livechat_bench_conversations_{size}"
+        client: MongoClient = MongoClient(base_uri, tz_aware=True)
+        client.drop_database(name)
+        seed(client[name], size)
+        page, base, every = (
+            message_url(path, start, end)
+            for path in ("conversations?count=50", CONVERSATIONS_BASELINE, "conversations?format=csv")
+        )
+        with web_process(f"{base_uri}/{name}") as (port, process):
+
+            def median(url: str) -> float:
+                for _ in range(warmup):
+                    get(port, url)
+                return statistics.median(get(port, url)[0] for _ in range(requests))
+
+            row = {"size": size, "page_ms": median(page), "base_ms": median(base)}
+            row["before"] = peak_memory_mb(process.pid)
+            row["csv_ms"], status, lines = stream(port, every)
+            assert status == 200, status
+            row |= {"after": peak_memory_mb(process.pid), "csv_rows": lines - 1}
+        print(f"# {size} rooms: {row}", file=sys.stderr)
+        rows.append(row)
+        client.drop_database(name)
+        client.close()
+    return rows
+
+
+def conversations_table(rows: list[dict[str, Any]]) -> str:
+    """The conversations' cost, as markdown."""
+    lines = [
+        f"| rooms | page of 50, median ms | {CONVERSATIONS_BASELINE}, median ms | ratio "
+        "| CSV rows | CSV ms | peak MiB before | peak MiB after |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        cells = (
+            f"{row['size']:,}",
+            f"{row['page_ms']:.1f}",
+            f"{row['base_ms']:.1f}",
+            f"{row['page_ms'] / row['base_ms']:.2f}x",
+            f"{row['csv_rows']:,}",
+            f"{row['csv_ms']:.0f}",
+            f"{row['before']:.0f}",
+            f"{row['after']:.0f}",
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_conversations(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """The conversations' cost, printed and written to ``conversations.md`` and ``.rst``."""
+    output = (
+        machine(arguments.requests, arguments.warmup)
+        + "\n\nConversations: a page of rows against the count, and the CSV of every row\n\n"
+        + conversations_table(rows)
+    )
+    print(output)
+    (arguments.out / "conversations.md").write_text(output + "\n")
+    (arguments.out / "conversations.rst").write_text(rst.to_rst(output))
+
+
 def messages_table(rows: list[dict[str, Any]]) -> str:
     """The message-counting endpoints against the room-only one, as markdown."""
     lines = [
@@ -1207,13 +1282,15 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["scope", "messages", "page", "service-levels"],
+        choices=["scope", "messages", "page", "service-levels", "conversations"],
         help="run only this part: scope, the monitor's cost on the largest of --sizes (writes"
         " results/scope.md and .rst, leaves table.md alone); messages, the joins of the rooms'"
         " messages at 5, 20 and 50 messages per room on the largest of --sizes (results/messages.md"
         " and .rst); page, the demo's dashboard page in Chromium, cold and cached, and Lighthouse's"
         " scores (results/page.md and .rst); service-levels, businessHours=true and the SLA endpoints"
-        " at each of --sizes (results/service-levels.md and .rst)",
+        " at each of --sizes (results/service-levels.md and .rst); conversations, a page of 50 rows"
+        " against amount-of-chats and the CSV of every row with the web process's peak memory at each"
+        " of --sizes (results/conversations.md and .rst)",
     )
     parser.add_argument(
         "--lighthouse",
@@ -1331,6 +1408,10 @@ def main() -> None:
         elif arguments.only == "service-levels":
             rows = measure_service_levels(base_uri, arguments.sizes, arguments.requests, arguments.warmup)
             write_service_levels(arguments, rows)
+            return
+        elif arguments.only == "conversations":
+            rows = measure_conversations(base_uri, arguments.sizes, arguments.requests, arguments.warmup)
+            write_conversations(arguments, rows)
             return
         elif arguments.only == "messages":
             rows = measure_messages(base_uri, max(arguments.sizes), arguments.requests, arguments.warmup)

@@ -328,3 +328,50 @@ def test_a_monitors_list_holds_their_units_rooms_only(make_app, database):
         assert seen == sorted(room["_id"] for room in expected if room.get("t") == "l"), caller
         csv = client.get(PATH, query_string={**window, "format": "csv"}, headers=units.headers(caller))
         assert sorted(line.split(",")[0] for line in csv.get_data(as_text=True).splitlines()[1:]) == seen
+
+
+def test_business_hours_measure_the_durations_by_the_schedule(client, headers, database):
+    """Monday to Friday, 09:00 to 18:00 in Berlin (UTC+1 in March). A chat from Friday 17:50 to
+    Monday 09:05, answered at Friday 18:10 and served from its start: a wait of 10 business
+    minutes, a duration and a service time of 15; avg response and first reaction stay calendar."""
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    database["rocketchat_livechat_business_hours"].insert_one(
+        {
+            "_id": "office",
+            "active": True,
+            "type": "default",
+            "timezone": {"name": "Europe/Berlin", "utc": "+01:00"},
+            "workHours": [
+                {"day": day, "start": {"time": "09:00"}, "finish": {"time": "18:00"}, "open": index < 5}
+                for index, day in enumerate(days)
+            ],
+        }
+    )
+    database[ROOMS].insert_one(
+        {
+            "_id": "weekend",
+            "t": "l",
+            "ts": at(16, 50),
+            "closedAt": dt.datetime(2024, 3, 4, 8, 5, tzinfo=UTC),
+            "servedBy": {"_id": "ana", "username": "ana", "ts": at(16, 50)},
+            "metrics": {
+                "response": {"ft": 1200, "avg": 300},
+                "reaction": {"ft": 1200},
+                "chatDuration": 235_500,
+                "serviceTimeDuration": 235_500,
+            },
+        }
+    )
+    body = get(client, headers, businessHours="true").get_json()
+    [row] = body["conversations"]
+    durations = {name: row[name] for name in EMPTY_METRICS}
+    assert durations == {
+        "firstResponseSeconds": 600,
+        "avgResponseSeconds": 300,
+        "firstReactionSeconds": 1200,
+        "chatDurationSeconds": 900,
+        "serviceTimeSeconds": 900,
+    }
+    assert (body["businessHours"], body["roomsWithoutSchedule"], body["total"]) == (True, 0, 1)
+    lines = get(client, headers, businessHours="true", format="csv").get_data(as_text=True).splitlines()
+    assert ",,600,300,1200,900,900,," in lines[1]

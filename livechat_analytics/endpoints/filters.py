@@ -1,17 +1,15 @@
 """What a room is, as the counts and the list of conversations both read it: its source, its
-rating, whether it was answered and transferred. Defined once, so that a count and the list behind
-it cannot disagree.
+rating, whether it was answered. Defined once, so that a count and the list behind it cannot
+disagree.
 
-Each is a plain MongoDB expression or ``$match`` condition over a room document (or a builder of
-one); the room's status (:data:`.common.STATUS`) and whether it was abandoned
-(:func:`.common.is_abandoned`) live in :mod:`.common` beside the other builders every family uses.
+Each is a plain MongoDB expression over a room document; the room's status
+(:data:`.common.STATUS`) and whether it was abandoned (:func:`.common.is_abandoned`) live in
+:mod:`.common` beside the other builders every family uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from .common import TRANSFER_MESSAGE, is_not_true
+from .common import is_not_true
 from .stored import text
 
 #: A room's source: its ``source.alias``, else its ``source.type`` (null when neither is a string).
@@ -36,12 +34,3 @@ RATING = {
 #: counts as answered), the condition ``answered=true`` puts on the rooms of ``amount-of-chats``
 #: (:func:`.departments.created_rooms`).
 ANSWERED = is_not_true("$waitingResponse")
-
-
-def transfers_of(room_ids: list[Any]) -> list[dict[str, Any]]:
-    """A pipeline on the messages: the number of transfer messages of each of ``room_ids``, as
-    ``{_id: room id, n}`` (rooms without one are left out)."""
-    return [
-        {"$match": {"rid": {"$in": room_ids}, "t": TRANSFER_MESSAGE}},
-        {"$group": {"_id": "$rid", "n": {"$sum": 1}}},
-    ]

@@ -2,12 +2,14 @@
 the metrics the other endpoints aggregate, filtered by the rules those counts use.
 
 A request is one aggregate: the indexed window match of every family (with ``answered`` as
-``amount-of-chats`` takes it, :func:`.departments.created_rooms`), the filters, a row per room,
-then the page and the total in one ``$facet``. The transfer count, the department name and the
-visitor's details are read for the page's rooms only, in a small read each; a sort on the transfers
-or the department's name joins them to every room first. ``transferred`` and ``slaOutcome`` read
-their rooms' ids first (the transfer messages since ``start``; the service levels' outcome, which
-needs Python); ``businessHours=true`` measures the rows in Python, then sorts and pages them there.
+``amount-of-chats`` takes it, :func:`.departments.created_rooms`), the filters, then the page and
+the total in one ``$facet``. Sorted by ``createdAt`` or ``_id`` (the default), only the page's rooms
+are made rows; the transfer count and the department name are joined (``$lookup``, by index) to the
+page's rows only, and the visitor's details read for them in one small read; a sort on another
+column makes every room a row first, a sort on a joined column joins every room. ``transferred``
+and ``slaOutcome`` read their rooms' ids first (the transfer messages since ``start``; the service
+levels' outcome, which needs Python); ``businessHours=true`` measures the rows in Python, then
+sorts and pages them there.
 The rows' rules are shared: :mod:`.filters`, :data:`.common.STATUS`, :func:`.common.is_abandoned`.
 """
 
@@ -31,7 +33,7 @@ from ..common import (
 )
 from ..common import page_stages as stages_of_page
 from ..departments import created_rooms
-from ..filters import ANSWERED, RATING, SOURCE, transfers_of
+from ..filters import ANSWERED, RATING, SOURCE
 from ..hours import (
     DURATION_FIELDS,
     chat_duration,
@@ -150,12 +152,18 @@ def chosen_ids(query: ConversationQuery, context: Context, repository: Repositor
 
 
 def pipeline(query: ConversationQuery, context: Context, repository: Repository) -> Pipeline:
-    """The query's rooms, one row each, unpaged: the window's indexed match first."""
+    """The query's rooms, unpaged and not yet rows: the window's indexed match first."""
     ids = chosen_ids(query, context, repository)
+    return created_rooms(query, context, **conditions(query, context, ids))
+
+
+def rows_stage(query: ConversationQuery, context: Context) -> dict[str, Any]:
+    """The ``$project`` of the rooms into rows; in business time with what their durations are
+    measured from."""
     project = row_fields(context)
     if query.business_hours:
         project["_durations"] = DURATION_FIELDS
-    return [*created_rooms(query, context, **conditions(query, context, ids)), {"$project": project}]
+    return {"$project": project}
 
 
 # -- The joined columns -----------------------------------------------------------------------------
@@ -196,30 +204,29 @@ def joins(context: Context) -> Pipeline:
     ]
 
 
+#: The columns that sort as the stored fields they are read from, by those fields: the window's
+#: match leaves only rooms whose ``ts`` is a date.
+STORED_ORDER = {"_id": "_id", "createdAt": "ts"}
+
+
 def page_stages(query: ConversationQuery, context: Context) -> Pipeline:
-    """The page's stages: the joins before the sort when it names a joined column."""
-    joined = any(name in JOINED for name, _ in query.sort)
-    return stages_of_page(
-        sort=query.sort,
-        offset=query.offset,
-        count=query.count,
-        annotate=joins(context) if joined else [],
-        annotated=JOINED,
+    """The page's stages over the rooms, the joined columns added to the page's rows. Sorted by
+    stored fields (the default), only the page's rooms are made rows; sorted by another column,
+    every room is, and joined first when the sort names a joined column."""
+    if all(name in STORED_ORDER for name, _ in query.sort):
+        stored = tuple((STORED_ORDER[name], direction) for name, direction in query.sort)
+        rows = [rows_stage(query, context), *joins(context)]
+        return stages_of_page(sort=stored, offset=query.offset, count=query.count, annotate=rows)
+    page = stages_of_page(
+        sort=query.sort, offset=query.offset, count=query.count, annotate=joins(context), annotated=JOINED
     )
+    return [rows_stage(query, context), *page]
 
 
 def finish(
     rows: list[dict[str, Any]], query: ConversationQuery, context: Context, repository: Repository
 ) -> list[dict[str, Any]]:
-    """Some rows with their joined columns (one read each for all of them) and, when they are
-    switched on, the visitors' details."""
-    if rows and "transfers" not in rows[0]:
-        found = repository.aggregate("message", transfers_of([row["_id"] for row in rows]))
-        counts = {document["_id"]: document["n"] for document in found}
-        names = repository.department_names(list({row["departmentId"] for row in rows}))
-        for row in rows:
-            row["transfers"] = int(counts.get(row["_id"], 0))
-            row["departmentName"] = named(names.get(row["departmentId"])) if row["departmentId"] else None
+    """Some rows with, when they are switched on, their visitors' details (one read for all)."""
     if context.visitor_details:
         _add_visitors(rows, repository)
     return rows
@@ -256,7 +263,8 @@ def measured_rows(
     by its department's schedule, and the rows measured without one."""
     schedules = required_schedules(repository)
     rows, without = [], 0
-    cursor = repository.stream("room", pipeline(query, context, repository), any_dates=True)
+    every = [*pipeline(query, context, repository), rows_stage(query, context), *joins(context)]
+    cursor = repository.stream("room", every, any_dates=True)
     for chunk in _chunks(cursor):
         for row in finish(chunk, query, context, repository):
             [room] = read_rooms([row.pop("_durations")])

@@ -29,7 +29,7 @@ class ConversationQuery(PageQuery):
 
     sort: tuple[tuple[str, int], ...] = (("createdAt", -1), ("_id", 1))
     agent_id: str | None = None
-    statuses: tuple[str, ...] = ()
+    statuses: tuple[str, ...] | None = None
     source: str | None = None
     tag: str | None = None
     abandoned: bool | None = None
@@ -72,7 +72,7 @@ class ConversationArgsSchema(SlaArgsSchema):
     agent_id = _text("Only the rooms whose last agent (`servedBy._id`) is this one.", "agentId")
     statuses = Statuses(
         data_key="status",
-        load_default=(),
+        load_default=None,
         metadata={
             "description": "Only rooms of these statuses (`open`, `closed`, `queued`, `onhold`), "
             "separated by commas; the statuses of `conversations-by-status`.",
