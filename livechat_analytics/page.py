@@ -33,6 +33,17 @@ POLICY = (
     " connect-src 'self'; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 )
 
+#: The list of rooms (``GET conversations``) behind a department metric's number, where a filter of
+#: the list names the rooms it counts or averages other than all of its department's: what they are
+#: in words and the filter. Any other count opens no list (the transfers count transfer events; the
+#: chats served, closed rooms with a service time, which no filter names); any other average, total
+#: time or share opens its department's rooms.
+LISTS: dict[str, dict[str, Any]] = {
+    "departments/amount-of-chats": {"what": "Chats", "query": {}},
+    "departments/total-abandoned-chats": {"what": "Abandoned chats", "query": {"abandoned": "true"}},
+    "departments/average-waiting-time": {"what": "Answered chats", "query": {"answered": "true"}},
+}
+
 
 def dashboard(filename: str | None = None) -> Response:
     """The dashboard page (``filename`` None) or one of its files, for GET and HEAD."""
@@ -94,14 +105,17 @@ def settings() -> dict[str, Any]:
 
 def metrics() -> list[dict[str, Any]]:
     """Each department metric as the page shows it: its path under ``departments/``, its title,
-    the field it shows and how (a count, seconds or a percent), and a field shown beside it."""
+    the field it shows and how (a count, seconds or a percent), the list behind its number (null:
+    none, see :data:`LISTS`), and a field shown beside it."""
     shown = []
     for metric in METRICS.values():
+        rooms = None if metric.unit == "count" else {"what": "Chats", "query": {}}
         card: dict[str, Any] = {
             "path": metric.path.removeprefix("departments/"),
             "title": metric.title,
             "field": metric.shown,
             "unit": metric.unit,
+            "list": LISTS.get(metric.path, rooms),
         }
         if metric.also is not None:
             card["also"] = {"field": metric.also[0], "title": metric.also[1]}

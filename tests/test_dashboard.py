@@ -115,24 +115,33 @@ def test_the_page_asks_for_every_row_unless_count_zero_is_off(page_app):
 
 #: The department metrics as the page shows them, as ``departments.METRICS`` declares them.
 PAGE_METRICS = [
-    {"path": "amount-of-chats", "title": "Chats", "field": "rooms", "unit": "count"},
+    {
+        "path": "amount-of-chats",
+        "title": "Chats",
+        "field": "rooms",
+        "unit": "count",
+        "list": {"what": "Chats", "query": {}},
+    },
     {
         "path": "total-transferred-chats",
         "title": "Transferred chats",
         "field": "numberOfTransferredRooms",
         "unit": "count",
+        "list": None,
     },
     {
         "path": "average-service-time",
         "title": "Average service time",
         "field": "averageServiceTimeInSeconds",
         "unit": "seconds",
+        "list": {"what": "Chats", "query": {}},
     },
     {
         "path": "total-service-time",
         "title": "Total service time",
         "field": "serviceTimeDuration",
         "unit": "seconds",
+        "list": {"what": "Chats", "query": {}},
         "also": {"field": "chats", "title": "Chats served"},
     },
     {
@@ -140,19 +149,28 @@ PAGE_METRICS = [
         "title": "Average chat duration",
         "field": "averageChatDurationTimeInSeconds",
         "unit": "seconds",
+        "list": {"what": "Chats", "query": {}},
     },
     {
         "path": "average-waiting-time",
         "title": "Average waiting time",
         "field": "averageWaitingTimeInSeconds",
         "unit": "seconds",
+        "list": {"what": "Answered chats", "query": {"answered": "true"}},
     },
-    {"path": "total-abandoned-chats", "title": "Abandoned chats", "field": "abandonedRooms", "unit": "count"},
+    {
+        "path": "total-abandoned-chats",
+        "title": "Abandoned chats",
+        "field": "abandonedRooms",
+        "unit": "count",
+        "list": {"what": "Abandoned chats", "query": {"abandoned": "true"}},
+    },
     {
         "path": "percentage-abandoned-chats",
         "title": "Abandoned chats (%)",
         "field": "percentageOfAbandonedChats",
         "unit": "percent",
+        "list": {"what": "Chats", "query": {}},
     },
 ]
 

@@ -20,11 +20,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from browser import Browser, browse
 from flask import Flask
 from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -317,10 +319,15 @@ def test_the_controls_are_reached_with_the_tab_key(page: Page):
     page.sign_in()
     reached = set()
     page.driver.find_element(By.TAG_NAME, "body").click()
-    for _ in range(60):  # from the middle of the page, past the panels' buttons and links
+    wanted = {"range", "department", "timezone", "group-by", "sign-out"}
+    # From the middle of the page, past the panels' buttons and links (every number that counts
+    # rooms is one; the heatmap is one stop) and round to the top.
+    for _ in range(400):
         page.driver.switch_to.active_element.send_keys(Keys.TAB)
         reached.add(page.driver.switch_to.active_element.get_attribute("id"))
-    assert {"range", "department", "timezone", "group-by", "sign-out"} <= reached
+        if wanted <= reached:
+            break
+    assert wanted <= reached
 
 
 # The timezone, the trends, the heatmap and the CSV downloads
@@ -875,3 +882,215 @@ def test_without_a_schedule_the_switch_is_not_shown(page: Page, demo_app: Flask)
     finally:
         page.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
         schedules.insert_many(stored)
+
+
+# The chats behind a number
+
+
+def _list(page: Page) -> tuple[int, str]:
+    """Once the list's dialog has its answer: the list's ``total``, and its filter in words."""
+    dialog = page.driver.find_element(By.ID, "list")
+    try:
+        WebDriverWait(page.driver, WAIT).until(
+            lambda _: (
+                dialog.get_attribute("open") is not None and dialog.get_attribute("data-busy") == "false"
+            )
+        )
+    except TimeoutException:
+        raise AssertionError(f"The list did not answer: {dialog.text[:2000]}") from None
+    assert dialog.find_element(By.CSS_SELECTOR, ".message").text == ""
+    return int(dialog.get_attribute("data-total")), page.text("#list-title")
+
+
+def _chats(count: int) -> str:
+    return "1 chat" if count == 1 else f"{count} chats"
+
+
+def _listed(page: Page) -> list[str]:
+    return [
+        row.get_attribute("data-room")
+        for row in page.driver.find_elements(By.CSS_SELECTOR, "#list-table tbody tr")
+    ]
+
+
+def _closed_by_escape(page: Page, opener: Any) -> None:
+    page.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    WebDriverWait(page.driver, WAIT).until(
+        lambda driver: driver.find_element(By.ID, "list").get_attribute("open") is None
+    )
+    assert page.driver.switch_to.active_element == opener, "the focus is back on the number"
+
+
+def _window_rooms(app: Flask, query: dict[str, list[str]], **conditions: Any) -> set[str]:
+    """The livechat rooms created in the page's window (its days, in its timezone), from the demo's
+    rooms collection itself."""
+    zone = ZoneInfo(query["timezone"][0])
+    first = dt.datetime.fromisoformat(query["start"][0]).replace(tzinfo=zone)
+    last = dt.datetime.fromisoformat(query["end"][0]).replace(tzinfo=zone) + dt.timedelta(days=1)
+    database = app.extensions["livechat_analytics"].repository.database
+    rooms = database["rocketchat_room"].find({"t": "l", **conditions})
+    return {room["_id"] for room in rooms if first <= room["ts"].replace(tzinfo=dt.timezone.utc) < last}
+
+
+def test_a_department_cell_lists_its_chats_and_closes_back_to_it(page: Page, demo_app: Flask):
+    page.sign_in()
+    query = page.query()
+    row = page.driver.find_element(By.CSS_SELECTOR, '#department-table tbody tr:not([data-department=""])')
+    department = row.get_attribute("data-department")
+    name = row.find_element(By.TAG_NAME, "th").text
+    button = row.find_element(By.CSS_SELECTOR, 'td[data-field="rooms"] button.drill')
+    number = int(button.text)
+    assert button.get_attribute("aria-label") == (
+        f"{number}: list the chats of {name}, {query['start'][0]} to {query['end'][0]}"
+    )
+    button.send_keys(Keys.ENTER)
+    total, words = _list(page)
+    assert (total, words) == (number, f"Chats of {name}, {query['start'][0]} to {query['end'][0]}")
+    # The rows are the department's rooms of the window, newest first, a page of 50 at most.
+    rooms = _window_rooms(demo_app, query, departmentId=department)
+    assert len(rooms) == number > 0
+    shown = _listed(page)
+    assert len(shown) == min(50, number) and set(shown) <= rooms
+    assert page.text("#list-range") == f"{_chats(number)}; rows 1 to {len(shown)}."
+    # Its CSV link asks for the same list.
+    link = page.driver.find_element(By.ID, "list-csv")
+    asked = parse_qs(urlsplit(link.get_attribute("href")).query)
+    assert asked["departmentId"] == [department] and asked["format"] == ["csv"]
+    assert _axe(page) == [], "the list at 1280x800"
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        time.sleep(0.5)
+        assert _axe(page) == [], "the list at 390x844"
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    _closed_by_escape(page, button)
+
+    # The abandoned chats, by the abandoned rule, and the same count.
+    button = row.find_element(By.CSS_SELECTOR, 'td[data-field="abandonedRooms"] button.drill')
+    number = int(button.text)
+    button.click()
+    assert _list(page) == (number, f"Abandoned chats of {name}, {query['start'][0]} to {query['end'][0]}")
+    page.driver.find_element(By.ID, "list-close").click()
+    assert page.driver.switch_to.active_element == button
+    # The transfers count transfer events, which no list of rooms counts: no button.
+    assert not row.find_elements(By.CSS_SELECTOR, 'td[data-field="numberOfTransferredRooms"] button')
+
+
+def test_the_list_pages_and_sorts_with_the_keyboard(page: Page, demo_app: Flask):
+    page.sign_in()
+    query = page.query()
+    button = page.driver.find_element(By.CSS_SELECTOR, '#status-table td[data-status="closed"] button.drill')
+    number = int(button.text)
+    button.click()
+    total, words = _list(page)
+    assert (total, words) == (
+        number,
+        f"Closed chats of all departments, {query['start'][0]} to {query['end'][0]}",
+    )
+    assert number > 50, "the demo has more than a page of closed chats"
+    first = _listed(page)
+    page.driver.find_element(By.ID, "list-next").send_keys(Keys.ENTER)
+    assert _list(page)[0] == number
+    second = _listed(page)
+    assert page.text("#list-range") == f"{_chats(number)}; rows 51 to {50 + len(second)}."
+    assert not set(first) & set(second)
+    # Sorted by messages, most first, from the first page again.
+    page.driver.find_element(By.CSS_SELECTOR, '#list-table button[data-sort="messages"]').send_keys(
+        Keys.ENTER
+    )
+    assert _list(page)[0] == number
+    focused = page.driver.switch_to.active_element
+    assert focused.get_attribute("data-sort") == "messages"
+    cells = page.driver.find_elements(By.CSS_SELECTOR, '#list-table td[data-field="messages"]')
+    values = [int(cell.text) for cell in cells]
+    assert values == sorted(values, reverse=True) and page.text("#list-range").endswith("rows 1 to 50.")
+    answer = page.api(
+        "conversations",
+        {**query, "status": ["closed"], "sort": ['{"messages": -1}'], "count": ["50"]},
+        demo_app,
+    )
+    assert [row["messages"] for row in answer["conversations"]] == values
+    _closed_by_escape(page, button)
+
+
+def test_a_heatmap_cell_lists_its_chats_day_by_day(page: Page, demo_app: Flask):
+    page.sign_in()
+    query = page.query()
+    busiest = page.driver.find_element(By.CSS_SELECTOR, "#heatmap td.busiest button.drill")
+    # The heatmap is one stop of the Tab key, at its busiest cell; the arrows move in it.
+    assert busiest.get_attribute("tabindex") == "0"
+    assert len(page.driver.find_elements(By.CSS_SELECTOR, '#heatmap button[tabindex="0"]')) == 1
+    number = int(busiest.text)
+    busiest.send_keys(
+        Keys.ARROW_DOWN
+        if busiest.find_elements(By.XPATH, "./ancestor::tr/following-sibling::tr")
+        else Keys.ARROW_UP
+    )
+    moved = page.driver.switch_to.active_element
+    assert (
+        moved != busiest
+        and moved.get_attribute("class") == "drill"
+        and moved.get_attribute("tabindex") == "0"
+    )
+    assert busiest.get_attribute("tabindex") == "-1"
+    busiest.click()
+    weekday = busiest.find_element(By.XPATH, "./ancestor::tr/th").text
+    hour = int(busiest.find_element(By.XPATH, "./ancestor::td").get_attribute("data-hour"))
+    total, words = _list(page)
+    assert words == (
+        f"Chats started on {weekday}s, {hour:02}:00\u2013{hour:02}:59 of all departments,"
+        f" {query['start'][0]} to {query['end'][0]}"
+    )
+    days = Select(page.driver.find_element(By.ID, "list-days"))
+    totals = []
+    for index, option in enumerate(days.options):
+        if index:
+            days.select_by_index(index)
+        total = _list(page)[0]
+        assert option.text.endswith(f": {_chats(total)}")
+        day = option.text[:10]
+        assert dt.date.fromisoformat(day).strftime("%A") == weekday
+        totals.append(total)
+    assert sum(totals) == number and len(totals) > 1, "the cell's hour on each of its days"
+    _closed_by_escape(page, busiest)
+
+
+def test_a_trend_point_lists_its_bucket(page: Page, demo_app: Flask):
+    page.sign_in()
+    query = page.query()
+    canvas = page.driver.find_element(By.ID, "trend-chart")
+    values = json.loads(canvas.get_attribute("data-values"))
+    index = values.index(max(values))
+    x, y, width, height = page.driver.execute_script(
+        "const made = Chart.getChart(arguments[0]); const point = made.getDatasetMeta(0).data[arguments[1]];"
+        " return [point.x, point.y, made.width, made.height]",
+        canvas,
+        index,
+    )
+    ActionChains(page.driver).move_to_element_with_offset(
+        canvas, round(x - width / 2), round(y - height / 2)
+    ).click().perform()
+    total, words = _list(page)
+    day = (dt.date.fromisoformat(query["start"][0]) + dt.timedelta(days=index)).isoformat()
+    assert (total, words) == (values[index], f"Chats of all departments, {day}")
+    page.driver.find_element(By.ID, "list-close").click()
+    assert page.driver.switch_to.active_element == canvas
+
+
+def test_the_breach_count_lists_the_breached_chats(page: Page, demo_app: Flask):
+    page.sign_in()
+    query = page.query()
+    button = page.driver.find_element(By.CSS_SELECTOR, '#sla-cards .card-value[data-field="breached"] button')
+    number = int(button.text)
+    button.click()
+    assert _list(page) == (
+        number,
+        f"Chats that breached the target of all departments, {query['start'][0]} to {query['end'][0]}"
+        " (target per SLA policy)",
+    )
+    breaches = page.api("sla/breaches", {**query, "count": ["0"]}, demo_app)
+    assert breaches["total"] == number
+    _closed_by_escape(page, button)

@@ -8,7 +8,8 @@ const body = document.body;
 const API = body.dataset.apiRoot;
 const PAGE_SIZE = body.dataset.pageSize;
 // The eight department metrics as the server's department rows declare them: path, title, the row
-// field shown, its unit ("count", "seconds" or "percent") and, for one of them, a field "also" shown.
+// field shown, its unit ("count", "seconds" or "percent"), the list of rooms behind its number
+// ({what, query}, or null) and, for one of them, a field "also" shown.
 const METRICS = JSON.parse(body.dataset.metrics);
 const KEYS = {
   user: "livechat-analytics.userId",
@@ -39,7 +40,10 @@ const state = {
   sorts: {
     departments: { key: METRICS[0].field, descending: true },
     breaches: { key: "overBySeconds", descending: true },
+    list: { key: "createdAt", descending: true },
   },
+  list: null, // the list open in the dialog: its words, query, offset and opener
+  slaQuery: null, // what the service-level panel asked with, for the lists behind its numbers
   refused: false, // whether the API refused this refresh's window or the user (400, 403)
   schedules: null, // whether a business-hours schedule is stored: null until the API has said
   charts: {},
@@ -287,6 +291,7 @@ function fail(panel, error) {
 }
 
 function refused(message) {
+  if ($("list").open) $("list").close();
   state.generation++; // the other panels' answers to the refused login are dropped
   blank();
   $("dashboard").hidden = true;
@@ -480,8 +485,11 @@ function blankCards(count) {
 }
 
 function card(totalizer) {
-  const made = newCard(words(totalizer.title), NOTES[totalizer.title], totalizer.value);
-  made.querySelector(".card-value").dataset.title = totalizer.title;
+  const made = newCard(words(totalizer.title), NOTES[totalizer.title], String(totalizer.value));
+  const value = made.querySelector(".card-value");
+  value.dataset.title = totalizer.title;
+  const found = CARD_LISTS[totalizer.title];
+  if (found) drillIn(value, { words: listWords(found.what), query: found.query });
   return made;
 }
 
@@ -518,6 +526,10 @@ function statusPanel() {
   };
 }
 
+function statusDrill(status) {
+  return { words: listWords(STATUS_WORDS[status]), query: { status } };
+}
+
 function drawStatus(answer) {
   const labels = STATUSES.map(([, label]) => label);
   const values = STATUSES.map(([key]) => answer[key]);
@@ -526,14 +538,19 @@ function drawStatus(answer) {
   STATUSES.forEach(([key], index) => {
     const row = tbody.insertRow();
     cell(row, labels[index], true);
-    cell(row, String(values[index])).dataset.status = key;
+    const td = cell(row, String(values[index]));
+    td.dataset.status = key;
+    drillIn(td, statusDrill(key));
   });
   const canvas = $("status-chart");
   describe(canvas, "Chats by status", labels, values);
   chart("status", canvas, {
     type: "bar",
     data: { labels, datasets: [{ label: "Chats", data: values, backgroundColor: COLOURS.slice(0, 4) }] },
-    options: { plugins: { legend: { display: false } } },
+    options: {
+      plugins: { legend: { display: false } },
+      onClick: chartDrill((index) => values[index] && statusDrill(STATUSES[index][0])),
+    },
   });
 }
 
@@ -632,6 +649,7 @@ async function askSla() {
 }
 
 function drawSla({ query, now, before, departments, breaches }) {
+  state.slaQuery = query;
   $("sla-target-note").textContent = targetNote(query, now);
   $("sla-cards").replaceChildren(...slaCards(now.groups[0], before.groups[0]));
   for (const row of departments.groups) {
@@ -674,7 +692,9 @@ function slaCards(now, before) {
   ];
   return cards.map(([title, note, text, field]) => {
     const made = newCard(title, note, String(text));
-    made.querySelector(".card-value").dataset.field = field;
+    const value = made.querySelector(".card-value");
+    value.dataset.field = field;
+    drillIn(value, slaDrill(field));
     return made;
   });
 }
@@ -734,6 +754,7 @@ function drawSlaDepartments(groups) {
     for (const column of SLA_COLUMNS.slice(1)) {
       const td = cell(tr, shown(column.unit, row[column.key]));
       td.dataset.field = column.key;
+      drillIn(td, slaDrill(column.key, tr.dataset.department));
     }
   }
 }
@@ -776,8 +797,8 @@ function departmentRows(answers) {
 function columns() {
   const list = [{ key: "name", title: "Department", text: true }];
   for (const metric of METRICS) {
-    list.push({ key: metric.field, title: metric.title, unit: metric.unit });
-    if (metric.also) list.push({ key: metric.also.field, title: metric.also.title, unit: "count" });
+    list.push({ key: metric.field, title: metric.title, unit: metric.unit, metric });
+    if (metric.also) list.push({ key: metric.also.field, title: metric.also.title, unit: "count", metric });
   }
   return list;
 }
@@ -854,6 +875,7 @@ function drawDepartmentTable() {
       const td = cell(tr, shown(column.unit, row[column.key]));
       td.dataset.field = column.key;
       td.dataset.value = row[column.key] === undefined ? "" : row[column.key];
+      drillIn(td, departmentDrill(row, column.metric, column.key));
     }
   }
 }
@@ -937,6 +959,7 @@ function departmentChart(metric, colour, rows) {
         legend: { display: false },
         tooltip: { callbacks: { label: (item) => format(item.raw) } },
       },
+      onClick: chartDrill((index) => values[index] && departmentDrill(rows[index], metric, metric.field)),
     },
   });
 }
@@ -969,14 +992,20 @@ function drawTrend(metric, groupBy, answer) {
   const labels = current.map((bucket) => bucketLabel(bucket.start, groupBy));
   const values = current.map((bucket) => bucket[metric.field]);
   const before = previous.map((bucket) => bucket[metric.field]);
+  const found = behind(metric, metric.field);
+  // The previous window ends where this one starts; this one, on its last day.
+  const drillAt = (index, series) =>
+    series
+      ? bucketDrill(found, previous, index, current[0] && justBefore(current[0].start))
+      : bucketDrill(found, current, index, state.window.end);
   const tbody = $("trend-table").tBodies[0];
   tbody.replaceChildren();
   current.forEach((_, index) => {
     const row = tbody.insertRow();
     cell(row, labels[index], true);
-    cell(row, shown(metric.unit, values[index]));
+    drillIn(cell(row, shown(metric.unit, values[index])), drillAt(index, 0));
     cell(row, previous[index] ? bucketLabel(previous[index].start, groupBy) : "\u2013");
-    cell(row, previous[index] ? shown(metric.unit, before[index]) : "\u2013");
+    drillIn(cell(row, previous[index] ? shown(metric.unit, before[index]) : "\u2013"), drillAt(index, 1));
   });
   const canvas = $("trend-chart");
   canvas.dataset.values = JSON.stringify(values);
@@ -1008,6 +1037,7 @@ function drawTrend(metric, groupBy, answer) {
     },
     options: {
       interaction: { mode: "index", intersect: false },
+      onClick: chartDrill((index, series) => drillAt(index, series)),
       scales: { y: { ticks: { callback: tick(metric.unit) } } },
       plugins: {
         tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${shown(metric.unit, item.raw)}` } },
@@ -1089,10 +1119,12 @@ function drawHeatmap(answer) {
       td.style.color = colours.text;
       td.title = `${day.weekday} ${twoDigits(hour)}:00: ${count} chats`;
       td.dataset.hour = hour;
+      drillIn(td, heatmapDrill(day.weekday, hour));
     });
   }
   const busiest = answer.busiest;
   showBusiest(table, busiest);
+  roveTo(table.querySelector("td.busiest button.drill") || table.querySelector("button.drill"), false);
   $("busiest").textContent = busiest?.weekday
     ? `Busiest: ${busiest.weekday}, ${hours(busiest.hour)} (${answer.timezone}).`
     : "No chats started in this range.";
@@ -1115,6 +1147,313 @@ function centreBusiest() {
   const scroller = $("heatmap-scroll");
   const left = target.offsetLeft - (scroller.clientWidth - target.offsetWidth) / 2;
   scroller.scrollLeft = Math.max(0, left);
+}
+
+/* ---- the chats behind a number: GET conversations, listed in a dialog ---- */
+
+const LIST_SIZE = 50;
+// The list's columns: the row field, its heading, and its unit (text columns sort from A).
+const LIST_COLUMNS = [
+  { key: "_id", title: "Room", text: true },
+  { key: "createdAt", title: "Created", text: true },
+  { key: "status", title: "Status", text: true },
+  { key: "departmentName", title: "Department", text: true },
+  { key: "agentUsername", title: "Last agent", text: true },
+  { key: "source", title: "Source", text: true },
+  { key: "firstResponseSeconds", title: "First response", unit: "seconds" },
+  { key: "chatDurationSeconds", title: "Duration", unit: "seconds" },
+  { key: "messages", title: "Messages", unit: "count" },
+  { key: "transfers", title: "Transfers", unit: "count" },
+  { key: "rating", title: "Rating", unit: "count" },
+];
+// The cards and statuses that count rooms by their status.
+const CARD_LISTS = {
+  Total_conversations: { what: "Chats", query: {} },
+  Open_conversations: { what: "Open and queued chats", query: { status: "open,queued" } },
+  On_Hold_conversations: { what: "Chats on hold", query: { status: "onhold" } },
+};
+const STATUS_WORDS = {
+  open: "Open chats",
+  closed: "Closed chats",
+  queued: "Queued chats",
+  onhold: "Chats on hold",
+};
+const OUTCOME_WORDS = {
+  met: "Chats that met the target",
+  breached: "Chats that breached the target",
+  pending: "Chats pending within the target",
+  unansweredWithinTarget: "Chats unanswered within the target",
+  noTarget: "Chats without a target",
+};
+const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+/* What lists the rooms behind a department metric's ``field``: its words and query, as the server
+ * says (``list``), or null where no filter of the list counts what the number counts. */
+function behind(metric, field) {
+  return field === metric.field ? metric.list : null;
+}
+
+/* The list's filter in words: what, whose, when ("Abandoned chats of Sales, 2026-11-06 to
+ * 2026-12-05"). ``department`` undefined: the page's own. */
+function listWords(what, department, period) {
+  const chosen = department === undefined ? state.window.department : department;
+  const whose = chosen ? departmentName(chosen) : "all departments";
+  return `${what} of ${whose}, ${period || `${state.window.start} to ${state.window.end}`}`;
+}
+
+/* ``text`` as a button that opens the list ``drill`` describes ({words, query, days}), named for
+ * what it opens; a count of 0 stays text, as its list would be empty. */
+function drillButton(text, drill) {
+  if (text === "0" || !drill) return document.createTextNode(text);
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "drill";
+  button.textContent = text;
+  button.setAttribute("aria-label", `${text}: list the ${lowerFirst(drill.words)}`);
+  button.addEventListener("click", () => openList(button, drill));
+  return button;
+}
+
+function chats(count) {
+  return count === 1 ? "1 chat" : `${count} chats`;
+}
+
+function lowerFirst(text) {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/* Make the number in ``element`` a button opening ``drill``'s list. */
+function drillIn(element, drill) {
+  element.replaceChildren(drillButton(element.textContent, drill));
+  return element;
+}
+
+/* A chart's onClick: the list of the element clicked, as ``drillAt(index, datasetIndex)`` gives. */
+function chartDrill(drillAt) {
+  return (event, _elements, made) => {
+    const found = made.getElementsAtEventForMode(event, "nearest", { intersect: false }, true)[0];
+    const drill = found && drillAt(found.index, found.datasetIndex);
+    if (drill) openList(made.canvas, drill);
+  };
+}
+
+/* The moment 1 ms before ``iso``: the inclusive end of a bucket that the next one's start ends. */
+function justBefore(iso) {
+  return new Date(Date.parse(iso) - 1).toISOString();
+}
+
+function departmentDrill(row, metric, field) {
+  const found = behind(metric, field);
+  if (!found || row._id === "") return null; // the rooms without a department: no filter names them
+  return { words: listWords(found.what, row._id), query: { ...found.query, departmentId: row._id } };
+}
+
+function slaDrill(outcome, department) {
+  const query = state.slaQuery;
+  if (!OUTCOME_WORDS[outcome] || !query || department === "") return null;
+  const target = query.target ? `target ${duration(query.target)}` : "target per SLA policy";
+  const hoursText = query.businessHours ? ", in business hours" : "";
+  const extra = department === undefined ? {} : { departmentId: department };
+  return {
+    words: `${listWords(OUTCOME_WORDS[outcome], department)} (${target}${hoursText})`,
+    query: { ...query, ...extra, slaOutcome: outcome },
+  };
+}
+
+/* A trend bucket's list: its start to the next bucket's (or ``last``, the window's end). */
+function bucketDrill(found, buckets, index, last) {
+  const bucket = buckets[index];
+  if (!found || !bucket) return null;
+  const end = buckets[index + 1] ? justBefore(buckets[index + 1].start) : last;
+  const label = bucketLabel(bucket.start, state.window.groupBy);
+  const period = { hour: `${label} to ${label.slice(11, 13)}:59`, week: `the week from ${label}` };
+  return {
+    words: listWords(found.what, undefined, period[state.window.groupBy] || label),
+    query: { ...found.query, start: bucket.start, end },
+  };
+}
+
+/* A heatmap cell's list: the cell's hour on each of its days, which the hourly trend of the chats
+ * finds (one request: the trend of the metric that counts every room its list holds, as the heatmap
+ * does); the list shows one day at a time. */
+function heatmapDrill(weekday, hour) {
+  return {
+    words: listWords(`Chats started on ${weekday}s, ${hours(hour)}`),
+    query: {},
+    days: () => heatmapDays(weekday, hour),
+  };
+}
+
+async function heatmapDays(weekday, hour) {
+  const chatsMetric = METRICS.find(
+    (metric) => metric.unit === "count" && metric.list && !Object.keys(metric.list.query).length,
+  );
+  const answer = await get(`trends/${chatsMetric.path}`, { groupBy: "hour" });
+  const buckets = answer.series[0]?.buckets ?? [];
+  const days = [];
+  buckets.forEach((bucket, index) => {
+    const day = bucket.start.slice(0, 10);
+    const named = WEEKDAYS[(new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7];
+    const count = bucket[chatsMetric.field];
+    if (named !== weekday || Number(bucket.start.slice(11, 13)) !== hour || !count) return;
+    const end = buckets[index + 1] ? justBefore(buckets[index + 1].start) : state.window.end;
+    days.push({ label: `${day}, ${hours(hour)}: ${chats(count)}`, start: bucket.start, end });
+  });
+  return days;
+}
+
+/* Open the list ``drill`` describes, from ``opener`` (focused again when the list closes). */
+async function openList(opener, drill) {
+  const list = { ...drill, opener, offset: 0, asked: 0, base: drill.query };
+  state.list = list;
+  state.sorts.list = { key: "createdAt", descending: true };
+  $("list-title").textContent = drill.words;
+  $("list-days-control").hidden = !drill.days;
+  $("list-days").replaceChildren();
+  drawListRows({ conversations: [], total: 0, offset: 0 }, "");
+  if (!$("list").open) $("list").showModal();
+  if (!drill.days) return loadList();
+  try {
+    const days = await drill.days();
+    if (state.list !== list) return;
+    list.days = days;
+    $("list-days").replaceChildren(...days.map((day, index) => newOption(String(index), day.label)));
+    chooseDay();
+  } catch (error) {
+    if (state.list === list) listFailed(error);
+  }
+}
+
+function chooseDay() {
+  const day = state.list.days[Number($("list-days").value)];
+  if (!day) return;
+  state.list.query = { ...state.list.base, start: day.start, end: day.end };
+  state.list.offset = 0;
+  loadList();
+}
+
+/* Ask for the list's page at its offset, in its order; an answer to an older ask is dropped. */
+async function loadList() {
+  const list = state.list;
+  const asked = ++list.asked;
+  drawListHead();
+  const { key, descending } = state.sorts.list;
+  const sort = JSON.stringify({ [key]: descending ? -1 : 1 });
+  const csv = $("list-csv");
+  csv.dataset.extra = JSON.stringify({ ...list.query, sort });
+  csv.href = url(csv.dataset.csv, csvQuery(csv));
+  $("list").dataset.busy = "true";
+  try {
+    const answer = await get("conversations", { ...list.query, sort, count: LIST_SIZE, offset: list.offset });
+    if (state.list !== list || asked !== list.asked) return;
+    clearFailure($("list"));
+    drawListRows(answer);
+  } catch (error) {
+    if (state.list === list && asked === list.asked) listFailed(error);
+  }
+}
+
+/* A refused login closes the list and signs out as any panel does; anything else is said in it. */
+function listFailed(error) {
+  $("list").dataset.busy = "false";
+  if (error.status === 401) {
+    $("list").close();
+    return refused(error.message);
+  }
+  const message = $("list").querySelector(".message");
+  message.textContent = error.message;
+  message.hidden = false;
+  $("list").classList.add("failed");
+}
+
+function drawListHead() {
+  const table = $("list-table");
+  const buttons = LIST_COLUMNS.map((column) => sortButton(table, column, "list", listSorted));
+  table.tHead.rows[0].replaceChildren(...buttons);
+}
+
+function listSorted() {
+  state.list.offset = 0;
+  loadList();
+}
+
+function listText(column, row) {
+  const value = row[column.key];
+  if (column.key === "createdAt") return wallClock(value);
+  if (column.key === "departmentName") {
+    return row.departmentId === null ? "No department" : value || departmentName(row.departmentId);
+  }
+  if (column.text) return value === null || value === undefined ? "\u2013" : String(value);
+  return shown(column.unit, value);
+}
+
+/* The page of rows, and where it is in the list ("123 chats; rows 1 to 50."). */
+function drawListRows(answer, said) {
+  const tbody = $("list-table").tBodies[0];
+  tbody.replaceChildren();
+  for (const row of answer.conversations) {
+    const tr = tbody.insertRow();
+    tr.dataset.room = row._id;
+    cell(tr, row._id, true);
+    for (const column of LIST_COLUMNS.slice(1)) cell(tr, listText(column, row)).dataset.field = column.key;
+  }
+  const last = answer.offset + answer.conversations.length;
+  const where = answer.total ? `${chats(answer.total)}; rows ${answer.offset + 1} to ${last}.` : "No chats.";
+  $("list-range").textContent = said === undefined ? where : said;
+  $("list").dataset.total = said === undefined ? answer.total : "";
+  $("list").dataset.busy = String(said !== undefined);
+  $("list-previous").disabled = answer.offset === 0;
+  $("list-next").disabled = last >= answer.total;
+}
+
+/* A page of the list, forward (1) or back (-1); the focus stays on a page button that works. */
+function turnPage(step) {
+  if (!state.list) return;
+  state.list.offset = Math.max(0, state.list.offset + step * LIST_SIZE);
+  loadList();
+}
+
+/* The heatmap's buttons are one stop of the Tab key: the arrow keys move between them. */
+function heatmapKeys(event) {
+  const steps = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+  const step = steps[event.key];
+  const from = event.target.closest("td");
+  if (!step || !from || !event.target.classList.contains("drill")) return;
+  const rows = [...$("heatmap").tBodies[0].rows];
+  let row = rows.indexOf(from.parentElement) + step[0];
+  let column = from.cellIndex + step[1];
+  while (rows[row] && column >= 1 && column < rows[row].cells.length) {
+    const button = rows[row].cells[column].querySelector("button.drill");
+    if (button) {
+      event.preventDefault();
+      return roveTo(button);
+    }
+    row += step[0];
+    column += step[1];
+  }
+}
+
+/* ``button`` the heatmap's one button in the Tab order, focused when asked. */
+function roveTo(button, focus = true) {
+  for (const other of $("heatmap").querySelectorAll("button.drill")) other.tabIndex = -1;
+  if (!button) return;
+  button.tabIndex = 0;
+  if (focus) button.focus();
+}
+
+function listen() {
+  $("list-close").addEventListener("click", () => $("list").close());
+  $("list").addEventListener("close", () => {
+    const opener = state.list?.opener;
+    state.list = null;
+    if (!opener?.isConnected) return;
+    if (opener.tabIndex < 0 && !opener.hasAttribute("tabindex")) opener.tabIndex = -1; // a canvas
+    opener.focus();
+  });
+  $("list-days").addEventListener("change", chooseDay);
+  $("list-previous").addEventListener("click", () => turnPage(-1));
+  $("list-next").addEventListener("click", () => turnPage(1));
+  $("heatmap").addEventListener("keydown", heatmapKeys);
 }
 
 /* ---- CSV downloads: the API's own CSV, fetched with the headers, saved as a file ---- */
@@ -1181,7 +1520,10 @@ document.addEventListener("click", async (event) => {
     setTimeout(() => URL.revokeObjectURL(save.href), 10000);
     link.dataset.downloaded = save.download;
   } catch (error) {
-    fail(link.closest(".panel"), new ApiError(error.status, `The CSV download failed. ${error.message}`));
+    const failure = new ApiError(error.status, `The CSV download failed. ${error.message}`);
+    const panel = link.closest(".panel");
+    if (panel.id === "list") listFailed(failure);
+    else fail(panel, failure);
   }
 });
 
@@ -1263,6 +1605,7 @@ function start() {
     refresh();
   });
   window.addEventListener("resize", centreBusiest);
+  listen();
   window.addEventListener("hashchange", () => {
     // A signed-in URL pasted into a tab that has the page open already.
     if (!/token=/.test(location.hash)) return;
