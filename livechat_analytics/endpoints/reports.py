@@ -30,6 +30,7 @@ from .common import (
     unique_labels,
     window_rooms,
 )
+from .filters import SOURCE
 from .row import Endpoint, Family, first_paragraph
 from .stored import text, texts
 
@@ -196,9 +197,8 @@ def _counted(repository: Repository, pipeline: Pipeline) -> dict[Any, dict[str, 
 
 def by_source(query: ReportQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window per source: its alias, else its type."""
-    label = {"$ifNull": [text("$source.alias"), text("$source.type")]}
     groups = _counted(
-        repository, [*window_rooms(query, context), {"$group": {"_id": label, "value": {"$sum": 1}}}]
+        repository, [*window_rooms(query, context), {"$group": {"_id": SOURCE, "value": {"$sum": 1}}}]
     )
     # Rooms without a source (or whose source names nothing) are not in the report, as Rocket.Chat.
     counts = [(str(key), group["value"]) for key, group in groups.items() if key is not None]
