@@ -5,12 +5,17 @@ permission and its default roles; a monitor's list."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from typing import Any
 
 import pytest
 import units
+from hypothesis import given
+from hypothesis import strategies as st
 from support import ROOT, UTC, add_user
+
+from livechat_analytics.endpoints import conversations
 
 PATH = f"{ROOT}/conversations"
 ROOMS = "rocketchat_room"
@@ -375,3 +380,42 @@ def test_business_hours_measure_the_durations_by_the_schedule(client, headers, d
     assert (body["businessHours"], body["roomsWithoutSchedule"], body["total"]) == (True, 0, 1)
     lines = get(client, headers, businessHours="true", format="csv").get_data(as_text=True).splitlines()
     assert ",,600,300,1200,900,900,," in lines[1]
+
+
+def many_rooms(database: Any) -> list[str]:
+    """Eleven rooms of 1 March, several created at the same moment; their ids."""
+    moments = [at(8), at(9), at(9), at(9), at(10), at(10), at(11), at(12), at(12), at(12), at(13)]
+    ids = [f"r{index:02}" for index in range(len(moments))]
+    database[ROOMS].insert_many(
+        [{"_id": room, "t": "l", "ts": moment} for room, moment in zip(ids, moments, strict=True)]
+    )
+    return ids
+
+
+@pytest.mark.parametrize("direction", [-1, 1])
+def test_the_csv_reads_slices_of_creation_times_in_the_pages_order(
+    client, headers, database, monkeypatch, direction
+):
+    # Slices of two rooms at least: the rooms created at once stay in one slice, and the CSV's
+    # rows are the JSON's, in the same order (ties by _id), offset and count included.
+    monkeypatch.setattr(conversations, "STREAM_BATCH_SIZE", 2)
+    ids = many_rooms(database)
+    moments = {room: database[ROOMS].find_one({"_id": room})["ts"] for room in ids}
+    order = sorted(ids, key=lambda room: (direction * moments[room].timestamp(), room))
+    sort = json.dumps({"createdAt": direction})
+    assert listed(client, headers, sort=sort, count="100") == order
+    for params in ({}, {"offset": "3"}, {"offset": "2", "count": "5"}):
+        lines = get(client, headers, sort=sort, format="csv", **params).get_data(as_text=True).splitlines()
+        end = int(params["count"]) + int(params["offset"]) if "count" in params else None
+        assert [line.split(",")[0] for line in lines[1:]] == order[int(params.get("offset", 0)) : end]
+
+
+@given(st.lists(st.integers(0, 5), max_size=30).map(sorted), st.integers(1, 4))
+def test_time_slices_cover_the_times_in_runs_that_never_split_a_time(times, size):
+    slices = list(conversations.time_slices(times, size))
+    covered = [moment for first, last in slices for moment in times if first <= moment <= last]
+    assert covered == times
+    for (_, last), (first, _) in itertools.pairwise(slices):
+        assert last < first
+    for first, last in slices[:-1]:
+        assert sum(first <= moment <= last for moment in times) >= size

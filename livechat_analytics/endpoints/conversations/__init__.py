@@ -209,16 +209,23 @@ def joins(context: Context) -> Pipeline:
 STORED_ORDER = {"_id": "_id", "createdAt": "ts"}
 
 
+def with_ties(sort: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+    """``sort``, its ties broken by ``_id`` ascending (unless it names ``_id``): one order, however
+    the rows are read."""
+    return sort if any(name == "_id" for name, _ in sort) else (*sort, ("_id", 1))
+
+
 def page_stages(query: ConversationQuery, context: Context) -> Pipeline:
     """The page's stages over the rooms, the joined columns added to the page's rows. Sorted by
     stored fields (the default), only the page's rooms are made rows; sorted by another column,
     every room is, and joined first when the sort names a joined column."""
-    if all(name in STORED_ORDER for name, _ in query.sort):
-        stored = tuple((STORED_ORDER[name], direction) for name, direction in query.sort)
+    sort = with_ties(query.sort)
+    if all(name in STORED_ORDER for name, _ in sort):
+        stored = tuple((STORED_ORDER[name], direction) for name, direction in sort)
         rows = [rows_stage(query, context), *joins(context)]
         return stages_of_page(sort=stored, offset=query.offset, count=query.count, annotate=rows)
     page = stages_of_page(
-        sort=query.sort, offset=query.offset, count=query.count, annotate=joins(context), annotated=JOINED
+        sort=sort, offset=query.offset, count=query.count, annotate=joins(context), annotated=JOINED
     )
     return [rows_stage(query, context), *page]
 
@@ -309,9 +316,66 @@ def stream(
     schema = ConversationRowSchema()
     if query.business_hours:
         return columns, _csv_cells(dumped(compute(query, context, repository)[ROWS], schema))
+    if query.sort[0][0] == "createdAt":
+        times, rows = _by_time(query, context, repository)
+        return columns, _csv_cells(dumped(rows, schema, close=times))
     cursor = repository.stream("room", [*pipeline(query, context, repository), *page_stages(query, context)])
     rows = (row for chunk in _chunks(cursor) for row in finish(chunk, query, context, repository))
     return columns, _csv_cells(dumped(rows, schema, close=cursor))
+
+
+def _by_time(
+    query: ConversationQuery, context: Context, repository: Repository
+) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
+    """The rows in ``createdAt`` order, a slice of creation times at a time, and the cursor of the
+    times (to close). The rooms' creation times are read first (sorted, nothing else) and cut into
+    slices of about a batch of rooms (a slice ends where the time changes, so rooms created at once
+    stay together); each slice's rooms are read, made rows and joined by an aggregate of their own,
+    its first stage the index's range of that slice. No command waits for every room of the window
+    to be made a row, and memory holds one slice."""
+    base = pipeline(query, context, repository)
+    order = {STORED_ORDER[name]: way for name, way in with_ties(query.sort)}
+    sorted_times: Pipeline = [{"$project": {"_id": 0, "ts": 1}}, {"$sort": {"ts": query.sort[0][1]}}]
+    times = repository.stream("room", [*base, *sorted_times])
+    rows = (
+        row
+        for first, last in time_slices((room["ts"] for room in times), STREAM_BATCH_SIZE)
+        for row in _slice(base, (first, last), order, query, context, repository)
+    )
+    end = None if query.count is None else query.offset + query.count
+    return times, islice(rows, query.offset, end)
+
+
+def _slice(
+    base: Pipeline,
+    bounds: tuple[Any, Any],
+    order: dict[str, int],
+    query: ConversationQuery,
+    context: Context,
+    repository: Repository,
+) -> list[dict[str, Any]]:
+    """The rows of the rooms of ``base`` created within ``bounds`` (either way round), sorted, with
+    the visitors' details when on: the first stage narrowed to that range of the index."""
+    narrowed = {**base[0]["$match"], "ts": {"$gte": min(bounds), "$lte": max(bounds)}}
+    stages = [{"$match": narrowed}, *base[1:], {"$sort": order}, rows_stage(query, context), *joins(context)]
+    return finish(repository.aggregate("room", stages), query, context, repository)
+
+
+def time_slices(times: Iterable[Any], size: int) -> Iterator[tuple[Any, Any]]:
+    """The first and last of consecutive runs of sorted ``times``, each run at least ``size`` long
+    (but the last) and ending where the time changes."""
+    first = last = None
+    taken = 0
+    for moment in times:
+        if first is None:
+            first = moment
+        elif taken >= size and moment != last:
+            yield first, last
+            first, taken = moment, 0
+        last = moment
+        taken += 1
+    if first is not None:
+        yield first, last
 
 
 def _csv_cells(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
