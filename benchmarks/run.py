@@ -1143,16 +1143,19 @@ def service_levels_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def write_result(arguments: argparse.Namespace, name: str, title: str, table: str) -> None:
+    """A part's table under the machine's line and ``title``, printed and written to
+    ``<name>.md`` and ``<name>.rst``."""
+    output = machine(arguments.requests, arguments.warmup) + f"\n\n{title}\n\n" + table
+    print(output)
+    (arguments.out / f"{name}.md").write_text(output + "\n")
+    (arguments.out / f"{name}.rst").write_text(rst.to_rst(output))
+
+
 def write_service_levels(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     """The service levels' cost, printed and written to ``service-levels.md`` and ``.rst``."""
-    output = (
-        machine(arguments.requests, arguments.warmup)
-        + "\n\nService levels: business time and response targets\n\n"
-        + service_levels_table(rows)
-    )
-    print(output)
-    (arguments.out / "service-levels.md").write_text(output + "\n")
-    (arguments.out / "service-levels.rst").write_text(rst.to_rst(output))
+    title = "Service levels: business time and response targets"
+    write_result(arguments, "service-levels", title, service_levels_table(rows))
 
 
 #: What a page of conversations is held against: the count of the same window's rooms.
@@ -1220,14 +1223,8 @@ def conversations_table(rows: list[dict[str, Any]]) -> str:
 
 def write_conversations(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     """The conversations' cost, printed and written to ``conversations.md`` and ``.rst``."""
-    output = (
-        machine(arguments.requests, arguments.warmup)
-        + "\n\nConversations: a page of rows against the count, and the CSV of every row\n\n"
-        + conversations_table(rows)
-    )
-    print(output)
-    (arguments.out / "conversations.md").write_text(output + "\n")
-    (arguments.out / "conversations.rst").write_text(rst.to_rst(output))
+    title = "Conversations: a page of rows against the count, and the CSV of every row"
+    write_result(arguments, "conversations", title, conversations_table(rows))
 
 
 def messages_table(rows: list[dict[str, Any]]) -> str:
@@ -1247,14 +1244,8 @@ def messages_table(rows: list[dict[str, Any]]) -> str:
 
 def write_messages(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     """The joins' cost, printed and written to ``messages.md`` and ``messages.rst``."""
-    output = (
-        machine(arguments.requests, arguments.warmup)
-        + f"\n\nThe joins of the rooms' messages: {max(arguments.sizes):,} rooms, messages added per room\n\n"
-        + messages_table(rows)
-    )
-    print(output)
-    (arguments.out / "messages.md").write_text(output + "\n")
-    (arguments.out / "messages.rst").write_text(rst.to_rst(output))
+    title = f"The joins of the rooms' messages: {max(arguments.sizes):,} rooms, messages added per room"
+    write_result(arguments, "messages", title, messages_table(rows))
 
 
 def parse_arguments() -> argparse.Namespace:

@@ -279,3 +279,20 @@ def first_stage_scans(database: Database, collection: str, pipeline: list[dict])
 
     walk(plan)
     return scans
+
+
+def berlin_hours(**fields) -> dict:
+    """Monday to Friday, 09:00 to 18:00, Europe/Berlin."""
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    return {
+        "_id": "office",
+        "name": "Office",
+        "active": True,
+        "type": "default",
+        "timezone": {"name": "Europe/Berlin", "utc": "+01:00"},
+        "workHours": [
+            {"day": day, "start": {"time": "09:00"}, "finish": {"time": "18:00"}, "open": index < 5}
+            for index, day in enumerate(days)
+        ],
+        **fields,
+    }

@@ -13,7 +13,7 @@ import pytest
 import units
 from hypothesis import given
 from hypothesis import strategies as st
-from support import ROOT, UTC, add_user
+from support import ROOT, UTC, add_user, berlin_hours
 
 from livechat_analytics.endpoints import conversations
 
@@ -339,19 +339,7 @@ def test_business_hours_measure_the_durations_by_the_schedule(client, headers, d
     """Monday to Friday, 09:00 to 18:00 in Berlin (UTC+1 in March). A chat from Friday 17:50 to
     Monday 09:05, answered at Friday 18:10 and served from its start: a wait of 10 business
     minutes, a duration and a service time of 15; avg response and first reaction stay calendar."""
-    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-    database["rocketchat_livechat_business_hours"].insert_one(
-        {
-            "_id": "office",
-            "active": True,
-            "type": "default",
-            "timezone": {"name": "Europe/Berlin", "utc": "+01:00"},
-            "workHours": [
-                {"day": day, "start": {"time": "09:00"}, "finish": {"time": "18:00"}, "open": index < 5}
-                for index, day in enumerate(days)
-            ],
-        }
-    )
+    database["rocketchat_livechat_business_hours"].insert_one(berlin_hours())
     database[ROOMS].insert_one(
         {
             "_id": "weekend",

@@ -8,6 +8,7 @@ them). Set ``LIVECHAT_ANALYTICS_SCREENSHOTS`` to a folder (``docs/screenshots``)
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -408,6 +409,20 @@ def test_a_csv_downloads_with_the_apis_numbers(page: Page, demo_app: Flask):
     ]
 
 
+@contextlib.contextmanager
+def at_phone_width(page: Page) -> Iterator[None]:
+    """The page at a phone's 390x844 for the block, its charts redrawn at that width."""
+    page.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        time.sleep(0.5)  # the charts redraw at the new width
+        yield
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 # How it looks
 
 
@@ -417,17 +432,10 @@ def test_screenshots_at_desktop_and_phone_width(page: Page, tmp_path: pathlib.Pa
     width = page.driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
     assert width[1] <= width[0], "the page is wider than the window"
     desktop = page.screenshot("dashboard-desktop", folder)
-    page.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
-    )
-    try:
-        time.sleep(0.5)  # the charts redraw at the new width
+    with at_phone_width(page):
         width = page.driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
         assert width[1] <= width[0], "the page is wider than a phone's screen"
         phone = page.screenshot("dashboard-phone", folder)
-    finally:
-        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert desktop.stat().st_size > 10_000 and phone.stat().st_size > 10_000
 
 
@@ -656,12 +664,7 @@ def test_axe_finds_nothing_serious_at_desktop_and_phone_width(page: Page):
     assert _axe(page) == [], "the sign-in view"
     page.sign_in()
     assert _axe(page) == [], "1280x800"
-    page.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
-    )
-    try:
-        time.sleep(0.5)
+    with at_phone_width(page):
         assert _axe(page) == [], "390x844"
         # The busiest cell of the heatmap is scrolled into view, and the captions are not cut.
         seen = page.driver.execute_script(
@@ -672,8 +675,6 @@ def test_axe_finds_nothing_serious_at_desktop_and_phone_width(page: Page):
             " captions.every((box) => box.left >= 0 && box.right <= innerWidth)]"
         )
         assert seen == [True, True]
-    finally:
-        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 # Service levels
@@ -692,8 +693,8 @@ def _clock(seconds: int | None) -> str:
 
 
 def _percent(value: float | None) -> str:
-    """A compliance as the page writes the API's number: 50.0 is ``50 %``, 66.67 ``66.67 %``."""
-    return "\u2013" if value is None else f"{value:g} %"
+    """A compliance as the page writes the API's number, to two decimals: 50.0 is ``50.00 %``."""
+    return "\u2013" if value is None else f"{value:.2f} %"
 
 
 def _sla(page: Page) -> dict[str, str]:
@@ -957,15 +958,8 @@ def test_a_department_cell_lists_its_chats_and_closes_back_to_it(page: Page, dem
     asked = parse_qs(urlsplit(link.get_attribute("href")).query)
     assert asked["departmentId"] == [department] and asked["format"] == ["csv"]
     assert _axe(page) == [], "the list at 1280x800"
-    page.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
-    )
-    try:
-        time.sleep(0.5)
+    with at_phone_width(page):
         assert _axe(page) == [], "the list at 390x844"
-    finally:
-        page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     _closed_by_escape(page, button)
 
     # The abandoned chats, by the abandoned rule, and the same count.

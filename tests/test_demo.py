@@ -8,6 +8,7 @@ import http.client
 import itertools
 import json
 import os
+import pathlib
 import re
 import shlex
 import socket
@@ -527,19 +528,24 @@ def test_the_demo_command_runs_under_flask_too(make_app, memory, served):
     assert app is not host and port == 3000
 
 
-def test_the_demo_command_without_secantusdb_says_what_to_install(monkeypatch, tmp_path):
-    # No secantusd-py beside this Python, nor on the PATH.
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    monkeypatch.setenv("PATH", str(tmp_path))
+def demo_refused(monkeypatch: pytest.MonkeyPatch, folder: pathlib.Path) -> str:
+    """What the demo command prints when it stops at once, with this Python in ``folder`` (where a
+    ``secantusd-py`` may be): it must exit 1 and serve nothing."""
+    monkeypatch.setattr(sys, "executable", str(folder / "python"))
     served: list[Flask] = []
     monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
     result = CliRunner().invoke(cli.command_group, ["demo", "--port", str(free_port())])
-    assert result.exit_code == 1
-    assert result.output == (
+    assert (result.exit_code, served) == (1, [])
+    return result.output
+
+
+def test_the_demo_command_without_secantusdb_says_what_to_install(monkeypatch, tmp_path):
+    # No secantusd-py beside this Python, nor on the PATH.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert demo_refused(monkeypatch, tmp_path) == (
         "Error: The in-memory demo database needs SecantusDB: pip install 'livechat-analytics[demo]'"
         " (or pass --mongo-uri).\n"
     )
-    assert not served
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
@@ -709,16 +715,10 @@ def test_a_database_process_that_ends_at_once_is_one_error_with_its_words(monkey
     server = tmp_path / "secantusd-py"
     server.write_text("#!/bin/sh\necho 'starting'\necho 'storage: no space left on device' >&2\nexit 3\n")
     server.chmod(0o755)
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    served: list[Flask] = []
-    monkeypatch.setattr(cli, "serve", lambda app, listening: served.append(app))
-    result = CliRunner().invoke(cli.command_group, ["demo", "--port", str(free_port())])
-    assert result.exit_code == 1
-    assert result.output == (
+    assert demo_refused(monkeypatch, tmp_path) == (
         "Error: The in-memory demo database (secantusd-py) did not start: starting;"
         " storage: no space left on device\n"
     )
-    assert not served
 
 
 def test_the_in_memory_database_runs_in_a_process_of_its_own_and_ends_with_the_block():

@@ -10,7 +10,7 @@ import io
 
 import pytest
 import units
-from support import OUR_INDEXES, ROOT, SERVER_BACKENDS, UTC, first_stage_scans, get_answer
+from support import OUR_INDEXES, ROOT, SERVER_BACKENDS, UTC, berlin_hours, first_stage_scans, get_answer
 
 from livechat_analytics import Scope, indexes
 from livechat_analytics.endpoints.common import Context
@@ -145,23 +145,6 @@ def test_a_policy_of_one_minute_is_a_target_of_60_seconds_and_an_unknown_one_non
     # The request's target is every room's, whatever its policy.
     [row] = groups(client, headers, target="60")
     assert (row["eligible"], row["breached"], row["noTarget"]) == (10, 6, 0)
-
-
-def berlin_hours(**fields) -> dict:
-    """Monday to Friday, 09:00 to 18:00, Europe/Berlin."""
-    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-    return {
-        "_id": "office",
-        "name": "Office",
-        "active": True,
-        "type": "default",
-        "timezone": {"name": "Europe/Berlin", "utc": "+01:00"},
-        "workHours": [
-            {"day": day, "start": {"time": "09:00"}, "finish": {"time": "18:00"}, "open": index < 5}
-            for index, day in enumerate(days)
-        ],
-        **fields,
-    }
 
 
 def test_business_hours_in_berlin(client, headers, database):

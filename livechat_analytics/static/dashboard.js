@@ -317,11 +317,13 @@ function duration(seconds) {
   return [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60].map(twoDigits).join(":");
 }
 
-/* A value as the page shows it, by its unit: "count", "seconds" or "percent". */
+/* A value as the page shows it, by its unit: "count", "seconds", "percent" or "rate" (a percentage
+ * to two decimals, as the API rounds compliance: 64.60 %, not 64.6 %). */
 function shown(unit, value) {
   if (value === null || value === undefined) return "\u2013";
   if (unit === "seconds") return duration(value);
   if (unit === "percent") return `${value} %`;
+  if (unit === "rate") return `${value.toFixed(2)} %`;
   return String(value);
 }
 
@@ -571,7 +573,7 @@ const BREACH_COLUMNS = [
 ];
 const SLA_COLUMNS = [
   { key: "name", title: "Department" },
-  { key: "compliance", title: "Compliance", unit: "percent" },
+  { key: "compliance", title: "Compliance", unit: "rate" },
   { key: "eligible", title: "With a target", unit: "count" },
   { key: "met", title: "Met", unit: "count" },
   { key: "breached", title: "Breached", unit: "count" },
@@ -679,8 +681,8 @@ function targetNote(query, answer) {
 function slaCards(now, before) {
   const days = previousWindow().days;
   const cards = [
-    ["Compliance", "this period", shown("percent", now.compliance), "compliance"],
-    ["Previous period", `${days} days before`, shown("percent", before.compliance), "previous"],
+    ["Compliance", "this period", shown("rate", now.compliance), "compliance"],
+    ["Previous period", `${days} days before`, shown("rate", before.compliance), "previous"],
     ["With a target", "rooms", now.eligible, "eligible"],
     ["Met", "", now.met, "met"],
     ["Breached", "", now.breached, "breached"],
