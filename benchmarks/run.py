@@ -1082,6 +1082,21 @@ SLA_PATHS = ("sla/compliance", "sla/breaches")
 SLA_BASELINE = "departments/amount-of-chats"
 
 
+@contextlib.contextmanager
+def seeded_web(base_uri: str, name: str, size: int) -> Iterator[tuple[int, subprocess.Popen]]:
+    """The demo's data set of ``size`` rooms in a fresh database ``name`` (dropped afterwards), and
+    the web process over it: its port and process."""
+    client: MongoClient = MongoClient(base_uri, tz_aware=True)
+    client.drop_database(name)
+    seed(client[name], size)
+    try:
+        with web_process(f"{base_uri}/{name}") as served:
+            yield served
+    finally:
+        client.drop_database(name)
+        client.close()
+
+
 def measure_service_levels(
     base_uri: str, sizes: list[int], requests: int, warmup: int
 ) -> list[dict[str, Any]]:
@@ -1091,11 +1106,7 @@ def measure_service_levels(
     end = NOW
     start = end - dt.timedelta(days=WINDOW_DAYS - 1)
     for size in sizes:
-        name = f"livechat_bench_sla_{size}"
-        client: MongoClient = MongoClient(base_uri, tz_aware=True)
-        client.drop_database(name)
-        seed(client[name], size)
-        with web_process(f"{base_uri}/{name}") as (port, _):
+        with seeded_web(base_uri, f"livechat_bench_sla_{size}", size) as (port, _):
 
             def median(url: str) -> float:
                 for _ in range(warmup):
@@ -1118,8 +1129,6 @@ def measure_service_levels(
                         "base_ms": base,
                     }
                 )
-        client.drop_database(name)
-        client.close()
     return rows
 
 
@@ -1171,16 +1180,12 @@ def measure_conversations(
     rows = []
     end = NOW
     start = end - dt.timedelta(days=WINDOW_DAYS - 1)
+    page, base, every = (
+        message_url(path, start, end)
+        for path in ("conversations?count=50", CONVERSATIONS_BASELINE, "conversations?format=csv")
+    )
     for size in sizes:
-        name = f"livechat_bench_conversations_{size}"
-        client: MongoClient = MongoClient(base_uri, tz_aware=True)
-        client.drop_database(name)
-        seed(client[name], size)
-        page, base, every = (
-            message_url(path, start, end)
-            for path in ("conversations?count=50", CONVERSATIONS_BASELINE, "conversations?format=csv")
-        )
-        with web_process(f"{base_uri}/{name}") as (port, process):
+        with seeded_web(base_uri, f"livechat_bench_conversations_{size}", size) as (port, process):
 
             def median(url: str) -> float:
                 for _ in range(warmup):
@@ -1194,8 +1199,6 @@ def measure_conversations(
             row |= {"after": peak_memory_mb(process.pid), "csv_rows": lines - 1}
         print(f"# {size} rooms: {row}", file=sys.stderr)
         rows.append(row)
-        client.drop_database(name)
-        client.close()
     return rows
 
 

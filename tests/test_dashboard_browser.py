@@ -973,12 +973,18 @@ def test_a_department_cell_lists_its_chats_and_closes_back_to_it(page: Page, dem
     assert not row.find_elements(By.CSS_SELECTOR, 'td[data-field="numberOfTransferredRooms"] button')
 
 
-def test_the_list_pages_and_sorts_with_the_keyboard(page: Page, demo_app: Flask):
+def _opened(page: Page, selector: str) -> tuple[dict[str, list[str]], Any, int]:
+    """Sign in, then click the number at ``selector``: the page's window, its button, its number."""
     page.sign_in()
     query = page.query()
-    button = page.driver.find_element(By.CSS_SELECTOR, '#status-table td[data-status="closed"] button.drill')
+    button = page.driver.find_element(By.CSS_SELECTOR, selector)
     number = int(button.text)
     button.click()
+    return query, button, number
+
+
+def test_the_list_pages_and_sorts_with_the_keyboard(page: Page, demo_app: Flask):
+    query, button, number = _opened(page, '#status-table td[data-status="closed"] button.drill')
     total, words = _list(page)
     assert (total, words) == (
         number,
@@ -1075,11 +1081,7 @@ def test_a_trend_point_lists_its_bucket(page: Page, demo_app: Flask):
 
 
 def test_the_breach_count_lists_the_breached_chats(page: Page, demo_app: Flask):
-    page.sign_in()
-    query = page.query()
-    button = page.driver.find_element(By.CSS_SELECTOR, '#sla-cards .card-value[data-field="breached"] button')
-    number = int(button.text)
-    button.click()
+    query, button, number = _opened(page, '#sla-cards .card-value[data-field="breached"] button')
     assert _list(page) == (
         number,
         f"Chats that breached the target of all departments, {query['start'][0]} to {query['end'][0]}"

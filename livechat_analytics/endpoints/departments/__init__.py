@@ -136,6 +136,16 @@ def abandoned_of_rooms(context: Context) -> dict[str, Any]:
     return {"rooms": {"$sum": 1}, "abandoned": count_if(is_abandoned(context))}
 
 
+def mean_seconds(field: str, path: str) -> dict[str, Any]:
+    """A metric's ``sums``, ``values`` and ``twin`` for ``field``, the mean of the seconds stored at
+    ``path`` over its rooms, rounded up (a room without them adds 0 but counts)."""
+    return {
+        "sums": lambda context: {"rooms": {"$sum": 1}, "seconds": sum_or_zero(path)},
+        "values": {field: mean_rounded_up("$seconds", "$rooms")},
+        "twin": lambda sums: {field: _ceil(sums.get("seconds", 0), sums.get("rooms", 0))},
+    }
+
+
 def _ceil(total: float, divisor: float) -> int:
     """``$ceil`` of ``$divide``: one division of doubles, as MongoDB's, rounded up; 0 for no rooms."""
     return math.ceil(total / divisor) if divisor else 0
@@ -222,11 +232,7 @@ FAMILY = Family(
             row_schema=AverageChatDurationTimeSchema,
             source=closed_rooms,
             timed=Timed(chat_duration, "rooms", "seconds"),
-            sums=lambda context: {"rooms": {"$sum": 1}, "seconds": sum_or_zero("$metrics.chatDuration")},
-            values={"averageChatDurationTimeInSeconds": mean_rounded_up("$seconds", "$rooms")},
-            twin=lambda sums: {
-                "averageChatDurationTimeInSeconds": _ceil(sums.get("seconds", 0), sums.get("rooms", 0))
-            },
+            **mean_seconds("averageChatDurationTimeInSeconds", "$metrics.chatDuration"),
             title="Average chat duration",
             shown="averageChatDurationTimeInSeconds",
             unit="seconds",
@@ -238,11 +244,7 @@ FAMILY = Family(
             row_schema=AverageWaitingTimeSchema,
             source=answered_rooms,
             timed=Timed(waiting, "rooms", "seconds"),
-            sums=lambda context: {"rooms": {"$sum": 1}, "seconds": sum_or_zero("$metrics.response.ft")},
-            values={"averageWaitingTimeInSeconds": mean_rounded_up("$seconds", "$rooms")},
-            twin=lambda sums: {
-                "averageWaitingTimeInSeconds": _ceil(sums.get("seconds", 0), sums.get("rooms", 0))
-            },
+            **mean_seconds("averageWaitingTimeInSeconds", "$metrics.response.ft"),
             title="Average waiting time",
             shown="averageWaitingTimeInSeconds",
             unit="seconds",
