@@ -59,7 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -1022,6 +1022,14 @@ def bare_join(repository: Repository, start: dt.datetime, end: dt.datetime) -> l
     return list(repository.database[names["room"]].aggregate(pipeline))
 
 
+def median_ms(port: int, url: str, requests: int, warmup: int) -> float:
+    """The median time of ``requests`` GETs of ``url`` on the web process at ``port``, in ms, after
+    ``warmup`` GETs."""
+    for _ in range(warmup):
+        get(port, url)
+    return statistics.median(get(port, url)[0] for _ in range(requests))
+
+
 def timed_ms(call: Callable[[], Any], requests: int, warmup: int) -> float:
     """The median wall time of ``call`` in ms, after ``warmup`` calls."""
     for _ in range(warmup):
@@ -1050,9 +1058,7 @@ def measure_messages(base_uri: str, size: int, requests: int, warmup: int) -> li
             medians = {}
             for path in (ROOM_ONLY_PATH, *MESSAGE_PATHS):
                 url = message_url(path, start, end)
-                for _ in range(warmup):
-                    get(port, url)
-                medians[path] = statistics.median(get(port, url)[0] for _ in range(requests))
+                medians[path] = median_ms(port, url, requests, warmup)
         bare = timed_ms(partial(bare_join, repository, start, end), requests, warmup)
         for path in MESSAGE_PATHS:
             ratio = medians[path] / medians[ROOM_ONLY_PATH]
@@ -1109,9 +1115,7 @@ def measure_service_levels(
         with seeded_web(base_uri, f"livechat_bench_sla_{size}", size) as (port, _):
 
             def median(url: str) -> float:
-                for _ in range(warmup):
-                    get(port, url)
-                return statistics.median(get(port, url)[0] for _ in range(requests))
+                return median_ms(port, url, requests, warmup)
 
             for path in BUSINESS_HOURS_PATHS:
                 url = message_url(path, start, end)
@@ -1132,24 +1136,30 @@ def measure_service_levels(
     return rows
 
 
+def markdown(headings: list[str], rows: Iterable[Iterable[Any]]) -> str:
+    """A markdown table of ``rows`` (their cells as text) under ``headings``."""
+    lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
+    lines += ["| " + " | ".join(map(str, cells)) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
 def service_levels_table(rows: list[dict[str, Any]]) -> str:
     """The service levels' cost, as markdown."""
-    lines = [
-        "| rooms | endpoint | median ms | held against | its median ms | ratio |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        path = row["path"] + ("?businessHours=true" if row["against"] == "without it" else "")
-        cells = (
-            f"{row['size']:,}",
-            path,
-            f"{row['ms']:.1f}",
-            row["against"],
-            f"{row['base_ms']:.1f}",
-            f"{row['ms'] / row['base_ms']:.2f}x",
-        )
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    headings = ["rooms", "endpoint", "median ms", "held against", "its median ms", "ratio"]
+    return markdown(
+        headings,
+        (
+            (
+                f"{row['size']:,}",
+                row["path"] + ("?businessHours=true" if row["against"] == "without it" else ""),
+                f"{row['ms']:.1f}",
+                row["against"],
+                f"{row['base_ms']:.1f}",
+                f"{row['ms'] / row['base_ms']:.2f}x",
+            )
+            for row in rows
+        ),
+    )
 
 
 def write_result(arguments: argparse.Namespace, name: str, title: str, table: str) -> None:
@@ -1188,9 +1198,7 @@ def measure_conversations(
         with seeded_web(base_uri, f"livechat_bench_conversations_{size}", size) as (port, process):
 
             def median(url: str) -> float:
-                for _ in range(warmup):
-                    get(port, url)
-                return statistics.median(get(port, url)[0] for _ in range(requests))
+                return median_ms(port, url, requests, warmup)
 
             row = {"size": size, "page_ms": median(page), "base_ms": median(base)}
             row["before"] = peak_memory_mb(process.pid)
@@ -1204,24 +1212,24 @@ def measure_conversations(
 
 def conversations_table(rows: list[dict[str, Any]]) -> str:
     """The conversations' cost, as markdown."""
-    lines = [
-        f"| rooms | page of 50, median ms | {CONVERSATIONS_BASELINE}, median ms | ratio "
-        "| CSV rows | CSV ms | peak MiB before | peak MiB after |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        cells = (
-            f"{row['size']:,}",
-            f"{row['page_ms']:.1f}",
-            f"{row['base_ms']:.1f}",
-            f"{row['page_ms'] / row['base_ms']:.2f}x",
-            f"{row['csv_rows']:,}",
-            f"{row['csv_ms']:.0f}",
-            f"{row['before']:.0f}",
-            f"{row['after']:.0f}",
-        )
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    headings = ["rooms", "page of 50, median ms", f"{CONVERSATIONS_BASELINE}, median ms", "ratio"]
+    headings += ["CSV rows", "CSV ms", "peak MiB before", "peak MiB after"]
+    return markdown(
+        headings,
+        (
+            (
+                f"{row['size']:,}",
+                f"{row['page_ms']:.1f}",
+                f"{row['base_ms']:.1f}",
+                f"{row['page_ms'] / row['base_ms']:.2f}x",
+                f"{row['csv_rows']:,}",
+                f"{row['csv_ms']:.0f}",
+                f"{row['before']:.0f}",
+                f"{row['after']:.0f}",
+            )
+            for row in rows
+        ),
+    )
 
 
 def write_conversations(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
@@ -1232,17 +1240,14 @@ def write_conversations(arguments: argparse.Namespace, rows: list[dict[str, Any]
 
 def messages_table(rows: list[dict[str, Any]]) -> str:
     """The message-counting endpoints against the room-only one, as markdown."""
-    lines = [
-        f"| messages per room | endpoint | median ms | {ROOM_ONLY_PATH} median ms | ratio"
-        " | the join alone ms | its ratio |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    headings = ["messages per room", "endpoint", "median ms", f"{ROOM_ONLY_PATH} median ms", "ratio"]
+    headings += ["the join alone ms", "its ratio"]
+    cells = []
     for row in rows:
         ms, rooms_ms, ratio = f"{row['ms']:.1f}", f"{row['rooms_ms']:.1f}", f"{row['ratio']:.2f}x"
         bare = f"{row['bare_ms']:.1f}", f"{row['bare_ms'] / row['rooms_ms']:.2f}x"
-        cells = (row["per_room"], row["path"], ms, rooms_ms, ratio, *bare)
-        lines.append("| " + " | ".join(map(str, cells)) + " |")
-    return "\n".join(lines)
+        cells.append((row["per_room"], row["path"], ms, rooms_ms, ratio, *bare))
+    return markdown(headings, cells)
 
 
 def write_messages(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
