@@ -36,7 +36,6 @@ TREND = {
     "compare": st.sampled_from(["previous"]),
     "byDepartment": st.sampled_from(["true", "false"]),
 }
-#: The endpoints that take a window: all but the agents' status.
 #: The endpoints that take a window (the agents' status and the live state are of the moment).
 PATHS = sorted(
     path for path in ENDPOINTS if path != "dashboards/charts/agents-status" and not path.startswith("live/")
