@@ -48,6 +48,7 @@ class Repository:
             "visitor": collection_prefix + "livechat_visitor",
             "business_hours": collection_prefix + "livechat_business_hours",
             "sla": collection_prefix + "omnichannel_service_level_agreements",
+            "inquiry": collection_prefix + "livechat_inquiry",
             "users": users_collection,
         }
 
@@ -59,7 +60,8 @@ class Repository:
     def name(self, collection: str) -> str:
         """The real name of one of the collections: ``room``, ``message``, ``department``,
         ``permissions``, ``settings``, ``department_agents``, ``unit_monitors``, ``agent_activity``,
-        ``visitor``, ``business_hours``, ``sla`` (the SLA policies) or ``users``."""
+        ``visitor``, ``business_hours``, ``sla`` (the SLA policies), ``inquiry`` (the queue's inquiries)
+        or ``users``."""
         return self._names[collection]
 
     @cached_property

@@ -104,7 +104,10 @@ def answer(path: str) -> Response:
                 path, query, rows, columns, deadline=state.deadline, on_failure=stream_failed
             )
         compute = partial(endpoint.compute, query, context, state.repository)
-        body = state.answers.compute(path, endpoint.permission, query, context, compute, until=until)
+        if endpoint.kept:
+            body = state.answers.compute(path, endpoint.permission, query, context, compute, until=until)
+        else:  # a state of the moment: computed for each request, never kept
+            body = compute()
     errors.database_answered()
     if isinstance(body, dict):
         g.livechat_analytics.update(rows=body.get("count"), total=body.get("total"))
@@ -114,7 +117,7 @@ def answer(path: str) -> Response:
         body,
         endpoint.response,
         as_csv=as_csv,
-        max_age=state.answers.seconds,
+        max_age=state.answers.seconds if endpoint.kept else 0,
         vary=state.vary,
         salt=None if scope is None else fingerprint(scope),
     )

@@ -9,7 +9,7 @@ schema declares). Adding an endpoint means adding a row (and its schema) to its 
 
 from __future__ import annotations
 
-from . import agents, conversations, dashboards, departments, overview, reports, sla, trends
+from . import agents, conversations, dashboards, departments, live, overview, reports, sla, trends
 from .row import Endpoint, Family
 
 #: Every family, in the order of the OpenAPI document's tags.
@@ -22,6 +22,7 @@ FAMILIES: tuple[Family, ...] = (
     trends.FAMILY,
     sla.FAMILY,
     conversations.FAMILY,
+    live.FAMILY,
 )
 
 #: Every endpoint of every family, by path.

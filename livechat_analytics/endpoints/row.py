@@ -62,6 +62,8 @@ class Endpoint:
     department_rows: bool = False
     #: Whether computing it needs ``T``, read from the settings on every request.
     reads_inactivity_timeout: bool = False
+    #: Whether the answer cache may keep its answers; a state of the moment (``live/``) is never kept.
+    kept: bool = True
     #: A 200 body for the OpenAPI document.
     example: Any = field(default=None, compare=False)
     #: For a paged body: its rows streamed from the database, which a CSV answer writes.
