@@ -20,7 +20,7 @@ from .auth import Authenticator, RocketChatAuthenticator
 from .cache import Answers, Recent, redis_options
 from .endpoints import ENDPOINTS
 from .errors import database_trouble
-from .metrics import UNROUTED, Metrics
+from .metrics import UNROUTED, Metrics, live_reader
 from .page import whole
 from .repository import Repository
 from .schemas import ArgsSchema
@@ -189,8 +189,10 @@ def _metrics(settings: Any, repository: Repository, deadline: float) -> Metrics 
     ``PROMETHEUS_MULTIPROC_DIR`` is set; None when off."""
     if not config.read(settings, "METRICS"):
         return None
+    names = config.read(settings, "DEPARTMENT_NAMES")
     return Metrics(
-        department_names=config.read(settings, "DEPARTMENT_NAMES"),
+        live_reader(repository, department_names=names),
+        department_names=names,
         deadline=deadline,
         failed=database_trouble,
         multiprocess_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,

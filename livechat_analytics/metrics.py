@@ -23,6 +23,10 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from pymongo.errors import PyMongoError
 
+from .endpoints.common import Context
+from .endpoints.live import agents_state, queue_state
+from .repository import Repository
+
 #: The media type of the exposition (Prometheus' text format 0.0.4).
 MIMETYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: The ``endpoint`` label of a request to no path of ours (the catch-all's 404 and 405).
@@ -54,6 +58,17 @@ LIVECHAT_STATUSES = ("available", "not-available")
 LiveReader = Callable[[], tuple[Mapping[str, Any], Mapping[str, Any]]]
 
 
+def live_reader(repository: Repository, *, department_names: bool) -> LiveReader:
+    """What the live gauges read: the ``live/queue`` and ``live/agents`` bodies over every
+    department, as a caller who sees everything gets them."""
+    context = Context(repository.names, department_names=department_names)
+
+    def read() -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        return queue_state(None, context, repository), agents_state(None, context, repository)
+
+    return read
+
+
 class Metrics:
     """One app's metrics and the registry that exposes them.
 
@@ -72,9 +87,15 @@ class Metrics:
         failed: Callable[[PyMongoError], Any] = lambda error: None,
         multiprocess_dir: str | None = None,
     ) -> None:
+        self.registry = CollectorRegistry()
+        if read is not None:
+            # First: the database error of a failed read is in the same scrape's counts.
+            self.registry.register(
+                LiveCollector(read, department_names=department_names, deadline=deadline, failed=failed)
+            )
         # In multiprocess mode the values live in the folder's files, and the exposition reads them
         # all: the metrics belong to no registry.
-        own = None if multiprocess_dir is not None else CollectorRegistry()
+        own = None if multiprocess_dir is not None else self.registry
         self.requests = Counter(
             "livechat_analytics_requests",
             "Requests under the analytics root, by endpoint and status.",
@@ -105,13 +126,8 @@ class Metrics:
             registry=own,
             multiprocess_mode="livesum",
         )
-        self.registry = own if own is not None else CollectorRegistry()
         if multiprocess_dir is not None:
             MultiProcessCollector(self.registry, path=multiprocess_dir)
-        if read is not None:
-            self.registry.register(
-                LiveCollector(read, department_names=department_names, deadline=deadline, failed=failed)
-            )
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         """Count a request to ``endpoint`` answered with ``status`` after ``seconds``."""
@@ -143,9 +159,10 @@ class LiveCollector(Collector):
         deadline: float,
         failed: Callable[[PyMongoError], Any],
         seconds: float = LIVE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._read, self._names, self._deadline, self._failed = read, department_names, deadline, failed
-        self._seconds = seconds
+        self._seconds, self._clock = seconds, clock
         self._lock = threading.Lock()
         self._kept: tuple[float, list[Metric]] | None = None
 
@@ -156,7 +173,7 @@ class LiveCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         """The gauges as read at most :data:`LIVE_SECONDS` ago; none when the database fails."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if self._kept is None or now - self._kept[0] >= self._seconds:
                 try:
                     with pymongo.timeout(self._deadline):

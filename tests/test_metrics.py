@@ -4,10 +4,12 @@ database errors counted; several processes summed in multiprocess mode."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo.database import Database
 from support import PREFIX, ROOT, SERVER_BACKENDS, UNAVAILABLE, add_user, free_port
 
-from livechat_analytics import config
+from livechat_analytics import config, metrics
+from livechat_analytics.endpoints.live import clock
 
 URL = ROOT + "/metrics"
 AMOUNT = PREFIX + "/amount-of-chats?start=2024-03-01&end=2024-03-31"
@@ -34,6 +37,8 @@ UNAUTHORIZED = {
     "success": False,
     "error": "User does not have the permissions required for this action [error-unauthorized]",
 }
+#: The moment of the live gauges' tests.
+NOW = dt.datetime(2024, 3, 11, 12, tzinfo=dt.timezone.utc)
 WORKTREE = Path(__file__).resolve().parent.parent
 
 
@@ -59,9 +64,9 @@ def labels(**given: str) -> frozenset[tuple[str, str]]:
     return frozenset(given.items())
 
 
-def value(found: dict, name: str, **given: str) -> float:
-    """The value of the sample ``name`` with exactly the labels ``given``."""
-    return found[(name, labels(**given))]
+def value(found: dict, metric: str, /, **given: str) -> float:
+    """The value of the sample ``metric`` with exactly the labels ``given``."""
+    return found[(metric, labels(**given))]
 
 
 @pytest.fixture
@@ -207,6 +212,133 @@ def test_without_a_cache_nothing_is_looked_up(metered, database):
     assert value(found, "livechat_analytics_cache_misses_total") == 0
 
 
+# -- The live gauges -----------------------------------------------------------------------------
+
+
+def room(_id: str, ago: float, **fields: object) -> dict:
+    """An open livechat room created ``ago`` seconds before :data:`NOW`, queued unless served."""
+    return {"_id": _id, "t": "l", "ts": NOW - dt.timedelta(seconds=ago), "open": True, **fields}
+
+
+def served(agent: str) -> dict:
+    return {"servedBy": {"_id": agent, "username": agent, "ts": NOW - dt.timedelta(seconds=5)}}
+
+
+def agent(_id: str, status: str, livechat: str) -> dict:
+    return {
+        "_id": _id,
+        "username": _id,
+        "name": _id.title(),
+        "roles": ["user", "livechat-agent"],
+        "status": status,
+        "statusLivechat": livechat,
+    }
+
+
+@pytest.fixture
+def live(database, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Open rooms of two departments and none, and four agents, at the frozen :data:`NOW`; the
+    manager's headers."""
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    database["rocketchat_room"].insert_many(
+        [
+            room("q1", 10, departmentId="d1"),
+            room("q2", 100, departmentId="d1"),
+            room("q3", 50, departmentId="d1"),
+            room("o1", 400, departmentId="d1", **served("ana")),
+            room("h1", 500, departmentId="d2", onHold=True, **served("ana")),
+            room("o2", 30, departmentId="d2", **served("bob")),
+            room("q4", 70.9),
+            {"_id": "closed", "t": "l", "ts": NOW, "open": False, "departmentId": "d1"},
+        ]
+    )
+    database["rocketchat_livechat_department"].insert_many(
+        [{"_id": "d1", "name": "Sales", "enabled": True}, {"_id": "d2", "name": "Support", "enabled": True}]
+    )
+    database["users"].insert_many(
+        [
+            agent("ana", "online", "available"),
+            agent("bob", "busy", "available"),
+            agent("cyd", "online", "not-available"),
+            agent("dan", "offline", "not-available"),
+        ]
+    )
+    return add_user(database)
+
+
+#: The gauges of :func:`live` by department, worked out by hand: queued, oldest wait, open, on hold.
+BY_DEPARTMENT = {"d1": (3, 100, 1, 0), "d2": (0, 0, 1, 1), "": (1, 70, 0, 0)}
+GAUGES = (
+    "livechat_queued_chats",
+    "livechat_oldest_queued_seconds",
+    "livechat_open_chats",
+    "livechat_onhold_chats",
+)
+#: Agents of :func:`live` by (status, livechat status); every other pair is 0.
+AGENTS = {("online", "available"): 1, ("busy", "available"): 1, ("online", "not-available"): 1,
+          ("offline", "not-available"): 1}
+
+
+def test_the_live_gauges_are_the_numbers_of_the_rooms_and_agents(metered, live):
+    found = scraped(metered().test_client())
+    for department, numbers in BY_DEPARTMENT.items():
+        for name, number in zip(GAUGES, numbers, strict=True):
+            assert value(found, name, department=department) == number, (name, department)
+    assert {key for key in found if key[0] == "livechat_queued_chats"} == {
+        ("livechat_queued_chats", labels(department=department)) for department in BY_DEPARTMENT
+    }
+    for status in ("online", "away", "busy", "offline"):
+        for livechat in ("available", "not-available"):
+            expected = AGENTS.get((status, livechat), 0)
+            assert value(found, "livechat_agents", status=status, livechat_status=livechat) == expected
+
+
+def test_the_live_gauges_equal_the_json_endpoints(metered, live):
+    client = metered(METRICS_TOKEN=None).test_client()
+    queue = client.get(ROOT + "/live/queue", headers=live).get_json()
+    agents = client.get(ROOT + "/live/agents", headers=live).get_json()["agents"]
+    found = scraped(client, live)
+    fields = dict(zip(GAUGES, ("queued", "oldestWaitSeconds", "open", "onHold"), strict=True))
+    answered = {
+        (name, row["_id"] or ""): row[field] for row in queue["departments"] for name, field in fields.items()
+    }
+    gauged = {
+        (name, dict(key)["department"]): number for (name, key), number in found.items() if name in fields
+    }
+    assert gauged == answered
+    tally = Counter((row["status"], row["statusLivechat"]) for row in agents)
+    gauged_agents = {
+        (dict(key)["status"], dict(key)["livechat_status"]): number
+        for (name, key), number in found.items()
+        if name == "livechat_agents" and number
+    }
+    assert gauged_agents == tally and sum(tally.values()) == 4
+
+
+def test_with_department_names_on_the_gauges_are_named(metered, live):
+    found = scraped(metered(DEPARTMENT_NAMES=True).test_client())
+    assert value(found, "livechat_queued_chats", department="d1", name="Sales") == 3
+    assert value(found, "livechat_onhold_chats", department="d2", name="Support") == 1
+    assert value(found, "livechat_queued_chats", department="", name="") == 1
+
+
+def test_the_live_gauges_are_read_at_most_once_a_second():
+    rows = [{"_id": "d1", "queued": n, "oldestWaitSeconds": 9, "open": 0, "onHold": 0} for n in (1, 2)]
+    bodies = [({"departments": [row]}, {"agents": []}) for row in rows]
+    reads = iter(bodies)
+    moments = iter([100.0, 100.5, 101.0, 101.2])
+    collector = metrics.LiveCollector(
+        lambda: next(reads), department_names=False, deadline=1, failed=print, clock=lambda: next(moments)
+    )
+
+    def queued() -> float:
+        [family] = [family for family in collector.collect() if family.name == "livechat_queued_chats"]
+        return family.samples[0].value
+
+    # At 100 s, then half a second later (the same read), then a second later (a new one).
+    assert [queued(), queued(), queued(), queued()] == [1, 1, 2, 2]
+
+
 # -- Database errors -----------------------------------------------------------------------------
 
 
@@ -218,8 +350,10 @@ def test_an_unreachable_database_is_counted_and_the_scrape_still_answers(make_ap
         response = client.get(AMOUNT, headers={"X-User-Id": "u", "X-Auth-Token": "t"})
         assert (response.status_code, response.get_json()) == (503, UNAVAILABLE)
     found = scraped(client)
-    assert value(found, "livechat_analytics_database_errors_total", kind="unavailable") == 2
+    # The scrape's own read of the live gauges failed too: counted, and the gauges left out.
+    assert value(found, "livechat_analytics_database_errors_total", kind="unavailable") == 3
     assert value(found, "livechat_analytics_database_errors_total", kind="timeout") == 0
+    assert not [key for key in found if key[0].startswith(("livechat_agents", "livechat_queued"))]
     requests = "livechat_analytics_requests_total"
     assert value(found, requests, endpoint="departments/amount-of-chats", status="503") == 2
 
