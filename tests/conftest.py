@@ -8,6 +8,7 @@ registration itself, :func:`make_bare_app`; no test module builds a ``Flask`` ap
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ from support import BACKENDS, SERVER_BACKENDS, URI_VARIABLE, Commands, add_user,
 
 from livechat_analytics import Authenticator, LivechatAnalytics, cli, demo
 from livechat_analytics.demo import DemoData
+from livechat_analytics.endpoints.live import clock as live_clock
 
 #: Where the tests' settings differ from the package's defaults: the tests change the data between
 #: requests, so their apps compute every answer and read the permission and settings each time
@@ -262,3 +264,12 @@ def watched(database: Database, make_app: Callable[..., Flask]) -> Iterator[Call
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def stopped_live_clock(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
+    """The live family's clock stopped at the moment the test starts: two answers of now taken a
+    moment apart say the same ``at`` and the same waits."""
+    moment = live_clock.now()
+    monkeypatch.setattr(live_clock, "now", lambda: moment)
+    return moment

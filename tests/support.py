@@ -32,6 +32,8 @@ UTC = dt.timezone.utc
 
 URI_VARIABLE = "LIVECHAT_ANALYTICS_TEST_MONGO_URI"
 #: Backends that speak the wire protocol: SecantusDB, and the server named in the environment.
+#: The endpoints of now, which take no window: the agents' status and the live family.
+NOW_ENDPOINTS = frozenset({"dashboards/charts/agents-status", "live/queue", "live/agents"})
 SERVER_BACKENDS = ["secantus"] + (["uri"] if os.environ.get(URI_VARIABLE) else [])
 BACKENDS = ["mongomock", *SERVER_BACKENDS]
 

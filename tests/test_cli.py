@@ -229,9 +229,9 @@ def test_the_same_seed_again_is_refused_and_another_seed_adds_more(
     assert other.exit_code == 0, other.output
     first, second = generated(200, 1), generated(200, 2)
     assert stored(database) == {key: first[key] + second[key] for key in first}
-    # The departments and agents are new; the manager, the permission and the setting are not.
+    # The departments and agents are new; the manager, the permission and the two settings are not.
     assert "6 departments and 10 users" in other.output
-    assert "Left 3 documents as they were" in other.output
+    assert "Left 4 documents as they were" in other.output
 
 
 def test_seed_leaves_a_real_databases_documents_alone(

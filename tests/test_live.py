@@ -10,6 +10,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
+import documents
 import pytest
 import units
 from hypothesis import given
@@ -457,3 +458,19 @@ def test_the_live_state_is_plain_python_over_the_documents(client, headers, data
         (row["_id"], row["status"], row["openChats"], row["onHoldChats"], row["maxChats"], row["occupancy"])
         for row in agents
     ] == plain_agents(rooms, users, setting)
+
+
+# -- The demo's data ------------------------------------------------------------------------------
+
+
+def test_the_demo_data_holds_inquiries_and_maximums(client, database, demo_data):
+    queued = list(database[ROOMS].find({"t": "l", "open": True, "servedBy": {"$exists": False}}))
+    inquiries = {inquiry["rid"]: inquiry for inquiry in database[INQUIRIES].find()}
+    assert queued and sorted(inquiries) == sorted(one["_id"] for one in queued)
+    assert all(inquiries[one["_id"]]["queuedAt"] >= one["ts"] for one in queued)
+    agents = get_answer(client, "live/agents", documents.MANAGER)["agents"]
+    own = {a["_id"]: a["livechat"]["maxNumberSimultaneousChat"] for a in demo_data.agents if "livechat" in a}
+    assert 0 < len(own) < len(agents)
+    assert {row["_id"]: row["maxChats"] for row in agents} == {
+        a["_id"]: own.get(a["_id"], 4) for a in demo_data.agents
+    }

@@ -13,7 +13,7 @@ import logging
 
 import pytest
 from pymongo.errors import NetworkTimeout
-from support import ROOT, UTC
+from support import NOW_ENDPOINTS, ROOT, UTC
 
 from livechat_analytics import repository
 from livechat_analytics.endpoints import ENDPOINTS
@@ -30,7 +30,7 @@ NEEDS: dict[str, dict[str, str]] = {
     "agent-overview": {"name": "Total_conversations", "from": "2024-03-01", "to": "2024-03-31"},
 }
 #: Endpoints without ``start`` and ``end`` (the overviews have ``from`` and ``to``).
-NO_WINDOW = {"overview", "agent-overview", "dashboards/charts/agents-status"}
+NO_WINDOW = {"overview", "agent-overview", *NOW_ENDPOINTS}
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -272,7 +272,7 @@ def test_every_endpoint_answers_csv_named_after_it_and_its_days(client, headers,
     assert (answer.status_code, answer.mimetype) == (200, "text/csv")
     header = answer.get_data(as_text=True).split("\r\n")[0]
     assert header and "" not in header.split(",")
-    days = "" if path == "dashboards/charts/agents-status" else "_2024-03-01_2024-03-31"
+    days = "" if path in NOW_ENDPOINTS else "_2024-03-01_2024-03-31"
     assert (
         answer.headers["Content-Disposition"] == f'attachment; filename="{path.replace("/", "-")}{days}.csv"'
     )

@@ -20,7 +20,7 @@ import pytest
 import units
 from flask import Request
 from pymongo.database import Database
-from support import ROOT
+from support import NOW_ENDPOINTS, ROOT
 from units import (
     ADMIN,
     AGENT_MONITOR,
@@ -46,6 +46,9 @@ from livechat_analytics import Authenticator, Scope, User
 from livechat_analytics.endpoints import ENDPOINTS
 from livechat_analytics.endpoints.overview.chart import CHART_NAMES
 
+#: Answers of now taken a moment apart are compared: the live family's clock stands still.
+pytestmark = pytest.mark.usefixtures("stopped_live_clock")
+
 AMOUNT = "departments/amount-of-chats"
 #: The series of ``charts-data`` and of ``agent-overview``; the boards of ``overview``.
 SERIES = CHART_NAMES
@@ -56,7 +59,7 @@ NEEDS: dict[str, dict[str, str]] = {
     "agent-overview": {"name": "Total_conversations", **DAYS},
 }
 #: Endpoints without ``start`` and ``end`` (the overviews have ``from`` and ``to``).
-NO_WINDOW = {"overview", "agent-overview", "dashboards/charts/agents-status"}
+NO_WINDOW = {"overview", "agent-overview", *NOW_ENDPOINTS}
 #: More of what some endpoints answer: each a set of parameters asked besides the base ones.
 MORE: dict[str, list[dict[str, str]]] = {
     AMOUNT: [{"answered": "true"}, {"count": "1", "offset": "1"}],

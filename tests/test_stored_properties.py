@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from oracles import date_at, hms, number_at, text_at
 from strategies import DAY_MS, MS, moment, oddly_stored, room_documents
-from support import ROOT, answered, property_settings, store_rooms
+from support import NOW_ENDPOINTS, ROOT, answered, property_settings, store_rooms
 
 from livechat_analytics.endpoints import ENDPOINTS
 
@@ -35,7 +35,7 @@ NEEDS: dict[str, list[dict[str, str]]] = {
     "dashboards/charts-data": [
         {"chartName": name, **DAY} for name in ("Avg_chat_duration", "Best_first_response_time")
     ],
-    "dashboards/charts/agents-status": [{}],
+    **{path: [{}] for path in NOW_ENDPOINTS},
 }
 
 

@@ -34,7 +34,17 @@ MANAGER = {"X-User-Id": demo.MANAGER_ID, "X-Auth-Token": demo.MANAGER_TOKEN}
 NOW = dt.datetime.now(dt.timezone.utc)
 WINDOW = {"start": (NOW.date() - dt.timedelta(days=29)).isoformat(), "end": NOW.date().isoformat()}
 #: The families, as the document tags them, in its order.
-FAMILIES = ["departments", "dashboards", "overview", "agents", "reports", "trends", "sla", "conversations"]
+FAMILIES = [
+    "departments",
+    "dashboards",
+    "overview",
+    "agents",
+    "reports",
+    "trends",
+    "sla",
+    "conversations",
+    "live",
+]
 #: What the viewer's page loads: itself, its files, and the document.
 VIEWER_FILES = {
     f"{ROOT}/docs",
@@ -188,7 +198,7 @@ def test_the_viewer_renders_every_familys_operations(viewer: Viewer):
     shown = viewer.operations()
     assert list(shown) == FAMILIES
     assert shown == tagged
-    assert sum(len(paths) for paths in shown.values()) == 41
+    assert sum(len(paths) for paths in shown.values()) == 43
 
 
 def test_nothing_leaves_the_machine(viewer: Viewer):

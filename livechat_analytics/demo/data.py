@@ -31,9 +31,12 @@ from .room import (
 from .service import NIGHT_DESK, business_hours, policies, priorities, service_fields
 from .staff import (
     MANAGER_TOKEN,
+    MAX_CHATS,
+    MAX_CHATS_SETTING,
     agent_activity,
     department_agents,
     draw_agent_state,
+    draw_maximums,
     draw_members,
     new_agent,
     new_department,
@@ -127,6 +130,8 @@ class DemoData:
         self.agents: list[Document] = [
             new_agent(rng, name, created, draw_agent_state(monitoring)) for name in _AGENTS
         ]
+        # The live state draws on a stream of its own too.
+        draw_maximums(random.Random(f"live-{seed}"), self.agents)
         self._members = draw_members(rng, self.departments, self.agents)
         for department in self.departments:
             department["numAgents"] = len(self._members[department["_id"]])
@@ -139,6 +144,8 @@ class DemoData:
         self.manager: Document = new_manager(created, manager_token)
         self.permission: Document = {"_id": MANAGER_PERMISSION, "roles": list(config.DEFAULT_ROLES)}
         self.setting: Document = {"_id": INACTIVITY_SETTING, "value": INACTIVITY_TIMEOUT}
+        self.max_chats_setting: Document = {"_id": MAX_CHATS_SETTING, "value": MAX_CHATS}
+        """The most chats an agent without a maximum of their own takes at once."""
         self._day_weights = _day_weights(self.now, days)
         self._chat_seed = rng.getrandbits(64)
         self.orphan_transfers: list[Document] = [
@@ -163,7 +170,7 @@ class DemoData:
             "department": self.departments,
             "users": [*self.agents, self.manager],
             "permissions": [self.permission],
-            "settings": [self.setting],
+            "settings": [self.setting, self.max_chats_setting],
             "message": self.orphan_transfers,
             "department_agents": self.department_agents,
             "agent_activity": self.agent_activity,

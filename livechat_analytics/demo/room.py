@@ -9,7 +9,7 @@ import random
 from typing import NamedTuple
 
 from .. import config
-from .document import MILLISECOND, Document, author, new_message, random_id
+from .document import MILLISECOND, Chat, Document, author, new_message, random_id
 
 #: The ``Livechat_visitor_inactivity_timeout`` the data set stores, in seconds: Rocket.Chat's default.
 INACTIVITY_TIMEOUT = config.INACTIVITY_TIMEOUT
@@ -111,6 +111,27 @@ def visitor_of(room: Document) -> Document:
         "ts": room["ts"],
         "_updatedAt": room["ts"],
         "department": room.get("departmentId"),
+    }
+
+
+def inquiry_of(chat: Chat) -> Document | None:
+    """The inquiry (``rocketchat_livechat_inquiry``) of a livechat room waiting in the queue (open,
+    nobody serving it), queued when it was created or last transferred; None for any other room."""
+    room = chat.room
+    if room.get("t") != "l" or room.get("open") is not True or "servedBy" in room:
+        return None
+    queued_at = max([room["ts"], *(transfer["ts"] for transfer in chat.transfers)])
+    return {
+        "_id": random_id(random.Random(room["_id"])),
+        "rid": room["_id"],
+        "name": room["fname"],
+        "ts": room["ts"],
+        "queuedAt": queued_at,
+        "status": "queued",
+        "t": "l",
+        "v": room["v"],
+        "department": room.get("departmentId"),
+        "_updatedAt": queued_at,
     }
 
 

@@ -67,6 +67,19 @@ def draw_agent_state(rng: random.Random) -> tuple[str, str]:
     return state
 
 
+#: The Rocket.Chat setting of the most chats an agent takes at once, and the demo's value.
+MAX_CHATS_SETTING = "Livechat_maximum_chats_per_agent"
+MAX_CHATS = 4
+
+
+def draw_maximums(rng: random.Random, agents: list[Document]) -> None:
+    """Give some agents a maximum of chats of their own (``livechat.maxNumberSimultaneousChat``);
+    the others take the setting's, :data:`MAX_CHATS`."""
+    for agent in agents:
+        if rng.random() < 0.5:
+            agent["livechat"] = {"maxNumberSimultaneousChat": rng.choice((2, 3, 5, 6))}
+
+
 def draw_members(
     rng: random.Random, departments: list[Document], agents: list[Document]
 ) -> dict[str, list[Document]]:

@@ -17,7 +17,7 @@ from .. import config
 from ..repository import Repository
 from .data import DemoData
 from .document import Chat, Document
-from .room import visitor_of
+from .room import inquiry_of, visitor_of
 
 #: The collection in which ``seed`` records how many documents it added to each collection: a
 #: database holding more than that holds data of its own, which ``seed`` leaves alone.
@@ -184,6 +184,7 @@ class _ChatWriter:
         self._livechat_rooms = 0  # of self._rooms, for progress
         self._messages: list[Document] = []
         self._visitors: list[Document] = []
+        self._inquiries: list[Document] = []
         self._seen: set[str] = set()  # the visitors' ids, so that each is written once
 
     def add(self, chat: Chat) -> None:
@@ -213,6 +214,9 @@ class _ChatWriter:
             self._counts.visitors += 1
         self._counts.rooms += 1
         self._counts.transfers += len(chat.transfers)
+        inquiry = inquiry_of(chat)
+        if inquiry is not None:
+            self._inquiries.append(inquiry)
         self._livechat_rooms += 1
 
     def _write_rooms(self) -> None:
@@ -224,6 +228,7 @@ class _ChatWriter:
     def _write_messages(self) -> None:
         self._write("message", self._messages)
         self._write("visitor", self._visitors)
+        self._write("inquiry", self._inquiries)
 
     def _write(self, collection: str, documents: list[Document]) -> None:
         """One ``insert_many`` of the queued ``documents``, which it empties: none when there are none."""
