@@ -192,7 +192,9 @@ class Answers:
     ``scope`` sets apart the answers of different databases sharing one backend. ``wait`` is the
     request deadline, which bounds how long a request waits for another's computation when the
     caller names no deadline of its own. After a failed backend call the backend is skipped for
-    ``breaker_seconds`` (:class:`Breaker`).
+    ``breaker_seconds`` (:class:`Breaker`). ``looked_up`` is told, for each computation asked of a
+    backend, whether a kept answer was found (a request that then waits for another's computation
+    found none).
     """
 
     def __init__(
@@ -203,6 +205,7 @@ class Answers:
         scope: str = "",
         wait: float = 20.0,
         breaker_seconds: float = 10.0,
+        looked_up: Callable[[bool], object] | None = None,
     ) -> None:
         self.backend = backend if seconds > 0 else None
         self.seconds = seconds if backend is not None else 0
@@ -210,6 +213,8 @@ class Answers:
         self.wait = wait
         self.release = __version__
         self.breaker = Breaker(breaker_seconds)
+        #: Told of each look-up whether it found a kept answer (the metrics' hits and misses).
+        self.looked_up = looked_up or (lambda found: None)
         self._flights: dict[str, Future[tuple[bool, Any]]] = {}
         self._lock = threading.Lock()
 
@@ -239,6 +244,7 @@ class Answers:
         until = (time.monotonic() + self.wait if until is None else until) + WAIT_GRACE
         key = self.key(path, permission, query, context)
         body = self._call("get", key)
+        self.looked_up(body is not None)
         if body is not None:
             return body
         with self._lock:

@@ -279,6 +279,19 @@ KINDS["CACHE_BREAKER_SECONDS"] = _whole(1, 3600)
 SETTINGS_SECONDS = 5
 KINDS["SETTINGS_SECONDS"] = _whole(0, 3600)
 
+#: Serve the Prometheus exposition at ``<root>/metrics``: the live queue and agent gauges and the
+#: service's own request, latency, cache and database-error metrics. Off, the path answers 404.
+METRICS = False
+KINDS["METRICS"] = _FLAG
+
+#: The bearer token a scraper sends to ``<root>/metrics`` (``Authorization: Bearer <token>``); None
+#: asks for the usual login headers and the ``view-livechat-manager`` permission instead.
+METRICS_TOKEN: str | None = None
+KINDS["METRICS_TOKEN"] = Kind(
+    "None or a non-empty string", lambda value: value is None or (isinstance(value, str) and value != ""),
+    lambda text: text or None, secret=True,
+)
+
 _NOT_SETTINGS = {"PREFIX", "EXTENSION_KEY", "KINDS", "LARGEST_INTEGER"}
 DEFAULTS: dict[str, Any] = {
     PREFIX + name: value

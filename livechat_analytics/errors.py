@@ -108,15 +108,23 @@ def database_trouble(error: PyMongoError) -> tuple[int, dict[str, Any]]:
     summary = _short(error)
     if isinstance(error, ServerSelectionTimeoutError):
         _trouble().trouble(logging.ERROR, f"database unavailable: {summary}")
-        return 503, failure(UNAVAILABLE, "database-unavailable")
+        return _counted("unavailable", 503, failure(UNAVAILABLE, "database-unavailable"))
     if error.timeout:
         _trouble().trouble(logging.WARNING, f"analytics request over its time limit: {summary}")
-        return 504, failure(TIMED_OUT, "query-timeout")
+        return _counted("timeout", 504, failure(TIMED_OUT, "query-timeout"))
     if isinstance(error, ConnectionFailure):
         _trouble().trouble(logging.ERROR, f"database unavailable: {summary}")
-        return 503, failure(UNAVAILABLE, "database-unavailable")
+        return _counted("unavailable", 503, failure(UNAVAILABLE, "database-unavailable"))
     log.error("database error: %s", summary)
-    return 500, failure("The database could not answer.", "database-error")
+    return _counted("other", 500, failure("The database could not answer.", "database-error"))
+
+
+def _counted(kind: str, status: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """``status`` and ``body``, the error counted by ``kind`` in the metrics when they are on."""
+    metrics = current().metrics
+    if metrics is not None:
+        metrics.database_error(kind)
+    return status, body
 
 
 def database_answered() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_caching import Cache
 from flask_compress import Compress
 from pymongo import MongoClient
@@ -17,6 +19,8 @@ from . import config
 from .auth import Authenticator, RocketChatAuthenticator
 from .cache import Answers, Recent, redis_options
 from .endpoints import ENDPOINTS
+from .errors import database_trouble
+from .metrics import UNROUTED, Metrics, live_reader
 from .page import whole
 from .repository import Repository
 from .schemas import ArgsSchema
@@ -82,16 +86,17 @@ class LivechatAnalytics:
                 default_roles=config.read(settings, "DEFAULT_ROLES"),
                 remember_seconds=config.read(settings, "SETTINGS_SECONDS"),
             )
-        app.extensions[config.EXTENSION_KEY] = _state(app, repository, authenticator, client)
+        state = _state(app, repository, authenticator, client)
+        app.extensions[config.EXTENSION_KEY] = state
         app.register_blueprint(blueprint, url_prefix=config.read(settings, "URL_PREFIX"))
-        _finish_ours(app)
+        _finish_ours(app, state.metrics)
 
 
-def _finish_ours(app: Flask) -> None:
+def _finish_ours(app: Flask, metrics: Metrics | None) -> None:
     """What our paths answer (JSON, the page and its files) leaves without a ``Date`` header, which
-    the WSGI server writes (werkzeug's ``make_conditional`` adds one, and gunicorn sent both), and is
-    compressed as the client accepts, with Flask-Compress and its ``COMPRESS_*`` settings; the
-    host's other paths are left as they are."""
+    the WSGI server writes (werkzeug's ``make_conditional`` adds one, and gunicorn sent both), is
+    counted in the ``metrics`` when they are on, and is compressed as the client accepts, with
+    Flask-Compress and its ``COMPRESS_*`` settings; the host's other paths are left as they are."""
     compress = Compress()
     register = app.config.get("COMPRESS_REGISTER")
     app.config["COMPRESS_REGISTER"] = False  # not on every path of the host: after ours only
@@ -101,14 +106,37 @@ def _finish_ours(app: Flask) -> None:
     else:
         app.config["COMPRESS_REGISTER"] = register
 
+    def start() -> None:
+        if _ours():
+            g.livechat_analytics_started = time.perf_counter()
+
     def after(response: Response) -> Response:
-        ours = request.blueprint is not None and blueprint.name in request.blueprint.split(".")
-        if not ours:
+        if not _ours():
             return response
+        started = g.pop("livechat_analytics_started", None)
+        if metrics is not None and started is not None:
+            metrics.request(_endpoint(app), response.status_code, time.perf_counter() - started)
         del response.headers["Date"]
         return compress.after_request(whole(response) if response.direct_passthrough else response)
 
+    if metrics is not None:
+        app.before_request(start)
     app.after_request(after)
+
+
+def _ours() -> bool:
+    """Whether the request is to a path under the analytics root."""
+    return request.blueprint is not None and blueprint.name in request.blueprint.split(".")
+
+
+def _endpoint(app: Flask) -> str:
+    """The metrics' ``endpoint`` of the request: its rule under the analytics root
+    (``departments/amount-of-chats``, ``dashboard/static/<path:filename>``), :data:`.metrics.UNROUTED`
+    for a path of none: a label per route, never per path a client makes up."""
+    rule = request.url_rule
+    if rule is None or (request.endpoint or "").endswith(".not_routed"):
+        return UNROUTED
+    return rule.rule.split(config.read(app.config, "URL_PREFIX"), 1)[-1].lstrip("/")
 
 
 def _repository(settings: Any, database: Database) -> Repository:
@@ -128,12 +156,14 @@ def _state(
     settings = app.config
     deadline = config.read(settings, "MAX_TIME_MS") / 1000
     cache = _cache(app, settings, deadline)
+    metrics = _metrics(settings, repository, deadline)
     answers = Answers(
         None if cache is None else app.extensions["cache"][cache],
         seconds=config.read(settings, "CACHE_SECONDS"),
         scope=repository.database.name,
         wait=deadline,
         breaker_seconds=config.read(settings, "CACHE_BREAKER_SECONDS"),
+        looked_up=None if metrics is None else metrics.looked_up,
     )
     return State(
         repository=repository,
@@ -149,6 +179,23 @@ def _state(
         answers=answers,
         settings=Recent(config.read(settings, "SETTINGS_SECONDS")),
         vary=_login_headers(authenticator),
+        metrics=metrics,
+        metrics_token=config.read(settings, "METRICS_TOKEN"),
+    )
+
+
+def _metrics(settings: Any, repository: Repository, deadline: float) -> Metrics | None:
+    """The app's metrics when ``METRICS`` is on, in prometheus_client's multiprocess mode when
+    ``PROMETHEUS_MULTIPROC_DIR`` is set; None when off."""
+    if not config.read(settings, "METRICS"):
+        return None
+    names = config.read(settings, "DEPARTMENT_NAMES")
+    return Metrics(
+        live_reader(repository, department_names=names),
+        department_names=names,
+        deadline=deadline,
+        failed=database_trouble,
+        multiprocess_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
     )
 
 

@@ -16,6 +16,7 @@ from .config import EXTENSION_KEY
 from .endpoints.common import INACTIVITY_SETTING, Context
 from .endpoints.row import Endpoint
 from .logs import TroubleLog
+from .metrics import Metrics
 from .repository import Repository
 from .schemas import ArgsSchema
 
@@ -46,6 +47,10 @@ class State:
     settings: Recent = field(default_factory=lambda: Recent(0))
     #: The request headers an answer varies with besides the URL (the authenticator's).
     vary: tuple[str, ...] = ()
+    #: What ``<root>/metrics`` exposes (None: it is off), and the bearer token it asks for (None:
+    #: the login headers and the ``view-livechat-manager`` permission).
+    metrics: Metrics | None = None
+    metrics_token: str | None = None
 
     def inactivity_timeout(self) -> float:
         """``T``: Rocket.Chat's setting as read in the last ``SETTINGS_SECONDS``, else the

@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BaseConverter, Rule
 
-from . import config, errors, openapi, page, render, viewer
+from . import config, errors, exposition, openapi, page, render, viewer
 from .auth import Scope
 from .cache import fingerprint
 from .endpoints import ENDPOINTS, Endpoint
@@ -209,6 +209,7 @@ _route(f"/{HEALTH_PATH}", health, HEALTH_PATH)
 def _pages(state: BlueprintSetupState) -> None:
     page.register(state, taken=ROUTED)
     viewer.register(state, taken=ROUTED)
+    exposition.register(state)
 
 
 class _Rest(BaseConverter):
