@@ -37,6 +37,18 @@ NOW_ENDPOINTS = frozenset({"dashboards/charts/agents-status", "live/queue", "liv
 SERVER_BACKENDS = ["secantus"] + (["uri"] if os.environ.get(URI_VARIABLE) else [])
 BACKENDS = ["mongomock", *SERVER_BACKENDS]
 
+#: The body of a 401: no user, or a token that names none.
+NOT_LOGGED_IN = {
+    "success": False,
+    "status": "error",
+    "message": "You must be logged in to do this.",
+    "error": "You must be logged in to do this.",
+}
+#: The body of a 403: a user without the permission.
+UNAUTHORIZED = {
+    "success": False,
+    "error": "User does not have the permissions required for this action [error-unauthorized]",
+}
 #: The body of a 503.
 UNAVAILABLE = {"success": False, "error": "The database is unavailable.", "errorType": "database-unavailable"}
 

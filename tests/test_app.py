@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
-from support import PREFIX, ROOT, URI_VARIABLE, add_user, get_json_when_up, start_gunicorn
+from support import NOT_LOGGED_IN, PREFIX, ROOT, URI_VARIABLE, add_user, get_json_when_up, start_gunicorn
 
 import livechat_analytics
 from livechat_analytics import config, gunicorn_conf
@@ -21,12 +21,6 @@ from livechat_analytics.app import create_app
 
 URI = "mongodb://127.0.0.1:9/rocketchat"  # never reached: nothing here queries the database
 WINDOW = "/amount-of-chats?start=2024-01-01&end=2024-01-31"
-NOT_LOGGED_IN = {
-    "success": False,
-    "status": "error",
-    "message": "You must be logged in to do this.",
-    "error": "You must be logged in to do this.",
-}
 P = "LIVECHAT_ANALYTICS_"
 
 

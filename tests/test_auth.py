@@ -7,21 +7,11 @@ import logging
 
 import pytest
 from flask import Request
-from support import PREFIX, add_user
+from support import NOT_LOGGED_IN, PREFIX, UNAUTHORIZED, add_user
 
 from livechat_analytics import Authenticator, User, auth
 
 URL = PREFIX + "/amount-of-chats?start=2024-01-01&end=2024-01-31"
-NOT_LOGGED_IN = {
-    "success": False,
-    "status": "error",
-    "message": "You must be logged in to do this.",
-    "error": "You must be logged in to do this.",
-}
-UNAUTHORIZED = {
-    "success": False,
-    "error": "User does not have the permissions required for this action [error-unauthorized]",
-}
 EMPTY = {"departments": [], "count": 0, "offset": 0, "total": 0, "success": True}
 
 

@@ -18,7 +18,16 @@ from documents import store_three_rooms
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo.database import Database
-from support import PREFIX, ROOT, SERVER_BACKENDS, UNAVAILABLE, add_user, free_port
+from support import (
+    NOT_LOGGED_IN,
+    PREFIX,
+    ROOT,
+    SERVER_BACKENDS,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    add_user,
+    free_port,
+)
 
 from livechat_analytics import config, metrics
 from livechat_analytics.endpoints.live import clock
@@ -27,16 +36,6 @@ URL = ROOT + "/metrics"
 AMOUNT = PREFIX + "/amount-of-chats?start=2024-03-01&end=2024-03-31"
 TOKEN = "scrape-secret"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
-NOT_LOGGED_IN = {
-    "success": False,
-    "status": "error",
-    "message": "You must be logged in to do this.",
-    "error": "You must be logged in to do this.",
-}
-UNAUTHORIZED = {
-    "success": False,
-    "error": "User does not have the permissions required for this action [error-unauthorized]",
-}
 #: The moment of the live gauges' tests.
 NOW = dt.datetime(2024, 3, 11, 12, tzinfo=dt.timezone.utc)
 WORKTREE = Path(__file__).resolve().parent.parent
