@@ -179,12 +179,13 @@ class Repository:
         return source.aggregate(pipeline, batchSize=size)
 
     def _any_dates(self, collection: str) -> Collection:
-        """The collection, its dates outside Python's range read as ``bson.DatetimeMS``."""
-        try:
-            options = self._codec_options.with_options(datetime_conversion=DatetimeConversion.DATETIME_AUTO)
-            return self.database.get_collection(self.name(collection), codec_options=options)
-        except NotImplementedError:  # mongomock, which holds no date Python cannot
+        """The collection, its dates outside Python's range read as ``bson.DatetimeMS``: a pymongo
+        database decodes BSON, so it takes the option; any other (mongomock's) holds Python's own
+        dates only, and is read as it is."""
+        if not isinstance(self.database, Database):
             return self.collection(collection)
+        options = self._codec_options.with_options(datetime_conversion=DatetimeConversion.DATETIME_AUTO)
+        return self.database.get_collection(self.name(collection), codec_options=options)
 
     def ping(self) -> None:
         """Ask the database to answer at all; raises ``PyMongoError`` when it does not."""
