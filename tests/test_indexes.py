@@ -19,6 +19,7 @@ from livechat_analytics.endpoints import FAMILIES, departments
 from livechat_analytics.endpoints.agents import AgentQuery
 from livechat_analytics.endpoints.common import Context, window_rooms
 from livechat_analytics.endpoints.dashboards import charts, totalizers
+from livechat_analytics.endpoints.live import agent, queue
 from livechat_analytics.endpoints.overview import board, chart
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import Query
@@ -176,6 +177,24 @@ def test_every_dashboard_and_overview_first_stage_scans_an_index(
         data.departments[1]["_id"] if filtered else None
     ):
         assert_scans_our_indexes(database, collection, pipeline)
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("filtered", [False, True], ids=["every-department", "one-department"])
+@pytest.mark.parametrize("monitor", [False, True], ids=["everything", "a-monitor"])
+def test_the_live_state_scans_the_open_rooms_only(
+    database: Database, data: DemoData, filtered: bool, monitor: bool
+):
+    department_id = data.departments[1]["_id"] if filtered else None
+    scope = (
+        Scope(departments=frozenset({department_id or "d"}), units=frozenset({"unit"})) if monitor else None
+    )
+    context = Context({"room": ROOM}, scope=scope)
+    indexes.ensure_indexes(Repository(database))
+    for pipeline in (queue.open_rooms(department_id, context), agent.chats_by_agent(["a1", "a2"], context)):
+        assert {scan["indexName"] for scan in first_stage_scans(database, ROOM, pipeline)} == {
+            "livechat_analytics_open"
+        }, pipeline[0]
 
 
 # The livechat server's own index of the messages, which the joins need

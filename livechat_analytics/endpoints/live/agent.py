@@ -63,9 +63,11 @@ def agent_users(department_id: str | None, context: Context, repository: Reposit
 def chats_by_agent(agent_ids: list[str], context: Context) -> Pipeline:
     """The open livechat rooms these agents serve that the caller may see: per agent, those open
     (``open``) and on hold (``onHold``)."""
-    match = {"t": "l", "open": True, "servedBy._id": {"$in": agent_ids}}
+    # The open rooms first, alone, as the open rooms' index holds them (indexes.py); then theirs.
+    served = {"servedBy._id": {"$in": agent_ids}}
     return [
-        {"$match": both(match, visible(context.scope))},
+        {"$match": {"t": "l", "open": True}},
+        {"$match": both(served, visible(context.scope))},
         {"$project": {"agent": "$servedBy._id", "status": STATUS}},
         {
             "$group": {
