@@ -257,7 +257,9 @@ def seed_command(
     refused = f"The rooms of seed {seed} are already in this database; use another --seed."
     with _target_app(mongo_uri, timeout) as app:
         # The primary: the app may read from secondaries, which lag behind our writes.
-        database = current(app).repository.database.with_options(read_preference=ReadPreference.PRIMARY)
+        database = current(app).repository.database.with_options(
+            read_preference=ReadPreference.PRIMARY
+        )
         prefix = config.read(app.config, "COLLECTION_PREFIX")
         users = config.read(app.config, "USERS_COLLECTION")
         names = Repository(database, collection_prefix=prefix, users_collection=users)
