@@ -21,6 +21,7 @@ from pymongo.read_preferences import ReadPreference
 
 from . import config, demo, indexes
 from .auth import hash_token
+from .demo.mover import MOVE_SECONDS, moving
 from .demo_server import (
     DEMO_DAYS,
     DEMO_REQUESTS,
@@ -109,7 +110,13 @@ def _seed_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
     help="Livechat rooms to generate (without --mongo-uri).",
 )
 @_seed_option("Seed of the generated data (without --mongo-uri).")
-def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: int) -> None:
+@click.option(
+    "--still",
+    is_flag=True,
+    help="Keep the generated queue as it was made: without it, chats are opened, taken and closed"
+    f" every {MOVE_SECONDS:g} s (never with --mongo-uri).",
+)
+def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: int, still: bool) -> None:
     """Serve the API on generated livechat data, and print curl commands to try it."""
     now = dt.datetime.now(dt.timezone.utc)
     # The port first: nothing is printed, and no data made, that a taken port would make useless.
@@ -122,6 +129,12 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
         _print_data(made)
         base_url = f"http://{_url_host(host)}:{port}"
         _print_requests(made.app, base_url, now)
+        if database is not None and not still:
+            # Only the database memory_database() made: moving() refuses any other.
+            stack.enter_context(moving(database, seed=seed))
+            click.echo(
+                f"\nThe queue moves every {MOVE_SECONDS:g} s: chats open, are taken and close (--still: not)."
+            )
         click.echo(f"\nServing {base_url} (Ctrl+C to stop).")
         configure_logging()  # each request's JSON line, as the standalone app shows it
         serve(made.app, listening)

@@ -32,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, make_server, select_address_family
 from werkzeug.wrappers import Response
 
 from . import config, demo, indexes
+from .demo.mover import MemoryDatabase
 from .extension import LivechatAnalytics
 from .repository import Repository
 
@@ -202,11 +203,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def memory_database() -> Iterator[Database]:
+def memory_database() -> Iterator[MemoryDatabase]:
     """A new, empty database for the demo, gone when the block ends: SecantusDB (a MongoDB server on
     WiredTiger) in a process of its own (``secantusd-py``), its storage in a temporary folder it
     removes, on a free loopback port. Its own process gives the database a core of its own: the
-    demo's page fills faster than with the server in this one."""
+    demo's page fills faster than with the server in this one. It is a
+    :class:`~.demo.mover.MemoryDatabase`, the only kind the demo's mover writes to."""
     command, port = _secantusd(), _free_port()
     with tempfile.TemporaryFile() as said:
         process = subprocess.Popen(
@@ -220,7 +222,7 @@ def memory_database() -> Iterator[Database]:
             _started(process, uri, said)
             client: MongoClient[dict[str, Any]]
             with MongoClient(uri, tz_aware=True) as client:
-                yield client[MEMORY_DATABASE]
+                yield MemoryDatabase(client, MEMORY_DATABASE)
         finally:
             process.terminate()
             try:

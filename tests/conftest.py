@@ -166,8 +166,10 @@ def memory() -> Database:
 @pytest.fixture
 def demo_on_mongomock(monkeypatch: pytest.MonkeyPatch, memory: Database) -> Database:
     """``demo`` writes its data into :func:`memory` instead of an in-memory SecantusDB, which is gone
-    when the command returns: the app it made still answers afterwards."""
+    when the command returns: the app it made still answers afterwards. Its queue stays still (the
+    mover writes only into the in-memory database: tests/test_demo_mover.py)."""
     monkeypatch.setattr(cli, "memory_database", lambda: contextlib.nullcontext(memory))
+    monkeypatch.setattr(cli, "moving", lambda database, **options: contextlib.nullcontext())
     return memory
 
 

@@ -176,7 +176,8 @@ def check_requests(requests: list[dict[str, Any]], server: str) -> None:
     API, the API's with the user's headers, and no credentials in a URL or a cookie."""
     # The network log follows the new tab too: the page's own document, at least, is in it.
     assert any(urlsplit(request["url"]).path == f"{ROOT}/dashboard" for request in requests)
-    api = {f"{ROOT}/{path}" for path in ENDPOINTS}
+    # The live stream too, which the page reads where the server serves it (404 where not).
+    api = {f"{ROOT}/{path}" for path in ENDPOINTS} | {f"{ROOT}/live/stream"}
     files = {f"{ROOT}/dashboard", *(f"{ROOT}/dashboard/static/{file}" for file in _FILES)}
     for request in requests:
         url = urlsplit(request["url"])
@@ -1090,3 +1091,173 @@ def test_the_breach_count_lists_the_breached_chats(page: Page, demo_app: Flask):
     breaches = page.api("sla/breaches", {**query, "count": ["0"]}, demo_app)
     assert breaches["total"] == number
     _closed_by_escape(page, button)
+
+
+# Now: the queue and the agents as they are. The stream is not served here (404): the panel says so
+# and polls.
+
+POLL = 10  # the page's polling interval while the stream is paused, in seconds
+PAUSED = f"Live updates paused: the stream answered 404; polling every {POLL} s."
+STATUS_WORDS = {"online": "Online", "away": "Away", "busy": "Busy", "offline": "Offline"}
+
+
+def _waited(seconds: int) -> str:
+    """A wait as the panel words it: the two largest units, the second left out when 0."""
+    units = [(86400, "d"), (3600, "h"), (60, "min"), (1, "s")]
+    for index, (size, unit) in enumerate(units):
+        if seconds >= size:
+            words = f"{seconds // size} {unit}"
+            if index + 1 < len(units) and (seconds % size) // units[index + 1][0]:
+                words += f" {(seconds % size) // units[index + 1][0]} {units[index + 1][1]}"
+            return words
+    return "0 s"
+
+
+def _now_filled(page: Page) -> dict[str, str]:
+    """Once the Now panel shows both answers: the moment of its queue (``at``) and its note."""
+    WebDriverWait(page.driver, WAIT).until(
+        lambda driver: driver.execute_script(
+            "const now = document.getElementById('now').dataset; return now.queue && now.agents"
+        )
+    )
+    return {
+        "at": page.driver.find_element(By.ID, "now").get_attribute("data-queue"),
+        "note": page.text("#now-note"),
+    }
+
+
+def _queue_rows(page: Page) -> list[dict[str, str]]:
+    """Each row of the queue's table, the total last: its label and its cells' values and texts."""
+    return page.driver.execute_script(
+        "return [...document.querySelectorAll('#now-queue tbody tr, #now-queue tfoot tr')].map((tr) => ({"
+        " label: tr.cells[0].textContent,"
+        " ...Object.fromEntries([...tr.querySelectorAll('td')]"
+        ".map((td) => [td.dataset.field, td.dataset.value])),"
+        " wait: tr.querySelector('[data-field=oldestWaitSeconds]').textContent }))"
+    )
+
+
+def _instant(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def _check_queue(page: Page, app: Flask, query: dict[str, list[str]]) -> None:
+    """The queue's rows are live/queue's (asked now): the counts equal, the oldest wait the API's
+    less the seconds between the two answers, and worded as the panel words it."""
+    page_at = _instant(_now_filled(page)["at"])
+    answer = page.api("live/queue", query, app)
+    labels = _labels(app)
+    rows = _queue_rows(page)
+    expected = [*answer["departments"], {**answer["total"], "_id": "total"}]
+    assert [row["label"] for row in rows] == [
+        "Total" if row["_id"] == "total" else labels.get(row["_id"], "No department") for row in expected
+    ]
+    behind = math.floor((_instant(answer["at"]) - page_at).total_seconds())
+    for row, wanted in zip(rows, expected, strict=True):
+        assert [row[key] for key in ("queued", "open", "onHold")] == [
+            str(wanted[key]) for key in ("queued", "open", "onHold")
+        ]
+        if wanted["queued"]:
+            assert int(row["oldestWaitSeconds"]) in range(
+                wanted["oldestWaitSeconds"] - behind - 1, wanted["oldestWaitSeconds"] - behind + 1
+            )
+            # Counted on each second since the answer: a few seconds later at most.
+            base = int(row["oldestWaitSeconds"])
+            assert row["wait"] in [_waited(base + extra) for extra in range(0, 6)], row
+        else:
+            assert (row["oldestWaitSeconds"], row["wait"]) == ("0", "\u2013")
+
+
+def _agent_rows(page: Page) -> list[list[str]]:
+    return page.driver.execute_script(
+        "return [...document.querySelectorAll('#now-agents tbody tr')]"
+        ".map((tr) => [tr.dataset.agent, ...[...tr.cells].map((cell) => cell.textContent)])"
+    )
+
+
+def _check_agents(page: Page, app: Flask, query: dict[str, list[str]]) -> None:
+    """A row per agent of live/agents, online first, then away, busy and offline (by username)."""
+    agents = page.api("live/agents", query, app)["agents"]
+    order = list(STATUS_WORDS)
+    agents.sort(key=lambda agent: order.index(agent["status"]))
+    assert _agent_rows(page) == [
+        [
+            agent["_id"],
+            agent["name"] or agent["username"],
+            STATUS_WORDS[agent["status"]],
+            "Available" if agent["statusLivechat"] == "available" else "Not available",
+            f"{agent['openChats']} / {agent['maxChats'] if agent['maxChats'] is not None else chr(0x2013)}",
+            str(agent["onHoldChats"]),
+            chr(0x2013) if agent["occupancy"] is None else f"{round(agent['occupancy'] * 100)} %",
+        ]
+        for agent in agents
+    ]
+    counts = {status: sum(agent["status"] == status for agent in agents) for status in order}
+    said = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+    available = sum(agent["statusLivechat"] == "available" for agent in agents)
+    assert f"Agents: {said}; {available} available." in page.text("#now-summary")
+
+
+def test_the_now_panel_shows_the_live_numbers_and_polls_without_the_stream(page: Page, demo_app: Flask):
+    page.sign_in()
+    assert _now_filled(page)["note"] == PAUSED
+    total = page.api("live/queue", {}, demo_app)["total"]
+    chats = "1 chat" if total["queued"] == 1 else f"{total['queued']} chats"
+    assert page.text("#now-summary").startswith(
+        f"{chats} waiting, {total['open']} open, {total['onHold']} on hold. Agents: "
+    )
+    _check_queue(page, demo_app, {"names": ["true"]})
+    _check_agents(page, demo_app, {})
+    # The department chosen: its queue and its agents only.
+    choice = Select(page.driver.find_element(By.ID, "department"))
+    page.driver.execute_script("document.getElementById('now').dataset.queue = ''")
+    page.change(lambda: choice.select_by_visible_text("Sales"))
+    [sales] = page.query()["departmentId"]
+    _check_queue(page, demo_app, {"names": ["true"], "departmentId": [sales]})
+    _check_agents(page, demo_app, {"departmentId": [sales]})
+    assert [row["label"] for row in _queue_rows(page)] == ["Sales", "Total"]
+    page.browser.collect()
+    asked = [urlsplit(request["url"]) for request in page.browser.requests]
+    streams = [parse_qs(url.query) for url in asked if url.path == f"{ROOT}/live/stream"]
+    assert streams[0] == {} and streams[-1] == {"departmentId": [sales]}
+
+
+def test_a_queued_room_reaches_the_panel_within_the_poll_interval(page: Page, demo_app: Flask):
+    page.sign_in()
+    _now_filled(page)
+    before = int(_queue_rows(page)[-1]["queued"])
+    database = demo_app.extensions["livechat_analytics"].repository.database
+    moment = dt.datetime.now(dt.timezone.utc)
+    room = {
+        "_id": "NowPanelQueued1",
+        "t": "l",
+        "open": True,
+        "ts": moment,
+        "queuedAt": moment,
+        "departmentId": None,
+    }
+    database["rocketchat_room"].insert_one(room)
+    try:
+        # Within one polling interval, and the few seconds a request and a redraw take.
+        WebDriverWait(page.driver, POLL + 3, poll_frequency=0.1).until(
+            lambda _: int(_queue_rows(page)[-1]["queued"]) == before + 1
+        )
+        assert page.text("#now-note") == PAUSED
+        assert "1 chat" in page.text("#now-summary") or f"{before + 1} chats waiting" in page.text(
+            "#now-summary"
+        )
+    finally:
+        database["rocketchat_room"].delete_one({"_id": room["_id"]})
+
+
+def test_the_now_panel_is_accessible_at_desktop_and_phone_width(page: Page):
+    page.sign_in()
+    _now_filled(page)
+    assert _axe(page) == [], "1280x800"
+    with at_phone_width(page):
+        assert _axe(page) == [], "390x844"
+        width = page.driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+        assert width[1] <= width[0], "the page is wider than a phone's screen"
+    # Its words, not a colour, say each state; the changing line is read out politely.
+    assert page.driver.find_element(By.ID, "now-summary").get_attribute("aria-live") == "polite"
+    assert page.driver.find_element(By.CSS_SELECTOR, "#now h2").text == "Now"

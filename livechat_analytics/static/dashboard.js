@@ -123,6 +123,7 @@ function signedIn(credentials) {
   $("who-text").textContent = `Signed in as ${credentials.user} (from ${credentials.source})`;
   $("who-text").title = $("who-text").textContent; // in full, where the line is cut
   refresh();
+  startNow();
 }
 
 $("sign-in").addEventListener("submit", (event) => {
@@ -149,6 +150,8 @@ $("sign-out").addEventListener("click", () => {
   }
   state.credentials = null;
   state.generation++;
+  stopNow();
+  emptyNow();
   blank();
   $("dashboard").hidden = true;
   showSignIn("Signed out of this page.");
@@ -292,6 +295,8 @@ function fail(panel, error) {
 
 function refused(message) {
   if ($("list").open) $("list").close();
+  stopNow();
+  emptyNow();
   state.generation++; // the other panels' answers to the refused login are dropped
   blank();
   $("dashboard").hidden = true;
@@ -1458,6 +1463,319 @@ function listen() {
   $("heatmap").addEventListener("keydown", heatmapKeys);
 }
 
+/* ---- the Now panel: the queue and the agents as they are, pushed by the stream ----
+ *
+ * live/stream (Server-Sent Events) is read through fetch, with the page's headers, and its frames
+ * parsed here: events apart by a blank line, "event:" and "data:" lines, ":" comments. Each
+ * "queue" or "agents" event carries the body of live/queue or live/agents. When the stream cannot
+ * be had, ends, or says "error", the panel says so in one line, asks live/queue and live/agents
+ * every NOW.pollSeconds, and tries the stream again after 2, 4, 8 ... up to 60 seconds. */
+
+const NOW = { pollSeconds: 10, firstRetry: 2, lastRetry: 60 };
+// The agents' statuses in the order the panel shows them, and their words.
+const AGENT_STATUSES = { online: "Online", away: "Away", busy: "Busy", offline: "Offline" };
+
+const now = {
+  run: 0, // one more for each start and stop: what an older run receives is dropped
+  stream: null, // the AbortController of the open stream
+  streaming: false, // whether the stream has delivered since it opened
+  poll: null, // the polling interval, while the stream is paused
+  retry: null, // the timer of the stream's next attempt
+  backoff: NOW.firstRetry,
+  ticker: null, // the one-second timer that keeps the oldest waits counting
+  queue: null, // the last live/queue answer, and when it arrived (ms)
+  agents: null, // the last live/agents answer's agents
+};
+
+/* A live endpoint's URL: the department chosen, nothing else (the state now has no window). */
+function liveUrl(path, extra = {}) {
+  const query = new URLSearchParams(extra);
+  if ($("department").value) query.set("departmentId", $("department").value);
+  const text = query.toString();
+  return `${API}/live/${path}${text ? `?${text}` : ""}`;
+}
+
+/* Start the panel afresh (signing in, another department): the stream first. */
+function startNow() {
+  stopNow();
+  const run = now.run;
+  emptyNow();
+  now.ticker = setInterval(tickWaits, 1000);
+  openStream(run);
+}
+
+/* Stop the stream, the polling and the timers: nothing received after this is shown. */
+function stopNow() {
+  now.run++;
+  if (now.stream) now.stream.abort();
+  clearInterval(now.poll);
+  clearTimeout(now.retry);
+  clearInterval(now.ticker);
+  Object.assign(now, { stream: null, streaming: false, poll: null, retry: null, ticker: null });
+  now.backoff = NOW.firstRetry;
+}
+
+async function openStream(run) {
+  const controller = new AbortController();
+  now.stream = controller;
+  now.streaming = false;
+  let response;
+  try {
+    response = await fetch(liveUrl("stream"), {
+      headers: headers("text/event-stream"),
+      credentials: "omit",
+      cache: "no-store",
+      signal: controller.signal,
+    });
+  } catch (error) {
+    if (run === now.run) streamPaused(run, `the stream could not be reached (${error.message})`);
+    return;
+  }
+  if (run !== now.run) return controller.abort();
+  if (response.status === 401) return refused(explain(401, await errorOf(response)));
+  if (!response.ok) return streamPaused(run, `the stream answered ${response.status}`);
+  let reason;
+  try {
+    reason = await readStream(response.body, run);
+  } catch (error) {
+    reason = `the stream broke off (${error.message})`;
+  }
+  if (run === now.run) streamPaused(run, reason);
+}
+
+/* A failed answer's error, as the API words it (its status text when it is not JSON). */
+async function errorOf(response) {
+  try {
+    const answer = await response.json();
+    return answer.error || answer.message || response.statusText;
+  } catch {
+    return response.statusText;
+  }
+}
+
+/* Read the stream's events until it ends: why it ended, in words. */
+async function readStream(stream, run) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (run !== now.run) return reader.cancel();
+    if (done) return "the stream ended";
+    buffer = (buffer + value).replace(/\r\n?/g, "\n");
+    const frames = buffer.split("\n\n");
+    buffer = frames.pop(); // the frame not yet ended by its blank line
+    for (const frame of frames) {
+      const reason = streamEvent(sseEvent(frame));
+      if (reason) {
+        reader.cancel();
+        return reason;
+      }
+    }
+  }
+}
+
+/* One frame of Server-Sent Events: its event name ("message" by default) and its data lines,
+ * joined; comments (":") and other fields are left out. */
+function sseEvent(frame) {
+  const event = { name: "message", data: [] };
+  for (const line of frame.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event.name = value;
+    else if (field === "data") event.data.push(value);
+  }
+  return { name: event.name, data: event.data.join("\n") };
+}
+
+/* Show one event: nothing to say, or why the stream must be left (its "error"). */
+function streamEvent({ name, data }) {
+  if (name === "error") {
+    let said = "";
+    try {
+      said = JSON.parse(data).error;
+    } catch {
+      // not JSON: the event says enough
+    }
+    return `the stream reported an error${said ? ` (${said})` : ""}`;
+  }
+  if (name !== "queue" && name !== "agents") return "";
+  if (!now.streaming) streamLive();
+  if (name === "queue") drawQueue(JSON.parse(data));
+  else drawAgents(JSON.parse(data));
+  return "";
+}
+
+/* The stream delivers: no polling, no note, the next failure retried after the first delay. */
+function streamLive() {
+  now.streaming = true;
+  clearInterval(now.poll);
+  now.poll = null;
+  now.backoff = NOW.firstRetry;
+  nowNote("");
+}
+
+/* The stream failed for ``reason``: say so, poll meanwhile, and try it again later. */
+function streamPaused(run, reason) {
+  now.stream = null;
+  now.streaming = false;
+  nowNote(`Live updates paused: ${reason}; polling every ${NOW.pollSeconds} s.`);
+  if (now.poll === null) {
+    pollNow(run);
+    now.poll = setInterval(() => pollNow(run), NOW.pollSeconds * 1000);
+  }
+  const delay = now.backoff;
+  now.backoff = Math.min(now.backoff * 2, NOW.lastRetry);
+  now.retry = setTimeout(() => run === now.run && openStream(run), delay * 1000);
+}
+
+/* Ask live/queue and live/agents once, and show their answers. */
+async function pollNow(run) {
+  try {
+    const [queue, agents] = await Promise.all([liveGet(liveUrl("queue", { names: "true" })), liveGet(liveUrl("agents"))]);
+    if (run !== now.run || now.streaming) return;
+    drawQueue(queue);
+    drawAgents(agents);
+  } catch (error) {
+    if (run !== now.run) return;
+    if (error.status === 401) return refused(error.message);
+    nowNote(`Live numbers unavailable: ${error.message} Asking again every ${NOW.pollSeconds} s.`);
+  }
+}
+
+async function liveGet(address) {
+  let response;
+  try {
+    response = await fetch(address, { headers: headers("application/json"), credentials: "omit", cache: "no-store" });
+  } catch (error) {
+    throw new ApiError(0, `The API could not be reached (${error.message}).`);
+  }
+  if (response.ok) return response.json();
+  throw new ApiError(response.status, explain(response.status, await errorOf(response)));
+}
+
+function nowNote(text) {
+  if ($("now-note").textContent !== text) $("now-note").textContent = text;
+}
+
+/* The panel before its first answer: its tables empty, its lines blank. */
+function emptyNow() {
+  now.queue = null;
+  now.agents = null;
+  $("now-queue").tBodies[0].replaceChildren();
+  $("now-queue").tFoot.replaceChildren();
+  $("now-agents").tBodies[0].replaceChildren();
+  for (const id of ["now-at", "now-summary", "now-note"]) $(id).textContent = "";
+  $("now").dataset.queue = "";
+  $("now").dataset.agents = "";
+}
+
+/* A duration in words, to the second under an hour: "45 s", "1 min 40 s", "2 h 5 min", "3 d 4 h". */
+function waited(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  const units = [
+    [86400, "d"],
+    [3600, "h"],
+    [60, "min"],
+    [1, "s"],
+  ];
+  const first = units.findIndex(([size]) => whole >= size);
+  if (first < 0) return "0 s";
+  const [size, unit] = units[first];
+  const next = units[first + 1];
+  const rest = next ? Math.floor((whole % size) / next[0]) : 0;
+  return rest ? `${Math.floor(whole / size)} ${unit} ${rest} ${next[1]}` : `${Math.floor(whole / size)} ${unit}`;
+}
+
+/* The queue per department, the totals below, and the line the screen reader is told. */
+function drawQueue(answer) {
+  now.queue = { answer, received: Date.now() };
+  for (const row of answer.departments) {
+    if (row.name) state.departments[row._id === null ? "" : row._id] = row.name;
+  }
+  // Labelled as everywhere on the page: two departments of one name as "Name (id)".
+  const rows = answer.departments.map((row) => queueRow(row, departmentName(row._id)));
+  $("now-queue").tBodies[0].replaceChildren(...rows);
+  $("now-queue").tFoot.replaceChildren(queueRow(answer.total, "Total"));
+  $("now-at").textContent = `As of ${clockTime(answer.at)}`;
+  $("now").dataset.queue = answer.at;
+  tickWaits();
+  nowSummary();
+}
+
+function queueRow(row, label) {
+  const tr = document.createElement("tr");
+  cell(tr, label, true);
+  for (const key of ["queued", "oldestWaitSeconds", "open", "onHold"]) {
+    const td = cell(tr, key === "oldestWaitSeconds" ? "" : String(row[key]));
+    td.dataset.field = key;
+    td.dataset.value = String(row[key]);
+  }
+  return tr;
+}
+
+/* The oldest waits, counted on from the answer's while no newer one comes: a dash where none waits. */
+function tickWaits() {
+  if (!now.queue) return;
+  const since = Math.floor((Date.now() - now.queue.received) / 1000);
+  for (const td of $("now-queue").querySelectorAll('td[data-field="oldestWaitSeconds"]')) {
+    const queued = td.parentElement.querySelector('td[data-field="queued"]').dataset.value;
+    td.textContent = queued === "0" ? "\u2013" : waited(Number(td.dataset.value) + since);
+  }
+}
+
+/* The agents, online first, each with their chats out of their maximum and their occupancy. */
+function drawAgents(answer) {
+  const order = Object.keys(AGENT_STATUSES);
+  const agents = [...answer.agents].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
+  $("now-agents").tBodies[0].replaceChildren(...agents.map(agentRow));
+  $("now").dataset.agents = JSON.stringify(answer.agents.map((agent) => agent._id));
+  now.agents = answer.agents;
+  nowSummary();
+}
+
+function agentRow(agent) {
+  const tr = document.createElement("tr");
+  tr.dataset.agent = agent._id;
+  cell(tr, agent.name || agent.username, true);
+  const texts = {
+    status: AGENT_STATUSES[agent.status] || agent.status,
+    statusLivechat: agent.statusLivechat === "available" ? "Available" : "Not available",
+    chats: `${agent.openChats} / ${agent.maxChats ?? "\u2013"}`,
+    onHoldChats: String(agent.onHoldChats),
+    occupancy: agent.occupancy === null ? "\u2013" : `${Math.round(agent.occupancy * 100)} %`,
+  };
+  for (const [field, text] of Object.entries(texts)) cell(tr, text).dataset.field = field;
+  return tr;
+}
+
+/* One line of what changed, which a screen reader reads out (the table's cells are not). */
+function nowSummary() {
+  const parts = [];
+  if (now.queue) {
+    const total = now.queue.answer.total;
+    parts.push(`${chats(total.queued)} waiting, ${total.open} open, ${total.onHold} on hold.`);
+  }
+  if (now.agents) {
+    const counts = Object.keys(AGENT_STATUSES)
+      .map((status) => [now.agents.filter((agent) => agent.status === status).length, status])
+      .filter(([count]) => count)
+      .map(([count, status]) => `${count} ${status}`);
+    const available = now.agents.filter((agent) => agent.statusLivechat === "available").length;
+    parts.push(`Agents: ${counts.join(", ") || "none"}; ${available} available.`);
+  }
+  $("now-summary").textContent = parts.join(" ");
+}
+
+/* A moment on the chosen timezone's clock (the browser's while none is chosen), to the second. */
+function clockTime(iso) {
+  const timezone = $("timezone").value.trim();
+  const format = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+  if (knownTimezone(timezone)) format.timeZone = timezone;
+  return new Intl.DateTimeFormat("en-GB", format).format(new Date(iso));
+}
+
 /* ---- CSV downloads: the API's own CSV, fetched with the headers, saved as a file ---- */
 
 function csvLinks() {
@@ -1602,6 +1920,7 @@ function start() {
   ]) {
     $(id).addEventListener("change", refresh);
   }
+  $("department").addEventListener("change", () => state.credentials && startNow());
   $("controls").addEventListener("submit", (event) => {
     event.preventDefault();
     refresh();
