@@ -1258,6 +1258,8 @@ def measure_satisfaction(base_uri: str, sizes: list[int], requests: int, warmup:
         with seeded_web(base_uri, f"livechat_bench_satisfaction_{size}", size) as (port, _):
             base = median_ms(port, message_url(CONVERSATIONS_BASELINE, start, end), requests, warmup)
             for path in SATISFACTION_PATHS:
+                _, status, _ = get(port, message_url(path, start, end))
+                assert status == 200, (path, status)
                 ms = median_ms(port, message_url(path, start, end), requests, warmup)
                 rows.append(
                     {"size": size, "path": path, "ms": ms, "against": CONVERSATIONS_BASELINE, "base_ms": base}

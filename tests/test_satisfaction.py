@@ -10,7 +10,7 @@ import io
 
 import pytest
 import units
-from support import ROOT, UTC, get_answer
+from support import NOT_LOGGED_IN, ROOT, UNAUTHORIZED, UTC, add_user, get_answer
 
 ROOMS = "rocketchat_room"
 WINDOW = {"start": "2024-03-01", "end": "2024-03-10"}
@@ -279,45 +279,47 @@ def test_the_trend_buckets_the_close_and_adds_up(client, headers, database):
     assert total["responses"] == 6
 
 
+@pytest.mark.parametrize("path", ["satisfaction", "satisfaction/responses", "trends/satisfaction"])
+def test_an_agent_is_refused_and_a_stranger_asked_to_log_in(client, database, path):
+    agent = add_user(database, "agent", token="agent-token", roles=("livechat-agent",))
+    response = client.get(f"{ROOT}/{path}", query_string=WINDOW, headers=agent)
+    assert (response.status_code, response.get_json()) == (403, UNAUTHORIZED)
+    response = client.get(f"{ROOT}/{path}", query_string=WINDOW)
+    assert (response.status_code, response.get_json()) == (401, NOT_LOGGED_IN)
+
+
+QUESTION = "Must be one of satisfaction, agentKnowledge, agentResposiveness, agentFriendliness."
+SORT = (
+    'Must be a JSON object such as {"_id": 1} whose keys are among _id, closedChats, responses, '
+    "responseRate, csat, average, comments and whose values are 1 or -1."
+)
+
+
 @pytest.mark.parametrize(
-    ("path", "params", "details"),
+    ("path", "params", "name", "message"),
     [
-        (
-            "satisfaction",
-            {"question": "speed"},
-            {
-                "question": [
-                    "Must be one of satisfaction, agentKnowledge, agentResposiveness, agentFriendliness."
-                ]
-            },
-        ),
+        ("satisfaction", {"question": "speed"}, "question", QUESTION),
         (
             "satisfaction",
             {"groupBy": "priority"},
-            {"groupBy": ["Must be one of none, department, agent, tag, source."]},
+            "groupBy",
+            "Must be one of none, department, agent, tag, source.",
         ),
-        ("satisfaction", {"sort": '{"distribution": 1}'}, None),
-        ("satisfaction/responses", {"agentId": ""}, {"agentId": ["Must not be empty."]}),
-        (
-            "trends/satisfaction",
-            {"question": "5"},
-            {
-                "question": [
-                    "Must be one of satisfaction, agentKnowledge, agentResposiveness, agentFriendliness."
-                ]
-            },
-        ),
+        ("satisfaction", {"sort": '{"distribution": 1}'}, "sort", SORT),
+        ("satisfaction/responses", {"agentId": ""}, "agentId", "Must not be empty."),
+        ("trends/satisfaction", {"question": "5"}, "question", QUESTION),
+        ("trends/satisfaction", {"groupBy": "agent"}, "groupBy", "Must be one of hour, day, week, month."),
     ],
 )
-def test_bad_parameters_are_400s(client, headers, path, params, details):
+def test_bad_parameters_are_400s(client, headers, path, params, name, message):
     response = client.get(f"{ROOT}/{path}", query_string={**WINDOW, **params}, headers=headers)
-    body = response.get_json()
     assert response.status_code == 400
-    assert body["success"] is False and body["errorType"] == "invalid-params"
-    if details is not None:
-        assert body["details"] == details
-    else:
-        assert list(body["details"]) == ["sort"]
+    assert response.get_json() == {
+        "success": False,
+        "error": f'The "{name}" query parameter m{message[1:]}',
+        "errorType": "invalid-params",
+        "details": {name: [message]},
+    }
 
 
 def test_a_monitor_sees_the_ratings_of_their_units(make_app, database):
