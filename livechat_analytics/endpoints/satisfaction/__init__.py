@@ -68,7 +68,7 @@ def groups_pipeline(query: SatisfactionQuery, context: Context) -> Pipeline:
 
 
 def group_rows(query: SatisfactionQuery, context: Context, repository: Repository) -> list[dict[str, Any]]:
-    """One row per group (one for ``none``, rooms or not), in the query's order, unpaged."""
+    """One row per group (one for ``none``, rooms or not), unsorted and unpaged."""
     tallies: dict[Any, Tally] = {None: Tally()} if query.group_by == "none" else {}
     for document in repository.aggregate("room", groups_pipeline(query, context)):
         tallies.setdefault(document["_id"], Tally()).add(document)
