@@ -1238,6 +1238,42 @@ def write_conversations(arguments: argparse.Namespace, rows: list[dict[str, Any]
     write_result(arguments, "conversations", title, conversations_table(rows))
 
 
+#: The satisfaction endpoints measured, each held against ``departments/amount-of-chats``.
+SATISFACTION_PATHS = (
+    "satisfaction",
+    "satisfaction?groupBy=agent",
+    "satisfaction?groupBy=tag",
+    "satisfaction/responses?count=50",
+    "trends/satisfaction",
+)
+
+
+def measure_satisfaction(base_uri: str, sizes: list[int], requests: int, warmup: int) -> list[dict[str, Any]]:
+    """At each of ``sizes``: the satisfaction endpoints against :data:`CONVERSATIONS_BASELINE`
+    (``departments/amount-of-chats``) over the same window."""
+    rows = []
+    end = NOW
+    start = end - dt.timedelta(days=WINDOW_DAYS - 1)
+    for size in sizes:
+        with seeded_web(base_uri, f"livechat_bench_satisfaction_{size}", size) as (port, _):
+            base = median_ms(port, message_url(CONVERSATIONS_BASELINE, start, end), requests, warmup)
+            for path in SATISFACTION_PATHS:
+                _, status, _ = get(port, message_url(path, start, end))
+                assert status == 200, (path, status)
+                ms = median_ms(port, message_url(path, start, end), requests, warmup)
+                rows.append(
+                    {"size": size, "path": path, "ms": ms, "against": CONVERSATIONS_BASELINE, "base_ms": base}
+                )
+                print(f"# {size} rooms: {rows[-1]}", file=sys.stderr)
+    return rows
+
+
+def write_satisfaction(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """The satisfaction endpoints' cost, printed and written to ``satisfaction.md`` and ``.rst``."""
+    title = f"Satisfaction: each endpoint against {CONVERSATIONS_BASELINE} over the same {WINDOW_DAYS} days"
+    write_result(arguments, "satisfaction", title, service_levels_table(rows))
+
+
 def messages_table(rows: list[dict[str, Any]]) -> str:
     """The message-counting endpoints against the room-only one, as markdown."""
     headings = ["messages per room", "endpoint", "median ms", f"{ROOM_ONLY_PATH} median ms", "ratio"]
@@ -1281,7 +1317,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["scope", "messages", "page", "service-levels", "conversations"],
+        choices=["scope", "messages", "page", "service-levels", "conversations", "satisfaction"],
         help="run only this part: scope, the monitor's cost on the largest of --sizes (writes"
         " results/scope.md and .rst, leaves table.md alone); messages, the joins of the rooms'"
         " messages at 5, 20 and 50 messages per room on the largest of --sizes (results/messages.md"
@@ -1289,7 +1325,8 @@ def parse_arguments() -> argparse.Namespace:
         " scores (results/page.md and .rst); service-levels, businessHours=true and the SLA endpoints"
         " at each of --sizes (results/service-levels.md and .rst); conversations, a page of 50 rows"
         " against amount-of-chats and the CSV of every row with the web process's peak memory at each"
-        " of --sizes (results/conversations.md and .rst)",
+        " of --sizes (results/conversations.md and .rst); satisfaction, its endpoints against"
+        " amount-of-chats at each of --sizes (results/satisfaction.md and .rst)",
     )
     parser.add_argument(
         "--lighthouse",
@@ -1411,6 +1448,10 @@ def main() -> None:
         elif arguments.only == "conversations":
             rows = measure_conversations(base_uri, arguments.sizes, arguments.requests, arguments.warmup)
             write_conversations(arguments, rows)
+            return
+        elif arguments.only == "satisfaction":
+            rows = measure_satisfaction(base_uri, arguments.sizes, arguments.requests, arguments.warmup)
+            write_satisfaction(arguments, rows)
             return
         elif arguments.only == "messages":
             rows = measure_messages(base_uri, max(arguments.sizes), arguments.requests, arguments.warmup)

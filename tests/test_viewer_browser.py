@@ -43,6 +43,7 @@ FAMILIES = [
     "trends",
     "sla",
     "conversations",
+    "satisfaction",
     "live",
 ]
 #: What the viewer's page loads: itself, its files, and the document.
@@ -198,7 +199,7 @@ def test_the_viewer_renders_every_familys_operations(viewer: Viewer):
     shown = viewer.operations()
     assert list(shown) == FAMILIES
     assert shown == tagged
-    assert sum(len(paths) for paths in shown.values()) == 43
+    assert sum(len(paths) for paths in shown.values()) == 46
 
 
 def test_nothing_leaves_the_machine(viewer: Viewer):

@@ -42,6 +42,7 @@ from .staff import (
     new_department,
     new_manager,
 )
+from .survey import survey_fields
 
 #: Livechat rooms generated when nobody says how many.
 DEFAULT_ROOMS = 3000
@@ -185,10 +186,13 @@ class DemoData:
         rng = random.Random(self._chat_seed)
         extra = random.Random(self._chat_seed + 1)
         levels = random.Random(f"room-service-levels-{self.seed}")
+        # The ratings draw on a stream of their own, which leaves the rest as it was.
+        ratings = random.Random(f"room-ratings-{self.seed}")
         returning: list[Document] = []
         for _ in range(self.room_count):
             chat = self._livechat(rng, extra, returning)
             chat.room.update(service_fields(levels, self.policies, self.priorities))
+            chat.room.update(survey_fields(ratings, chat.room))
             yield chat
             if rng.random() < _OTHER_ROOM:
                 yield self._other_room(rng)

@@ -9,7 +9,18 @@ schema declares). Adding an endpoint means adding a row (and its schema) to its 
 
 from __future__ import annotations
 
-from . import agents, conversations, dashboards, departments, live, overview, reports, sla, trends
+from . import (
+    agents,
+    conversations,
+    dashboards,
+    departments,
+    live,
+    overview,
+    reports,
+    satisfaction,
+    sla,
+    trends,
+)
 from .row import Endpoint, Family
 
 #: Every family, in the order of the OpenAPI document's tags.
@@ -22,6 +33,7 @@ FAMILIES: tuple[Family, ...] = (
     trends.FAMILY,
     sla.FAMILY,
     conversations.FAMILY,
+    satisfaction.FAMILY,
     live.FAMILY,
 )
 

@@ -1,0 +1,323 @@
+"""The satisfaction family, under ``satisfaction`` and ``trends/satisfaction``: the ratings
+visitors gave their served chats (``surveyFeedback``), per group, room by room, and over time.
+
+A rating is the string ``"1"`` to ``"5"`` (:func:`.filters.rating`); anything else is no rating for
+that question. The rooms are the served ones closed in the window (on ``closedAt``). Each request is
+one aggregate (:mod:`.score`): the groups and the trend's quarter hours are summed by the
+database, the values made and the groups paged in Python (a page of groups is bounded by the
+departments, agents, tags or sources); the rated rooms are paged by the database, its total from
+the same round trip. The query strings are in :mod:`.query`, the bodies in :mod:`.body`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from ...repository import Repository
+from ..common import (
+    DAY,
+    DEPARTMENT_KEY,
+    Context,
+    Pipeline,
+    bucket_starts,
+    dumped,
+    local_iso,
+    milliseconds,
+    page_stages,
+    paged,
+    quarter_hour,
+    slot_bucket,
+    timezone_name,
+)
+from ..filters import QUESTIONS, RATINGS, SOURCE, rating
+from ..row import Endpoint, Family
+from ..sla.outcome import page_of
+from ..stored import text, texts
+from ..trends import department_series, previous_window
+from .body import ResponseRowSchema, SatisfactionRowSchema, envelope, trend_schema
+from .query import (
+    ResponsesArgsSchema,
+    SatisfactionArgsSchema,
+    SatisfactionQuery,
+    SatisfactionTrendArgsSchema,
+    SatisfactionTrendQuery,
+)
+from .score import WRITTEN, Tally, closed_rooms, rated, sums
+
+#: What each ``groupBy`` groups the rooms by (``tag``: each of its tags, :func:`groups_pipeline`).
+GROUP_KEYS: dict[str, Any] = {
+    "none": {"$literal": None},
+    "department": DEPARTMENT_KEY,
+    "agent": text("$servedBy._id"),
+    "source": SOURCE,
+    "tag": {"$setUnion": [texts("$tags"), []]},
+}
+
+# -- satisfaction -----------------------------------------------------------------------------------
+
+
+def groups_pipeline(query: SatisfactionQuery, context: Context) -> Pipeline:
+    """The query's rooms summed per group (a room with tags in each of them, one without in null)."""
+    stages = [*closed_rooms(query, context), rated(query.question, _group=GROUP_KEYS[query.group_by])]
+    if query.group_by == "tag":
+        stages.append({"$unwind": {"path": "$_group", "preserveNullAndEmptyArrays": True}})
+    return [*stages, {"$group": {"_id": {"$ifNull": ["$_group", None]}, **sums()}}]
+
+
+def group_rows(query: SatisfactionQuery, context: Context, repository: Repository) -> list[dict[str, Any]]:
+    """One row per group (one for ``none``, rooms or not), unsorted and unpaged."""
+    tallies: dict[Any, Tally] = {None: Tally()} if query.group_by == "none" else {}
+    for document in repository.aggregate("room", groups_pipeline(query, context)):
+        tallies.setdefault(document["_id"], Tally()).add(document)
+    return [{"_id": group, **tally.row()} for group, tally in tallies.items()]
+
+
+def compute_groups(query: SatisfactionQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """The page of groups and their number."""
+    rows = group_rows(query, context, repository)
+    page = page_of(rows, query)
+    return {"groups": page, "count": len(page), "offset": query.offset, "total": len(rows)}
+
+
+#: The CSV columns of a group: its fields, the distribution one column per rating.
+GROUP_COLUMNS = [
+    *(name for name in SatisfactionRowSchema._declared_fields if name not in ("distribution", "comments")),
+    *(f"distribution.{stored}" for stored in RATINGS),
+    "comments",
+]
+
+
+def stream_groups(
+    query: SatisfactionQuery, context: Context, repository: Repository
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """Every group (or the page asked for), for a CSV answer: a column per rating."""
+    rows = page_of(group_rows(query, context, repository), query)
+    return GROUP_COLUMNS, (_flat(row) for row in dumped(rows, SatisfactionRowSchema()))
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A dumped group with its distribution as ``distribution.<rating>`` cells."""
+    distribution = row.pop("distribution")
+    return {**row, **{f"distribution.{stored}": distribution[stored] for stored in RATINGS}}
+
+
+# -- satisfaction/responses -------------------------------------------------------------------------
+
+
+def response_rows(query: SatisfactionQuery, context: Context) -> Pipeline:
+    """The query's rooms rated on its question, each made a row (unsorted, unpaged)."""
+    question = rating(query.question)
+    return [
+        *closed_rooms(query, context),
+        {
+            "$project": {
+                "_id": 1,
+                "closedAt": 1,
+                "departmentId": DEPARTMENT_KEY,
+                "agentId": text("$servedBy._id"),
+                "agentUsername": text("$servedBy.username"),
+                **{name: rating(name) for name in QUESTIONS},
+                "comment": {"$cond": [WRITTEN, "$surveyFeedback.additionalFeedback", None]},
+                "_asked": question,
+            }
+        },
+        {"$match": {"_asked": {"$ne": None}}},
+        {"$project": {"_asked": 0}},
+    ]
+
+
+def compute_responses(query: SatisfactionQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """The page of rated rooms and their number, from one aggregate."""
+    pipeline = paged(
+        response_rows(query, context), page_stages(sort=query.sort, offset=query.offset, count=query.count)
+    )
+    rows, total = repository.aggregate_page("room", pipeline)
+    return {"responses": rows, "count": len(rows), "offset": query.offset, "total": total}
+
+
+def stream_responses(
+    query: SatisfactionQuery, context: Context, repository: Repository
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """Every rated room (or the page asked for) from the cursor, for a CSV answer."""
+    pipeline = [
+        *response_rows(query, context),
+        *page_stages(sort=query.sort, offset=query.offset, count=query.count),
+    ]
+    cursor = repository.stream("room", pipeline)
+    return list(ResponseRowSchema._declared_fields), dumped(cursor, ResponseRowSchema(), close=cursor)
+
+
+# -- trends/satisfaction ----------------------------------------------------------------------------
+
+
+def trend_pipeline(query: SatisfactionTrendQuery, context: Context, start: dt.datetime) -> Pipeline:
+    """The rated rooms closed from ``start`` to the query's end, summed per UTC quarter hour of
+    their close, per department with ``byDepartment``, and apart before and from the query's start."""
+    key: dict[str, Any] = {
+        "slot": quarter_hour("$closedAt"),
+        "before": {"$lt": ["$closedAt", query.start]},
+    }
+    if query.by_department:
+        key["department"] = DEPARTMENT_KEY
+    return [
+        *closed_rooms(query, context, start=start),
+        rated(query.question, _key=key),
+        {"$match": {"_rating": {"$ne": None}}},
+        {"$group": {"_id": "$_key", **sums()}},
+    ]
+
+
+def series(
+    query: SatisfactionTrendQuery, documents: list[dict[str, Any]], context: Context, repository: Repository
+) -> list[dict[str, Any]]:
+    """The series of ``documents`` (quarter hours of the query's window): every bucket of each."""
+    starts = bucket_starts(query.start, query.end, query.timezone, query.group_by)
+    starts_ms = [milliseconds(start) for start in starts]
+    tallies: dict[str | None, list[Tally]] = {}
+    if not query.by_department:
+        tallies[None] = [Tally() for _ in starts]
+    elif query.department_id is not None:
+        tallies[query.department_id] = [Tally() for _ in starts]
+    for document in documents:
+        department = document["_id"].get("department")
+        buckets = tallies.setdefault(department, [Tally() for _ in starts])
+        buckets[slot_bucket(document["_id"]["slot"], starts_ms)].add(document)
+    labels = [local_iso(start, query.timezone) for start in starts]
+    return department_series(query, context, repository, labels, tallies, Tally.bucket)
+
+
+def compute_trend(query: SatisfactionTrendQuery, context: Context, repository: Repository) -> dict[str, Any]:
+    """The series, and with ``compare`` the previous one: both windows summed by one aggregate."""
+    earlier = previous_window(query.start, query.end) if query.compare == "previous" else None
+    start = query.start if earlier is None else earlier[0]
+    documents = repository.aggregate("room", trend_pipeline(query, context, start))
+    body: dict[str, Any] = {
+        "metric": "satisfaction",
+        "groupBy": query.group_by,
+        "timezone": timezone_name(query.timezone),
+        "question": query.question,
+        "series": series(query, [d for d in documents if not d["_id"]["before"]], context, repository),
+    }
+    if earlier is not None:
+        before = [d for d in documents if d["_id"]["before"]]
+        body["previous"] = series(
+            replace(query, start=earlier[0], end=earlier[1]), before, context, repository
+        )
+    return body
+
+
+# -- The table --------------------------------------------------------------------------------------
+
+_RATED = (
+    " The rooms are the served ones (`servedBy` present) closed in the window (`closedAt`). A "
+    'rating is `surveyFeedback.<question>` stored as the string `"1"` to `"5"`; anything else '
+    '(missing, `""`, `"0"`, `"6"`, a number, a list) is no rating for that question.'
+)
+
+_GROUP_FIELDS = tuple(name for name in SatisfactionRowSchema._declared_fields if name != "distribution")
+_RESPONSE_FIELDS = tuple(ResponseRowSchema._declared_fields)
+
+FAMILY = Family(
+    name="satisfaction",
+    description="Satisfaction: the ratings visitors gave their chats, per group, room by room and over time.",
+    endpoints=(
+        Endpoint(
+            path="satisfaction",
+            args=SatisfactionArgsSchema,
+            response=envelope(SatisfactionRowSchema, "groups", "Groups"),
+            compute=compute_groups,
+            stream=stream_groups,
+            sortable=_GROUP_FIELDS,
+            summary="The served rooms closed in the window, those rated, the response rate, CSAT, "
+            "the mean rating, the distribution and the comments, per group.",
+            description=_RATED,
+            example={
+                "groups": [
+                    {
+                        "_id": None,
+                        "closedChats": 10,
+                        "responses": 5,
+                        "responseRate": 50.0,
+                        "csat": 60.0,
+                        "average": 3.6,
+                        "distribution": {"1": 1, "2": 0, "3": 1, "4": 1, "5": 2},
+                        "comments": 2,
+                    }
+                ],
+                "count": 1,
+                "offset": 0,
+                "total": 1,
+                "success": True,
+            },
+        ),
+        Endpoint(
+            path="satisfaction/responses",
+            args=ResponsesArgsSchema,
+            response=envelope(ResponseRowSchema, "responses", "Rated rooms"),
+            compute=compute_responses,
+            stream=stream_responses,
+            sortable=_RESPONSE_FIELDS,
+            summary="The served rooms closed in the window and rated on the question, newest first: "
+            "their four ratings and the comment.",
+            description=_RATED,
+            example={
+                "responses": [
+                    {
+                        "_id": "room1",
+                        "closedAt": "2024-03-01T09:12:30.000Z",
+                        "departmentId": "GgYvrkAF63aeQmsh4",
+                        "agentId": "agent1",
+                        "agentUsername": "ana",
+                        "satisfaction": 5,
+                        "agentKnowledge": 4,
+                        "agentResposiveness": 5,
+                        "agentFriendliness": None,
+                        "comment": "Quick and kind, thanks!",
+                    }
+                ],
+                "count": 1,
+                "offset": 0,
+                "total": 1,
+                "success": True,
+            },
+        ),
+        Endpoint(
+            path="trends/satisfaction",
+            args=SatisfactionTrendArgsSchema,
+            response=trend_schema(),
+            compute=compute_trend,
+            summary="The responses, CSAT and mean rating per local hour, day, ISO week or month of "
+            "the rooms' close.",
+            description=_RATED,
+            example={
+                "metric": "satisfaction",
+                "groupBy": DAY,
+                "timezone": "Europe/Berlin",
+                "question": "satisfaction",
+                "series": [
+                    {
+                        "_id": None,
+                        "buckets": [
+                            {
+                                "start": "2024-03-01T00:00:00+01:00",
+                                "responses": 5,
+                                "csat": 60.0,
+                                "average": 3.6,
+                            },
+                            {
+                                "start": "2024-03-02T00:00:00+01:00",
+                                "responses": 0,
+                                "csat": None,
+                                "average": None,
+                            },
+                        ],
+                    }
+                ],
+                "success": True,
+            },
+        ),
+    ),
+)
