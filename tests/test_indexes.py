@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import mongomock
@@ -21,6 +22,7 @@ from livechat_analytics.endpoints.common import Context, window_rooms
 from livechat_analytics.endpoints.dashboards import charts, totalizers
 from livechat_analytics.endpoints.live import agent, queue
 from livechat_analytics.endpoints.overview import board, chart
+from livechat_analytics.endpoints.satisfaction import score
 from livechat_analytics.repository import Repository
 from livechat_analytics.schemas import Query
 
@@ -195,6 +197,25 @@ def test_the_live_state_scans_the_open_rooms_only(
         assert {scan["indexName"] for scan in first_stage_scans(database, ROOM, pipeline)} == {
             "livechat_analytics_open"
         }, pipeline[0]
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS)
+@pytest.mark.parametrize("filtered", [False, True], ids=["every-department", "one-department"])
+@pytest.mark.parametrize("monitor", [False, True], ids=["everything", "a-monitor"])
+def test_the_satisfaction_window_scans_the_rooms_closed_in_it(
+    database: Database, data: DemoData, filtered: bool, monitor: bool
+):
+    department_id = data.departments[1]["_id"] if filtered else None
+    unit = frozenset({department_id or "d"})
+    scope = Scope(departments=unit, units=frozenset({"unit"})) if monitor else None
+    query = SimpleNamespace(
+        start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, agent_id="a1"
+    )
+    pipeline = score.closed_rooms(query, Context({"room": ROOM}, scope=scope))
+    indexes.ensure_indexes(Repository(database))
+    assert {scan["indexName"] for scan in first_stage_scans(database, ROOM, pipeline)} == {
+        "livechat_analytics_t_closed"
+    }
 
 
 # The livechat server's own index of the messages, which the joins need
