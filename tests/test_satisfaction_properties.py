@@ -29,7 +29,7 @@ TAGS = ("billing", "vip", 7)
 VALUES = st.sampled_from(["1", "2", "3", "4", "5"]) | st.sampled_from(
     ["", "0", "6", "05", " 5", 5, 4.0, ["5"], None]
 )
-COMMENTS = st.sampled_from(["", "ok", "=1+1", 3, None])
+COMMENTS = st.sampled_from(["", "ok", "=1+1", 3, None, {}, {"text": "ok"}, ["ok"], True, START])
 
 
 @st.composite

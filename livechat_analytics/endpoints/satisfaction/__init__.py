@@ -45,7 +45,7 @@ from .query import (
     SatisfactionTrendArgsSchema,
     SatisfactionTrendQuery,
 )
-from .score import WRITTEN, Tally, closed_rooms, rated, sums
+from .score import WRITTEN, Tally, closed_rooms, counted, rated_only
 
 #: What each ``groupBy`` groups the rooms by (``tag``: each of its tags, :func:`groups_pipeline`).
 GROUP_KEYS: dict[str, Any] = {
@@ -61,17 +61,21 @@ GROUP_KEYS: dict[str, Any] = {
 
 def groups_pipeline(query: SatisfactionQuery, context: Context) -> Pipeline:
     """The query's rooms summed per group (a room with tags in each of them, one without in null)."""
-    stages = [*closed_rooms(query, context), rated(query.question, _group=GROUP_KEYS[query.group_by])]
-    if query.group_by == "tag":
-        stages.append({"$unwind": {"path": "$_group", "preserveNullAndEmptyArrays": True}})
-    return [*stages, {"$group": {"_id": {"$ifNull": ["$_group", None]}, **sums()}}]
+    if query.group_by != "tag":
+        return [*closed_rooms(query, context), counted(query.question, g=GROUP_KEYS[query.group_by])]
+    return [
+        *closed_rooms(query, context),
+        {"$addFields": {"_group": GROUP_KEYS["tag"]}},
+        {"$unwind": {"path": "$_group", "preserveNullAndEmptyArrays": True}},
+        counted(query.question, g={"$ifNull": ["$_group", None]}),
+    ]
 
 
 def group_rows(query: SatisfactionQuery, context: Context, repository: Repository) -> list[dict[str, Any]]:
     """One row per group (one for ``none``, rooms or not), unsorted and unpaged."""
     tallies: dict[Any, Tally] = {None: Tally()} if query.group_by == "none" else {}
     for document in repository.aggregate("room", groups_pipeline(query, context)):
-        tallies.setdefault(document["_id"], Tally()).add(document)
+        tallies.setdefault(document["_id"]["g"], Tally()).add(document)
     return [{"_id": group, **tally.row()} for group, tally in tallies.items()]
 
 
@@ -109,9 +113,9 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 
 def response_rows(query: SatisfactionQuery, context: Context) -> Pipeline:
     """The query's rooms rated on its question, each made a row (unsorted, unpaged)."""
-    question = rating(query.question)
     return [
         *closed_rooms(query, context),
+        {"$match": rated_only(query.question)},
         {
             "$project": {
                 "_id": 1,
@@ -121,11 +125,8 @@ def response_rows(query: SatisfactionQuery, context: Context) -> Pipeline:
                 "agentUsername": text("$servedBy.username"),
                 **{name: rating(name) for name in QUESTIONS},
                 "comment": {"$cond": [WRITTEN, "$surveyFeedback.additionalFeedback", None]},
-                "_asked": question,
             }
         },
-        {"$match": {"_asked": {"$ne": None}}},
-        {"$project": {"_asked": 0}},
     ]
 
 
@@ -164,9 +165,8 @@ def trend_pipeline(query: SatisfactionTrendQuery, context: Context, start: dt.da
         key["department"] = DEPARTMENT_KEY
     return [
         *closed_rooms(query, context, start=start),
-        rated(query.question, _key=key),
-        {"$match": {"_rating": {"$ne": None}}},
-        {"$group": {"_id": "$_key", **sums()}},
+        {"$match": rated_only(query.question)},
+        counted(query.question, **key),
     ]
 
 

@@ -6,8 +6,9 @@ window, which the index ``livechat_analytics_t_closed`` (``t``, ``closedAt``) se
 reads the window's closed rooms and no others; the department, the agent, the service and the
 caller's scope follow in a ``$match`` of their own (SecantusDB scans an index only for a ``$match``
 it covers whole; MongoDB merges the two). The rooms are then
-reduced to their group and their rating and summed by MongoDB: the web process receives one
-document per group (or per group and UTC quarter hour, for a trend), never one per room.
+counted by MongoDB per group and per rating and comment as stored (:func:`counted`), which Python
+reads (:class:`Tally`): the web process receives a few documents per group (or per group and UTC
+quarter hour, for a trend), never one per room.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..common import Context, Pipeline, both, count_if, in_window, is_set, seen
-from ..filters import RATINGS, rating
+from ..common import Context, Pipeline, both, in_window, seen
+from ..filters import RATINGS
 from ..stored import NOT_ARRAY, is_text
 
 #: The ratings that count as satisfied (CSAT): 4 and 5.
@@ -46,26 +47,23 @@ WRITTEN = {
         False,
     ]
 }
+_FEEDBACK = "$surveyFeedback.additionalFeedback"
 
 
-def rated(question: str, **kept: Any) -> dict[str, Any]:
-    """The ``$project`` of a room into its rating on ``question`` (``_rating``, null when not
-    rated), whether it holds a comment (``_comment``) and the ``kept`` fields."""
-    return {"$project": {"_id": 0, **kept, "_rating": rating(question), "_comment": WRITTEN}}
+def rated_only(question: str) -> dict[str, Any]:
+    """A ``$match`` condition: the room is rated on ``question`` (the string ``"1"`` to ``"5"``;
+    an array holding one is not)."""
+    return {f"surveyFeedback.{question}": {"$in": list(RATINGS), **NOT_ARRAY}}
 
 
-def sums() -> dict[str, Any]:
-    """The accumulators of a group of rooms made by :func:`rated`: the rooms, those rated, the
-    satisfied, the ratings' sum, each rating's rooms, and the rated rooms with a comment."""
-    answered = is_set("$_rating")
-    return {
-        "closedChats": {"$sum": 1},
-        "responses": count_if(answered),
-        "satisfied": count_if({"$and": [answered, {"$gte": ["$_rating", SATISFIED]}]}),
-        "sum": {"$sum": {"$ifNull": ["$_rating", 0]}},
-        **{f"r{stored}": count_if({"$eq": ["$_rating", int(stored)]}) for stored in RATINGS},
-        "comments": count_if({"$and": [answered, "$_comment"]}),
-    }
+def counted(question: str, **key: Any) -> dict[str, Any]:
+    """The ``$group`` of rooms by ``key`` and by what they hold, as stored: the rating on
+    ``question`` (``r``) and two comparisons of the comment, which hold both for a string of at
+    least one character only (BSON orders numbers, then strings, then objects and the rest): above
+    ``""`` (``c``) and below ``{}`` (``s``); ``n`` rooms each. Raw values and plain comparisons make
+    a cheap key, and few groups: :meth:`Tally.add` reads them."""
+    held = {"r": f"$surveyFeedback.{question}", "c": {"$gt": [_FEEDBACK, ""]}, "s": {"$lt": [_FEEDBACK, {}]}}
+    return {"$group": {"_id": {**key, **held}, "n": {"$sum": 1}}}
 
 
 def hundredths(part: int, whole: int, scale: int = 100) -> float | None:
@@ -78,7 +76,7 @@ def hundredths(part: int, whole: int, scale: int = 100) -> float | None:
 
 @dataclass
 class Tally:
-    """The counts of some rooms: added up from the documents of :func:`sums`."""
+    """The counts of some rooms: added up from the documents of :func:`counted`."""
 
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
@@ -87,9 +85,18 @@ class Tally:
     )
 
     def add(self, document: Mapping[str, Any]) -> None:
-        """Add one document's counts."""
-        for name in self.counts:
-            self.counts[name] += int(document.get(name) or 0)
+        """Add the ``n`` rooms of one document of :func:`counted`."""
+        held, rooms = document["_id"], int(document["n"])
+        counts = self.counts
+        counts["closedChats"] += rooms
+        stored = held.get("r")
+        if not (isinstance(stored, str) and stored in RATINGS):
+            return
+        counts["responses"] += rooms
+        counts[f"r{stored}"] += rooms
+        counts["sum"] += int(stored) * rooms
+        counts["satisfied"] += rooms if int(stored) >= SATISFIED else 0
+        counts["comments"] += rooms if held.get("c") and held.get("s") else 0
 
     def row(self) -> dict[str, Any]:
         """A group's values: the rooms, the responses and their rate, CSAT, the mean rating, the
