@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from pymongo.database import Database
 from sse import PING, EventStream
 from support import NOT_LOGGED_IN, ROOT, UNAUTHORIZED, UNAVAILABLE, add_user, free_port, server_process
 
-from livechat_analytics import LivechatAnalytics, config, live_watch, stream
+from livechat_analytics import LivechatAnalytics, config, gunicorn_conf, live_watch, stream
 from livechat_analytics.state import current
 
 URL = ROOT + "/live/stream"
@@ -398,3 +399,24 @@ def test_the_poll_takes_fractions_of_a_second_from_the_environment():
     assert config.from_environment({"LIVECHAT_ANALYTICS_LIVE_POLL_SECONDS": "0.5"}) == {
         "LIVECHAT_ANALYTICS_LIVE_POLL_SECONDS": 0.5
     }
+
+
+# -- Gunicorn ---------------------------------------------------------------------------------------
+
+
+def test_each_worker_has_a_thread_per_stream_and_four_for_requests():
+    assert gunicorn_conf.worker_threads(50) == 54
+    assert gunicorn_conf.threads == 4 + config.LIVE_MAX_STREAMS
+
+
+def test_an_exited_worker_leaves_the_open_streams_gauge(monkeypatch, tmp_path):
+    """In multiprocess mode, ``child_exit`` removes the exited worker's live gauge files (and only
+    theirs): the open streams sum the workers alive."""
+    for name in ("gauge_livesum_41.db", "gauge_livesum_42.db", "counter_41.db"):
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    gunicorn_conf.child_exit(None, SimpleNamespace(pid=41))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["counter_41.db", "gauge_livesum_42.db"]
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    gunicorn_conf.child_exit(None, SimpleNamespace(pid=42))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["counter_41.db", "gauge_livesum_42.db"]
