@@ -106,7 +106,8 @@ class Hub:
     ``compute`` gives a key's bodies (it reads the database); ``watch`` opens a change stream (it
     raises where the server has none); ``failed`` says what the final ``error`` event of an error
     (the database's, or a fault) holds. ``deadline`` bounds each read, in seconds; ``counted`` is
-    told the number of open streams whenever it changes.
+    told the number of open streams whenever it changes, ``computed`` how many keys a round
+    computed.
     """
 
     def __init__(
@@ -119,8 +120,10 @@ class Hub:
         deadline: float,
         failed: Callable[[Exception], Mapping[str, Any]],
         counted: Callable[[int], Any] = lambda count: None,
+        computed: Callable[[int], Any] = lambda count: None,
     ) -> None:
         self._compute, self._watch, self._failed, self._counted = compute, watch, failed, counted
+        self._computed = computed
         self.poll_seconds, self.max_streams, self.deadline = poll_seconds, max_streams, deadline
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -250,6 +253,7 @@ class Hub:
             for subscription in self._streams:
                 if subscription.key in computed and subscription.ready and not subscription.ended:
                     _hand(subscription, computed[subscription.key])
+        self._computed(len(computed))
 
     def _fail(self, error: Exception) -> None:
         """End every stream with an ``error`` event saying what ``error`` means; the thread ends."""

@@ -144,6 +144,10 @@ def hub(app: Flask, state: State) -> Hub:
         if state.metrics is not None:
             state.metrics.streams.set(streams)
 
+    def computed(keys: int) -> None:
+        if state.metrics is not None:
+            state.metrics.live_computations.inc(keys)
+
     repository = state.repository
     return Hub(
         lambda key: bodies(state, key),
@@ -153,6 +157,7 @@ def hub(app: Flask, state: State) -> Hub:
         deadline=state.deadline,
         failed=failed,
         counted=counted,
+        computed=computed,
     )
 
 

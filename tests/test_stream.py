@@ -275,20 +275,23 @@ def test_the_database_lost_ends_each_stream_with_an_error_event(make_bare_app, s
             client.close()
 
 
-def test_the_open_streams_gauge_counts_them(make_app, database, streams):
+def test_the_open_streams_gauge_counts_them(make_app, database, now, streams):
     headers = add_user(database)
-    app = make_app(METRICS=True, METRICS_TOKEN="t", LIVE_POLL_SECONDS=60)
+    app = make_app(METRICS=True, METRICS_TOKEN="t", LIVE_POLL_SECONDS=POLL)
     client = app.test_client()
 
-    def gauge() -> float:
+    def metric(name: str) -> float:
         text = client.get(ROOT + "/metrics", headers={"Authorization": "Bearer t"}).get_data(as_text=True)
         [value] = [
             sample.value
             for family in text_string_to_metric_families(text)
             for sample in family.samples
-            if sample.name == "livechat_analytics_open_streams"
+            if sample.name == name
         ]
         return value
+
+    def gauge() -> float:
+        return metric("livechat_analytics_open_streams")
 
     assert gauge() == 0
     with serving(app) as base:
@@ -296,8 +299,14 @@ def test_the_open_streams_gauge_counts_them(make_app, database, streams):
         for one in ones:
             first_two(one)
         assert gauge() == 3
+        database[ROOMS].insert_one(room("new", now, 3))
+        ones[1].next_event(5)
         ones[0].close()
         wait_for(lambda: gauge() == 2)
+        hub = current(app).hub
+        # The computations counter is the hub's count, read between two rounds.
+        wait_for(lambda: metric("livechat_analytics_live_computations_total") == hub.counts()[1])
+        assert hub.counts()[1] >= 1
 
 
 # -- Before the stream: the usual JSON errors ------------------------------------------------------
