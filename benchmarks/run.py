@@ -1302,6 +1302,7 @@ class StreamReader(threading.Thread):
         super().__init__(daemon=True)
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         self.connection.request("GET", f"{ROOT}/live/stream{query}", headers=HEADERS)
+        self.socket = self.connection.sock
         self.response = self.connection.getresponse()
         assert self.response.status == 200, self.response.read()
         self.counts: collections.Counter[str] = collections.Counter()
@@ -1316,6 +1317,11 @@ class StreamReader(threading.Thread):
                     self.counts["ping"] += 1
 
     def close(self) -> None:
+        """Hang up: the socket first, which ends the read the thread is in (closing the response
+        would wait for that read to end)."""
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
+        self.join(10)
         self.response.close()
         self.connection.close()
 
