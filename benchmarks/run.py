@@ -58,6 +58,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -1292,6 +1293,181 @@ def write_messages(arguments: argparse.Namespace, rows: list[dict[str, Any]]) ->
     write_result(arguments, "messages", title, messages_table(rows))
 
 
+#: The live stream run: streams held open at once, half of them on every department, half on one.
+STREAM_COUNT = 50
+#: How many times over the run the web worker's memory is read.
+STREAM_SAMPLES = 10
+STREAM_TOKEN = "bench-metrics"
+
+
+def gunicorn_worker(port: int) -> int:
+    """The pid of the one worker of the gunicorn bound to ``port``: the process of that command
+    line whose parent has it too."""
+    bound = f"127.0.0.1:{port}".encode()
+    found = {}
+    for entry in pathlib.Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and bound in (entry / "cmdline").read_bytes():
+                status = (entry / "status").read_text()
+                found[int(entry.name)] = int(status.split("PPid:")[1].split()[0])
+    [worker] = [pid for pid, parent in found.items() if parent in found]
+    return worker
+
+
+def resident_mb(pid: int) -> float:
+    """The process's resident memory now (VmRSS), in MiB."""
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def scraped_value(port: int, name: str) -> float:
+    """One sample without labels of the web process's ``/metrics``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", f"{ROOT}/metrics", headers={"Authorization": f"Bearer {STREAM_TOKEN}"})
+    text = connection.getresponse().read().decode()
+    connection.close()
+    return next(float(line.split()[1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
+class StreamReader(threading.Thread):
+    """One ``live/stream`` held open, its events counted by name until it is closed."""
+
+    def __init__(self, port: int, query: str) -> None:
+        super().__init__(daemon=True)
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.connection.request("GET", f"{ROOT}/live/stream{query}", headers=HEADERS)
+        self.socket = self.connection.sock
+        self.response = self.connection.getresponse()
+        assert self.response.status == 200, self.response.read()
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def run(self) -> None:
+        # Closed under it (the run is over): the reads end with an error of the closed file.
+        with contextlib.suppress(OSError, ValueError, AttributeError, http.client.HTTPException):
+            while line := self.response.readline():
+                if line.startswith(b"event: "):
+                    self.counts[line[7:].strip().decode()] += 1
+                elif line.startswith(b": ping"):
+                    self.counts["ping"] += 1
+
+    def close(self) -> None:
+        """Hang up: the socket first, which ends the read the thread is in (closing the response
+        would wait for that read to end)."""
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
+        self.join(10)
+        self.response.close()
+        self.connection.close()
+
+
+def measure_stream(base_uri: str, size: int, seconds: float) -> dict[str, Any]:
+    """:data:`STREAM_COUNT` streams on one gunicorn worker over the demo's ``size`` rooms, a new
+    queued room of the watched department every second for ``seconds``: the worker's memory over
+    time, the events each stream got, and the computations per change."""
+    name = "livechat_bench_stream"
+    client: MongoClient = MongoClient(base_uri, tz_aware=True)
+    client.drop_database(name)
+    database = client[name]
+    seed(database, size)
+    department = database["rocketchat_livechat_department"].find_one({"type": {"$ne": "u"}})["_id"]
+    settings = {
+        config.PREFIX + "METRICS": "true",
+        config.PREFIX + "METRICS_TOKEN": STREAM_TOKEN,
+        config.PREFIX + "CACHE_SECONDS": "0",
+        config.PREFIX + "LIVE_MAX_STREAMS": str(STREAM_COUNT),
+    }
+    try:
+        with gunicorn(f"{base_uri}/{name}", settings, 1, STREAM_COUNT + 4) as port:
+            worker = gunicorn_worker(port)
+            queries = ["", f"?departmentId={department}"]
+            readers = [StreamReader(port, queries[number % 2]) for number in range(STREAM_COUNT)]
+            for reader in readers:
+                reader.start()
+            result = stream_changes(port, worker, database, department, seconds)
+            result["events"] = [reader.counts for reader in readers]
+            for reader in readers:
+                reader.close()
+    finally:
+        client.drop_database(name)
+        client.close()
+    return result | {"size": size, "seconds": seconds, "keys": len(queries)}
+
+
+def stream_changes(
+    port: int, worker: int, database: Database, department: str, seconds: float
+) -> dict[str, Any]:
+    """A queued room inserted every second for ``seconds``, the worker's memory and the
+    computations read :data:`STREAM_SAMPLES` times."""
+    time.sleep(2)  # the first events, and the watch started
+    computed = scraped_value(port, "livechat_analytics_live_computations_total")
+    samples = [(0.0, resident_mb(worker), scraped_value(port, "livechat_analytics_open_streams"), 0.0)]
+    started, changes = time.monotonic(), 0
+    every = max(1, round(seconds / STREAM_SAMPLES))
+    while changes < seconds:
+        now = dt.datetime.now(dt.timezone.utc)
+        database["rocketchat_room"].insert_one(
+            {"_id": f"bench-live-{changes}", "t": "l", "open": True, "ts": now, "departmentId": department}
+        )
+        changes += 1
+        if changes % every == 0:
+            done = scraped_value(port, "livechat_analytics_live_computations_total") - computed
+            opened = scraped_value(port, "livechat_analytics_open_streams")
+            samples.append((time.monotonic() - started, resident_mb(worker), opened, done))
+        time.sleep(max(0.0, started + changes - time.monotonic()))
+    time.sleep(2)  # the last change's events
+    done = scraped_value(port, "livechat_analytics_live_computations_total") - computed
+    return {"samples": samples, "changes": changes, "computations": done}
+
+
+def stream_table(result: dict[str, Any]) -> str:
+    """The stream run, as markdown: the memory over time, then the events and computations."""
+    over_time = markdown(
+        ["seconds", "worker RSS MiB", "open streams", "computations so far"],
+        (
+            (f"{at:.0f}", f"{rss:.1f}", f"{opened:.0f}", f"{done:.0f}")
+            for at, rss, opened, done in result["samples"]
+        ),
+    )
+    queue_events = sorted(counts["queue"] for counts in result["events"])
+    summary = markdown(
+        [
+            "streams",
+            "keys",
+            "changes",
+            "queue events per stream (min / median / max)",
+            "pings per stream",
+            "computations",
+            "per change",
+            "per change and key",
+        ],
+        [
+            (
+                len(result["events"]),
+                result["keys"],
+                result["changes"],
+                f"{queue_events[0]} / {statistics.median(queue_events):g} / {queue_events[-1]}",
+                f"{max(counts['ping'] for counts in result['events'])}",
+                f"{result['computations']:.0f}",
+                f"{result['computations'] / result['changes']:.2f}",
+                f"{result['computations'] / result['changes'] / result['keys']:.2f}",
+            )
+        ],
+    )
+    return over_time + "\n\n" + summary
+
+
+def write_stream(arguments: argparse.Namespace, result: dict[str, Any]) -> None:
+    """The stream run, printed and written to ``stream.md`` and ``stream.rst``."""
+    title = (
+        f"Live streams: {STREAM_COUNT} streams on one gunicorn worker ({STREAM_COUNT + 4} threads), half on"
+        f" every department and half on one; {result['size']:,} rooms; a new queued room of that"
+        f" department every second for {result['seconds']:g} s"
+    )
+    write_result(arguments, "stream", title, stream_table(result))
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1317,7 +1493,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["scope", "messages", "page", "service-levels", "conversations", "satisfaction"],
+        choices=["scope", "messages", "page", "service-levels", "conversations", "satisfaction", "stream"],
         help="run only this part: scope, the monitor's cost on the largest of --sizes (writes"
         " results/scope.md and .rst, leaves table.md alone); messages, the joins of the rooms'"
         " messages at 5, 20 and 50 messages per room on the largest of --sizes (results/messages.md"
@@ -1326,7 +1502,16 @@ def parse_arguments() -> argparse.Namespace:
         " at each of --sizes (results/service-levels.md and .rst); conversations, a page of 50 rows"
         " against amount-of-chats and the CSV of every row with the web process's peak memory at each"
         " of --sizes (results/conversations.md and .rst); satisfaction, its endpoints against"
-        " amount-of-chats at each of --sizes (results/satisfaction.md and .rst)",
+        " amount-of-chats at each of --sizes (results/satisfaction.md and .rst); stream, 50 live"
+        " streams on one gunicorn worker over the smallest of --sizes, a change a second for"
+        " --stream-seconds: the worker's memory, the events and the computations per change"
+        " (results/stream.md and .rst)",
+    )
+    parser.add_argument(
+        "--stream-seconds",
+        type=float,
+        default=60.0,
+        help="how long the stream run makes changes, one a second (600: ten minutes)",
     )
     parser.add_argument(
         "--lighthouse",
@@ -1452,6 +1637,9 @@ def main() -> None:
         elif arguments.only == "satisfaction":
             rows = measure_satisfaction(base_uri, arguments.sizes, arguments.requests, arguments.warmup)
             write_satisfaction(arguments, rows)
+            return
+        elif arguments.only == "stream":
+            write_stream(arguments, measure_stream(base_uri, min(arguments.sizes), arguments.stream_seconds))
             return
         elif arguments.only == "messages":
             rows = measure_messages(base_uri, max(arguments.sizes), arguments.requests, arguments.warmup)

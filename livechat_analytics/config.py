@@ -292,6 +292,20 @@ KINDS["METRICS_TOKEN"] = Kind(
     lambda text: text or None, secret=True,
 )
 
+#: How often the live state is read for ``live/stream`` where the database has no change streams
+#: (a standalone mongod; replica sets and SecantusDB have them), in seconds.
+LIVE_POLL_SECONDS = 5
+KINDS["LIVE_POLL_SECONDS"] = Kind(
+    "a number of seconds from 0.1 to 3600",
+    lambda value: type(value) in (int, float) and 0.1 <= value <= 3600,
+    float,
+)
+
+#: The most ``live/stream`` streams one process keeps open at once; past it a JSON 503 with
+#: ``Retry-After``. Each open stream holds a thread of the WSGI server.
+LIVE_MAX_STREAMS = 50
+KINDS["LIVE_MAX_STREAMS"] = _whole(1, 10000)
+
 _NOT_SETTINGS = {"PREFIX", "EXTENSION_KEY", "KINDS", "LARGEST_INTEGER"}
 DEFAULTS: dict[str, Any] = {
     PREFIX + name: value

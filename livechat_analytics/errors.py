@@ -23,6 +23,7 @@ NOT_LOGGED_IN = "You must be logged in to do this."
 UNAUTHORIZED = "User does not have the permissions required for this action [error-unauthorized]"
 UNAVAILABLE = "The database is unavailable."
 TIMED_OUT = "The query took too long."
+TOO_MANY_STREAMS = "Too many live streams are open; try again later."
 
 #: How long a client should wait before trying again after a 503, in seconds.
 RETRY_AFTER_SECONDS = 5
@@ -93,6 +94,11 @@ def unavailable(response: Response) -> Response:
     """A 503 with ``Retry-After``."""
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def too_many_streams() -> Response:
+    """503 with ``Retry-After``: every live stream this process allows is open."""
+    return unavailable(json_response(failure(TOO_MANY_STREAMS, "too-many-streams"), 503))
 
 
 def _trouble() -> TroubleLog:

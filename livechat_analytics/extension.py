@@ -25,6 +25,7 @@ from .page import whole
 from .repository import Repository
 from .schemas import ArgsSchema
 from .state import State
+from .stream import hub
 from .views import blueprint
 
 _READ_PREFERENCES = {
@@ -165,7 +166,7 @@ def _state(
         breaker_seconds=config.read(settings, "CACHE_BREAKER_SECONDS"),
         looked_up=None if metrics is None else metrics.looked_up,
     )
-    return State(
+    state = State(
         repository=repository,
         authenticator=authenticator,
         args_schemas=_args_schemas(settings, _timezone(config.read(settings, "TIMEZONE"))),
@@ -182,6 +183,8 @@ def _state(
         metrics=metrics,
         metrics_token=config.read(settings, "METRICS_TOKEN"),
     )
+    state.hub = hub(app, state)
+    return state
 
 
 def _metrics(settings: Any, repository: Repository, deadline: float) -> Metrics | None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
+
+from prometheus_client import multiprocess as _multiprocess
 
 # Gunicorn reads every public name here as a setting, and ``config`` is one: keep ours private.
 from livechat_analytics import config as _config
@@ -24,6 +27,14 @@ SHORTEST_TIMEOUT = 30
 LONGEST_REQUEST_LINE = 8190
 #: The longest header line (name and value), gunicorn's default, named here to be documented.
 LONGEST_HEADER = 8190
+#: The threads of a worker for ordinary requests, besides one for each live stream it may hold.
+REQUEST_THREADS = 4
+
+
+def worker_threads(max_streams: int) -> int:
+    """A gthread worker's threads: one per live stream it may hold (each stream keeps its thread
+    while it is open), and :data:`REQUEST_THREADS` that the streams never take."""
+    return REQUEST_THREADS + max_streams
 
 
 def worker_timeout(deadline_ms: int) -> int:
@@ -41,6 +52,13 @@ bind = [f"0.0.0.0:{os.environ['PORT']}"] if os.environ.get("PORT") else ["127.0.
 # Requests mostly wait on MongoDB: threads serve others meanwhile. WEB_CONCURRENCY is the usual knob.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = 4
+threads = worker_threads(_settings.get(_config.PREFIX + "LIVE_MAX_STREAMS", _config.LIVE_MAX_STREAMS))
 limit_request_line = LONGEST_REQUEST_LINE
 limit_request_field_size = LONGEST_HEADER
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker exited: in prometheus_client's multiprocess mode, its live gauges (the open
+    streams) leave the sum of the workers alive."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        _multiprocess.mark_process_dead(worker.pid)

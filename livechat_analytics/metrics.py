@@ -126,6 +126,12 @@ class Metrics:
             registry=own,
             multiprocess_mode="livesum",
         )
+        self.live_computations = Counter(
+            "livechat_analytics_live_computations",
+            "Computations of the live state for the open streams: one per distinct scope and department"
+            " the streams follow, however many streams share it.",
+            registry=own,
+        )
         if multiprocess_dir is not None:
             MultiProcessCollector(self.registry, path=multiprocess_dir)
 

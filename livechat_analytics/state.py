@@ -15,6 +15,7 @@ from .cache import Answers, Recent
 from .config import EXTENSION_KEY
 from .endpoints.common import INACTIVITY_SETTING, Context
 from .endpoints.row import Endpoint
+from .live_watch import Hub
 from .logs import TroubleLog
 from .metrics import Metrics
 from .repository import Repository
@@ -51,6 +52,8 @@ class State:
     #: the login headers and the ``view-livechat-manager`` permission).
     metrics: Metrics | None = None
     metrics_token: str | None = None
+    #: The open streams of ``live/stream`` and the watch that feeds them (made with the state).
+    hub: Hub | None = None
 
     def inactivity_timeout(self) -> float:
         """``T``: Rocket.Chat's setting as read in the last ``SETTINGS_SECONDS``, else the
