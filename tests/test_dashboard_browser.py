@@ -1323,7 +1323,7 @@ def test_the_satisfaction_panel_shows_the_windows_ratings(page: Page, demo_app: 
     chart = page.driver.find_element(By.ID, "rating-chart")
     assert json.loads(chart.get_attribute("data-values")) == [distribution[rating] for rating in "12345"]
     assert "Responses per rating: 1 " in chart.get_attribute("aria-label")
-    assert page.text("#satisfaction-line").startswith(f"{responses} of {closed} chats served and closed")
+    assert page.text("#satisfaction-line").startswith(f"{responses} of {closed} closed chats rated, ")
     assert not page.driver.find_element(By.ID, "satisfaction-unrated").is_displayed()
     # The trend of CSAT, by the page's grouping, with the previous period.
     trend = page.api("trends/satisfaction", {**query, "groupBy": ["day"], "compare": ["previous"]}, demo_app)
@@ -1345,7 +1345,7 @@ def test_the_satisfaction_panel_shows_the_windows_ratings(page: Page, demo_app: 
     assert {rating: [r["satisfaction"] for r in rows].count(rating) for rating in "12345"} == distribution
 
 
-def test_a_department_follows_and_the_panel_says_its_own_failure(page: Page, demo_app: Flask):
+def test_the_satisfaction_panel_follows_the_department_and_fails_alone(page: Page, demo_app: Flask):
     page.sign_in()
     choice = Select(page.driver.find_element(By.ID, "department"))
     page.change(lambda: choice.select_by_visible_text("Sales"))
@@ -1379,6 +1379,8 @@ def _panel_height(page: Page) -> float:
 def test_a_range_without_ratings_shows_how_they_are_collected(page: Page, demo_app: Flask):
     page.sign_in()
     filled = _panel_height(page)
+    with at_phone_width(page):
+        filled_on_phone = _panel_height(page)
     page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("custom"))
     for field, day in (("start", "2020-01-01"), ("end", "2020-01-31")):
         element = page.driver.find_element(By.ID, field)
@@ -1402,7 +1404,7 @@ def test_a_range_without_ratings_shows_how_they_are_collected(page: Page, demo_a
     assert _panel_height(page) == filled, "the panel keeps its shape"
     assert _axe(page) == [], "1280x800, no ratings"
     with at_phone_width(page):
-        assert note.is_displayed()
+        assert note.is_displayed() and _panel_height(page) == filled_on_phone
         assert _axe(page) == [], "390x844, no ratings"
     # A range with ratings again: the note goes.
     page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("last30"))

@@ -1200,10 +1200,10 @@ function drawSatisfaction(row, trend, groupBy) {
   $("satisfaction-unrated").textContent = rated ? "" : UNRATED;
   $("satisfaction-unrated").hidden = rated;
   if (!rated) return emptySatisfaction();
-  const comments = row.comments === 1 ? "1 with a comment" : `${row.comments} with a comment`;
+  // Two lines at most at phone width, the room its blank shape keeps.
+  const closed = row.closedChats === 1 ? "closed chat" : "closed chats";
   $("satisfaction-line").textContent =
-    `${row.responses} of ${chats(row.closedChats)} served and closed in this range rated, ${comments}.` +
-    " CSAT: the share of ratings 4 and 5.";
+    `${row.responses} of ${row.closedChats} ${closed} rated, ${row.comments} with a comment.`;
   $("satisfaction-cards").replaceChildren(...satisfactionCards(row));
   drawRatings(row.distribution);
   drawCsatTrend(trend, groupBy);
