@@ -447,7 +447,7 @@ window.layoutShifts = [];
 const fetched = window.fetch.bind(window);
 let asked = 0;
 window.fetch = (...request) => {
-  const step = ORDER === 'asked' ? asked++ : 18 - asked++; // 18 requests on a first load
+  const step = ORDER === 'asked' ? asked++ : 20 - asked++; // 20 requests on a first load
   return fetched(...request).then(
     (response) => new Promise((resolve) => setTimeout(() => resolve(response), 80 * step)),
   );
@@ -1261,3 +1261,151 @@ def test_the_now_panel_is_accessible_at_desktop_and_phone_width(page: Page):
     # Its words, not a colour, say each state; the changing line is read out politely.
     assert page.driver.find_element(By.ID, "now-summary").get_attribute("aria-live") == "polite"
     assert page.driver.find_element(By.CSS_SELECTOR, "#now h2").text == "Now"
+
+
+# Satisfaction
+
+UNRATED = (
+    "No chat closed in this range was rated. Rocket.Chat's widget no longer asks visitors to rate their"
+    " chats: ratings are collected through its livechat/room.survey call; see the manual's Satisfaction page."
+)
+
+
+def _ratings(app: Flask, query: dict[str, list[str]]) -> tuple[int, dict[str, int]]:
+    """The served livechat rooms closed in the page's window (its days, in its timezone), and their
+    ratings of the chat per rating (a string "1" to "5"), from the demo's rooms collection itself."""
+    zone = ZoneInfo(query["timezone"][0])
+    first = dt.datetime.fromisoformat(query["start"][0]).replace(tzinfo=zone)
+    last = dt.datetime.fromisoformat(query["end"][0]).replace(tzinfo=zone) + dt.timedelta(days=1)
+    database = app.extensions["livechat_analytics"].repository.database
+    closed = [
+        room
+        for room in database["rocketchat_room"].find({"t": "l"})
+        if room.get("servedBy")
+        and isinstance(room.get("closedAt"), dt.datetime)
+        and first <= room["closedAt"].replace(tzinfo=dt.timezone.utc) < last
+    ]
+    given = [(room.get("surveyFeedback") or {}).get("satisfaction") for room in closed]
+    return len(closed), {rating: given.count(rating) for rating in "12345"}
+
+
+def _satisfaction_cards(page: Page) -> dict[str, str]:
+    values = page.driver.find_elements(By.CSS_SELECTOR, "#satisfaction-cards .card-value")
+    return {value.get_attribute("data-field"): value.text for value in values}
+
+
+def test_the_satisfaction_panel_shows_the_windows_ratings(page: Page, demo_app: Flask):
+    page.sign_in()
+    query = page.query("satisfaction")
+    closed, distribution = _ratings(demo_app, query)
+    responses = sum(distribution.values())
+    assert responses > 0 and closed > responses
+    [row] = page.api("satisfaction", query, demo_app)["groups"]
+    assert (row["closedChats"], row["distribution"]) == (closed, distribution)
+    high = distribution["4"] + distribution["5"]
+    total = sum(int(rating) * count for rating, count in distribution.items())
+    # Rounded half up to two decimals, in whole numbers: the API's rule.
+    hundredths = (
+        (200 * 100 * high + responses) // (2 * responses),
+        (200 * 100 * responses + closed) // (2 * closed),
+        (200 * total + responses) // (2 * responses),
+    )
+    csat, rate, average = (f"{value // 100}.{value % 100:02d}" for value in hundredths)
+    assert _satisfaction_cards(page) == {
+        "csat": f"{csat} %",
+        "responseRate": f"{rate} %",
+        "average": average,
+        "responses": str(responses),
+        "closedChats": str(closed),
+    }
+    cells = page.driver.find_elements(By.CSS_SELECTOR, "#rating-table td[data-rating]")
+    assert {cell.get_attribute("data-rating"): int(cell.text) for cell in cells} == distribution
+    chart = page.driver.find_element(By.ID, "rating-chart")
+    assert json.loads(chart.get_attribute("data-values")) == [distribution[rating] for rating in "12345"]
+    assert "Responses per rating: 1 " in chart.get_attribute("aria-label")
+    assert page.text("#satisfaction-line").startswith(f"{responses} of {closed} closed chats rated, ")
+    assert not page.driver.find_element(By.ID, "satisfaction-unrated").is_displayed()
+    # The trend of CSAT, by the page's grouping, with the previous period.
+    trend = page.api("trends/satisfaction", {**query, "groupBy": ["day"], "compare": ["previous"]}, demo_app)
+    canvas = page.driver.find_element(By.ID, "csat-chart")
+    buckets = trend["series"][0]["buckets"]
+    assert json.loads(canvas.get_attribute("data-values")) == [bucket["csat"] for bucket in buckets]
+    previous = [bucket["csat"] for bucket in trend["previous"][0]["buckets"]]
+    assert json.loads(canvas.get_attribute("data-previous")) == previous
+    assert sum(bucket["responses"] for bucket in buckets) == responses
+    assert len(page.driver.find_elements(By.CSS_SELECTOR, "#csat-table tbody tr")) == len(buckets) == 30
+    # The rated chats' CSV: one row each.
+    link = page.driver.find_element(By.CSS_SELECTOR, '#satisfaction a.csv[data-part="responses"]')
+    link.click()
+    WebDriverWait(page.driver, WAIT).until(lambda _: link.get_attribute("data-downloaded"))
+    saved = page.browser.downloads / link.get_attribute("data-downloaded")
+    WebDriverWait(page.driver, WAIT).until(lambda _: saved.exists() and saved.stat().st_size > 0)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8"))))
+    assert len(rows) == responses
+    assert {rating: [r["satisfaction"] for r in rows].count(rating) for rating in "12345"} == distribution
+
+
+def test_the_satisfaction_panel_follows_the_department_and_fails_alone(page: Page, demo_app: Flask):
+    page.sign_in()
+    choice = Select(page.driver.find_element(By.ID, "department"))
+    page.change(lambda: choice.select_by_visible_text("Sales"))
+    query = page.query("satisfaction")
+    assert query["departmentId"]
+    [row] = page.api("satisfaction", query, demo_app)["groups"]
+    assert _satisfaction_cards(page)["responses"] == str(row["responses"])
+    cells = page.driver.find_elements(By.CSS_SELECTOR, "#rating-table td[data-rating]")
+    assert {cell.get_attribute("data-rating"): int(cell.text) for cell in cells} == row["distribution"]
+    # The satisfaction requests fail: the panel says so, and only the panel.
+    page.driver.execute_cdp_cmd("Network.enable", {})
+    page.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/satisfaction?*"]})
+    try:
+        page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("last7"))
+    finally:
+        page.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    assert page.message("satisfaction-title").startswith("The API could not be reached")
+    assert page.message("sla-title") == page.message("trend-title") == "" and _alert(page) == []
+    assert _satisfaction_cards(page) == {}
+    assert page.driver.find_elements(By.CSS_SELECTOR, "#rating-table td[data-rating]") == []
+    page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("last30"))
+    assert page.message("satisfaction-title") == "" and _satisfaction_cards(page)
+
+
+def _panel_height(page: Page) -> float:
+    return page.driver.execute_script(
+        "return document.getElementById('satisfaction').getBoundingClientRect().height"
+    )
+
+
+def test_a_range_without_ratings_shows_how_they_are_collected(page: Page, demo_app: Flask):
+    page.sign_in()
+    filled = _panel_height(page)
+    with at_phone_width(page):
+        filled_on_phone = _panel_height(page)
+    page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("custom"))
+    for field, day in (("start", "2020-01-01"), ("end", "2020-01-31")):
+        element = page.driver.find_element(By.ID, field)
+        page.change(
+            lambda element=element, day=day: page.driver.execute_script(
+                "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))",
+                element,
+                day,
+            )
+        )
+    query = page.query("satisfaction")
+    assert (query["start"], query["end"]) == (["2020-01-01"], ["2020-01-31"])
+    assert _ratings(demo_app, query) == (0, dict.fromkeys("12345", 0))
+    assert page.api("satisfaction", query, demo_app)["groups"][0]["responses"] == 0
+    note = page.driver.find_element(By.ID, "satisfaction-unrated")
+    assert note.is_displayed() and note.text == UNRATED
+    assert page.driver.find_element(By.ID, "satisfaction").get_attribute("data-responses") == "0"
+    hidden = ("satisfaction-cards", "rating-chart", "csat-chart", "rating-table")
+    assert not any(page.driver.find_element(By.ID, part).is_displayed() for part in hidden)
+    assert page.message("satisfaction-title") == ""
+    assert _panel_height(page) == filled, "the panel keeps its shape"
+    assert _axe(page) == [], "1280x800, no ratings"
+    with at_phone_width(page):
+        assert note.is_displayed() and _panel_height(page) == filled_on_phone
+        assert _axe(page) == [], "390x844, no ratings"
+    # A range with ratings again: the note goes.
+    page.change(lambda: Select(page.driver.find_element(By.ID, "range")).select_by_value("last30"))
+    assert not note.is_displayed() and int(_satisfaction_cards(page)["responses"]) > 0

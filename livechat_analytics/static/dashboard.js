@@ -441,6 +441,7 @@ function panels() {
     trendPanel(),
     heatmapPanel(),
     slaPanel(),
+    satisfactionPanel(),
     departmentsPanel(),
   ];
 }
@@ -1156,6 +1157,151 @@ function centreBusiest() {
   scroller.scrollLeft = Math.max(0, left);
 }
 
+/* ---- satisfaction: what visitors rated, when the range holds any rating ----
+ *
+ * One satisfaction row for the range (groupBy none) and the trend of CSAT, asked together. With no
+ * response the panel keeps its shape, its parts hidden, and says how ratings are collected. */
+
+const RATINGS = ["1", "2", "3", "4", "5"];
+const UNRATED =
+  "No chat closed in this range was rated. Rocket.Chat's widget no longer asks visitors to rate their" +
+  " chats: ratings are collected through its livechat/room.survey call; see the manual's Satisfaction page.";
+
+function satisfactionPanel() {
+  const extra = state.window ? trendQuery() : {};
+  return {
+    panel: panelOf("satisfaction-title"),
+    ask: () => Promise.all([get("satisfaction"), get("trends/satisfaction", extra)]),
+    draw: ([answer, trend]) => drawSatisfaction(answer.groups[0], trend, extra.groupBy),
+    empty: () => {
+      emptySatisfaction();
+      $("satisfaction").classList.remove("unrated");
+      $("satisfaction").dataset.responses = "";
+      $("satisfaction-unrated").hidden = true;
+    },
+  };
+}
+
+/* The panel's parts in their blank shape: blank cards, the five ratings' rows, no chart. */
+function emptySatisfaction() {
+  $("satisfaction-line").textContent = "";
+  $("satisfaction-cards").replaceChildren(...blankCards(Number($("satisfaction-cards").dataset.cards)));
+  $("rating-table").tBodies[0].replaceChildren(...RATINGS.map((rating) => blankRow(2, rating)));
+  $("csat-table").tBodies[0].replaceChildren();
+  dropChart("ratings");
+  dropChart("csat");
+}
+
+/* The range's ``row`` (groupBy none) and its CSAT ``trend``; the note alone when nothing was rated. */
+function drawSatisfaction(row, trend, groupBy) {
+  const rated = row.responses > 0;
+  $("satisfaction").classList.toggle("unrated", !rated);
+  $("satisfaction").dataset.responses = String(row.responses);
+  $("satisfaction-unrated").textContent = rated ? "" : UNRATED;
+  $("satisfaction-unrated").hidden = rated;
+  if (!rated) return emptySatisfaction();
+  // Two lines at most at phone width, the room its blank shape keeps.
+  const closed = row.closedChats === 1 ? "closed chat" : "closed chats";
+  $("satisfaction-line").textContent =
+    `${row.responses} of ${row.closedChats} ${closed} rated, ${row.comments} with a comment.`;
+  $("satisfaction-cards").replaceChildren(...satisfactionCards(row));
+  drawRatings(row.distribution);
+  drawCsatTrend(trend, groupBy);
+}
+
+function satisfactionCards(row) {
+  const cards = [
+    ["CSAT", "rated 4 or 5", shown("rate", row.csat), "csat"],
+    ["Response rate", "of closed chats", shown("rate", row.responseRate), "responseRate"],
+    ["Average rating", "of 5", row.average.toFixed(2), "average"],
+    ["Responses", "", String(row.responses), "responses"],
+    ["Closed chats", "served", String(row.closedChats), "closedChats"],
+  ];
+  return cards.map(([title, note, text, field]) => {
+    const made = newCard(title, note, text);
+    made.querySelector(".card-value").dataset.field = field;
+    return made;
+  });
+}
+
+/* The responses per rating, as a table and as a bar chart of one colour (the bars are labelled). */
+function drawRatings(distribution) {
+  const values = RATINGS.map((rating) => distribution[rating]);
+  const tbody = $("rating-table").tBodies[0];
+  tbody.replaceChildren();
+  RATINGS.forEach((rating, index) => {
+    const row = tbody.insertRow();
+    cell(row, rating, true);
+    cell(row, String(values[index])).dataset.rating = rating;
+  });
+  const canvas = $("rating-chart");
+  describe(canvas, "Responses per rating", RATINGS, values);
+  canvas.dataset.values = JSON.stringify(values);
+  chart("ratings", canvas, {
+    type: "bar",
+    data: { labels: RATINGS, datasets: [{ label: "Responses", data: values, backgroundColor: COLOURS[0] }] },
+    options: {
+      plugins: { legend: { display: false } },
+      scales: { x: { title: { display: true, text: "Rating" } }, y: { ticks: { precision: 0 } } },
+    },
+  });
+}
+
+/* CSAT per bucket, this period and the previous one (a gap where a bucket has no response). */
+function drawCsatTrend(answer, groupBy) {
+  const current = answer.series[0]?.buckets ?? [];
+  const previous = answer.previous?.[0]?.buckets ?? [];
+  const labels = current.map((bucket) => bucketLabel(bucket.start, groupBy));
+  const values = current.map((bucket) => bucket.csat);
+  const before = previous.map((bucket) => bucket.csat);
+  const tbody = $("csat-table").tBodies[0];
+  tbody.replaceChildren();
+  current.forEach((bucket, index) => {
+    const row = tbody.insertRow();
+    const earlier = previous[index];
+    cell(row, labels[index], true);
+    cell(row, shown("rate", bucket.csat));
+    cell(row, String(bucket.responses));
+    cell(row, earlier ? bucketLabel(earlier.start, groupBy) : "\u2013");
+    cell(row, earlier ? shown("rate", earlier.csat) : "\u2013");
+    cell(row, earlier ? String(earlier.responses) : "\u2013");
+  });
+  const canvas = $("csat-chart");
+  canvas.dataset.values = JSON.stringify(values);
+  canvas.dataset.previous = JSON.stringify(before);
+  canvas.setAttribute(
+    "aria-label",
+    `CSAT by ${groupBy}, this period against the previous one; the numbers are in the table below.`,
+  );
+  const grey = "#9ea2a8";
+  const line = (label, data, colour) => ({ label, data, borderColor: colour, backgroundColor: colour });
+  chart("csat", canvas, {
+    type: "line",
+    data: {
+      labels,
+      datasets: [
+        line("CSAT, this period", values, COLOURS[0]),
+        { ...line("Previous period", before, grey), borderDash: [6, 4] },
+      ],
+    },
+    options: {
+      interaction: { mode: "index", intersect: false },
+      scales: { y: { min: 0, max: 100, ticks: { callback: (value) => `${value} %` } } },
+      plugins: {
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${shown("rate", item.raw)}` } },
+      },
+    },
+  });
+}
+
+/* The panel's CSV links ask as it does: the range, per department, every rated chat, the trend. */
+function satisfactionLinks() {
+  const parts = { window: {}, departments: { groupBy: "department" }, responses: {}, trend: trendQuery() };
+  for (const link of document.querySelectorAll("#satisfaction a.csv")) {
+    link.dataset.extra = JSON.stringify(parts[link.dataset.part]);
+  }
+}
+
 /* ---- the chats behind a number: GET conversations, listed in a dialog ---- */
 
 const LIST_SIZE = 50;
@@ -1795,6 +1941,7 @@ function csvLinks() {
   trend.dataset.csv = `trends/${trendMetric().path}`;
   trend.dataset.extra = JSON.stringify(trendQuery());
   slaLinks();
+  satisfactionLinks();
   for (const link of document.querySelectorAll("a.csv")) link.href = url(link.dataset.csv, csvQuery(link));
 }
 
