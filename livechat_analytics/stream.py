@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, cast
 import pymongo
 from flask import Flask, Response
 from flask.blueprints import BlueprintSetupState
+from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from werkzeug.routing import Rule
 
@@ -149,9 +150,15 @@ def hub(app: Flask, state: State) -> Hub:
             state.metrics.live_computations.inc(keys)
 
     repository = state.repository
+    database = repository.database
+
+    def watch() -> Any:
+        return database.watch(change_pipeline(repository.names), max_await_time_ms=AWAIT_MS)
+
+    # Only pymongo's database has change streams to ask for; any other (mongomock) is polled.
     return Hub(
         lambda key: bodies(state, key),
-        lambda: repository.database.watch(change_pipeline(repository.names), max_await_time_ms=AWAIT_MS),
+        watch if isinstance(database, Database) else None,
         poll_seconds=config.read(settings, "LIVE_POLL_SECONDS"),
         max_streams=config.read(settings, "LIVE_MAX_STREAMS"),
         deadline=state.deadline,

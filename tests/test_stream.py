@@ -18,6 +18,7 @@ from browser import serving
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 from sse import PING, EventStream
 from support import NOT_LOGGED_IN, ROOT, UNAUTHORIZED, UNAVAILABLE, add_user, free_port, server_process
 
@@ -429,3 +430,53 @@ def test_an_exited_worker_leaves_the_open_streams_gauge(monkeypatch, tmp_path):
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     gunicorn_conf.child_exit(None, SimpleNamespace(pid=42))
     assert sorted(path.name for path in tmp_path.iterdir()) == ["counter_41.db", "gauge_livesum_42.db"]
+
+
+# -- The hub on its own: a server without change streams, a watch that times out -------------------
+
+
+def counting_hub(watch: Callable[[], Any]) -> tuple[live_watch.Hub, list[str]]:
+    """A hub whose computations count themselves: the n-th holds ``{"n": n}``."""
+    computed: list[str] = []
+
+    def compute(key: Any) -> dict[str, Any]:
+        computed.append(key)
+        return {"queue": {"n": len(computed), "at": None}}
+
+    def failed(error: Exception) -> dict[str, Any]:
+        return {"success": False, "error": type(error).__name__}
+
+    hub = live_watch.Hub(compute, watch, poll_seconds=0.2, max_streams=2, deadline=5, failed=failed)
+    return hub, computed
+
+
+def test_a_server_without_change_streams_is_polled():
+    def refuse() -> Any:  # as a standalone mongod answers $changeStream
+        raise OperationFailure("The $changeStream stage is only supported on replica sets", code=40573)
+
+    hub, computed = counting_hub(refuse)
+    one = hub.subscribe("key")
+    hub.start(one, {"queue": {"n": 0, "at": None}})
+    try:
+        first = one.waiting.get(timeout=5)
+        second = one.waiting.get(timeout=5)
+    finally:
+        hub.unsubscribe(one)
+    assert hub.watching in (False, None)  # polled, or ended with the stream
+    assert (first.event, first.data["n"], second.data["n"]) == ("queue", 1, 2)
+    assert set(computed) == {"key"}
+
+
+def test_a_watch_that_times_out_ends_the_stream_with_an_error_event():
+    def too_slow() -> Any:  # the deadline passed on the server (MaxTimeMSExpired)
+        raise OperationFailure("operation exceeded time limit", code=50)
+
+    hub, computed = counting_hub(too_slow)
+    one = hub.subscribe("key")
+    hub.start(one, {"queue": {"n": 0, "at": None}})
+    try:
+        message = one.waiting.get(timeout=5)
+    finally:
+        hub.unsubscribe(one)
+    assert (message.event, message.data) == ("error", {"success": False, "error": "OperationFailure"})
+    assert computed == []

@@ -1779,7 +1779,10 @@ function streamPaused(run, reason) {
 /* Ask live/queue and live/agents once, and show their answers. */
 async function pollNow(run) {
   try {
-    const [queue, agents] = await Promise.all([liveGet(liveUrl("queue", { names: "true" })), liveGet(liveUrl("agents"))]);
+    const [queue, agents] = await Promise.all([
+      liveGet(liveUrl("queue", { names: "true" })),
+      liveGet(liveUrl("agents")),
+    ]);
     if (run !== now.run || now.streaming) return;
     drawQueue(queue);
     drawAgents(agents);
@@ -1793,7 +1796,11 @@ async function pollNow(run) {
 async function liveGet(address) {
   let response;
   try {
-    response = await fetch(address, { headers: headers("application/json"), credentials: "omit", cache: "no-store" });
+    response = await fetch(address, {
+      headers: headers("application/json"),
+      credentials: "omit",
+      cache: "no-store",
+    });
   } catch (error) {
     throw new ApiError(0, `The API could not be reached (${error.message}).`);
   }
@@ -1831,7 +1838,9 @@ function waited(seconds) {
   const [size, unit] = units[first];
   const next = units[first + 1];
   const rest = next ? Math.floor((whole % size) / next[0]) : 0;
-  return rest ? `${Math.floor(whole / size)} ${unit} ${rest} ${next[1]}` : `${Math.floor(whole / size)} ${unit}`;
+  return rest
+    ? `${Math.floor(whole / size)} ${unit} ${rest} ${next[1]}`
+    : `${Math.floor(whole / size)} ${unit}`;
 }
 
 /* The queue per department, the totals below, and the line the screen reader is told. */
