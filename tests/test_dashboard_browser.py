@@ -1093,11 +1093,23 @@ def test_the_breach_count_lists_the_breached_chats(page: Page, demo_app: Flask):
     _closed_by_escape(page, button)
 
 
-# Now: the queue and the agents as they are. The stream is not served here (404): the panel says so
-# and polls.
+# Now: the queue and the agents as they are, from the stream; where the browser cannot reach it
+# (blocked), the panel says so and polls.
 
 POLL = 10  # the page's polling interval while the stream is paused, in seconds
-PAUSED = f"Live updates paused: the stream answered 404; polling every {POLL} s."
+PAUSED = f"Live updates paused: the stream could not be reached (Failed to fetch); polling every {POLL} s."
+
+
+@contextlib.contextmanager
+def stream_blocked(page: Page) -> Iterator[None]:
+    """The browser refuses to reach ``live/stream`` while the block runs."""
+    page.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/live/stream*"]})
+    try:
+        yield
+    finally:
+        page.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+
+
 STATUS_WORDS = {"online": "Online", "away": "Away", "busy": "Busy", "offline": "Offline"}
 
 
@@ -1199,6 +1211,11 @@ def _check_agents(page: Page, app: Flask, query: dict[str, list[str]]) -> None:
 
 
 def test_the_now_panel_shows_the_live_numbers_and_polls_without_the_stream(page: Page, demo_app: Flask):
+    with stream_blocked(page):
+        _numbers_polled(page, demo_app)
+
+
+def _numbers_polled(page: Page, demo_app: Flask) -> None:
     page.sign_in()
     assert _now_filled(page)["note"] == PAUSED
     total = page.api("live/queue", {}, demo_app)["total"]
@@ -1219,24 +1236,54 @@ def test_the_now_panel_shows_the_live_numbers_and_polls_without_the_stream(page:
     page.browser.collect()
     asked = [urlsplit(request["url"]) for request in page.browser.requests]
     streams = [parse_qs(url.query) for url in asked if url.path == f"{ROOT}/live/stream"]
-    assert streams[0] == {} and streams[-1] == {"departmentId": [sales]}
+    assert streams[0] == {"names": ["true"]}
+    assert streams[-1] == {"names": ["true"], "departmentId": [sales]}
+
+
+def queued_room(database: Any, room_id: str) -> dict[str, Any]:
+    """A room queued now, with no department, stored."""
+    moment = dt.datetime.now(dt.timezone.utc)
+    room = {"_id": room_id, "t": "l", "open": True, "ts": moment, "queuedAt": moment, "departmentId": None}
+    database["rocketchat_room"].insert_one(room)
+    return room
+
+
+def test_the_now_panel_follows_the_stream(page: Page, demo_app: Flask):
+    page.sign_in()
+    assert _now_filled(page)["note"] == ""
+    _check_queue(page, demo_app, {"names": ["true"]})
+    _check_agents(page, demo_app, {})
+    before = int(_queue_rows(page)[-1]["queued"])
+    database = demo_app.extensions["livechat_analytics"].repository.database
+    room = queued_room(database, "NowPanelStreamed1")
+    try:
+        inserted = time.monotonic()
+        # The change stream brings it within 2 s; a redraw takes a moment more.
+        WebDriverWait(page.driver, 3, poll_frequency=0.05).until(
+            lambda _: int(_queue_rows(page)[-1]["queued"]) == before + 1
+        )
+        assert time.monotonic() - inserted < 2.5
+        assert page.text("#now-note") == ""
+    finally:
+        database["rocketchat_room"].delete_one({"_id": room["_id"]})
+    page.browser.collect()
+    # Pushed, never asked: the page polled nothing.
+    asked = {urlsplit(request["url"]).path for request in page.browser.requests}
+    assert f"{ROOT}/live/stream" in asked
+    assert not asked & {f"{ROOT}/live/queue", f"{ROOT}/live/agents"}
 
 
 def test_a_queued_room_reaches_the_panel_within_the_poll_interval(page: Page, demo_app: Flask):
+    with stream_blocked(page):
+        _queued_room_polled(page, demo_app)
+
+
+def _queued_room_polled(page: Page, demo_app: Flask) -> None:
     page.sign_in()
     _now_filled(page)
     before = int(_queue_rows(page)[-1]["queued"])
     database = demo_app.extensions["livechat_analytics"].repository.database
-    moment = dt.datetime.now(dt.timezone.utc)
-    room = {
-        "_id": "NowPanelQueued1",
-        "t": "l",
-        "open": True,
-        "ts": moment,
-        "queuedAt": moment,
-        "departmentId": None,
-    }
-    database["rocketchat_room"].insert_one(room)
+    room = queued_room(database, "NowPanelQueued1")
     try:
         # Within one polling interval, and the few seconds a request and a redraw take.
         WebDriverWait(page.driver, POLL + 3, poll_frequency=0.1).until(

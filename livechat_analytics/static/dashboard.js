@@ -799,6 +799,7 @@ function departmentRows(answers) {
   }
   const rows = Object.values(byId);
   for (const row of rows) row.name = departmentName(row._id);
+  relabelNow();
   return rows;
 }
 
@@ -1667,7 +1668,7 @@ async function openStream(run) {
   now.streaming = false;
   let response;
   try {
-    response = await fetch(liveUrl("stream"), {
+    response = await fetch(liveUrl("stream", { names: "true" }), {
       headers: headers("text/event-stream"),
       credentials: "omit",
       cache: "no-store",
@@ -1849,14 +1850,24 @@ function drawQueue(answer) {
   for (const row of answer.departments) {
     if (row.name) state.departments[row._id === null ? "" : row._id] = row.name;
   }
-  // Labelled as everywhere on the page: two departments of one name as "Name (id)".
+  queueRows(answer);
+  $("now-at").textContent = `As of ${clockTime(answer.at)}`;
+  $("now").dataset.queue = answer.at;
+  nowSummary();
+}
+
+/* The queue's table drawn from an answer, labelled as everywhere on the page: two departments of one
+ * name as "Name (id)". */
+function queueRows(answer) {
   const rows = answer.departments.map((row) => queueRow(row, departmentName(row._id)));
   $("now-queue").tBodies[0].replaceChildren(...rows);
   $("now-queue").tFoot.replaceChildren(queueRow(answer.total, "Total"));
-  $("now-at").textContent = `As of ${clockTime(answer.at)}`;
-  $("now").dataset.queue = answer.at;
   tickWaits();
-  nowSummary();
+}
+
+/* The queue labelled again once other panels have told the page more departments' names. */
+function relabelNow() {
+  if (now.queue) queueRows(now.queue.answer);
 }
 
 function queueRow(row, label) {
