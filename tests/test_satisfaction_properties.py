@@ -23,7 +23,20 @@ END = dt.datetime(2024, 3, 4, 23, 59, 59, 999000, tzinfo=UTC)
 WINDOW = {"start": "2024-03-01", "end": "2024-03-04"}
 MS = dt.timedelta(milliseconds=1)
 DEPARTMENTS = ("d1", "d2", None, ["d1"])
-AGENTS = ("ana", "bo")
+AGENTS = ("ana", "bo", 7, None)
+#: Stored sources: a type, an alias beside it (which names the source), and what names none.
+SOURCES = st.sampled_from(
+    [
+        {"type": "widget"},
+        {"type": "email"},
+        {"type": "api", "alias": "WhatsApp"},
+        {"type": "widget", "alias": 3},
+        {"alias": "Telegram"},
+        {"type": ["widget"]},
+        {},
+        "widget",
+    ]
+)
 TAGS = ("billing", "vip", 7)
 #: Stored ratings: the five valid ones (more likely), and what is no rating.
 VALUES = st.sampled_from(["1", "2", "3", "4", "5"]) | st.sampled_from(
@@ -53,7 +66,7 @@ def rooms(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         room["tags"] = draw(st.lists(st.sampled_from(TAGS), max_size=3))
     if draw(st.booleans()):
-        room["source"] = {"type": draw(st.sampled_from(["widget", "email"]))}
+        room["source"] = draw(SOURCES)
     if draw(st.integers(0, 3)):
         feedback = {question: draw(VALUES) for question in QUESTIONS if draw(st.integers(0, 3))}
         comment = draw(COMMENTS)
@@ -104,9 +117,14 @@ def keys(room: dict[str, Any], group_by: str) -> list[Any]:
         value = room.get("departmentId")
         return [value if isinstance(value, str) else None]
     if group_by == "agent":
-        return [room["servedBy"]["_id"]]
+        agent = room["servedBy"]["_id"]
+        return [agent if isinstance(agent, str) else None]
     if group_by == "source":
-        return [(room.get("source") or {}).get("type")]
+        source = room.get("source")
+        if not isinstance(source, dict):
+            return [None]
+        named = [source.get(field) for field in ("alias", "type")]
+        return [next((value for value in named if isinstance(value, str)), None)]
     tags = sorted({tag for tag in room.get("tags") or [] if isinstance(tag, str)})
     return tags or [None]
 
