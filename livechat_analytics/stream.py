@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any, NamedTuple, cast
 
 import pymongo
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
@@ -41,6 +42,11 @@ QUEUE = EVENTS["queue"]
 #: Seconds of silence after which a ``: ping`` comment goes out: proxies keep the connection, and a
 #: client that went is found out when the comment cannot be written.
 PING_SECONDS = 15.0
+#: Seconds between two checks of a stream's caller: a token revoked, a permission or a unit taken
+#: away ends their stream within this (and a ping's wait), with an ``error`` event.
+RECHECK_SECONDS = 15.0
+#: The ``error`` event's words when a monitor's units changed while their stream was open.
+SCOPE_CHANGED = "What you may see has changed; open the stream again."
 
 log = logging.getLogger("livechat_analytics")
 
@@ -77,7 +83,8 @@ def opened() -> Response:
             raise
     errors.database_answered()
     state.hub.start(subscription, first)
-    response = Response(Events(state.hub, subscription, first), mimetype="text/event-stream")
+    recheck = Recheck(current_app._get_current_object(), dict(request.environ), scope)  # type: ignore[attr-defined]
+    response = Response(Events(state.hub, subscription, first, recheck), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on as it comes
     return response
@@ -104,21 +111,56 @@ def frame(event: str, data: Mapping[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
+class Recheck:
+    """Whether a stream's caller may still see what it sends: asked again every
+    :data:`RECHECK_SECONDS`, with the headers the stream was opened with, as a request would."""
+
+    def __init__(self, app: Flask, environ: dict[str, Any], scope: Scope | None) -> None:
+        self._app, self._environ, self._scope = app, environ, scope
+
+    def refused(self) -> Mapping[str, Any] | None:
+        """The body of the ``error`` event that ends the stream (logged out, the permission gone,
+        another scope, the database's trouble), or None: carry on."""
+        with self._app.request_context(self._environ):
+            state = current()
+            try:
+                with pymongo.timeout(state.deadline):
+                    user = state.authenticator.authenticate(request)
+                    if user is None:
+                        return errors.not_logged_in().body
+                    if not state.authenticator.authorize(user, ENDPOINTS[QUEUE].permission):
+                        return errors.unauthorized().body
+                    if state.scope(user) != self._scope:
+                        return errors.failure(SCOPE_CHANGED, "scope-changed")
+            except PyMongoError as error:
+                return errors.database_trouble(error)[1]
+        return None
+
+
 class Events:
     """What a stream sends: the first bodies, then each change and the pings, until an ``error``
-    event or the client goes; :meth:`close` (called by the WSGI server however the response ends,
-    even unread) frees the stream's place."""
+    event or the client goes; the caller is checked again every :data:`RECHECK_SECONDS`
+    (:class:`Recheck`). :meth:`close` (called by the WSGI server however the response ends, even
+    unread) frees the stream's place."""
 
-    def __init__(self, hub: Hub, subscription: Subscription, first: Bodies) -> None:
-        self._hub, self._subscription, self._first = hub, subscription, first
+    def __init__(self, hub: Hub, subscription: Subscription, first: Bodies, recheck: Recheck) -> None:
+        self._hub, self._subscription, self._first, self._recheck = hub, subscription, first, recheck
 
     def __iter__(self) -> Iterator[str]:
         for event, body in self._first.items():
             yield frame(event, body)
+        checked = time.monotonic()
         while True:
             try:
                 message = self._subscription.waiting.get(timeout=PING_SECONDS)
             except queue.Empty:
+                message = None
+            if time.monotonic() - checked >= RECHECK_SECONDS:
+                refused, checked = self._recheck.refused(), time.monotonic()
+                if refused is not None:
+                    yield frame(ERROR, refused)
+                    return
+            if message is None:
                 yield ": ping\n\n"
                 continue
             yield frame(message.event, message.data)

@@ -432,6 +432,48 @@ def test_an_exited_worker_leaves_the_open_streams_gauge(monkeypatch, tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["counter_41.db", "gauge_livesum_42.db"]
 
 
+@pytest.mark.parametrize(
+    ("taken", "said"),
+    [
+        ("token", NOT_LOGGED_IN),
+        ("permission", UNAUTHORIZED),
+    ],
+)
+def test_a_caller_who_may_no_longer_see_gets_an_error_event(
+    make_app, database, monkeypatch, streams, taken, said
+):
+    monkeypatch.setattr(stream, "PING_SECONDS", 0.2)
+    monkeypatch.setattr(stream, "RECHECK_SECONDS", 0.3)
+    headers = add_user(database)
+    with serving(make_app(LIVE_POLL_SECONDS=60)) as base:
+        one = streams(base, headers)
+        first_two(one)
+        assert one.next(2) == PING  # still allowed: the stream goes on
+        if taken == "token":
+            database["users"].update_one({"_id": "manager"}, {"$set": {"services.resume.loginTokens": []}})
+        else:
+            database["users"].update_one({"_id": "manager"}, {"$set": {"roles": ["user"]}})
+        assert one.next_event(3) == ("error", said)
+        assert one.next(3) == ("end", None)
+
+
+def test_a_monitor_whose_units_changed_gets_an_error_event(make_app, database, monkeypatch, streams):
+    monkeypatch.setattr(stream, "PING_SECONDS", 0.2)
+    monkeypatch.setattr(stream, "RECHECK_SECONDS", 0.3)
+    documents = units.world()
+    units.store(database, documents)
+    with serving(make_app(LIVE_POLL_SECONDS=60)) as base:
+        one = streams(base, units.headers(units.MONITOR1))
+        first_two(one)
+        database["rocketchat_livechat_unit_monitors"].delete_many({"monitorId": units.MONITOR1})
+        changed = {
+            "success": False,
+            "error": "What you may see has changed; open the stream again.",
+            "errorType": "scope-changed",
+        }
+        assert one.next_event(3) == ("error", changed)
+
+
 # -- The hub on its own: a server without change streams, a watch that times out -------------------
 
 
