@@ -7,6 +7,7 @@ stored, with ``Decimal`` rounding half up; and a trend's responses add up to the
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -203,6 +204,52 @@ def test_the_responses_are_the_rated_rooms(make_app, database, manager, stored, 
         assert {name: row[name] for name in QUESTIONS} == {name: rating(room, name) for name in QUESTIONS}
         comment = room["surveyFeedback"].get("additionalFeedback")
         assert row["comment"] == (comment if isinstance(comment, str) and comment else None)
+
+
+def bson_order(value: Any) -> tuple[int, Any]:
+    """A row's value as MongoDB sorts values of these kinds: null, numbers, strings, dates."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    return (3, value)
+
+
+@property_settings(20)
+@given(
+    stored=cases(),
+    field=st.sampled_from(["closedAt", "satisfaction", "agentKnowledge", "agentUsername", "departmentId"]),
+    way=st.sampled_from([1, -1]),
+    offset=st.integers(0, 6),
+    count=st.integers(1, 5),
+)
+def test_a_page_of_responses_is_the_sorted_rows(
+    make_app, database, manager, stored, field, way, offset, count
+):
+    store_rooms(database, stored)
+    client = make_app().test_client()
+    url = f"{ROOT}/satisfaction/responses"
+    every = client.get(url, query_string={**WINDOW, "count": "0", "sort": '{"_id": 1}'}, headers=manager)
+    rows = every.get_json()["responses"]
+    # The field's order, ties by _id ascending, whichever way the field goes.
+    rows = sorted(rows, key=lambda row: row["_id"])
+    rows = sorted(
+        rows,
+        key=lambda row: bson_order(
+            row[field] and _instant(row[field]) if field == "closedAt" else row[field]
+        ),
+        reverse=way == -1,
+    )
+    params = {**WINDOW, "sort": json.dumps({field: way}), "offset": str(offset), "count": str(count)}
+    body = client.get(url, query_string=params, headers=manager).get_json()
+    assert body["responses"] == rows[offset : offset + count]
+    assert body["total"] == len(rows)
+
+
+def _instant(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 @property_settings(20)

@@ -211,6 +211,12 @@ def paged(pipeline: Pipeline, page: Pipeline) -> Pipeline:
     return [*pipeline, {"$facet": {"total": [{"$count": "n"}], "page": page}}]
 
 
+def with_ties(sort: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+    """``sort``, its ties broken by ``_id`` ascending (unless it names ``_id``): one order, however
+    the rows are read, and pages that neither repeat nor skip a row."""
+    return sort if any(name == "_id" for name, _ in sort) else (*sort, ("_id", 1))
+
+
 def page_stages(
     *,
     sort: tuple[tuple[str, int], ...],

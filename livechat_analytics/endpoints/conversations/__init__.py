@@ -30,6 +30,7 @@ from ..common import (
     first_text,
     is_abandoned,
     paged,
+    with_ties,
 )
 from ..common import page_stages as stages_of_page
 from ..departments import created_rooms
@@ -207,12 +208,6 @@ def joins(context: Context) -> Pipeline:
 #: The columns that sort as the stored fields they are read from, by those fields: the window's
 #: match leaves only rooms whose ``ts`` is a date.
 STORED_ORDER = {"_id": "_id", "createdAt": "ts"}
-
-
-def with_ties(sort: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
-    """``sort``, its ties broken by ``_id`` ascending (unless it names ``_id``): one order, however
-    the rows are read."""
-    return sort if any(name == "_id" for name, _ in sort) else (*sort, ("_id", 1))
 
 
 def page_stages(query: ConversationQuery, context: Context) -> Pipeline:

@@ -31,6 +31,7 @@ from ..common import (
     quarter_hour,
     slot_bucket,
     timezone_name,
+    with_ties,
 )
 from ..filters import QUESTIONS, RATINGS, rating
 from ..row import Endpoint, Family
@@ -135,30 +136,37 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 # -- satisfaction/responses -------------------------------------------------------------------------
 
 
-def response_rows(query: SatisfactionQuery, context: Context) -> Pipeline:
-    """The query's rooms rated on its question, each made a row (unsorted, unpaged)."""
-    return [
-        *closed_rooms(query, context),
-        {"$match": rated_only(query.question)},
-        {
-            "$project": {
-                "_id": 1,
-                "closedAt": 1,
-                "departmentId": DEPARTMENT_KEY,
-                "agentId": text("$servedBy._id"),
-                "agentUsername": text("$servedBy.username"),
-                **{name: rating(name) for name in QUESTIONS},
-                "comment": {"$cond": [WRITTEN, "$surveyFeedback.additionalFeedback", None]},
-            }
-        },
-    ]
+def rated_rooms(query: SatisfactionQuery, context: Context) -> Pipeline:
+    """The query's rooms rated on its question, as stored (unsorted, unpaged)."""
+    return [*closed_rooms(query, context), {"$match": rated_only(query.question)}]
+
+
+#: A rated room made a row of ``satisfaction/responses``.
+ROW = {
+    "$project": {
+        "_id": 1,
+        "closedAt": 1,
+        "departmentId": DEPARTMENT_KEY,
+        "agentId": text("$servedBy._id"),
+        "agentUsername": text("$servedBy.username"),
+        **{name: rating(name) for name in QUESTIONS},
+        "comment": {"$cond": [WRITTEN, "$surveyFeedback.additionalFeedback", None]},
+    }
+}
+#: The fields :data:`ROW` makes: a sort on one of them makes every row first; on ``closedAt`` or
+#: ``_id`` (the default), only the page's rows are made.
+MADE = tuple(name for name in ROW["$project"] if name not in ("_id", "closedAt"))
+
+
+def response_page(query: SatisfactionQuery, count: int | None) -> Pipeline:
+    """The stages of the query's page of rows (every row when ``count`` is None)."""
+    sort = with_ties(query.sort)
+    return page_stages(sort=sort, offset=query.offset, count=count, annotate=[ROW], annotated=MADE)
 
 
 def compute_responses(query: SatisfactionQuery, context: Context, repository: Repository) -> dict[str, Any]:
     """The page of rated rooms and their number, from one aggregate."""
-    pipeline = paged(
-        response_rows(query, context), page_stages(sort=query.sort, offset=query.offset, count=query.count)
-    )
+    pipeline = paged(rated_rooms(query, context), response_page(query, query.count))
     rows, total = repository.aggregate_page("room", pipeline)
     return {"responses": rows, "count": len(rows), "offset": query.offset, "total": total}
 
@@ -167,11 +175,7 @@ def stream_responses(
     query: SatisfactionQuery, context: Context, repository: Repository
 ) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """Every rated room (or the page asked for) from the cursor, for a CSV answer."""
-    pipeline = [
-        *response_rows(query, context),
-        *page_stages(sort=query.sort, offset=query.offset, count=query.count),
-    ]
-    cursor = repository.stream("room", pipeline)
+    cursor = repository.stream("room", [*rated_rooms(query, context), *response_page(query, query.count)])
     return list(ResponseRowSchema._declared_fields), dumped(cursor, ResponseRowSchema(), close=cursor)
 
 
