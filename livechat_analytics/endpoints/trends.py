@@ -171,11 +171,18 @@ class SeriesBaseSchema(Schema):
     )
 
 
-def trend_schema(metric: Metric) -> Schema:
-    """The 200 body of a metric's trend: its buckets hold the department endpoint's row fields."""
-    path = name_of(metric)
-    title = "".join(part.title() for part in path.split("-"))
-    value_fields = {name: metric.row_schema._declared_fields[name] for name in metric.fields}
+def series_body(
+    title: str,
+    values: Mapping[str, fields.Field],
+    *,
+    what: str,
+    metric: str,
+    head: Mapping[str, fields.Field] | None = None,
+    tail: Mapping[str, fields.Field] | None = None,
+) -> Schema:
+    """The 200 body of a trend: ``values`` in each bucket of each series, named ``<title>...Schema``
+    in the OpenAPI document; ``what`` the body's description, ``metric`` its ``metric`` field's;
+    ``head`` fields after ``timezone`` and ``tail`` optional fields before ``success``."""
     bucket = Schema.from_dict(
         {
             "start": fields.String(
@@ -184,7 +191,7 @@ def trend_schema(metric: Metric) -> Schema:
                     "then (the first bucket starts at `start`)."
                 }
             ),
-            **value_fields,
+            **values,
         },
         name=f"{title}BucketSchema",
     )
@@ -194,22 +201,21 @@ def trend_schema(metric: Metric) -> Schema:
         {
             "__doc__": SeriesBaseSchema.__doc__,
             "buckets": fields.List(
-                fields.Nested(bucket),
-                metadata={"description": "Every bucket of the window in order, 0 when empty."},
+                fields.Nested(bucket), metadata={"description": "Every bucket of the window in order."}
             ),
         },
     )
-    timed = body_fields() if metric.timed is not None else {}
     body = type(
         f"{title}TrendSchema",
         (Schema,),
         {
-            "__doc__": f"`{path}` per local bucket: a series for all departments, or one per department.",
-            "OPTIONAL_FIELDS": ("previous", *timed),
+            "__doc__": what,
+            "OPTIONAL_FIELDS": ("previous", *(tail or {})),
             "CSV": Series(),
-            "metric": fields.String(metadata={"description": "The metric asked for."}),
+            "metric": fields.String(metadata={"description": metric}),
             "groupBy": fields.String(metadata={"description": "The bucket.", "enum": list(BUCKETS)}),
             "timezone": fields.String(metadata={"description": "The timezone the buckets are in."}),
+            **(head or {}),
             "series": fields.List(fields.Nested(series), metadata={"description": "The series."}),
             "previous": fields.List(
                 fields.Nested(series),
@@ -218,11 +224,23 @@ def trend_schema(metric: Metric) -> Schema:
                     "window of equal length."
                 },
             ),
-            **timed,
+            **(tail or {}),
             "success": succeeded(),
         },
     )
     return body()
+
+
+def trend_schema(metric: Metric) -> Schema:
+    """The 200 body of a metric's trend: its buckets hold the department endpoint's row fields."""
+    path = name_of(metric)
+    return series_body(
+        "".join(part.title() for part in path.split("-")),
+        {name: metric.row_schema._declared_fields[name] for name in metric.fields},
+        what=f"`{path}` per local bucket: a series for all departments, or one per department.",
+        metric="The metric asked for.",
+        tail=body_fields() if metric.timed is not None else None,
+    )
 
 
 class WeekdaySchema(Schema):

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ...schemas import Amount, envelope_schema, succeeded
-from ...shape import Series
+from ...schemas import Amount, envelope_schema
 from ..agents import Moment
-from ..common import BUCKETS
 from ..filters import QUESTIONS, RATINGS
-from ..trends import SeriesBaseSchema
+from ..trends import series_body
 
 
 def _count(description: str) -> fields.Integer:
@@ -94,43 +92,14 @@ def envelope(row: type[Schema], key: str, what: str) -> Schema:
 
 def trend_schema() -> Schema:
     """The 200 body of ``trends/satisfaction``."""
-    bucket = Schema.from_dict(
+    return series_body(
+        "Satisfaction",
         {
-            "start": fields.String(
-                metadata={"description": "The bucket's first moment, ISO 8601 with the zone's offset then."}
-            ),
             "responses": _count("Served rooms closed in the bucket and rated on the question."),
             "csat": _csat(),
             "average": _average(),
         },
-        name="SatisfactionBucketSchema",
+        what="Ratings per local bucket of the close: a series for all departments, or one per department.",
+        metric="`satisfaction`.",
+        head={"question": fields.String(metadata={"description": "The question.", "enum": list(QUESTIONS)})},
     )
-    one = type(
-        "SatisfactionSeriesSchema",
-        (SeriesBaseSchema,),
-        {
-            "__doc__": SeriesBaseSchema.__doc__,
-            "buckets": fields.List(fields.Nested(bucket), metadata={"description": "Every bucket in order."}),
-        },
-    )
-    body = type(
-        "SatisfactionTrendSchema",
-        (Schema,),
-        {
-            "__doc__": "Ratings per local bucket of the close: a series for all departments, or one "
-            "per department.",
-            "OPTIONAL_FIELDS": ("previous",),
-            "CSV": Series(),
-            "metric": fields.String(metadata={"description": "`satisfaction`."}),
-            "groupBy": fields.String(metadata={"description": "The bucket.", "enum": list(BUCKETS)}),
-            "timezone": fields.String(metadata={"description": "The timezone the buckets are in."}),
-            "question": fields.String(metadata={"description": "The question.", "enum": list(QUESTIONS)}),
-            "series": fields.List(fields.Nested(one), metadata={"description": "The series."}),
-            "previous": fields.List(
-                fields.Nested(one),
-                metadata={"description": "With `compare=previous` only: the previous window's series."},
-            ),
-            "success": succeeded(),
-        },
-    )
-    return body()

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ...schemas import Amount, envelope_schema, succeeded
-from ...shape import Series
+from ...schemas import Amount, envelope_schema
 from ..agents import Moment
-from ..common import BUCKETS
 from ..hours import body_fields
-from ..trends import SeriesBaseSchema
+from ..trends import series_body
 
 
 def _count(description: str) -> fields.Integer:
@@ -95,43 +93,15 @@ def envelope(row: type[Schema], key: str, what: str) -> Schema:
 
 def trend_schema() -> Schema:
     """The 200 body of ``trends/sla-compliance``."""
-    bucket = Schema.from_dict(
+    return series_body(
+        "SlaCompliance",
         {
-            "start": fields.String(
-                metadata={"description": "The bucket's first moment, ISO 8601 with the zone's offset then."}
-            ),
             "eligible": _count("Rooms created in the bucket with a target."),
             "met": _count("Of them, met."),
             "breached": _count("Of them, breached."),
             "compliance": _compliance_field(),
         },
-        name="SlaComplianceBucketSchema",
+        what="Compliance per local bucket: a series for all departments, or one per department.",
+        metric="`sla-compliance`.",
+        tail=body_fields(),
     )
-    one = type(
-        "SlaComplianceSeriesSchema",
-        (SeriesBaseSchema,),
-        {
-            "__doc__": SeriesBaseSchema.__doc__,
-            "buckets": fields.List(fields.Nested(bucket), metadata={"description": "Every bucket in order."}),
-        },
-    )
-    body = type(
-        "SlaComplianceTrendSchema",
-        (Schema,),
-        {
-            "__doc__": "Compliance per local bucket: a series for all departments, or one per department.",
-            "OPTIONAL_FIELDS": ("previous", *body_fields()),
-            "CSV": Series(),
-            "metric": fields.String(metadata={"description": "`sla-compliance`."}),
-            "groupBy": fields.String(metadata={"description": "The bucket.", "enum": list(BUCKETS)}),
-            "timezone": fields.String(metadata={"description": "The timezone the buckets are in."}),
-            "series": fields.List(fields.Nested(one), metadata={"description": "The series."}),
-            "previous": fields.List(
-                fields.Nested(one),
-                metadata={"description": "With `compare=previous` only: the previous window's series."},
-            ),
-            **body_fields(),
-            "success": succeeded(),
-        },
-    )
-    return body()
