@@ -181,41 +181,38 @@ def test_every_dashboard_and_overview_first_stage_scans_an_index(
         assert_scans_our_indexes(database, collection, pipeline)
 
 
-@pytest.mark.parametrize("backend", SERVER_BACKENDS)
-@pytest.mark.parametrize("filtered", [False, True], ids=["every-department", "one-department"])
-@pytest.mark.parametrize("monitor", [False, True], ids=["everything", "a-monitor"])
-def test_the_live_state_scans_the_open_rooms_only(
-    database: Database, data: DemoData, filtered: bool, monitor: bool
-):
-    department_id = data.departments[1]["_id"] if filtered else None
-    scope = (
-        Scope(departments=frozenset({department_id or "d"}), units=frozenset({"unit"})) if monitor else None
+def live_pipelines(department_id: str | None, context: Context) -> list[list[dict]]:
+    """The live state's reads of the rooms: the queue's and the agents' chats."""
+    return [queue.open_rooms(department_id, context), agent.chats_by_agent(["a1", "a2"], context)]
+
+
+def satisfaction_pipelines(department_id: str | None, context: Context) -> list[list[dict]]:
+    """The satisfaction family's first stages: the served rooms closed in a window."""
+    query = SimpleNamespace(
+        start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, agent_id="a1"
     )
-    context = Context({"room": ROOM}, scope=scope)
-    indexes.ensure_indexes(Repository(database))
-    for pipeline in (queue.open_rooms(department_id, context), agent.chats_by_agent(["a1", "a2"], context)):
-        assert {scan["indexName"] for scan in first_stage_scans(database, ROOM, pipeline)} == {
-            "livechat_analytics_open"
-        }, pipeline[0]
+    return [score.closed_rooms(query, context)]
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 @pytest.mark.parametrize("filtered", [False, True], ids=["every-department", "one-department"])
 @pytest.mark.parametrize("monitor", [False, True], ids=["everything", "a-monitor"])
-def test_the_satisfaction_window_scans_the_rooms_closed_in_it(
-    database: Database, data: DemoData, filtered: bool, monitor: bool
+@pytest.mark.parametrize(
+    ("pipelines", "index"),
+    [(live_pipelines, "livechat_analytics_open"), (satisfaction_pipelines, "livechat_analytics_t_closed")],
+    ids=["live-open-rooms", "satisfaction-closed-in-window"],
+)
+def test_a_read_off_the_creation_window_scans_its_own_index(
+    database: Database, data: DemoData, filtered: bool, monitor: bool, pipelines, index: str
 ):
     department_id = data.departments[1]["_id"] if filtered else None
     unit = frozenset({department_id or "d"})
     scope = Scope(departments=unit, units=frozenset({"unit"})) if monitor else None
-    query = SimpleNamespace(
-        start=NOW - dt.timedelta(days=30), end=NOW, department_id=department_id, agent_id="a1"
-    )
-    pipeline = score.closed_rooms(query, Context({"room": ROOM}, scope=scope))
     indexes.ensure_indexes(Repository(database))
-    assert {scan["indexName"] for scan in first_stage_scans(database, ROOM, pipeline)} == {
-        "livechat_analytics_t_closed"
-    }
+    for pipeline in pipelines(department_id, Context({"room": ROOM}, scope=scope)):
+        assert {scan["indexName"] for scan in first_stage_scans(database, ROOM, pipeline)} == {index}, (
+            pipeline[0]
+        )
 
 
 # The livechat server's own index of the messages, which the joins need

@@ -320,7 +320,7 @@ def test_a_monitor_asking_for_a_department_they_do_not_see_gets_nothing(make_app
 # -- Requests -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["live/queue", "live/agents"])
+@pytest.mark.parametrize("path", ["live/queue", "live/agents", "live/stream"])
 def test_a_window_is_refused(client, headers, path):
     response = client.get(f"{ROOT}/{path}", query_string={"start": "2024-03-01"}, headers=headers)
     assert response.status_code == 400
