@@ -87,14 +87,8 @@ def cases() -> st.SearchStrategy[list[dict[str, Any]]]:
 
 
 def counted(room: dict[str, Any]) -> bool:
-    """A served livechat room closed in the window."""
-    closed = room.get("closedAt")
-    return (
-        room["t"] == "l"
-        and room.get("servedBy") is not None
-        and closed is not None
-        and START <= closed <= END
-    )
+    """A served livechat room closed in the window (in UTC)."""
+    return counted_in(room, "UTC")
 
 
 def rating(room: dict[str, Any], question: str) -> int | None:
