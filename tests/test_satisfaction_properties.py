@@ -290,6 +290,40 @@ def test_a_trends_responses_add_up_to_the_endpoints(
         }
 
 
+@property_settings(20)
+@given(stored=cases(), question=st.sampled_from(QUESTIONS), compare=st.booleans())
+def test_a_trend_by_department_is_each_department_s_groups(
+    make_app, database, manager, stored, question, compare
+):
+    store_rooms(database, stored)
+    client = make_app().test_client()
+    window = {**WINDOW, "question": question, "groupBy": "day", "byDepartment": "true"}
+    if compare:
+        window["compare"] = "previous"
+    trend = client.get(f"{ROOT}/trends/satisfaction", query_string=window, headers=manager).get_json()
+    per_department = {
+        series["_id"]: sum(bucket["responses"] for bucket in series["buckets"]) for series in trend["series"]
+    }
+    expected: dict[Any, int] = {}
+    for room in stored:
+        if counted(room) and rating(room, question) is not None:
+            [department] = keys(room, "department")
+            expected[department] = expected.get(department, 0) + 1
+    assert per_department == expected
+    # The previous window (the four days before) holds none of this window's rooms.
+    if compare:
+        earlier = sum(b["responses"] for series in trend["previous"] for b in series["buckets"])
+        assert earlier == sum(
+            1
+            for room in stored
+            if room["t"] == "l"
+            and room.get("servedBy") is not None
+            and room.get("closedAt") is not None
+            and START - (END - START) - MS <= room["closedAt"] < START
+            and rating(room, question) is not None
+        )
+
+
 def counted_in(room: dict[str, Any], zone: str) -> bool:
     """A served livechat room closed in the window read in ``zone``."""
     local = ZoneInfo(zone)

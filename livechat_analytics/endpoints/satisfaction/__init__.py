@@ -185,16 +185,15 @@ def stream_responses(
 def trend_pipeline(query: SatisfactionTrendQuery, context: Context, start: dt.datetime) -> Pipeline:
     """The rated rooms closed from ``start`` to the query's end, summed per UTC quarter hour of
     their close, per department with ``byDepartment``, and apart before and from the query's start."""
-    key: dict[str, Any] = {
-        "slot": quarter_hour("$closedAt"),
-        "before": {"$lt": ["$closedAt", query.start]},
-    }
+    key: dict[str, Any] = {"slot": quarter_hour("$closedAt")}
+    if start < query.start:
+        key["before"] = {"$lt": ["$closedAt", query.start]}
     if query.by_department:
-        key["department"] = DEPARTMENT_KEY
+        key["department"] = "$departmentId"  # as stored: read by series()
     return [
         *closed_rooms(query, context, start=start),
         {"$match": rated_only(query.question)},
-        counted(query.question, **key),
+        counted(query.question, comments=False, **key),
     ]
 
 
@@ -210,7 +209,7 @@ def series(
     elif query.department_id is not None:
         tallies[query.department_id] = [Tally() for _ in starts]
     for document in documents:
-        department = document["_id"].get("department")
+        department = _text(document["_id"].get("department"))
         buckets = tallies.setdefault(department, [Tally() for _ in starts])
         buckets[slot_bucket(document["_id"]["slot"], starts_ms)].add(document)
     labels = [local_iso(start, query.timezone) for start in starts]
@@ -227,10 +226,10 @@ def compute_trend(query: SatisfactionTrendQuery, context: Context, repository: R
         "groupBy": query.group_by,
         "timezone": timezone_name(query.timezone),
         "question": query.question,
-        "series": series(query, [d for d in documents if not d["_id"]["before"]], context, repository),
+        "series": series(query, [d for d in documents if not d["_id"].get("before")], context, repository),
     }
     if earlier is not None:
-        before = [d for d in documents if d["_id"]["before"]]
+        before = [d for d in documents if d["_id"].get("before")]
         body["previous"] = series(
             replace(query, start=earlier[0], end=earlier[1]), before, context, repository
         )

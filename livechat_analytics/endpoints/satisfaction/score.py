@@ -56,13 +56,16 @@ def rated_only(question: str) -> dict[str, Any]:
     return {f"surveyFeedback.{question}": {"$in": list(RATINGS), **NOT_ARRAY}}
 
 
-def counted(question: str, **key: Any) -> dict[str, Any]:
+def counted(question: str, *, comments: bool = True, **key: Any) -> dict[str, Any]:
     """The ``$group`` of rooms by ``key`` and by what they hold, as stored: the rating on
     ``question`` (``r``) and two comparisons of the comment, which hold both for a string of at
     least one character only (BSON orders numbers, then strings, then objects and the rest): above
     ``""`` (``c``) and below ``{}`` (``s``); ``n`` rooms each. Raw values and plain comparisons make
-    a cheap key, and few groups: :meth:`Tally.add` reads them."""
-    held = {"r": f"$surveyFeedback.{question}", "c": {"$gt": [_FEEDBACK, ""]}, "s": {"$lt": [_FEEDBACK, {}]}}
+    a cheap key, and few groups: :meth:`Tally.add` reads them. Without ``comments`` (a trend), the
+    rating only."""
+    held: dict[str, Any] = {"r": f"$surveyFeedback.{question}"}
+    if comments:
+        held.update(c={"$gt": [_FEEDBACK, ""]}, s={"$lt": [_FEEDBACK, {}]})
     return {"$group": {"_id": {**key, **held}, "n": {"$sum": 1}}}
 
 
