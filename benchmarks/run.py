@@ -1163,10 +1163,13 @@ def service_levels_table(rows: list[dict[str, Any]]) -> str:
     )
 
 
-def write_result(arguments: argparse.Namespace, name: str, title: str, table: str) -> None:
-    """A part's table under the machine's line and ``title``, printed and written to
-    ``<name>.md`` and ``<name>.rst``."""
-    output = machine(arguments.requests, arguments.warmup) + f"\n\n{title}\n\n" + table
+def write_result(
+    arguments: argparse.Namespace, name: str, title: str, table: str, head: str | None = None
+) -> None:
+    """A part's table under ``head`` (the machine's line, its requests and window, by default) and
+    ``title``, printed and written to ``<name>.md`` and ``<name>.rst``."""
+    head = machine(arguments.requests, arguments.warmup) if head is None else head
+    output = head + f"\n\n{title}\n\n" + table
     print(output)
     (arguments.out / f"{name}.md").write_text(output + "\n")
     (arguments.out / f"{name}.rst").write_text(rst.to_rst(output))
@@ -1465,7 +1468,8 @@ def write_stream(arguments: argparse.Namespace, result: dict[str, Any]) -> None:
         f" every department and half on one; {result['size']:,} rooms; a new queued room of that"
         f" department every second for {result['seconds']:g} s"
     )
-    write_result(arguments, "stream", title, stream_table(result))
+    head = machine(0, 0).split("; 0 ")[0] + "; the web process under gunicorn, its streams over loopback"
+    write_result(arguments, "stream", title, stream_table(result), head)
 
 
 def parse_arguments() -> argparse.Namespace:
