@@ -65,7 +65,9 @@ def rooms(draw: st.DrawFn) -> dict[str, Any]:
     if department is not None:
         room["departmentId"] = department
     if draw(st.booleans()):
-        room["tags"] = draw(st.lists(st.sampled_from(TAGS), max_size=3))
+        room["tags"] = draw(
+            st.lists(st.sampled_from(TAGS), max_size=3) | st.sampled_from(["vip", 7, {"x": "vip"}])
+        )
     if draw(st.booleans()):
         room["source"] = draw(SOURCES)
     if draw(st.integers(0, 3)):
@@ -120,7 +122,8 @@ def keys(room: dict[str, Any], group_by: str) -> list[Any]:
             return [None]
         named = [source.get(field) for field in ("alias", "type")]
         return [next((value for value in named if isinstance(value, str)), None)]
-    tags = sorted({tag for tag in room.get("tags") or [] if isinstance(tag, str)})
+    stored = room.get("tags")
+    tags = sorted({tag for tag in stored if isinstance(tag, str)}) if isinstance(stored, list) else []
     return tags or [None]
 
 

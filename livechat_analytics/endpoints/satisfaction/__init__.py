@@ -36,7 +36,7 @@ from ..common import (
 from ..filters import QUESTIONS, RATINGS, rating
 from ..row import Endpoint, Family
 from ..sla.outcome import page_of
-from ..stored import text, texts
+from ..stored import text
 from ..trends import department_series, previous_window
 from .body import ResponseRowSchema, SatisfactionRowSchema, envelope, trend_schema
 from .query import (
@@ -48,14 +48,14 @@ from .query import (
 )
 from .score import WRITTEN, Tally, closed_rooms, counted, rated_only
 
-#: What each ``groupBy`` groups the rooms by in the database: the stored values, which
-#: :data:`GROUPS` reads (``tag``: each of its tags, :func:`groups_pipeline`).
+#: What each ``groupBy`` groups the rooms by in the database: the stored values (for ``tag``, the
+#: whole array), which :data:`GROUPS` reads. Stored values make a cheap key, and few groups.
 GROUP_KEYS: dict[str, Any] = {
     "none": {"$literal": None},
     "department": "$departmentId",
     "agent": "$servedBy._id",
     "source": {"alias": "$source.alias", "type": "$source.type"},
-    "tag": {"$setUnion": [texts("$tags"), []]},
+    "tag": "$tags",
 }
 
 
@@ -64,43 +64,44 @@ def _text(stored: Any) -> str | None:
     return stored if isinstance(stored, str) else None
 
 
-def _source(stored: Any) -> str | None:
+def _source(stored: Any) -> list[str | None]:
     """A room's source from its stored alias and type, as :data:`.filters.SOURCE` reads it."""
-    return _text(stored.get("alias")) or _text(stored.get("type")) if isinstance(stored, dict) else None
+    return [_text(stored.get("alias")) or _text(stored.get("type")) if isinstance(stored, dict) else None]
 
 
-#: The group of each ``groupBy`` from what :data:`GROUP_KEYS` gives: the same values as
-#: :data:`.common.DEPARTMENT_KEY`, ``text("$servedBy._id")`` and :data:`.filters.SOURCE` (a
-#: property compares them), read in Python, where they cost nothing per room.
+def _tags(stored: Any) -> list[str | None]:
+    """A room's groups by tag: each distinct string of its tags (as :func:`.stored.texts` reads
+    them), or null for none."""
+    tags = sorted({tag for tag in stored if isinstance(tag, str)}) if isinstance(stored, list) else []
+    return list(tags) or [None]
+
+
+#: The groups a room falls in, for each ``groupBy``, from what :data:`GROUP_KEYS` gives: the same
+#: values as :data:`.common.DEPARTMENT_KEY`, ``text("$servedBy._id")``, :data:`.filters.SOURCE` and
+#: :func:`.stored.texts` (a property compares them), read in Python, where they cost nothing per
+#: room.
 GROUPS: dict[str, Any] = {
-    "none": lambda stored: None,
-    "department": _text,
-    "agent": _text,
+    "none": lambda stored: [None],
+    "department": lambda stored: [_text(stored)],
+    "agent": lambda stored: [_text(stored)],
     "source": _source,
-    "tag": _text,
+    "tag": _tags,
 }
 
 # -- satisfaction -----------------------------------------------------------------------------------
 
 
 def groups_pipeline(query: SatisfactionQuery, context: Context) -> Pipeline:
-    """The query's rooms summed per group (a room with tags in each of them, one without in null)."""
-    if query.group_by != "tag":
-        return [*closed_rooms(query, context), counted(query.question, g=GROUP_KEYS[query.group_by])]
-    return [
-        *closed_rooms(query, context),
-        {"$addFields": {"_group": GROUP_KEYS["tag"]}},
-        {"$unwind": {"path": "$_group", "preserveNullAndEmptyArrays": True}},
-        counted(query.question, g={"$ifNull": ["$_group", None]}),
-    ]
+    """The query's rooms counted per stored group key (:data:`GROUP_KEYS`) and rating."""
+    return [*closed_rooms(query, context), counted(query.question, g=GROUP_KEYS[query.group_by])]
 
 
 def group_rows(query: SatisfactionQuery, context: Context, repository: Repository) -> list[dict[str, Any]]:
     """One row per group (one for ``none``, rooms or not), unsorted and unpaged."""
     tallies: dict[Any, Tally] = {None: Tally()} if query.group_by == "none" else {}
     for document in repository.aggregate("room", groups_pipeline(query, context)):
-        group = GROUPS[query.group_by](document["_id"].get("g"))
-        tallies.setdefault(group, Tally()).add(document)
+        for group in GROUPS[query.group_by](document["_id"].get("g")):
+            tallies.setdefault(group, Tally()).add(document)
     return [{"_id": group, **tally.row()} for group, tally in tallies.items()]
 
 
