@@ -1679,7 +1679,12 @@ async function openStream(run) {
     return;
   }
   if (run !== now.run) return controller.abort();
-  if (response.status === 401) return refused(explain(401, await errorOf(response)));
+  if (response.status === 401) {
+    const said = await errorOf(response);
+    // Another panel's refusal may have stopped the panel meanwhile (its body then unread): say it once.
+    if (run === now.run) refused(explain(401, said));
+    return;
+  }
   if (!response.ok) return streamPaused(run, `the stream answered ${response.status}`);
   let reason;
   try {
