@@ -29,6 +29,7 @@ from .demo_server import (
     api_docs_url,
     dashboard_url,
     demo_requests,
+    ended_by_sigterm,
     listen,
     make_demo_app,
     memory_database,
@@ -121,6 +122,7 @@ def demo_command(host: str, port: int, mongo_uri: str | None, rooms: int, seed: 
     now = dt.datetime.now(dt.timezone.utc)
     # The port first: nothing is printed, and no data made, that a taken port would make useless.
     with closing(listen(host, port)) as listening, ExitStack() as stack:
+        stack.enter_context(ended_by_sigterm())  # first: the database's process stops with the demo
         database = None if mongo_uri is not None else stack.enter_context(memory_database())
         try:
             made = make_demo_app(mongo_uri=mongo_uri, database=database, rooms=rooms, seed=seed, now=now)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
@@ -173,6 +175,26 @@ def demo_server(app: Flask, listening: socket.socket) -> BaseWSGIServer:
 def serve(app: Flask, listening: socket.socket) -> None:
     """Serve ``app`` on the ``listening`` socket until interrupted (Ctrl+C)."""
     demo_server(app, listening).serve_forever()
+
+
+@contextmanager
+def ended_by_sigterm() -> Iterator[None]:
+    """While the block runs, ``SIGTERM`` (``kill``, ``docker stop``, a service manager) ends the demo
+    as Ctrl+C does, through the blocks that stop the mover and the database's process: Python's
+    own handling of it would end the demo at once and leave the database running. Only the main
+    thread can set a handler; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 #: The name of the demo's database in memory.

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import zoneinfo
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -700,6 +701,43 @@ def test_the_demo_listens_before_it_prints_and_its_root_leads_to_the_page():
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def children(pid: int) -> set[int]:
+    """The processes ``pid`` started that are still running (Linux's own list)."""
+    found: set[int] = set()
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def test_sigterm_ends_the_demo_and_its_database_process():
+    port = free_port()
+    process = demo_process(port)
+    try:
+        assert process.stdout is not None
+        while not process.stdout.readline().startswith("Serving "):
+            assert process.poll() is None
+        [database] = children(process.pid)
+        process.terminate()  # SIGTERM, as kill, docker stop and service managers send it
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+    # The database's process ended with the demo, not orphaned.
+    deadline = time.monotonic() + 15
+    while pathlib.Path(f"/proc/{database}").exists() and "Z" not in _state(database):
+        assert time.monotonic() < deadline, "the demo's database outlived it"
+        time.sleep(0.1)
+
+
+def _state(pid: int) -> str:
+    """A process's state letter (``Z``: ended, not yet reaped), or "Z" once it is gone."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "Z"
 
 
 @pytest.mark.parametrize(
