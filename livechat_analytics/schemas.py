@@ -39,6 +39,11 @@ def in_calendar(moment: dt.datetime, zone: dt.tzinfo) -> bool:
     return True
 
 
+def count(description: str) -> fields.Integer:
+    """A field of a body: a whole count, described."""
+    return fields.Integer(metadata={"description": description})
+
+
 def succeeded() -> fields.Boolean:
     """The ``success`` field of every 200 body."""
     return fields.Boolean(metadata={"enum": [True], "description": "Always true on a 200."})
@@ -392,7 +397,6 @@ class Day(Instant):
         return dt.datetime.combine(day, dt.time.max if self.end_of_day else dt.time.min)
 
 
-
 class PageArgs:
     """``offset``, ``count`` and ``sort``, for schemas whose answer is a page of rows.
 
@@ -533,5 +537,3 @@ class QueryTimeoutErrorSchema(ErrorSchema):
     errorType = fields.String(
         required=True, validate=validate.Equal("query-timeout"), metadata={"description": "query-timeout"}
     )
-
-

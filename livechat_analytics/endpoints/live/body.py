@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ...schemas import Amount, succeeded
+from ...schemas import Amount, count, succeeded
 from ...shape import Page
-
-
-def _count(description: str) -> fields.Integer:
-    return fields.Integer(metadata={"description": description})
 
 
 def _at() -> fields.String:
@@ -24,13 +20,13 @@ def _at() -> fields.String:
 class QueueNumbersSchema(Schema):
     """The open rooms of a department (or of all): queued, the oldest wait, open and on hold."""
 
-    queued = _count("Open rooms nobody serves, not on hold.")
-    oldestWaitSeconds = _count(
+    queued = count("Open rooms nobody serves, not on hold.")
+    oldestWaitSeconds = count(
         "Whole seconds (rounded down) since the earliest queued room was queued (its `queuedAt`, else its "
         "inquiry's, else its `ts`); 0 when none is queued."
     )
-    open = _count("Open rooms an agent serves, not on hold.")
-    onHold = _count("Open rooms on hold.")
+    open = count("Open rooms an agent serves, not on hold.")
+    onHold = count("Open rooms on hold.")
 
 
 class DepartmentSchema(Schema):
@@ -85,8 +81,8 @@ class AgentRowSchema(Schema):
             "enum": ["available", "not-available"],
         }
     )
-    openChats = _count("Open rooms the agent serves (`servedBy._id`), not on hold.")
-    onHoldChats = _count("Open rooms the agent serves, on hold.")
+    openChats = count("Open rooms the agent serves (`servedBy._id`), not on hold.")
+    onHoldChats = count("Open rooms the agent serves, on hold.")
     maxChats = fields.Integer(
         allow_none=True,
         metadata={

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ...schemas import Amount, envelope_schema
+from ...schemas import Amount, count, envelope_schema
 from ..agents import Moment
 from ..filters import QUESTIONS, RATINGS
 from ..trends import series_body
-
-
-def _count(description: str) -> fields.Integer:
-    return fields.Integer(metadata={"description": description})
 
 
 def _hundredths(description: str) -> Amount:
@@ -32,7 +28,7 @@ def _average() -> Amount:
 
 #: The responses per rating, ``"1"`` to ``"5"``.
 DistributionSchema = Schema.from_dict(
-    {stored: _count(f"Responses rated {stored}.") for stored in RATINGS}, name="DistributionSchema"
+    {stored: count(f"Responses rated {stored}.") for stored in RATINGS}, name="DistributionSchema"
 )
 
 
@@ -46,15 +42,15 @@ class SatisfactionRowSchema(Schema):
             "and for the rooms without one."
         },
     )
-    closedChats = _count("Served rooms (`servedBy` present) closed in the window.")
-    responses = _count('Of them, rated on the question (a string `"1"` to `"5"`).')
+    closedChats = count("Served rooms (`servedBy` present) closed in the window.")
+    responses = count('Of them, rated on the question (a string `"1"` to `"5"`).')
     responseRate = _hundredths("100 * responses / closedChats")
     csat = _csat()
     average = _average()
     distribution = fields.Nested(
         DistributionSchema, metadata={"description": 'The responses per rating, `"1"` to `"5"`.'}
     )
-    comments = _count("Responses with a non-empty comment (`additionalFeedback`).")
+    comments = count("Responses with a non-empty comment (`additionalFeedback`).")
 
 
 def _rating(question: str) -> fields.Integer:
@@ -95,7 +91,7 @@ def trend_schema() -> Schema:
     return series_body(
         "Satisfaction",
         {
-            "responses": _count("Served rooms closed in the bucket and rated on the question."),
+            "responses": count("Served rooms closed in the bucket and rated on the question."),
             "csat": _csat(),
             "average": _average(),
         },

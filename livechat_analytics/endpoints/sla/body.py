@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ...schemas import Amount, envelope_schema
+from ...schemas import Amount, count, envelope_schema
 from ..agents import Moment
 from ..hours import body_fields
 from ..trends import series_body
-
-
-def _count(description: str) -> fields.Integer:
-    return fields.Integer(metadata={"description": description})
 
 
 def _compliance_field() -> Amount:
@@ -44,12 +40,12 @@ class ComplianceRowSchema(Schema):
             "are on or asked for, with `groupBy=department` or `agent`."
         },
     )
-    eligible = _count("Rooms with a target.")
-    met = _count("Rooms answered within their target (at it included).")
-    breached = _count("Rooms answered after their target, or unanswered for longer than it.")
-    pending = _count("Open rooms without an answer whose target has not run out.")
-    unansweredWithinTarget = _count("Closed rooms without an answer, closed before their target ran out.")
-    noTarget = _count("Rooms without a target (no `target`, no usable SLA policy).")
+    eligible = count("Rooms with a target.")
+    met = count("Rooms answered within their target (at it included).")
+    breached = count("Rooms answered after their target, or unanswered for longer than it.")
+    pending = count("Open rooms without an answer whose target has not run out.")
+    unansweredWithinTarget = count("Closed rooms without an answer, closed before their target ran out.")
+    noTarget = count("Rooms without a target (no `target`, no usable SLA policy).")
     compliance = _compliance_field()
     p50 = fields.Integer(
         allow_none=True,
@@ -96,9 +92,9 @@ def trend_schema() -> Schema:
     return series_body(
         "SlaCompliance",
         {
-            "eligible": _count("Rooms created in the bucket with a target."),
-            "met": _count("Of them, met."),
-            "breached": _count("Of them, breached."),
+            "eligible": count("Rooms created in the bucket with a target."),
+            "met": count("Of them, met."),
+            "breached": count("Of them, breached."),
             "compliance": _compliance_field(),
         },
         what="Compliance per local bucket: a series for all departments, or one per department.",
