@@ -77,7 +77,11 @@ def fingerprint(value: Any) -> str:
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        fields = {
+            field.name: _plain(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if field.metadata.get("key", True)
+        }
         return {"__type__": type(value).__qualname__, **fields}
     if isinstance(value, Mapping):
         return {"__map__": sorted([str(key), _plain(item)] for key, item in value.items())}
@@ -309,6 +313,19 @@ class Answers:
             body = self._call("get", key)
             if body is not None or not self._call("has", lock):
                 return body if body is not None else self._call("get", key)
+
+    def kept(self, keys: list[str]) -> list[Any]:
+        """The values kept under ``keys`` (None for each one not kept), in one backend call; all
+        None when the backend is off or fails."""
+        if self.backend is None or not keys:
+            return [None] * len(keys)
+        found = self._call("get_many", *keys)
+        return list(found) if found is not None else [None] * len(keys)
+
+    def keep(self, values: Mapping[str, Any], seconds: int) -> None:
+        """Keep ``values`` by key for ``seconds``, in one backend call (nothing when it is off)."""
+        if self.backend is not None and values:
+            self._call("set_many", dict(values), timeout=seconds)
 
     def _call(self, method: str, *args: Any, failed: Any = None, **kwargs: Any) -> Any:
         """A backend call, unless the :class:`Breaker` skips the backend; when the call fails, the

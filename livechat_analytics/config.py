@@ -267,6 +267,18 @@ KINDS["CACHE_CONFIG"] = Kind(
     _parse_object,
 )
 
+#: How long the room table keeps a day of slots in the answer cache's backend from its first read,
+#: in seconds (``docs/shared-table.rst``): a later request reads only the quarter hours whose rooms
+#: changed (``_updatedAt``) since; a deleted room, or a change that leaves ``_updatedAt`` as it was,
+#: shows within this time. 0 keeps none: every panel reads the rooms itself. Needs the answer cache.
+SLOT_SECONDS = 900
+KINDS["SLOT_SECONDS"] = _whole(0, 86400)
+
+#: How far back, in seconds, before the last look a refresh of the kept slots asks for changed rooms:
+#: the clocks of the servers writing ``_updatedAt`` may be behind this one's by up to this much.
+SLOT_SKEW_SECONDS = 60
+KINDS["SLOT_SKEW_SECONDS"] = _whole(0, 3600)
+
 #: After a call to the answer cache's backend fails or times out, how long each process skips the
 #: backend, in seconds: requests are answered from the database meanwhile, then one request tries the
 #: backend again. Calls to a shared (Redis) backend time out after a tenth of :data:`MAX_TIME_MS`

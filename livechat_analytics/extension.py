@@ -19,6 +19,7 @@ from . import config
 from .auth import Authenticator, RocketChatAuthenticator
 from .cache import Answers, Recent, redis_options
 from .endpoints import ENDPOINTS
+from .endpoints.slots import Days
 from .errors import database_trouble
 from .metrics import UNROUTED, Metrics, live_reader
 from .page import whole
@@ -184,6 +185,15 @@ def _state(
         metrics_token=config.read(settings, "METRICS_TOKEN"),
     )
     state.hub = hub(app, state)
+    seconds = config.read(settings, "SLOT_SECONDS")
+    if answers.backend is not None and seconds > 0:
+        state.days = Days(
+            answers,
+            repository,
+            state.inactivity_timeout,
+            seconds=seconds,
+            skew=config.read(settings, "SLOT_SKEW_SECONDS"),
+        )
     return state
 
 
@@ -214,6 +224,8 @@ def _cache(app: Flask, settings: Any, deadline: float) -> Cache | None:
         "CACHE_TYPE": kind,
         "CACHE_KEY_PREFIX": "livechat_analytics:",
         "CACHE_DEFAULT_TIMEOUT": config.read(settings, "CACHE_SECONDS"),
+        # The room table keeps a day of slots an entry: a year's window of them, and the answers.
+        "CACHE_THRESHOLD": 5000,
     }
     if url is not None:
         if "Memcached" in kind:

@@ -50,6 +50,8 @@ INDEXES: tuple[Index, ...] = (
     Index("room", "livechat_analytics_t_department_ts", (("t", 1), ("departmentId", 1), ("ts", 1))),
     # The satisfaction family's window is on the close, not the creation.
     Index("room", "livechat_analytics_t_closed", (("t", 1), ("closedAt", 1))),
+    # The room table's kept slots ask which rooms changed since they were read (slots.py).
+    Index("room", "livechat_analytics_t_updated", (("t", 1), ("_updatedAt", 1))),
     # The live state reads the open rooms, a sliver of all, whatever their age: index only them.
     Index("room", "livechat_analytics_open", (("t", 1), ("departmentId", 1)), {"open": True}),
     # Transfers are a sliver of all messages: index only them.

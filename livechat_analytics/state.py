@@ -15,6 +15,7 @@ from .cache import Answers, Recent
 from .config import EXTENSION_KEY
 from .endpoints.common import INACTIVITY_SETTING, Context
 from .endpoints.row import Endpoint
+from .endpoints.slots import Days
 from .live_watch import Hub
 from .logs import TroubleLog
 from .metrics import Metrics
@@ -54,6 +55,8 @@ class State:
     metrics_token: str | None = None
     #: The open streams of ``live/stream`` and the watch that feeds them (made with the state).
     hub: Hub | None = None
+    #: The room table's kept days (None: the room panels read for themselves).
+    days: Days | None = None
 
     def inactivity_timeout(self) -> float:
         """``T``: Rocket.Chat's setting as read in the last ``SETTINGS_SECONDS``, else the
@@ -75,6 +78,7 @@ class State:
             department_names=self.department_names,
             scope=scope,
             visitor_details=self.visitor_details,
+            days=self.days,
         )
 
     def scope(self, user: User) -> Scope | None:

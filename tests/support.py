@@ -186,6 +186,7 @@ OUR_INDEXES = [
     ("rocketchat_room", "livechat_analytics_t_ts"),
     ("rocketchat_room", "livechat_analytics_t_department_ts"),
     ("rocketchat_room", "livechat_analytics_t_closed"),
+    ("rocketchat_room", "livechat_analytics_t_updated"),
     ("rocketchat_room", "livechat_analytics_open"),
     ("rocketchat_message", "livechat_analytics_transfer_ts"),
     ("rocketchat_message", "rid_1_ts_1__updatedAt_1"),

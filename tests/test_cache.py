@@ -36,8 +36,10 @@ def room(room_id: str, department: str = "sales", **fields: Any) -> dict[str, An
     return {"_id": room_id, "t": "l", "ts": TS, "departmentId": department, **fields}
 
 
-#: The package's defaults of the settings the tests' apps change (see conftest.TEST_SETTINGS).
-DEFAULTS: dict[str, Any] = {"CACHE_SECONDS": None, "SETTINGS_SECONDS": None}
+#: The package's defaults of the settings the tests' apps change (see conftest.TEST_SETTINGS), the
+#: answer cache alone: the room table, which keeps its windows and days in it too, reads the rooms
+#: its own way (tests/test_slots.py).
+DEFAULTS: dict[str, Any] = {"CACHE_SECONDS": None, "SETTINGS_SECONDS": None, "SLOT_SECONDS": 0}
 
 
 # -- The answer cache ------------------------------------------------------------------------
@@ -67,7 +69,7 @@ def test_cache_seconds_0_computes_every_request(make_app, database, headers):
 
 
 def test_an_answer_expires(make_app, database, headers):
-    client = make_app(CACHE_SECONDS=1, SETTINGS_SECONDS=None).test_client()
+    client = make_app(CACHE_SECONDS=1, SETTINGS_SECONDS=None, SLOT_SECONDS=0).test_client()
     database["rocketchat_room"].insert_one(room("a"))
     assert client.get(AMOUNT, headers=headers).get_json()["total"] == 1
     database["rocketchat_room"].insert_one(room("b", "billing"))
@@ -484,6 +486,7 @@ def test_two_gunicorn_processes_share_one_answer_through_redis(secantus_uri, red
                 P + "CACHE_TYPE": "RedisCache",
                 P + "CACHE_URL": redis_url,
                 P + "CACHE_CONFIG": json.dumps({"CACHE_KEY_PREFIX": name + ":"}),
+                P + "SLOT_SECONDS": "0",
                 "WEB_CONCURRENCY": "1",
             }
         )

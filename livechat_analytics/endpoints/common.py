@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..auth import Scope
@@ -80,6 +80,9 @@ class Context:
     scope: Scope | None = None
     #: Add the visitors' names, e-mail addresses and phone numbers to the rows that list rooms.
     visitor_details: bool = False
+    #: The room table's kept days (:class:`.slots.Days`), which the room panels derive from when
+    #: they may; None: every panel reads for itself. Not part of what an answer depends on.
+    days: Any = field(default=None, compare=False, metadata={"key": False})
 
 
 #: Matches no document: what a caller sees of a department outside their scope.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,6 +55,7 @@ from .departments.metric import Metric
 from .departments.timed import Timed, measured
 from .hours import Schedules, body_fields, in_business_time, required_schedules
 from .row import Endpoint, Family
+from .slots import entries, table_of
 from .stored import named
 
 WEEKDAYS = tuple(calendar.day_name)  # Monday first
@@ -320,17 +321,32 @@ def _asked(query: TrendQuery, starts_ms: list[int]) -> SeriesSums:
 def _slot_sums(
     metric: Metric, query: TrendQuery, context: Context, repository: Repository, starts_ms: list[int]
 ) -> SeriesSums:
-    """Each series' sums per bucket, from the sums of its slots; every bucket of each series asked
-    for is there, empty or not."""
+    """Each series' sums per bucket, from the sums of its slots (in the room table when the window
+    has one); every bucket of each series asked for is there, empty or not."""
     sums = _asked(query, starts_ms)
-    for group in repository.aggregate(metric.collection, series_pipeline(metric, query, context)):
-        key = group["_id"]
-        department = key.get("d") if query.by_department else None
-        bucket = sums.setdefault(department, [{} for _ in starts_ms])[slot_bucket(key["s"], starts_ms)]
+    for department, slot, group in _slots(metric, query, context, repository):
+        department = department if query.by_department else None
+        bucket = sums.setdefault(department, [{} for _ in starts_ms])[slot_bucket(slot, starts_ms)]
         for name, value in group.items():
-            if name != "_id":
-                bucket[name] = bucket.get(name, 0) + (value or 0)
+            bucket[name] = bucket.get(name, 0) + (value or 0)
     return sums
+
+
+def _slots(
+    metric: Metric, query: TrendQuery, context: Context, repository: Repository
+) -> Iterator[tuple[str | None, float, Mapping[str, float]]]:
+    """The metric's sums per department and slot holding any of its documents: from the room
+    table when the window has one, else from an aggregate of its own."""
+    table = None if metric.tally is None else table_of(query, context)
+    if table is None:
+        for group in repository.aggregate(metric.collection, series_pipeline(metric, query, context)):
+            yield group["_id"].get("d"), group["_id"]["s"], {k: v for k, v in group.items() if k != "_id"}
+        return
+    assert metric.tally is not None
+    for department, slot, sums in entries(table, query, context):
+        tallied = metric.tally(sums, query)
+        if next(iter(tallied.values())):
+            yield department, slot, tallied
 
 
 def _timed_sums(
@@ -407,6 +423,19 @@ def department_series(
     return answer
 
 
+def rooms_per_slot(query: Query, context: Context, repository: Repository) -> Iterator[tuple[float, int]]:
+    """The rooms created in the window per slot holding any: from the room table when the window
+    has one, else from an aggregate."""
+    table = table_of(query, context)
+    if table is None:
+        for group in repository.aggregate("room", heatmap_pipeline(query, context)):
+            yield group["_id"], int(group["n"])
+        return
+    for _, slot, sums in entries(table, query, context):
+        if sums.get("rooms"):
+            yield slot, int(sums["rooms"])
+
+
 def heatmap_pipeline(query: Query, context: Context) -> Pipeline:
     """The rooms created in the window (of the department), counted per UTC quarter hour."""
     return [*window_rooms(query, context), {"$group": {"_id": quarter_hour(), "n": {"$sum": 1}}}]
@@ -415,10 +444,10 @@ def heatmap_pipeline(query: Query, context: Context) -> Pipeline:
 def compute_heatmap(query: Query, context: Context, repository: Repository) -> dict[str, Any]:
     """Rooms created in the window by local weekday (Monday first) and hour, and the busiest cell."""
     cells: dict[tuple[int, int], int] = {}
-    for group in repository.aggregate("room", heatmap_pipeline(query, context)):
-        moment = local_moment(group["_id"], query.timezone)
+    for slot, rooms in rooms_per_slot(query, context, repository):
+        moment = local_moment(slot, query.timezone)
         cell = (moment.weekday(), moment.hour)
-        cells[cell] = cells.get(cell, 0) + int(group["n"])
+        cells[cell] = cells.get(cell, 0) + rooms
     top = busiest(cells)
     return {
         "timezone": timezone_name(query.timezone),

@@ -39,6 +39,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
+from ..slots import STATUSES, entries, table_of
 from ..stored import is_text, named, number, read_once, where
 
 AGENT_ROLE = "livechat-agent"
@@ -261,7 +262,14 @@ def timings(query: Query, context: Context) -> Pipeline:
 
 def compute_chats(query: Query, context: Context, repository: Repository) -> dict:
     """The four statuses."""
-    counted = statuses(repository.aggregate("room", chats(query, context)))
+    table = table_of(query, context)
+    if table is None:
+        counted = statuses(repository.aggregate("room", chats(query, context)))
+    else:
+        counted = {status: 0 for status in STATUSES}
+        for _, _, sums in entries(table, query, context):
+            for status in STATUSES:
+                counted[status] += int(sums.get(status, 0))
     return {OPEN: counted[OPEN], CLOSED: counted[CLOSED], QUEUED: counted[QUEUED], ONHOLD: counted[ONHOLD]}
 
 

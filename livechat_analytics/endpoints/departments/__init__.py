@@ -13,6 +13,7 @@ query strings in :mod:`.query`, the rows in :mod:`.body`, business time in :mod:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from ...schemas import Query
@@ -45,7 +46,7 @@ from .body import (
     TotalServiceTimeSchema,
     TotalTransferredChatsSchema,
 )
-from .metric import Metric, Sums
+from .metric import Metric, Sums, Tally
 from .query import AnsweredArgsSchema, TimedArgsSchema
 from .timed import Timed
 
@@ -126,6 +127,18 @@ def transfers(query: Query, context: Context) -> Pipeline:
     return pipeline
 
 
+def tally(**sums: str) -> Tally:
+    """A metric's sums from a room table slot's: each named sum is the slot's sum named by its
+    value (the first counts the metric's documents)."""
+    return lambda slot, query: {name: slot.get(source, 0) for name, source in sums.items()}
+
+
+def chats_tally(slot: Mapping[str, float], query: Any) -> dict[str, float]:
+    """``amount-of-chats``' sum from a slot's: its rooms, those answered, or the others."""
+    rooms, answered = slot.get("rooms", 0), slot.get("answered", 0)
+    return {"rooms": rooms if query.answered is None else answered if query.answered else rooms - answered}
+
+
 def counted(name: str) -> Sums:
     """The sums of a metric that counts its documents, into ``name``."""
     return lambda context: {name: {"$sum": 1}}
@@ -172,6 +185,7 @@ FAMILY = Family(
             sums=counted("rooms"),
             values={"rooms": 1},
             twin=lambda sums: {"rooms": int(sums.get("rooms", 0))},
+            tally=chats_tally,
             title="Chats",
             shown="rooms",
         ),
@@ -200,6 +214,7 @@ FAMILY = Family(
             twin=lambda sums: {
                 "averageServiceTimeInSeconds": _ceil(sums.get("milliseconds", 0), sums.get("rooms", 0) * 1000)
             },
+            tally=tally(rooms="served", milliseconds="serviceMilliseconds"),
             title="Average service time",
             shown="averageServiceTimeInSeconds",
             unit="seconds",
@@ -220,6 +235,7 @@ FAMILY = Family(
                 "chats": int(sums.get("chats", 0)),
                 "serviceTimeDuration": math.ceil(sums.get("seconds", 0)),
             },
+            tally=tally(chats="timedChats", seconds="serviceSeconds"),
             title="Total service time",
             shown="serviceTimeDuration",
             unit="seconds",
@@ -233,6 +249,7 @@ FAMILY = Family(
             source=closed_rooms,
             timed=Timed(chat_duration, "rooms", "seconds"),
             **mean_seconds("averageChatDurationTimeInSeconds", "$metrics.chatDuration"),
+            tally=tally(rooms="closedRooms", seconds="chatSeconds"),
             title="Average chat duration",
             shown="averageChatDurationTimeInSeconds",
             unit="seconds",
@@ -245,6 +262,7 @@ FAMILY = Family(
             source=answered_rooms,
             timed=Timed(waiting, "rooms", "seconds"),
             **mean_seconds("averageWaitingTimeInSeconds", "$metrics.response.ft"),
+            tally=tally(rooms="answered", seconds="waitingSeconds"),
             title="Average waiting time",
             shown="averageWaitingTimeInSeconds",
             unit="seconds",
@@ -259,6 +277,7 @@ FAMILY = Family(
             sums=counted("abandonedRooms"),
             values={"abandonedRooms": 1},
             twin=lambda sums: {"abandonedRooms": int(sums.get("abandonedRooms", 0))},
+            tally=tally(abandonedRooms="closedAbandoned"),
             title="Abandoned chats",
             shown="abandonedRooms",
         ),
@@ -278,6 +297,7 @@ FAMILY = Family(
             twin=lambda sums: {
                 "percentageOfAbandonedChats": _share(sums.get("abandoned", 0), sums.get("rooms", 0))
             },
+            tally=tally(rooms="rooms", abandoned="abandoned"),
             title="Abandoned chats (%)",
             shown="percentageOfAbandonedChats",
             unit="percent",

@@ -13,6 +13,7 @@ from ...schemas import ArgsSchema, Query, envelope_schema
 from ..common import DEPARTMENT_KEY, Context, Pipeline, department_names, dumped
 from ..hours import DURATION_FIELDS, body_fields, in_business_time, required_schedules
 from ..row import PagedMetric
+from ..slots import Table, entries, table_of
 from ..stored import named
 from .query import DepartmentArgsSchema, names_asked
 from .timed import Timed, page_of_rows, timed_rows
@@ -20,6 +21,9 @@ from .timed import Timed, page_of_rows, timed_rows
 Source = Callable[[Query, Context], Pipeline]
 Sums = Callable[[Context], dict[str, Any]]
 Twin = Callable[[Mapping[str, Any]], dict[str, int]]
+#: A metric's sums from a slot's of the room table (:mod:`..slots`), for a query; the first one
+#: counts the documents the metric counts (a department without any has no row).
+Tally = Callable[[Mapping[str, float], Any], dict[str, float]]
 
 #: What the page shows of a metric's value.
 UNITS = ("count", "seconds", "percent")
@@ -58,6 +62,8 @@ class Metric(PagedMetric):
     also: tuple[str, str] | None = None
     #: How it takes ``businessHours=true`` (its ``args`` then has the parameter); None: it does not.
     timed: Timed | None = None
+    #: Its sums from the room table's, the same as :attr:`sums` gives; None: it counts no rooms.
+    tally: Tally | None = None
 
     ROWS = "departments"
     GROUPS = "Department groups"
@@ -95,6 +101,8 @@ class Metric(PagedMetric):
             raise TypeError(f"{self.path}: the page shows a field its row does not have.")
         if self.unit not in UNITS:
             raise TypeError(f"{self.path}: unit {self.unit!r} is not one of {', '.join(UNITS)}.")
+        if self.tally is not None and set(self.tally({}, Query())) != set(self.sums(Context({}))):
+            raise TypeError(f"{self.path}: its tally and its sums name different sums.")
 
     def _check_timed(self) -> None:
         """A metric takes ``businessHours`` exactly when it says how, into sums its twin reads."""
@@ -130,32 +138,59 @@ class Metric(PagedMetric):
         return ["_id", *(["name"] if names_asked(query, context) else []), *self.fields]
 
     def _page(self, query: Any, context: Context, repository: Repository) -> dict[str, Any]:
-        """The page and the total: in business time when asked, else from one aggregate."""
+        """The page and the total: in business time when asked, else from the room table when the
+        window has one, else from one aggregate."""
         if getattr(query, "business_hours", False):
             return self._timed_page(query, context, repository)
+        table = self._table(query, context)
+        if table is not None:
+            return self._page_of(self._tallied(table, query, context), query, context, repository)
         return super()._page(query, context, repository)
 
     def _rows(
         self, query: Any, context: Context, repository: Repository
     ) -> tuple[list[str], Iterator[dict[str, Any]]]:
-        """The CSV rows: in business time when asked (the rows alone), else from the cursor."""
-        if not getattr(query, "business_hours", False):
+        """The CSV rows: in business time when asked, or from the room table (the rows alone),
+        else from the cursor."""
+        if not getattr(query, "business_hours", False) and self._table(query, context) is None:
             return super()._rows(query, context, repository)
-        rows = self._timed_page(query, context, repository)[self.ROWS]
+        rows = self._page(query, context, repository)[self.ROWS]
         return self.columns(query, context), dumped(rows, self.row_schema())
 
+    def _table(self, query: Any, context: Context) -> Table | None:
+        """The room table of the query's window, when the metric derives from it and it has one."""
+        return None if self.tally is None else table_of(query, context)
+
+    def _tallied(self, table: Table, query: Any, context: Context) -> list[dict[str, Any]]:
+        """Each department's row from its slots' sums in the room table."""
+        assert self.tally is not None  # only a metric with a tally has a table
+        totals: dict[Any, dict[str, float]] = {}
+        for department, _, slot in entries(table, query, context):
+            sums = self.tally(slot, query)
+            if next(iter(sums.values())):
+                total = totals.setdefault(department, {})
+                for name, value in sums.items():
+                    total[name] = total.get(name, 0) + value
+        return [{"_id": key, **self.twin(total)} for key, total in totals.items()]
+
     def _timed_page(self, query: Any, context: Context, repository: Repository) -> dict[str, Any]:
-        """The page of the rows in business time, from one read of the window's rooms: named,
-        sorted and cut as the aggregate's would be, with the rooms counted without a schedule."""
+        """The page of the rows in business time, from one read of the window's rooms, with the
+        rooms counted without a schedule."""
         assert self.timed is not None  # only metrics with a timed piece take businessHours
         schedules = required_schedules(repository)
         rooms = repository.stream(self.collection, self.timed_pipeline(query, context), any_dates=True)
         rows, without = timed_rows(self.timed, self.twin, rooms, schedules)
+        return {**self._page_of(rows, query, context, repository), **in_business_time(without)}
+
+    def _page_of(
+        self, rows: list[dict[str, Any]], query: Any, context: Context, repository: Repository
+    ) -> dict[str, Any]:
+        """The page of rows computed in Python: named, sorted and cut as the aggregate's would be."""
         if names_asked(query, context):
             names = repository.department_names([row["_id"] for row in rows])
             for row in rows:
                 row["name"] = named(names.get(row["_id"]))
-        return {**page_of_rows(rows, query, key=self.ROWS), **in_business_time(without)}
+        return page_of_rows(rows, query, key=self.ROWS)
 
     def _example(self) -> dict[str, Any]:
         """A 200 body for the OpenAPI document: one department's row and the no-department row."""

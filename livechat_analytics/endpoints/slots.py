@@ -1,0 +1,336 @@
+"""The room table: the sums every room panel of a window derives from, read once and kept.
+
+One aggregate groups the livechat rooms a caller may see by department, UTC quarter hour of
+creation, quarter hour of close and status, with nine sums each (:data:`SUMS`). Every UTC offset is
+a whole number of quarter hours, so a window that begins and ends on a quarter hour (every local
+day, week and month does) is a set of whole slots, and the department metrics, their trends, the
+heatmap and the rooms by status all follow from the window's slots in Python, to the same numbers
+their own aggregates give (``docs/shared-table.rst``; a property checks it on every backend).
+
+The slots are kept in the answer cache's backend, one entry per UTC day of creation
+(:class:`Days`), for ``SLOT_SECONDS``: a later request, for any window of the same scope and ``T``,
+reads them instead of the rooms, and first asks the database which rooms changed since they were
+read (their ``_updatedAt``, through the ``livechat_analytics_t_updated`` index) to read again only
+the quarter hours those rooms were created in. The database is never written. A window that is not
+whole quarter hours, a request with the answer cache off, and everything else is read as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..auth import MANAGER_PERMISSION
+from ..repository import Repository
+from .common import (
+    CLOSED,
+    DEPARTMENT_KEY,
+    ONHOLD,
+    OPEN,
+    QUEUED,
+    SERVICE_MILLISECONDS,
+    SLOT_MS,
+    STATUS,
+    Context,
+    Pipeline,
+    count_if,
+    is_abandoned,
+    livechat_rooms,
+    milliseconds,
+    outside,
+    quarter_hour,
+    sum_or_zero,
+)
+from .stored import is_date, is_number, is_text, number
+
+_UTC = dt.timezone.utc
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_MS = dt.timedelta(milliseconds=1)
+DAY_SLOTS = 96
+STATUSES = (OPEN, CLOSED, QUEUED, ONHOLD)
+
+#: ``waitingResponse`` is true, as a ``$match`` on ``true`` finds it (an array holding ``true`` too).
+_WAITING = {
+    "$cond": [
+        {"$isArray": "$waitingResponse"},
+        {"$in": [True, "$waitingResponse"]},
+        {"$eq": ["$waitingResponse", True]},
+    ]
+}
+#: The seconds to the first response, 0 when they are no number.
+_FIRST_RESPONSE = {"$ifNull": [number("$metrics.response.ft"), 0]}
+#: Served with a last message: what ``average-service-time`` counts.
+_SERVED = {"$and": [is_date("$responseBy.lastMessageTs"), is_text("$servedBy._id")]}
+
+
+def slot_sums(context: Context) -> dict[str, Any]:
+    """The nine sums of a slot's rooms: the created rooms' (``rooms`` to ``abandoned``), and the
+    sums the closed rooms' metrics take (``chatSeconds`` to ``serviceSeconds``), which count where
+    the slot's rooms closed in the window."""
+    return {
+        "rooms": {"$sum": 1},
+        "answered": {"$sum": {"$cond": [_WAITING, 0, 1]}},  # not $not: mongomock's is always false
+        "waitingSeconds": {"$sum": {"$cond": [_WAITING, 0, _FIRST_RESPONSE]}},
+        "served": count_if(_SERVED),
+        "serviceMilliseconds": {"$sum": {"$cond": [_SERVED, SERVICE_MILLISECONDS, 0]}},
+        "abandoned": count_if(is_abandoned(context)),
+        "chatSeconds": sum_or_zero("$metrics.chatDuration"),
+        "timedChats": count_if(is_number("$metrics.serviceTimeDuration")),
+        "serviceSeconds": sum_or_zero("$metrics.serviceTimeDuration"),
+    }
+
+
+SUMS = tuple(slot_sums(Context({})))
+
+#: A slot's rows: (department, creation slot, close slot or None, status) to its :data:`SUMS`.
+Rows = dict[tuple[Any, int, Any, str], tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class _All:
+    """The query of the table's reads: every department (the table holds them apart)."""
+
+    department_id: None = None
+
+
+def slot_pipeline(context: Context, created: dict[str, Any], **conditions: Any) -> Pipeline:
+    """The rooms the caller may see created in ``created`` (with ``conditions``), grouped by
+    department, creation slot, close slot (null when ``closedAt`` is no date) and status."""
+    key = {
+        "d": DEPARTMENT_KEY,
+        "c": quarter_hour(),
+        "x": {"$cond": [is_date("$closedAt"), quarter_hour("$closedAt"), None]},
+        "s": STATUS,
+    }
+    rooms = livechat_rooms(_All(), context, created, **conditions)
+    return [*rooms, {"$group": {"_id": key, **slot_sums(context)}}]
+
+
+def read_rows(repository: Repository, pipeline: Pipeline) -> Rows:
+    """The rows of :func:`slot_pipeline`'s groups."""
+    rows: Rows = {}
+    for group in repository.stream("room", pipeline):
+        key = group["_id"]
+        closed = None if key.get("x") is None else int(key["x"])
+        rows[(key.get("d"), int(key["c"]), closed, key["s"])] = tuple(group[name] or 0 for name in SUMS)
+    return rows
+
+
+# -- A window's table -----------------------------------------------------------------------------
+
+
+def slot_of(moment: dt.datetime) -> int:
+    """The UTC quarter hour holding ``moment``."""
+    return milliseconds(moment) // SLOT_MS
+
+
+def whole_slots(start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether ``[start, end]`` is whole quarter hours: it begins on one and ends a millisecond
+    before one, so the comparisons of the rooms' dates with it are comparisons of their slots."""
+    return milliseconds(start) % SLOT_MS == 0 and (milliseconds(end) + 1) % SLOT_MS == 0 and start <= end
+
+
+#: A window's table: per (department, creation slot), the sums its metrics read.
+Table = dict[tuple[Any, int], dict[str, float]]
+
+
+def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
+    """The sums of the window of slots ``first`` to ``last`` from the rows that may count in it:
+    the rooms created in it (with their status), and those created from ``first`` on and closed by
+    ``last`` (as the closed rooms' metrics count them)."""
+    table: Table = {}
+    for part in rows:
+        for (department, created, closed, status), sums in part.items():
+            counted = first <= created <= last
+            closed_in = closed is not None and closed <= last and created >= first
+            if not counted and not closed_in:
+                continue
+            entry = table.setdefault((department, created), {})
+            if counted:
+                for name, value in zip(SUMS[:6], sums[:6], strict=True):
+                    entry[name] = entry.get(name, 0) + value
+                entry[status] = entry.get(status, 0) + sums[0]
+            if closed_in:
+                for name, value in (
+                    ("closedRooms", sums[0]),
+                    ("closedAbandoned", sums[5]),
+                    ("chatSeconds", sums[6]),
+                    ("timedChats", sums[7]),
+                    ("serviceSeconds", sums[8]),
+                ):
+                    entry[name] = entry.get(name, 0) + value
+    return table
+
+
+def entries(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, int, Mapping[str, float]]]:
+    """The table's (department, slot, sums) of the query's department (every one when it names
+    none; nothing when the caller may not see it)."""
+    wanted = query.department_id
+    if wanted is not None and outside(context.scope, wanted):
+        return
+    for (department, created), sums in table.items():
+        if wanted is None or department == wanted:
+            yield department, created, sums
+
+
+def table_of(query: Any, context: Context) -> Table | None:
+    """The room table of the query's window, when the context has kept days and the window a
+    table (:meth:`Days.table`)."""
+    return None if context.days is None else context.days.table(query.start, query.end, context)
+
+
+# -- Kept days --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """What a window's table depends on besides the context: the window."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass(frozen=True)
+class DayKey:
+    """What a kept day depends on besides the context: its number since 1970."""
+
+    day: int
+
+
+class Days:
+    """The room table of windows of whole quarter hours, from days of slots kept in the answer
+    cache's backend (``answers``): each day's rows, read at ``made``, refreshed up to ``seen``.
+
+    ``seconds`` is how long a day is kept from its first read (0: none is, and no window has a
+    table); ``skew`` how far before ``seen`` a refresh looks for changed rooms, for the clocks of
+    the servers writing ``_updatedAt`` and for writes still in flight. ``threshold`` reads ``T``.
+    """
+
+    def __init__(
+        self,
+        answers: Any,
+        repository: Repository,
+        threshold: Callable[[], float],
+        *,
+        seconds: float,
+        skew: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.answers = answers
+        self.repository = repository
+        self.threshold = threshold
+        self.seconds = seconds
+        self.skew = skew
+        self.clock = clock
+
+    @property
+    def on(self) -> bool:
+        """Whether windows have a table: the answer cache keeps answers, and days are kept."""
+        return self.answers.backend is not None and self.seconds > 0
+
+    def table(self, start: dt.datetime, end: dt.datetime, context: Context) -> Table | None:
+        """The table of ``[start, end]`` for ``context``'s caller, computed once for every panel
+        asking at once (and kept as an answer); None when the window has none."""
+        if not self.on or not whole_slots(start, end):
+            return None
+        context = Context(context.names, inactivity_timeout=self.threshold(), scope=context.scope)
+        return self.answers.compute(  # type: ignore[no-any-return]
+            "slots/window",
+            MANAGER_PERMISSION,
+            TableQuery(start, end),
+            context,
+            lambda: self._window(start, end, context),
+        )
+
+    def _window(self, start: dt.datetime, end: dt.datetime, context: Context) -> Table:
+        first, last = slot_of(start), slot_of(end)
+        days = list(range(first // DAY_SLOTS, last // DAY_SLOTS + 1))
+        kept = self._days(days, context)
+        # Rooms created after the last day yet closed by the end: only odd data has them.
+        after = _moment((days[-1] + 1) * DAY_SLOTS)
+        late = read_rows(
+            self.repository, slot_pipeline(context, {"$gte": after}, closedAt={"$lte": end})
+        )
+        return window_table([*(day["rows"] for day in kept), late], first, last)
+
+    def _days(self, days: list[int], context: Context) -> list[dict[str, Any]]:
+        """The kept days ``days``: read those not kept (or kept longer than ``seconds``), refresh
+        the others, keep them all."""
+        now = self.clock()
+        keys = [self.answers.key("slots/day", MANAGER_PERMISSION, DayKey(day), context) for day in days]
+        found = self.answers.kept(keys)
+        kept: dict[int, dict[str, Any]] = {
+            day: value
+            for day, value in zip(days, found, strict=True)
+            if isinstance(value, dict) and now - value["made"] < self.seconds
+        }
+        if kept:
+            self._refresh(kept, context, now)
+        for first, last in _runs([day for day in days if day not in kept]):
+            rows = read_rows(self.repository, slot_pipeline(context, _days(first, last)))
+            for day in range(first, last + 1):
+                kept[day] = {"made": now, "seen": now, "rows": {}}
+            for key, sums in rows.items():
+                kept[key[1] // DAY_SLOTS]["rows"][key] = sums
+        self.answers.keep(
+            {key: kept[day] for key, day in zip(keys, days, strict=True)}, max(1, int(self.seconds))
+        )
+        return [kept[day] for day in days]
+
+    def _refresh(self, kept: dict[int, dict[str, Any]], context: Context, now: float) -> None:
+        """Read again the slots of the kept days whose rooms changed since the days were last seen
+        (whoever may see them: a room moved out of the caller's departments changes the slot)."""
+        since = dt.datetime.fromtimestamp(min(day["seen"] for day in kept.values()) - self.skew, _UTC)
+        first, last = min(kept), max(kept)
+        changed = self.repository.aggregate(
+            "room",
+            [
+                {"$match": {"t": "l", "_updatedAt": {"$gt": since}}},
+                {"$match": {"ts": _days(first, last)}},
+                {"$group": {"_id": quarter_hour()}},
+            ],
+        )
+        slots = sorted(int(group["_id"]) for group in changed if int(group["_id"]) // DAY_SLOTS in kept)
+        for value in kept.values():
+            value["seen"] = now
+        for low, high in _runs(slots, most=8):
+            rows = read_rows(
+                self.repository,
+                slot_pipeline(context, {"$gte": _moment(low), "$lt": _moment(high + 1)}),
+            )
+            for day in range(low // DAY_SLOTS, high // DAY_SLOTS + 1):
+                if day in kept:
+                    old = kept[day]["rows"]
+                    kept[day]["rows"] = {key: sums for key, sums in old.items() if not low <= key[1] <= high}
+            for key, sums in rows.items():
+                if key[1] // DAY_SLOTS in kept:
+                    kept[key[1] // DAY_SLOTS]["rows"][key] = sums
+
+
+def _days(first: int, last: int) -> dict[str, Any]:
+    """A ``$match`` condition on a date: in the days ``first`` to ``last``."""
+    return {"$gte": _moment(first * DAY_SLOTS), "$lt": _moment((last + 1) * DAY_SLOTS)}
+
+
+def _moment(slot: int) -> dt.datetime:
+    """The first moment of a slot."""
+    return _EPOCH + dt.timedelta(milliseconds=slot * SLOT_MS)
+
+
+def _runs(numbers: list[int], most: int | None = None) -> list[tuple[int, int]]:
+    """Sorted ``numbers`` as runs ``(first, last)`` of consecutive ones; with ``most``, the runs
+    with the shortest gaps between them joined until there are no more than ``most``."""
+    runs: list[list[int]] = []
+    for value in sorted(numbers):
+        if runs and value == runs[-1][1] + 1:
+            runs[-1][1] = value
+        else:
+            runs.append([value, value])
+    while most is not None and len(runs) > most:
+        gap = min(range(len(runs) - 1), key=lambda index: runs[index + 1][0] - runs[index][1])
+        runs[gap : gap + 2] = [[runs[gap][0], runs[gap + 1][1]]]
+    return [(first, last) for first, last in runs]
+
