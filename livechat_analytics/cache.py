@@ -237,18 +237,21 @@ class Answers:
         compute: Callable[[], Any],
         *,
         until: float | None = None,
+        counted: bool = True,
     ) -> Any:
         """The body of ``path`` for ``query``: a kept one, the one a concurrent identical request is
         computing, or ``compute()``'s. ``until`` is the request's deadline (a ``time.monotonic()``
         instant; default: ``wait`` from now): a request waits for another's answer until then, plus
         :data:`WAIT_GRACE`, and no longer (:class:`WaitTimeout`); one waiting in this process gets
-        what the first one got, its error included."""
+        what the first one got, its error included. ``counted``: the look-up is told to
+        ``looked_up`` (an answer's; not a part of one, such as a room table)."""
         if self.backend is None:
             return compute()
         until = (time.monotonic() + self.wait if until is None else until) + WAIT_GRACE
         key = self.key(path, permission, query, context)
         body = self._call("get", key)
-        self.looked_up(body is not None)
+        if counted:
+            self.looked_up(body is not None)
         if body is not None:
             return body
         with self._lock:

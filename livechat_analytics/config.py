@@ -268,7 +268,7 @@ KINDS["CACHE_CONFIG"] = Kind(
 )
 
 #: How long the room table keeps a day of slots in the answer cache's backend from its first read,
-#: in seconds (``docs/shared-table.rst``): a later request reads only the quarter hours whose rooms
+#: in seconds (``docs/room-table.rst``): a later request reads only the quarter hours whose rooms
 #: changed (``_updatedAt``) since; a deleted room, or a change that leaves ``_updatedAt`` as it was,
 #: shows within this time. 0 keeps none: every panel reads the rooms itself. Needs the answer cache.
 SLOT_SECONDS = 900

@@ -128,9 +128,11 @@ def own_redis() -> Iterator[RedisServer]:
 
 
 def shared_cache(server: RedisServer, prefix: str, **settings: Any) -> dict[str, Any]:
-    """The settings of an app keeping its answers in ``server`` under ``prefix``."""
+    """The settings of an app keeping its answers in ``server`` under ``prefix`` (the answer cache
+    alone: tests/test_slots.py has the room table's kept days in Redis)."""
     return {
         "CACHE_SECONDS": None,  # the default, 10
+        "SLOT_SECONDS": 0,
         "CACHE_TYPE": "RedisCache",
         "CACHE_URL": server.url,
         "CACHE_CONFIG": {"CACHE_KEY_PREFIX": prefix},
@@ -473,7 +475,7 @@ def test_waiters_answer_the_first_requests_503_when_the_database_goes_away(make_
         database = client["rocketchat"]
         database["rocketchat_room"].insert_one(room("a"))
         headers = add_user(database)
-        app = make_app(database=database, CACHE_SECONDS=None, MAX_TIME_MS=2500)
+        app = make_app(database=database, CACHE_SECONDS=None, SLOT_SECONDS=0, MAX_TIME_MS=2500)
         asked = len(listener.names)
         assert app.test_client().get(AMOUNT + "&count=5", headers=headers).status_code == 200
         reads = len(listener.names) - asked - 1  # a request's reads before its aggregate

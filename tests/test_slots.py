@@ -45,6 +45,8 @@ SERVED = [
     *(f"trends/{name}" for name in NAMES),
     "trends/heatmap",
     "dashboards/charts/chats",
+    "dashboards/productivity-totalizers",
+    "dashboards/chats-totalizers",
 ]
 
 

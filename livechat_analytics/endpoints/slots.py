@@ -5,7 +5,7 @@ creation, quarter hour of close and status, with nine sums each (:data:`SUMS`). 
 a whole number of quarter hours, so a window that begins and ends on a quarter hour (every local
 day, week and month does) is a set of whole slots, and the department metrics, their trends, the
 heatmap and the rooms by status all follow from the window's slots in Python, to the same numbers
-their own aggregates give (``docs/shared-table.rst``; a property checks it on every backend).
+their own aggregates give (``docs/room-table.rst``; a property checks it on every backend).
 
 The slots are kept in the answer cache's backend, one entry per UTC day of creation
 (:class:`Days`), for ``SLOT_SECONDS``: a later request, for any window of the same scope and ``T``,
@@ -38,13 +38,16 @@ from .common import (
     Pipeline,
     count_if,
     is_abandoned,
+    is_not_true,
     livechat_rooms,
+    mean_parts,
     milliseconds,
     outside,
     quarter_hour,
+    sum_if,
     sum_or_zero,
 )
-from .stored import is_date, is_number, is_text, number
+from .stored import is_date, is_number, is_text, number, read_once
 
 _UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -60,23 +63,33 @@ _WAITING = {
         {"$eq": ["$waitingResponse", True]},
     ]
 }
-#: The seconds to the first response, 0 when they are no number.
-_FIRST_RESPONSE = {"$ifNull": [number("$metrics.response.ft"), 0]}
 #: Served with a last message: what ``average-service-time`` counts.
 _SERVED = {"$and": [is_date("$responseBy.lastMessageTs"), is_text("$servedBy._id")]}
+#: The numbers of seconds the sums read, each read once per room (:func:`.stored.read_once`).
+_READ = read_once(
+    response=number("$metrics.response.avg"),
+    firstResponse=number("$metrics.response.ft"),
+    reaction=number("$metrics.reaction.ft"),
+)
+_REPLIED = is_not_true("$waitingResponse")
 
 
 def slot_sums(context: Context) -> dict[str, Any]:
-    """The nine sums of a slot's rooms: the created rooms' (``rooms`` to ``abandoned``), and the
-    sums the closed rooms' metrics take (``chatSeconds`` to ``serviceSeconds``), which count where
-    the slot's rooms closed in the window."""
+    """The sums of a slot's rooms: the created rooms' (``rooms`` to ``repliedSeconds``), and the
+    sums the closed rooms' metrics take (:data:`CLOSED_SUMS`), which count where the slot's rooms closed
+    in the window."""
     return {
         "rooms": {"$sum": 1},
         "answered": {"$sum": {"$cond": [_WAITING, 0, 1]}},  # not $not: mongomock's is always false
-        "waitingSeconds": {"$sum": {"$cond": [_WAITING, 0, _FIRST_RESPONSE]}},
+        "waitingSeconds": {"$sum": {"$cond": [_WAITING, 0, {"$ifNull": ["$_firstResponse", 0]}]}},
         "served": count_if(_SERVED),
         "serviceMilliseconds": {"$sum": {"$cond": [_SERVED, SERVICE_MILLISECONDS, 0]}},
         "abandoned": count_if(is_abandoned(context)),
+        **mean_parts("response", "$_response"),
+        **mean_parts("firstResponse", "$_firstResponse"),
+        **mean_parts("reaction", "$_reaction"),
+        "repliedRooms": count_if(_REPLIED),
+        "repliedSeconds": sum_if(_REPLIED, "$_firstResponse"),
         "chatSeconds": sum_or_zero("$metrics.chatDuration"),
         "timedChats": count_if(is_number("$metrics.serviceTimeDuration")),
         "serviceSeconds": sum_or_zero("$metrics.serviceTimeDuration"),
@@ -84,6 +97,17 @@ def slot_sums(context: Context) -> dict[str, Any]:
 
 
 SUMS = tuple(slot_sums(Context({})))
+#: The sums of the closed rooms' metrics, by the slot's sum they are read from.
+CLOSED_SUMS = {
+    "closedRooms": "rooms",
+    "closedAbandoned": "abandoned",
+    "chatSeconds": "chatSeconds",
+    "timedChats": "timedChats",
+    "serviceSeconds": "serviceSeconds",
+}
+#: The sums of the created rooms: the others.
+CREATED_SUMS = tuple(name for name in SUMS if name not in CLOSED_SUMS)
+_AT = {name: index for index, name in enumerate(SUMS)}
 
 #: A slot's rows: (department, creation slot, close slot or None, status) to its :data:`SUMS`.
 Rows = dict[tuple[Any, int, Any, str], tuple[float, ...]]
@@ -106,7 +130,7 @@ def slot_pipeline(context: Context, created: dict[str, Any], **conditions: Any) 
         "s": STATUS,
     }
     rooms = livechat_rooms(_All(), context, created, **conditions)
-    return [*rooms, {"$group": {"_id": key, **slot_sums(context)}}]
+    return [*rooms, _READ, {"$group": {"_id": key, **slot_sums(context)}}]
 
 
 def read_rows(repository: Repository, pipeline: Pipeline) -> Rows:
@@ -150,18 +174,12 @@ def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
                 continue
             entry = table.setdefault((department, created), {})
             if counted:
-                for name, value in zip(SUMS[:6], sums[:6], strict=True):
-                    entry[name] = entry.get(name, 0) + value
+                for name in CREATED_SUMS:
+                    entry[name] = entry.get(name, 0) + sums[_AT[name]]
                 entry[status] = entry.get(status, 0) + sums[0]
             if closed_in:
-                for name, value in (
-                    ("closedRooms", sums[0]),
-                    ("closedAbandoned", sums[5]),
-                    ("chatSeconds", sums[6]),
-                    ("timedChats", sums[7]),
-                    ("serviceSeconds", sums[8]),
-                ):
-                    entry[name] = entry.get(name, 0) + value
+                for name, source in CLOSED_SUMS.items():
+                    entry[name] = entry.get(name, 0) + sums[_AT[source]]
     return table
 
 
@@ -180,6 +198,16 @@ def table_of(query: Any, context: Context) -> Table | None:
     """The room table of the query's window, when the context has kept days and the window a
     table (:meth:`Days.table`)."""
     return None if context.days is None else context.days.table(query.start, query.end, context)
+
+
+def added(table: Table, query: Any, context: Context, sums: Mapping[str, str]) -> dict[str, float]:
+    """The table's sums over the query's department (:func:`entries`): each of ``sums`` is the
+    table's sum it names."""
+    total: dict[str, float] = dict.fromkeys(sums, 0)
+    for _, _, slot in entries(table, query, context):
+        for name, source in sums.items():
+            total[name] += slot.get(source, 0)
+    return total
 
 
 # -- Kept days --------------------------------------------------------------------------------------
@@ -243,6 +271,7 @@ class Days:
             TableQuery(start, end),
             context,
             lambda: self._window(start, end, context),
+            counted=False,
         )
 
     def _window(self, start: dt.datetime, end: dt.datetime, context: Context) -> Table:

@@ -47,6 +47,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
+from ..slots import added, table_of
 from ..stored import is_date, is_text, number, read_once, where
 
 # Schemas of the bodies
@@ -197,6 +198,26 @@ def available_time(query: Query, context: Context) -> Pipeline:
 # What the rows compute
 
 
+#: The sums of ``productivity-totalizers``' aggregate, by the room table's sum each is.
+PRODUCTIVITY = {
+    **{
+        f"{name}{part}": f"{name}{part}"
+        for name in ("response", "firstResponse", "reaction")
+        for part in ("Rooms", "Seconds")
+    },
+    "waitingRooms": "repliedRooms",
+    "waitingSeconds": "repliedSeconds",
+}
+#: The sums of ``chats-totalizers``' aggregate, by the room table's sum each is.
+CHATS = {
+    "abandoned": "closedAbandoned",
+    "rooms": "rooms",
+    "roomsAbandoned": "abandoned",
+    "closed": "closedRooms",
+    "durationSeconds": "chatSeconds",
+}
+
+
 def _count(facet: list[dict[str, Any]]) -> int:
     return int(facet[0]["n"]) if facet else 0
 
@@ -222,7 +243,11 @@ def compute_conversation_totalizers(query: Query, context: Context, repository: 
 
 def compute_productivity_totalizers(query: Query, context: Context, repository: Repository) -> dict:
     """Mean response, first response, reaction and waiting times as ``HH:MM:SS``."""
-    sums = single(repository.aggregate("room", productivity_totalizers(query, context)))
+    table = table_of(query, context)
+    if table is None:
+        sums = single(repository.aggregate("room", productivity_totalizers(query, context)))
+    else:
+        sums = added(table, query, context, PRODUCTIVITY)
 
     def mean(name: str) -> str:
         return hms(mean_or_zero(sums.get(f"{name}Seconds", 0), sums.get(f"{name}Rooms", 0)))
@@ -240,7 +265,11 @@ def compute_productivity_totalizers(query: Query, context: Context, repository: 
 
 def compute_chats_totalizers(query: Query, context: Context, repository: Repository) -> dict:
     """Abandoned rooms, their share, and the mean chat duration, over every department together."""
-    sums = single(repository.aggregate("room", chats_totalizers(query, context)))
+    table = table_of(query, context)
+    if table is None:
+        sums = single(repository.aggregate("room", chats_totalizers(query, context)))
+    else:
+        sums = added(table, query, context, CHATS)
     rooms_ = sums.get("rooms", 0)
     share = 100 * sums.get("roomsAbandoned", 0) // rooms_ if rooms_ else 0
     duration = _ceil_mean(sums.get("durationSeconds", 0), sums.get("closed", 0))
