@@ -46,6 +46,7 @@ SERVED = [
     "trends/heatmap",
     "dashboards/charts/chats",
     "dashboards/productivity-totalizers",
+    "dashboards/conversation-totalizers",
     "dashboards/chats-totalizers",
 ]
 
@@ -90,7 +91,7 @@ def forget_answers(app: Flask) -> None:
     """Drop the kept answers and windows' tables of an in-process cache, keeping the kept days."""
     backend = current(app).answers.backend
     for key in list(backend._cache):
-        if "slots/day" not in key:
+        if "/day:" not in key:
             del backend._cache[key]
 
 
@@ -147,6 +148,8 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, str], list[dict[str, Any]]]:
             room["departmentAncestors"] = ["u1"]
         if draw(st.integers(0, 5)) == 0:
             room["waitingResponse"] = draw(st.sampled_from([[True], [False], [], "true", 1]))
+        if draw(st.booleans()):
+            room["v"] = {"_id": draw(st.sampled_from(["v1", "v2", "v3", 7, ["v1"]]))}
     window = {"start": start.isoformat(), "end": end.isoformat(timespec="milliseconds"), "timezone": zone}
     return window, [{**room, "_id": f"r{n}"} for n, room in enumerate(rooms)]
 
@@ -189,6 +192,17 @@ def test_every_panel_answers_from_the_table_as_from_its_own_aggregate(database, 
     database["rocketchat_livechat_department"].delete_many({})
     database["rocketchat_livechat_department"].insert_many([{"_id": "d1", "name": "One"}, {"_id": "A"}])
     store_rooms(database, rooms)
+    kinds = data.draw(
+        st.lists(st.sampled_from([None, None, "uj", "livechat-close"]), max_size=len(rooms) * 2)
+    )
+    database["rocketchat_message"].delete_many({})
+    if kinds:
+        database["rocketchat_message"].insert_many(
+            [
+                {"_id": f"m{n}", "rid": f"r{n % len(rooms)}", "ts": NOW, **({"t": kind} if kind else {})}
+                for n, kind in enumerate(kinds)
+            ]
+        )
     current(app).cache.clear()
     computed = count_windows(current(app).days)
     scope = data.draw(st.sampled_from(sorted(SCOPES)), label="scope")
@@ -223,15 +237,17 @@ def test_the_demos_panels_are_the_same_and_read_the_rooms_once(demo_data, apps, 
     reads = Reads(app)
     for path, params in page_requests(window):
         assert_same(direct, table, path, params)
-    # One read of the window's days, one of the rooms created after them (none), nothing else.
+    # One read of the window's days, one of the rooms created after them (none), one of the days'
+    # messages and visitors (conversation-totalizers), nothing else.
     calls = reads.taken()
-    assert [method for method, _ in calls] == ["stream", "stream"]
+    assert [method for method, _ in calls] == ["stream", "stream", "stream"]
+    assert "$lookup" in str(calls[2][1])
     for department in (None, "9rnGXSfo73qRm2SjE"):
         params = {**window, **({"departmentId": department} if department else {})}
         for path in SERVED:
             assert_same(direct, table, path, params, "sales")
-    # A monitor's table is their own (one more window), the department their table's rows.
-    assert [method for method, _ in reads.taken()] == ["stream", "stream"]
+    # A monitor's tables are their own, the department their tables' rows.
+    assert [method for method, _ in reads.taken()] == ["stream", "stream", "stream"]
 
 
 def test_a_window_not_of_whole_quarter_hours_and_business_time_read_for_themselves(demo_data, apps):
@@ -379,3 +395,29 @@ def test_kept_days_are_shared_through_redis(database, make_app, redis_url):
 
 def test_a_day_is_a_whole_number_of_slots():
     assert DAY_SLOTS * 15 * 60 == 86_400
+
+
+def test_a_new_message_reads_again_only_its_rooms_quarter_hour_and_its_messages(database, kept):
+    direct, table, app, reads, clock = kept
+    messages = database["rocketchat_message"]
+    messages.insert_many(
+        [{"_id": f"m{n}", "rid": f"k{n % 20}", "msg": "hi", "ts": NOW, "u": {"_id": "v"}} for n in range(60)]
+    )
+    messages.insert_one({"_id": "system", "rid": "k4", "t": "uj", "ts": NOW})
+    forget_answers(app)
+    assert_same(direct, table, "dashboards/conversation-totalizers", WINDOW)
+    reads.taken()
+    clock[0] += 30
+    # A message to k5, which (as Rocket.Chat does) sets the room's _updatedAt.
+    messages.insert_one({"_id": "late", "rid": "k5", "msg": "still there?", "ts": NOW, "u": {"_id": "v"}})
+    database[ROOMS].update_one({"_id": "k5"}, {"$set": {"_updatedAt": NOW}})
+    forget_answers(app)
+    body = get(table, "dashboards/conversation-totalizers", WINDOW).get_json()
+    assert {item["title"]: item["value"] for item in body["totalizers"]}["Total_messages"] == 61
+    assert_same(direct, table, "dashboards/conversation-totalizers", WINDOW)
+    calls = reads.taken()
+    joins = [pipeline for method, pipeline in calls if method == "stream" and "$lookup" in str(pipeline)]
+    created = database[ROOMS].find_one({"_id": "k5"})["ts"].replace(tzinfo=UTC)
+    assert refreshed_ranges([("stream", pipeline) for pipeline in joins]) == [
+        (created, created + dt.timedelta(minutes=15))
+    ]

@@ -37,6 +37,7 @@ from .common import (
     Context,
     Pipeline,
     count_if,
+    human_messages,
     is_abandoned,
     is_not_true,
     livechat_rooms,
@@ -47,10 +48,14 @@ from .common import (
     sum_if,
     sum_or_zero,
 )
-from .stored import is_date, is_number, is_text, number, read_once
+from .stored import is_date, is_number, is_text, number, read_once, text
 
 _UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+#: A window that begins on the calendar's first day or ends on its last has no table (its days
+#: would begin before year 1 or end after 9999).
+_FIRST = dt.datetime(1, 1, 2, tzinfo=_UTC)
+_LAST = dt.datetime(9999, 12, 31, tzinfo=_UTC)
 _MS = dt.timedelta(milliseconds=1)
 DAY_SLOTS = 96
 STATUSES = (OPEN, CLOSED, QUEUED, ONHOLD)
@@ -109,8 +114,9 @@ CLOSED_SUMS = {
 CREATED_SUMS = tuple(name for name in SUMS if name not in CLOSED_SUMS)
 _AT = {name: index for index, name in enumerate(SUMS)}
 
-#: A slot's rows: (department, creation slot, close slot or None, status) to its :data:`SUMS`.
-Rows = dict[tuple[Any, int, Any, str], tuple[float, ...]]
+#: A day's rows, each keyed by its department and creation slot first: of the rooms' sums,
+#: (department, creation slot, close slot or None, status) to its :data:`SUMS`.
+Rows = dict[tuple[Any, ...], Any]
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,51 @@ def read_rows(repository: Repository, pipeline: Pipeline) -> Rows:
     return rows
 
 
+def talk_pipeline(context: Context, created: dict[str, Any], **conditions: Any) -> Pipeline:
+    """The rooms the caller may see created in ``created``, grouped by department and creation
+    slot: their human messages (:func:`.common.human_messages`) and their visitors."""
+    return [
+        *livechat_rooms(_All(), context, created, **conditions),
+        {"$project": {"_id": 1, "d": DEPARTMENT_KEY, "c": quarter_hour(), "v": text("$v._id")}},
+        *human_messages(context, keep=("d", "c", "v")),
+        {"$group": {"_id": {"d": "$d", "c": "$c"}, "n": {"$sum": "$n"}, "v": {"$addToSet": "$v"}}},
+    ]
+
+
+def read_talk(repository: Repository, pipeline: Pipeline) -> Rows:
+    """The rows of :func:`talk_pipeline`'s groups: (department, slot) to the messages and the
+    visitors (their ids that are strings)."""
+    rows: Rows = {}
+    for group in repository.stream("room", pipeline):
+        visitors = tuple(sorted(visitor for visitor in group["v"] if isinstance(visitor, str)))
+        rows[(group["_id"].get("d"), int(group["_id"]["c"]))] = (group["n"] or 0, visitors)
+    return rows
+
+
+def talk_table(rows: Iterable[Rows], first: int, last: int) -> Table:
+    """The messages and visitors of the window of slots ``first`` to ``last``, per (department,
+    slot) of the rooms created in it."""
+    return {
+        (department, created): {"messages": messages, "visitors": visitors}
+        for part in rows
+        for (department, created), (messages, visitors) in part.items()
+        if first <= created <= last
+    }
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a table holds: its name (in the keys of what is kept), how a creation range of rooms is
+    read into rows and the rows of a window into a table, and whether the window also needs the
+    rooms created after its days yet closed in it."""
+
+    name: str
+    pipeline: Callable[..., Pipeline]
+    read: Callable[[Repository, Pipeline], Rows]
+    table: Callable[[Iterable[Rows], int, int], Table]
+    late: bool = False
+
+
 # -- A window's table -----------------------------------------------------------------------------
 
 
@@ -158,7 +209,7 @@ def whole_slots(start: dt.datetime, end: dt.datetime) -> bool:
 
 
 #: A window's table: per (department, creation slot), the sums its metrics read.
-Table = dict[tuple[Any, int], dict[str, float]]
+Table = dict[tuple[Any, int], dict[str, Any]]
 
 
 def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
@@ -183,7 +234,13 @@ def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
     return table
 
 
-def entries(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, int, Mapping[str, float]]]:
+#: The sums of the rooms, and their messages and visitors (a join: only the panels that count
+#: messages ask for it).
+ROOMS = Kind("rooms", slot_pipeline, read_rows, window_table, late=True)
+TALK = Kind("talk", talk_pipeline, read_talk, talk_table)
+
+
+def entries(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, int, Mapping[str, Any]]]:
     """The table's (department, slot, sums) of the query's department (every one when it names
     none; nothing when the caller may not see it)."""
     wanted = query.department_id
@@ -194,10 +251,10 @@ def entries(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, i
             yield department, created, sums
 
 
-def table_of(query: Any, context: Context) -> Table | None:
-    """The room table of the query's window, when the context has kept days and the window a
+def table_of(query: Any, context: Context, kind: Kind = ROOMS) -> Table | None:
+    """The ``kind`` table of the query's window, when the context has kept days and the window a
     table (:meth:`Days.table`)."""
-    return None if context.days is None else context.days.table(query.start, query.end, context)
+    return None if context.days is None else context.days.table(query.start, query.end, context, kind)
 
 
 def added(table: Table, query: Any, context: Context, sums: Mapping[str, str]) -> dict[str, float]:
@@ -208,6 +265,24 @@ def added(table: Table, query: Any, context: Context, sums: Mapping[str, str]) -
         for name, source in sums.items():
             total[name] += slot.get(source, 0)
     return total
+
+
+def statuses_of(table: Table, query: Any, context: Context) -> dict[str, int]:
+    """The rooms created in the window by status, every status present."""
+    return {
+        status: int(count) for status, count in added(table, query, context, {s: s for s in STATUSES}).items()
+    }
+
+
+def talked(table: Table, query: Any, context: Context) -> tuple[int, int]:
+    """The human messages of the rooms created in the window, and their distinct visitors, from
+    the :data:`TALK` table."""
+    messages: float = 0
+    visitors: set[str] = set()
+    for _, _, slot in entries(table, query, context):
+        messages += slot["messages"]
+        visitors.update(slot["visitors"])
+    return int(messages), len(visitors)
 
 
 # -- Kept days --------------------------------------------------------------------------------------
@@ -259,37 +334,41 @@ class Days:
         """Whether windows have a table: the answer cache keeps answers, and days are kept."""
         return self.answers.backend is not None and self.seconds > 0
 
-    def table(self, start: dt.datetime, end: dt.datetime, context: Context) -> Table | None:
-        """The table of ``[start, end]`` for ``context``'s caller, computed once for every panel
-        asking at once (and kept as an answer); None when the window has none."""
-        if not self.on or not whole_slots(start, end):
+    def table(
+        self, start: dt.datetime, end: dt.datetime, context: Context, kind: Kind = ROOMS
+    ) -> Table | None:
+        """The ``kind`` table of ``[start, end]`` for ``context``'s caller, computed once for every
+        panel asking at once (and kept as an answer); None when the window has none."""
+        if not self.on or not whole_slots(start, end) or not _FIRST < start <= end < _LAST:
             return None
         context = Context(context.names, inactivity_timeout=self.threshold(), scope=context.scope)
         return self.answers.compute(  # type: ignore[no-any-return]
-            "slots/window",
+            f"slots/{kind.name}/window",
             MANAGER_PERMISSION,
             TableQuery(start, end),
             context,
-            lambda: self._window(start, end, context),
+            lambda: self._window(start, end, context, kind),
             counted=False,
         )
 
-    def _window(self, start: dt.datetime, end: dt.datetime, context: Context) -> Table:
+    def _window(self, start: dt.datetime, end: dt.datetime, context: Context, kind: Kind) -> Table:
         first, last = slot_of(start), slot_of(end)
         days = list(range(first // DAY_SLOTS, last // DAY_SLOTS + 1))
-        kept = self._days(days, context)
-        # Rooms created after the last day yet closed by the end: only odd data has them.
-        after = _moment((days[-1] + 1) * DAY_SLOTS)
-        late = read_rows(
-            self.repository, slot_pipeline(context, {"$gte": after}, closedAt={"$lte": end})
-        )
-        return window_table([*(day["rows"] for day in kept), late], first, last)
+        rows = [day["rows"] for day in self._days(days, context, kind)]
+        if kind.late:
+            # Rooms created after the last day yet closed by the end: only odd data has them.
+            after = _moment((days[-1] + 1) * DAY_SLOTS)
+            rows.append(
+                kind.read(self.repository, kind.pipeline(context, {"$gte": after}, closedAt={"$lte": end}))
+            )
+        return kind.table(rows, first, last)
 
-    def _days(self, days: list[int], context: Context) -> list[dict[str, Any]]:
+    def _days(self, days: list[int], context: Context, kind: Kind) -> list[dict[str, Any]]:
         """The kept days ``days``: read those not kept (or kept longer than ``seconds``), refresh
         the others, keep them all."""
         now = self.clock()
-        keys = [self.answers.key("slots/day", MANAGER_PERMISSION, DayKey(day), context) for day in days]
+        path = f"slots/{kind.name}/day"
+        keys = [self.answers.key(path, MANAGER_PERMISSION, DayKey(day), context) for day in days]
         found = self.answers.kept(keys)
         kept: dict[int, dict[str, Any]] = {
             day: value
@@ -297,9 +376,9 @@ class Days:
             if isinstance(value, dict) and now - value["made"] < self.seconds
         }
         if kept:
-            self._refresh(kept, context, now)
+            self._refresh(kept, context, now, kind)
         for first, last in _runs([day for day in days if day not in kept]):
-            rows = read_rows(self.repository, slot_pipeline(context, _days(first, last)))
+            rows = kind.read(self.repository, kind.pipeline(context, _days(first, last)))
             for day in range(first, last + 1):
                 kept[day] = {"made": now, "seen": now, "rows": {}}
             for key, sums in rows.items():
@@ -309,7 +388,7 @@ class Days:
         )
         return [kept[day] for day in days]
 
-    def _refresh(self, kept: dict[int, dict[str, Any]], context: Context, now: float) -> None:
+    def _refresh(self, kept: dict[int, dict[str, Any]], context: Context, now: float, kind: Kind) -> None:
         """Read again the slots of the kept days whose rooms changed since the days were last seen
         (whoever may see them: a room moved out of the caller's departments changes the slot)."""
         since = dt.datetime.fromtimestamp(min(day["seen"] for day in kept.values()) - self.skew, _UTC)
@@ -326,9 +405,8 @@ class Days:
         for value in kept.values():
             value["seen"] = now
         for low, high in _runs(slots, most=8):
-            rows = read_rows(
-                self.repository,
-                slot_pipeline(context, {"$gte": _moment(low), "$lt": _moment(high + 1)}),
+            rows = kind.read(
+                self.repository, kind.pipeline(context, {"$gte": _moment(low), "$lt": _moment(high + 1)})
             )
             for day in range(low // DAY_SLOTS, high // DAY_SLOTS + 1):
                 if day in kept:
@@ -362,4 +440,3 @@ def _runs(numbers: list[int], most: int | None = None) -> list[tuple[int, int]]:
         gap = min(range(len(runs) - 1), key=lambda index: runs[index + 1][0] - runs[index][1])
         runs[gap : gap + 2] = [[runs[gap][0], runs[gap + 1][1]]]
     return [(first, last) for first, last in runs]
-

@@ -39,7 +39,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
-from ..slots import STATUSES, entries, table_of
+from ..slots import statuses_of, table_of
 from ..stored import is_text, named, number, read_once, where
 
 AGENT_ROLE = "livechat-agent"
@@ -266,10 +266,7 @@ def compute_chats(query: Query, context: Context, repository: Repository) -> dic
     if table is None:
         counted = statuses(repository.aggregate("room", chats(query, context)))
     else:
-        counted = {status: 0 for status in STATUSES}
-        for _, _, sums in entries(table, query, context):
-            for status in STATUSES:
-                counted[status] += int(sums.get(status, 0))
+        counted = statuses_of(table, query, context)
     return {OPEN: counted[OPEN], CLOSED: counted[CLOSED], QUEUED: counted[QUEUED], ONHOLD: counted[ONHOLD]}
 
 

@@ -47,7 +47,7 @@ from ..common import (
     window_rooms,
 )
 from ..row import Endpoint
-from ..slots import added, table_of
+from ..slots import TALK, added, statuses_of, table_of, talked
 from ..stored import is_date, is_text, number, read_once, where
 
 # Schemas of the bodies
@@ -228,15 +228,21 @@ def _ceil_mean(total: float, count: float) -> int:
 
 def compute_conversation_totalizers(query: Query, context: Context, repository: Repository) -> dict:
     """Totals of the rooms, their open and on-hold ones, their human messages and visitors."""
-    facets = single(repository.aggregate("room", conversation_totalizers(query, context)))
-    counted = statuses(facets.get("statuses", []))
+    rooms, talk = table_of(query, context), table_of(query, context, TALK)
+    if rooms is None or talk is None:
+        facets = single(repository.aggregate("room", conversation_totalizers(query, context)))
+        counted = statuses(facets.get("statuses", []))
+        messages, visitors = _count(facets.get("messages", [])), _count(facets.get("visitors", []))
+    else:
+        counted = statuses_of(rooms, query, context)
+        messages, visitors = talked(talk, query, context)
     return {
         "totalizers": [
             {"title": "Total_conversations", "value": sum(counted.values())},
             {"title": "Open_conversations", "value": counted[OPEN] + counted[QUEUED]},
             {"title": "On_Hold_conversations", "value": counted[ONHOLD]},
-            {"title": "Total_messages", "value": _count(facets.get("messages", []))},
-            {"title": "Total_visitors", "value": _count(facets.get("visitors", []))},
+            {"title": "Total_messages", "value": messages},
+            {"title": "Total_visitors", "value": visitors},
         ]
     }
 
