@@ -27,28 +27,19 @@ from ..auth import MANAGER_PERMISSION
 from ..repository import Repository
 from .common import (
     CLOSED,
-    DEPARTMENT_KEY,
     ONHOLD,
     OPEN,
     QUEUED,
-    SERVICE_MILLISECONDS,
     SLOT_MS,
-    STATUS,
     Context,
     Pipeline,
-    count_if,
     human_messages,
-    is_abandoned,
-    is_not_true,
     livechat_rooms,
-    mean_parts,
     milliseconds,
     outside,
     quarter_hour,
-    sum_if,
-    sum_or_zero,
 )
-from .stored import is_date, is_number, is_text, number, read_once, text
+from .stored import date_of, number_of
 
 _UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -60,48 +51,108 @@ _MS = dt.timedelta(milliseconds=1)
 DAY_SLOTS = 96
 STATUSES = (OPEN, CLOSED, QUEUED, ONHOLD)
 
-#: ``waitingResponse`` is true, as a ``$match`` on ``true`` finds it (an array holding ``true`` too).
-_WAITING = {
-    "$cond": [
-        {"$isArray": "$waitingResponse"},
-        {"$in": [True, "$waitingResponse"]},
-        {"$eq": ["$waitingResponse", True]},
-    ]
+#: What the table reads of a room, as stored: each value is read by its kind in Python
+#: (:mod:`.stored`), so an odd one counts as a missing one, as the pipelines' readers have it. The
+#: server follows the paths (through arrays too); Python only tells the kinds apart, which costs a
+#: room far less than the same tests as expressions on SecantusDB.
+FIELDS = {
+    "departmentId": "$departmentId",
+    "ts": "$ts",
+    "closedAt": "$closedAt",
+    "open": "$open",
+    "onHold": "$onHold",
+    "servedBy": "$servedBy",
+    "lastMessageTs": "$responseBy.lastMessageTs",
+    "waitingResponse": "$waitingResponse",
+    "chatDuration": "$metrics.chatDuration",
+    "serviceTimeDuration": "$metrics.serviceTimeDuration",
+    "visitorInactivity": "$metrics.visitorInactivity",
+    "response": "$metrics.response.avg",
+    "firstResponse": "$metrics.response.ft",
+    "reaction": "$metrics.reaction.ft",
 }
-#: Served with a last message: what ``average-service-time`` counts.
-_SERVED = {"$and": [is_date("$responseBy.lastMessageTs"), is_text("$servedBy._id")]}
-#: The numbers of seconds the sums read, each read once per room (:func:`.stored.read_once`).
-_READ = read_once(
-    response=number("$metrics.response.avg"),
-    firstResponse=number("$metrics.response.ft"),
-    reaction=number("$metrics.reaction.ft"),
+
+#: The sums of a slot's rooms: the created rooms' (``rooms`` to ``repliedSeconds``), and the sums
+#: the closed rooms' metrics take (:data:`CLOSED_SUMS`), which count where the rooms closed in the
+#: window. Each is the Python twin of the pipelines' expression it stands for (named beside it).
+SUMS = (
+    "rooms",  # $sum: 1
+    "answered",  # waitingResponse not true, as {$ne: true} matches (an array holding true is true)
+    "waitingSeconds",  # metrics.response.ft of those (a number, else 0)
+    "served",  # servedBy._id a string and responseBy.lastMessageTs a date
+    "serviceMilliseconds",  # SERVICE_MILLISECONDS of those
+    "abandoned",  # is_abandoned: metrics.visitorInactivity a number of at least T
+    "responseRooms",  # mean_parts("response", ...): response.avg a number
+    "responseSeconds",
+    "firstResponseRooms",
+    "firstResponseSeconds",
+    "reactionRooms",
+    "reactionSeconds",
+    "repliedRooms",  # is_not_true(waitingResponse)
+    "repliedSeconds",  # their metrics.response.ft
+    "chatSeconds",  # sum_or_zero(metrics.chatDuration)
+    "timedChats",  # is_number(metrics.serviceTimeDuration)
+    "serviceSeconds",  # sum_or_zero(metrics.serviceTimeDuration)
 )
-_REPLIED = is_not_true("$waitingResponse")
 
 
-def slot_sums(context: Context) -> dict[str, Any]:
-    """The sums of a slot's rooms: the created rooms' (``rooms`` to ``repliedSeconds``), and the
-    sums the closed rooms' metrics take (:data:`CLOSED_SUMS`), which count where the slot's rooms closed
-    in the window."""
-    return {
-        "rooms": {"$sum": 1},
-        "answered": {"$sum": {"$cond": [_WAITING, 0, 1]}},  # not $not: mongomock's is always false
-        "waitingSeconds": {"$sum": {"$cond": [_WAITING, 0, {"$ifNull": ["$_firstResponse", 0]}]}},
-        "served": count_if(_SERVED),
-        "serviceMilliseconds": {"$sum": {"$cond": [_SERVED, SERVICE_MILLISECONDS, 0]}},
-        "abandoned": count_if(is_abandoned(context)),
-        **mean_parts("response", "$_response"),
-        **mean_parts("firstResponse", "$_firstResponse"),
-        **mean_parts("reaction", "$_reaction"),
-        "repliedRooms": count_if(_REPLIED),
-        "repliedSeconds": sum_if(_REPLIED, "$_firstResponse"),
-        "chatSeconds": sum_or_zero("$metrics.chatDuration"),
-        "timedChats": count_if(is_number("$metrics.serviceTimeDuration")),
-        "serviceSeconds": sum_or_zero("$metrics.serviceTimeDuration"),
-    }
+def _waiting(value: Any) -> bool:
+    """``waitingResponse`` as a ``$match`` on ``true`` finds it: true, or an array holding true
+    (``in`` would take 1 for true)."""
+    if isinstance(value, list):
+        return any(item is True for item in value)
+    return value is True
 
 
-SUMS = tuple(slot_sums(Context({})))
+def _status(room: Mapping[str, Any]) -> str:
+    """:data:`.common.STATUS` of a room read as stored."""
+    if room.get("open") is not True:
+        return CLOSED
+    if room.get("onHold") is True:
+        return ONHOLD
+    return QUEUED if room.get("servedBy") is None else OPEN
+
+
+def _service(served: Any, last: dt.datetime | None) -> tuple[bool, float]:
+    """Whether the room counts as served (an agent's id and a last message), and
+    :data:`.common.SERVICE_MILLISECONDS` of it."""
+    agent = served.get("_id") if isinstance(served, dict) else None
+    since = date_of(served.get("ts")) if isinstance(served, dict) else None
+    milliseconds_ = float((last - since) // _MS) if last is not None and since is not None else 0.0
+    return isinstance(agent, str) and last is not None, milliseconds_
+
+
+def room_sums(room: Mapping[str, Any], threshold: float) -> tuple[float, ...]:
+    """One room's :data:`SUMS`, from :data:`FIELDS` as stored and ``T``."""
+    waiting = _waiting(room.get("waitingResponse"))
+    served, service = _service(room.get("servedBy"), date_of(room.get("lastMessageTs")))
+    inactivity = number_of(room.get("visitorInactivity"))
+    response, first, reaction = (
+        number_of(room.get(name)) for name in ("response", "firstResponse", "reaction")
+    )
+    timed = number_of(room.get("serviceTimeDuration"))
+    replied = room.get("waitingResponse") is not True
+    return (
+        1,
+        0 if waiting else 1,
+        0 if waiting else first or 0,
+        1 if served else 0,
+        service if served else 0,
+        1 if inactivity is not None and inactivity >= threshold else 0,
+        0 if response is None else 1,
+        response or 0,
+        0 if first is None else 1,
+        first or 0,
+        0 if reaction is None else 1,
+        reaction or 0,
+        1 if replied else 0,
+        first or 0 if replied else 0,
+        number_of(room.get("chatDuration")) or 0,
+        0 if timed is None else 1,
+        timed or 0,
+    )
+
+
 #: The sums of the closed rooms' metrics, by the slot's sum they are read from.
 CLOSED_SUMS = {
     "closedRooms": "rooms",
@@ -114,8 +165,12 @@ CLOSED_SUMS = {
 CREATED_SUMS = tuple(name for name in SUMS if name not in CLOSED_SUMS)
 _AT = {name: index for index, name in enumerate(SUMS)}
 
+#: The closed rooms' sums ``chats-totalizers`` takes: of the rooms whose ``closedAt`` is a date,
+#: not an array holding one (its expressions read it as one value; a ``$match`` finds it in arrays).
+DATED_SUMS = {"datedRooms": "rooms", "datedAbandoned": "abandoned", "datedSeconds": "chatSeconds"}
 #: A day's rows, each keyed by its department and creation slot first: of the rooms' sums,
-#: (department, creation slot, close slot or None, status) to its :data:`SUMS`.
+#: (department, creation slot, close slot or None, status, whether the close came from an array)
+#: to its :data:`SUMS`.
 Rows = dict[tuple[Any, ...], Any]
 
 
@@ -127,47 +182,66 @@ class _All:
 
 
 def slot_pipeline(context: Context, created: dict[str, Any], **conditions: Any) -> Pipeline:
-    """The rooms the caller may see created in ``created`` (with ``conditions``), grouped by
-    department, creation slot, close slot (null when ``closedAt`` is no date) and status."""
-    key = {
-        "d": DEPARTMENT_KEY,
-        "c": quarter_hour(),
-        "x": {"$cond": [is_date("$closedAt"), quarter_hour("$closedAt"), None]},
-        "s": STATUS,
-    }
-    rooms = livechat_rooms(_All(), context, created, **conditions)
-    return [*rooms, _READ, {"$group": {"_id": key, **slot_sums(context)}}]
+    """The rooms the caller may see created in ``created`` (with ``conditions``), each its
+    :data:`FIELDS` as stored."""
+    return [*livechat_rooms(_All(), context, created, **conditions), {"$project": {"_id": 0, **FIELDS}}]
 
 
-def read_rows(repository: Repository, pipeline: Pipeline) -> Rows:
-    """The rows of :func:`slot_pipeline`'s groups."""
-    rows: Rows = {}
-    for group in repository.stream("room", pipeline):
-        key = group["_id"]
-        closed = None if key.get("x") is None else int(key["x"])
-        rows[(key.get("d"), int(key["c"]), closed, key["s"])] = tuple(group[name] or 0 for name in SUMS)
-    return rows
+def _closed(value: Any) -> tuple[dt.datetime | None, bool]:
+    """When a room closed, as ``closedAt <= end`` finds it (an array by its earliest date), and
+    whether that came from an array."""
+    if isinstance(value, list):
+        dates = [date for date in map(date_of, value) if date is not None]
+        return (min(dates) if dates else None), True
+    return date_of(value), False
+
+
+def read_rows(repository: Repository, pipeline: Pipeline, context: Context) -> Rows:
+    """The rooms of :func:`slot_pipeline` added up by department, creation slot, close slot (None
+    when ``closedAt`` is no date) and status."""
+    rows: dict[tuple[Any, ...], list[float]] = {}
+    for room in repository.stream("room", pipeline, any_dates=True):
+        closed_at, listed = _closed(room.get("closedAt"))
+        department = room.get("departmentId")
+        key = (
+            department if isinstance(department, str) else None,
+            milliseconds(room["ts"]) // SLOT_MS,
+            None if closed_at is None else milliseconds(closed_at) // SLOT_MS,
+            _status(room),
+            listed,
+        )
+        sums = room_sums(room, context.inactivity_timeout)
+        total = rows.get(key)
+        if total is None:
+            rows[key] = list(sums)
+        else:
+            for index, value in enumerate(sums):
+                total[index] += value
+    return {key: tuple(total) for key, total in rows.items()}
 
 
 def talk_pipeline(context: Context, created: dict[str, Any], **conditions: Any) -> Pipeline:
-    """The rooms the caller may see created in ``created``, grouped by department and creation
-    slot: their human messages (:func:`.common.human_messages`) and their visitors."""
+    """The rooms the caller may see created in ``created``: each one's department, creation, visitor
+    and human messages (:func:`.common.human_messages`), as stored."""
     return [
         *livechat_rooms(_All(), context, created, **conditions),
-        {"$project": {"_id": 1, "d": DEPARTMENT_KEY, "c": quarter_hour(), "v": text("$v._id")}},
-        *human_messages(context, keep=("d", "c", "v")),
-        {"$group": {"_id": {"d": "$d", "c": "$c"}, "n": {"$sum": "$n"}, "v": {"$addToSet": "$v"}}},
+        {"$project": {"_id": 1, "departmentId": 1, "ts": 1, "v": "$v._id"}},
+        *human_messages(context, keep=("departmentId", "ts", "v")),
     ]
 
 
-def read_talk(repository: Repository, pipeline: Pipeline) -> Rows:
-    """The rows of :func:`talk_pipeline`'s groups: (department, slot) to the messages and the
-    visitors (their ids that are strings)."""
-    rows: Rows = {}
-    for group in repository.stream("room", pipeline):
-        visitors = tuple(sorted(visitor for visitor in group["v"] if isinstance(visitor, str)))
-        rows[(group["_id"].get("d"), int(group["_id"]["c"]))] = (group["n"] or 0, visitors)
-    return rows
+def read_talk(repository: Repository, pipeline: Pipeline, context: Context) -> Rows:
+    """The rooms of :func:`talk_pipeline` by department and creation slot: their messages, and
+    their visitors (the ids that are strings)."""
+    rows: dict[tuple[Any, ...], tuple[float, set[str]]] = {}
+    for room in repository.stream("room", pipeline):
+        department = room.get("departmentId")
+        key = (department if isinstance(department, str) else None, milliseconds(room["ts"]) // SLOT_MS)
+        messages, visitors = rows.get(key, (0, set()))
+        if isinstance(room.get("v"), str):
+            visitors.add(room["v"])
+        rows[key] = (messages + room["n"], visitors)
+    return {key: (messages, tuple(sorted(visitors))) for key, (messages, visitors) in rows.items()}
 
 
 def talk_table(rows: Iterable[Rows], first: int, last: int) -> Table:
@@ -189,7 +263,7 @@ class Kind:
 
     name: str
     pipeline: Callable[..., Pipeline]
-    read: Callable[[Repository, Pipeline], Rows]
+    read: Callable[[Repository, Pipeline, Context], Rows]
     table: Callable[[Iterable[Rows], int, int], Table]
     late: bool = False
 
@@ -218,7 +292,7 @@ def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
     ``last`` (as the closed rooms' metrics count them)."""
     table: Table = {}
     for part in rows:
-        for (department, created, closed, status), sums in part.items():
+        for (department, created, closed, status, listed), sums in part.items():
             counted = first <= created <= last
             closed_in = closed is not None and closed <= last and created >= first
             if not counted and not closed_in:
@@ -229,7 +303,8 @@ def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
                     entry[name] = entry.get(name, 0) + sums[_AT[name]]
                 entry[status] = entry.get(status, 0) + sums[0]
             if closed_in:
-                for name, source in CLOSED_SUMS.items():
+                dated = {} if listed else DATED_SUMS
+                for name, source in {**CLOSED_SUMS, **dated}.items():
                     entry[name] = entry.get(name, 0) + sums[_AT[source]]
     return table
 
@@ -358,9 +433,8 @@ class Days:
         if kind.late:
             # Rooms created after the last day yet closed by the end: only odd data has them.
             after = _moment((days[-1] + 1) * DAY_SLOTS)
-            rows.append(
-                kind.read(self.repository, kind.pipeline(context, {"$gte": after}, closedAt={"$lte": end}))
-            )
+            late = kind.pipeline(context, {"$gte": after}, closedAt={"$lte": end})
+            rows.append(kind.read(self.repository, late, context))
         return kind.table(rows, first, last)
 
     def _days(self, days: list[int], context: Context, kind: Kind) -> list[dict[str, Any]]:
@@ -378,7 +452,7 @@ class Days:
         if kept:
             self._refresh(kept, context, now, kind)
         for first, last in _runs([day for day in days if day not in kept]):
-            rows = kind.read(self.repository, kind.pipeline(context, _days(first, last)))
+            rows = kind.read(self.repository, kind.pipeline(context, _days(first, last)), context)
             for day in range(first, last + 1):
                 kept[day] = {"made": now, "seen": now, "rows": {}}
             for key, sums in rows.items():
@@ -405,9 +479,8 @@ class Days:
         for value in kept.values():
             value["seen"] = now
         for low, high in _runs(slots, most=8):
-            rows = kind.read(
-                self.repository, kind.pipeline(context, {"$gte": _moment(low), "$lt": _moment(high + 1)})
-            )
+            created = {"$gte": _moment(low), "$lt": _moment(high + 1)}
+            rows = kind.read(self.repository, kind.pipeline(context, created), context)
             for day in range(low // DAY_SLOTS, high // DAY_SLOTS + 1):
                 if day in kept:
                     old = kept[day]["rows"]

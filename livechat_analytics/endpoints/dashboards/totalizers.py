@@ -210,11 +210,11 @@ PRODUCTIVITY = {
 }
 #: The sums of ``chats-totalizers``' aggregate, by the room table's sum each is.
 CHATS = {
-    "abandoned": "closedAbandoned",
+    "abandoned": "datedAbandoned",
     "rooms": "rooms",
     "roomsAbandoned": "abandoned",
-    "closed": "closedRooms",
-    "durationSeconds": "chatSeconds",
+    "closed": "datedRooms",
+    "durationSeconds": "datedSeconds",
 }
 
 
