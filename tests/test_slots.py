@@ -450,6 +450,7 @@ MONGOMOCK_ODD = dict.fromkeys(
 
 def test_every_odd_value_counts_from_the_table_as_in_its_own_aggregate(database, apps, backend):
     direct, table, app = apps
+    computed = count_windows(current(app).days)
     rooms = []
     for path, values in ODD.items():
         unlike = MONGOMOCK_ODD.get(path) if backend == "mongomock" else None
@@ -487,3 +488,4 @@ def test_every_odd_value_counts_from_the_table_as_in_its_own_aggregate(database,
                 for answered in ("true", "false"):
                     assert_same(direct, table, path, {**params, "answered": answered})
             assert_same(direct, table, path, params)
+    assert computed == [1]
