@@ -88,10 +88,11 @@ class Reads:
 
 
 def forget_answers(app: Flask) -> None:
-    """Drop the kept answers and windows' tables of an in-process cache, keeping the kept days."""
+    """Drop the kept answers and windows' tables of an in-process cache, keeping the kept days (and
+    when they were last looked at)."""
     backend = current(app).answers.backend
     for key in list(backend._cache):
-        if "/day:" not in key:
+        if "/day:" not in key and "/seen:" not in key:
             del backend._cache[key]
 
 

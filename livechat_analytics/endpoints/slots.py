@@ -18,9 +18,12 @@ whole quarter hours, a request with the answer cache off, and everything else is
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..auth import MANAGER_PERMISSION
@@ -49,6 +52,10 @@ _FIRST = dt.datetime(1, 1, 2, tzinfo=_UTC)
 _LAST = dt.datetime(9999, 12, 31, tzinfo=_UTC)
 _MS = dt.timedelta(milliseconds=1)
 DAY_SLOTS = 96
+#: A slot after every window: a day's own table counts every room closed at all.
+_ALWAYS = 2**62
+#: How many kept days a process holds in memory besides the backend (a year for a dozen scopes).
+MEMO_DAYS = 4096
 STATUSES = (OPEN, CLOSED, QUEUED, ONHOLD)
 
 #: What the table reads of a room, as stored: each value is read by its kind in Python
@@ -247,12 +254,14 @@ def read_talk(repository: Repository, pipeline: Pipeline, context: Context) -> R
 def talk_table(rows: Iterable[Rows], first: int, last: int) -> Table:
     """The messages and visitors of the window of slots ``first`` to ``last``, per (department,
     slot) of the rooms created in it."""
-    return {
-        (department, created): {"messages": messages, "visitors": visitors}
-        for part in rows
-        for (department, created), (messages, visitors) in part.items()
-        if first <= created <= last
-    }
+    return _totalled(
+        {
+            (department, created): {"messages": messages, "visitors": frozenset(visitors)}
+            for part in rows
+            for (department, created), (messages, visitors) in part.items()
+            if first <= created <= last
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -282,22 +291,53 @@ def whole_slots(start: dt.datetime, end: dt.datetime) -> bool:
     return milliseconds(start) % SLOT_MS == 0 and (milliseconds(end) + 1) % SLOT_MS == 0 and start <= end
 
 
-#: A window's table: per (department, creation slot), the sums its metrics read.
-Table = dict[tuple[Any, int], dict[str, Any]]
+@dataclass
+class Table:
+    """A window's table: per (department, creation slot) the sums its metrics read, and per
+    department their totals."""
+
+    slots: dict[tuple[Any, int], dict[str, Any]] = field(default_factory=dict)
+    totals: dict[Any, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, other: Table) -> None:
+        """Add ``other``, whose slots are not among these (another day's)."""
+        self.slots.update(other.slots)
+        for department, sums in other.totals.items():
+            _add(self.totals.setdefault(department, {}), sums)
+
+
+def _add(into: dict[str, Any], sums: Mapping[str, Any]) -> None:
+    """Add ``sums`` into ``into``: numbers added, sets of ids (visitors) joined."""
+    for name, value in sums.items():
+        kept = into.get(name)
+        if kept is None:
+            into[name] = value
+        elif isinstance(value, frozenset):
+            into[name] = kept | value
+        else:
+            into[name] = kept + value
+
+
+def _totalled(slots: dict[tuple[Any, int], dict[str, Any]]) -> Table:
+    """A table of ``slots``, with its departments' totals."""
+    table = Table(slots)
+    for (department, _), sums in slots.items():
+        _add(table.totals.setdefault(department, {}), sums)
+    return table
 
 
 def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
     """The sums of the window of slots ``first`` to ``last`` from the rows that may count in it:
     the rooms created in it (with their status), and those created from ``first`` on and closed by
     ``last`` (as the closed rooms' metrics count them)."""
-    table: Table = {}
+    slots: dict[tuple[Any, int], dict[str, Any]] = {}
     for part in rows:
         for (department, created, closed, status, listed), sums in part.items():
             counted = first <= created <= last
             closed_in = closed is not None and closed <= last and created >= first
             if not counted and not closed_in:
                 continue
-            entry = table.setdefault((department, created), {})
+            entry = slots.setdefault((department, created), {})
             if counted:
                 for name in CREATED_SUMS:
                     entry[name] = entry.get(name, 0) + sums[_AT[name]]
@@ -306,7 +346,13 @@ def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
                 dated = {} if listed else DATED_SUMS
                 for name, source in {**CLOSED_SUMS, **dated}.items():
                     entry[name] = entry.get(name, 0) + sums[_AT[source]]
-    return table
+    return _totalled(slots)
+
+
+def closes(rows: Rows) -> int | None:
+    """The last close slot of the rooms' rows (None: none closed); of other rows None."""
+    found = [key[2] for key in rows if len(key) > 2 and key[2] is not None]
+    return max(found) if found else None
 
 
 #: The sums of the rooms, and their messages and visitors (a join: only the panels that count
@@ -321,9 +367,19 @@ def entries(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, i
     wanted = query.department_id
     if wanted is not None and outside(context.scope, wanted):
         return
-    for (department, created), sums in table.items():
+    for (department, created), sums in table.slots.items():
         if wanted is None or department == wanted:
             yield department, created, sums
+
+
+def totals(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, Mapping[str, Any]]]:
+    """The table's (department, totals) of the query's department, as :func:`entries` picks."""
+    wanted = query.department_id
+    if wanted is not None and outside(context.scope, wanted):
+        return
+    for department, sums in table.totals.items():
+        if wanted is None or department == wanted:
+            yield department, sums
 
 
 def table_of(query: Any, context: Context, kind: Kind = ROOMS) -> Table | None:
@@ -336,9 +392,9 @@ def added(table: Table, query: Any, context: Context, sums: Mapping[str, str]) -
     """The table's sums over the query's department (:func:`entries`): each of ``sums`` is the
     table's sum it names."""
     total: dict[str, float] = dict.fromkeys(sums, 0)
-    for _, _, slot in entries(table, query, context):
+    for _, department in totals(table, query, context):
         for name, source in sums.items():
-            total[name] += slot.get(source, 0)
+            total[name] += department.get(source, 0)
     return total
 
 
@@ -354,9 +410,9 @@ def talked(table: Table, query: Any, context: Context) -> tuple[int, int]:
     the :data:`TALK` table."""
     messages: float = 0
     visitors: set[str] = set()
-    for _, _, slot in entries(table, query, context):
-        messages += slot["messages"]
-        visitors.update(slot["visitors"])
+    for _, department in totals(table, query, context):
+        messages += department["messages"]
+        visitors.update(department["visitors"])
     return int(messages), len(visitors)
 
 
@@ -369,13 +425,6 @@ class TableQuery:
 
     start: dt.datetime
     end: dt.datetime
-
-
-@dataclass(frozen=True)
-class DayKey:
-    """What a kept day depends on besides the context: its number since 1970."""
-
-    day: int
 
 
 class Days:
@@ -403,6 +452,9 @@ class Days:
         self.seconds = seconds
         self.skew = skew
         self.clock = clock
+        #: The days this process read or computed last, by key (their version tells them current).
+        self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def on(self) -> bool:
@@ -417,57 +469,97 @@ class Days:
         if not self.on or not whole_slots(start, end) or not _FIRST < start <= end < _LAST:
             return None
         context = Context(context.names, inactivity_timeout=self.threshold(), scope=context.scope)
-        return self.answers.compute(  # type: ignore[no-any-return]
+        kept = self.answers.compute(
             f"slots/{kind.name}/window",
             MANAGER_PERMISSION,
             TableQuery(start, end),
             context,
-            lambda: self._window(start, end, context, kind),
+            lambda: vars(self._window(start, end, context, kind)),  # kept as an answer is: a dict
             counted=False,
         )
+        return Table(**kept)
 
     def _window(self, start: dt.datetime, end: dt.datetime, context: Context, kind: Kind) -> Table:
         first, last = slot_of(start), slot_of(end)
         days = list(range(first // DAY_SLOTS, last // DAY_SLOTS + 1))
-        rows = [day["rows"] for day in self._days(days, context, kind)]
+        table = Table()
+        for number, day in zip(days, self._days(days, context, kind), strict=True):
+            whole = first <= number * DAY_SLOTS and (number + 1) * DAY_SLOTS - 1 <= last
+            if whole and (day["closes"] is None or day["closes"] <= last):
+                table.add(day["table"])  # every room of the day counts, closed ones included
+            else:
+                table.add(kind.table([day["rows"]], first, last))
         if kind.late:
             # Rooms created after the last day yet closed by the end: only odd data has them.
             after = _moment((days[-1] + 1) * DAY_SLOTS)
             late = kind.pipeline(context, {"$gte": after}, closedAt={"$lte": end})
-            rows.append(kind.read(self.repository, late, context))
-        return kind.table(rows, first, last)
+            table.add(kind.table([kind.read(self.repository, late, context)], first, last))
+        return table
 
     def _days(self, days: list[int], context: Context, kind: Kind) -> list[dict[str, Any]]:
         """The kept days ``days``: read those not kept (or kept longer than ``seconds``), refresh
-        the others, keep them all."""
+        the others; keep those read or changed, and when each was last looked at (with the version
+        of each, so that a day this process holds already is not read from the backend again)."""
         now = self.clock()
-        path = f"slots/{kind.name}/day"
-        keys = [self.answers.key(path, MANAGER_PERMISSION, DayKey(day), context) for day in days]
-        found = self.answers.kept(keys)
-        kept: dict[int, dict[str, Any]] = {
-            day: value
-            for day, value in zip(days, found, strict=True)
-            if isinstance(value, dict) and now - value["made"] < self.seconds
-        }
-        if kept:
-            self._refresh(kept, context, now, kind)
+        base = self.answers.key(f"slots/{kind.name}/day", MANAGER_PERMISSION, None, context)
+        keys = {day: f"{base}:{day}" for day in days}
+        [marks] = self.answers.kept([f"{base}:seen"])
+        looked: dict[int, tuple[float, str]] = marks if isinstance(marks, dict) else {}
+        kept = self._kept(days, keys, looked)
+        kept = {day: value for day, value in kept.items() if now - value["made"] < self.seconds}
+        changed = self._refresh(kept, looked, context, kind) if kept else {}
         for first, last in _runs([day for day in days if day not in kept]):
             rows = kind.read(self.repository, kind.pipeline(context, _days(first, last)), context)
-            for day in range(first, last + 1):
-                kept[day] = {"made": now, "seen": now, "rows": {}}
+            fresh: dict[int, Rows] = {day: {} for day in range(first, last + 1)}
             for key, sums in rows.items():
-                kept[key[1] // DAY_SLOTS]["rows"][key] = sums
-        self.answers.keep(
-            {key: kept[day] for key, day in zip(keys, days, strict=True)}, max(1, int(self.seconds))
-        )
+                fresh[key[1] // DAY_SLOTS][key] = sums
+            changed.update({day: {"made": now, "rows": part} for day, part in fresh.items()})
+        for day, value in changed.items():
+            rows = value["rows"]
+            table = kind.table([rows], day * DAY_SLOTS, _ALWAYS)
+            kept[day] = {**value, "table": table, "closes": closes(rows), "version": uuid.uuid4().hex}
+        looked.update({day: (now, kept[day]["version"]) for day in days})
+        written = {keys[day]: kept[day] for day in changed}
+        self.answers.keep({**written, f"{base}:seen": looked}, max(1, int(self.seconds)))
+        with self._lock:
+            for day in days:
+                self._memo[keys[day]] = kept[day]
+                self._memo.move_to_end(keys[day])
+            while len(self._memo) > MEMO_DAYS:
+                self._memo.popitem(last=False)
         return [kept[day] for day in days]
 
-    def _refresh(self, kept: dict[int, dict[str, Any]], context: Context, now: float, kind: Kind) -> None:
-        """Read again the slots of the kept days whose rooms changed since the days were last seen
-        (whoever may see them: a room moved out of the caller's departments changes the slot)."""
-        since = dt.datetime.fromtimestamp(min(day["seen"] for day in kept.values()) - self.skew, _UTC)
+    def _kept(
+        self, days: list[int], keys: Mapping[int, str], looked: Mapping[int, tuple[float, str]]
+    ) -> dict[int, dict[str, Any]]:
+        """The kept days among ``days``: from this process's memory when it holds the version last
+        kept, else from the backend."""
+        kept: dict[int, dict[str, Any]] = {}
+        with self._lock:
+            for day in days:
+                held = self._memo.get(keys[day])
+                if held is not None and day in looked and held["version"] == looked[day][1]:
+                    kept[day] = held
+        missing = [day for day in days if day not in kept]
+        for day, value in zip(missing, self.answers.kept([keys[day] for day in missing]), strict=True):
+            if isinstance(value, dict):
+                kept[day] = value
+        return kept
+
+    def _refresh(
+        self,
+        kept: dict[int, dict[str, Any]],
+        looked: Mapping[int, tuple[float, str]],
+        context: Context,
+        kind: Kind,
+    ) -> dict[int, dict[str, Any]]:
+        """Read again the slots of the kept days whose rooms changed since the days were last looked
+        at (whoever may see them: a room moved out of the caller's departments changes the slot);
+        the days whose rows changed, as new values (kept ones may be shared with other threads)."""
+        last_look = min(looked[day][0] if day in looked else value["made"] for day, value in kept.items())
+        since = dt.datetime.fromtimestamp(last_look - self.skew, _UTC)
         first, last = min(kept), max(kept)
-        changed = self.repository.aggregate(
+        found = self.repository.aggregate(
             "room",
             [
                 {"$match": {"t": "l", "_updatedAt": {"$gt": since}}},
@@ -475,19 +567,20 @@ class Days:
                 {"$group": {"_id": quarter_hour()}},
             ],
         )
-        slots = sorted(int(group["_id"]) for group in changed if int(group["_id"]) // DAY_SLOTS in kept)
-        for value in kept.values():
-            value["seen"] = now
+        slots = sorted(int(group["_id"]) for group in found if int(group["_id"]) // DAY_SLOTS in kept)
+        changed: dict[int, dict[str, Any]] = {}
         for low, high in _runs(slots, most=8):
             created = {"$gte": _moment(low), "$lt": _moment(high + 1)}
             rows = kind.read(self.repository, kind.pipeline(context, created), context)
             for day in range(low // DAY_SLOTS, high // DAY_SLOTS + 1):
                 if day in kept:
-                    old = kept[day]["rows"]
-                    kept[day]["rows"] = {key: sums for key, sums in old.items() if not low <= key[1] <= high}
+                    old = changed.get(day, kept[day])["rows"]
+                    new = {key: sums for key, sums in old.items() if not low <= key[1] <= high}
+                    changed[day] = {"made": kept[day]["made"], "rows": new}
             for key, sums in rows.items():
-                if key[1] // DAY_SLOTS in kept:
-                    kept[key[1] // DAY_SLOTS]["rows"][key] = sums
+                if key[1] // DAY_SLOTS in changed:
+                    changed[key[1] // DAY_SLOTS]["rows"][key] = sums
+        return changed
 
 
 def _days(first: int, last: int) -> dict[str, Any]:

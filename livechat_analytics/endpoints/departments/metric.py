@@ -13,7 +13,7 @@ from ...schemas import ArgsSchema, Query, envelope_schema
 from ..common import DEPARTMENT_KEY, Context, Pipeline, department_names, dumped
 from ..hours import DURATION_FIELDS, body_fields, in_business_time, required_schedules
 from ..row import PagedMetric
-from ..slots import Table, entries, table_of
+from ..slots import Table, table_of, totals
 from ..stored import named
 from .query import DepartmentArgsSchema, names_asked
 from .timed import Timed, page_of_rows, timed_rows
@@ -162,16 +162,14 @@ class Metric(PagedMetric):
         return None if self.tally is None else table_of(query, context)
 
     def _tallied(self, table: Table, query: Any, context: Context) -> list[dict[str, Any]]:
-        """Each department's row from its slots' sums in the room table."""
+        """Each department's row from its totals in the room table."""
         assert self.tally is not None  # only a metric with a tally has a table
-        totals: dict[Any, dict[str, float]] = {}
-        for department, _, slot in entries(table, query, context):
-            sums = self.tally(slot, query)
+        rows = []
+        for department, total in totals(table, query, context):
+            sums = self.tally(total, query)
             if next(iter(sums.values())):
-                total = totals.setdefault(department, {})
-                for name, value in sums.items():
-                    total[name] = total.get(name, 0) + value
-        return [{"_id": key, **self.twin(total)} for key, total in totals.items()]
+                rows.append({"_id": department, **self.twin(sums)})
+        return rows
 
     def _timed_page(self, query: Any, context: Context, repository: Repository) -> dict[str, Any]:
         """The page of the rows in business time, from one read of the window's rooms, with the
