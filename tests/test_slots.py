@@ -490,3 +490,23 @@ def test_every_odd_value_counts_from_the_table_as_in_its_own_aggregate(database,
                     assert_same(direct, table, path, {**params, "answered": answered})
             assert_same(direct, table, path, params)
     assert computed == [2]  # the rooms' table and their messages' (conversation-totalizers)
+
+
+def test_a_process_reads_its_own_current_days_from_memory_not_the_backend(database, kept):
+    direct, table, app, reads, clock = kept
+    answers = current(app).answers
+    asked: list[int] = []
+    fetch = answers.kept
+    answers.kept = lambda keys: asked.append(len(keys)) or fetch(keys)  # type: ignore[method-assign]
+    clock[0] += 30
+    forget_answers(app)
+    assert_same(direct, table, "departments/amount-of-chats", {**WINDOW, "start": "2024-06-11"})
+    # When each day was last looked at (and which version it is), then no day: all held here; and
+    # of the database only which rooms changed (none) and the rooms created after the days.
+    assert asked == [1, 0]
+    assert [method for method, _ in reads.taken()] == ["aggregate", "stream"]
+    # Another process (an empty memory) reads the five days from the backend.
+    current(app).days._memo.clear()
+    forget_answers(app)
+    assert_same(direct, table, "departments/amount-of-chats", WINDOW)
+    assert asked[2:] == [1, 5]
