@@ -1472,6 +1472,17 @@ def write_stream(arguments: argparse.Namespace, result: dict[str, Any]) -> None:
     write_result(arguments, "stream", title, stream_table(result), head)
 
 
+def write_slots(arguments: argparse.Namespace, base_uri: str) -> None:
+    """The room table's figures at each of ``--sizes``, measured, printed and written to ``slots.md``
+    and ``slots.rst``."""
+    import slots  # it imports this module for its helpers
+
+    title = "The room table: each figure with it (SLOT_SECONDS=900) and without it (SLOT_SECONDS=0)"
+    head = machine(0, 0).split("; 0 ")[0] + "; the web process under gunicorn (1 worker, 8 threads)"
+    measured = slots.measure(base_uri, arguments.sizes)
+    write_result(arguments, "slots", title, slots.tables(measured), head)
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1497,7 +1508,16 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["scope", "messages", "page", "service-levels", "conversations", "satisfaction", "stream"],
+        choices=[
+            "scope",
+            "messages",
+            "page",
+            "service-levels",
+            "conversations",
+            "satisfaction",
+            "stream",
+            "slots",
+        ],
         help="run only this part: scope, the monitor's cost on the largest of --sizes (writes"
         " results/scope.md and .rst, leaves table.md alone); messages, the joins of the rooms'"
         " messages at 5, 20 and 50 messages per room on the largest of --sizes (results/messages.md"
@@ -1509,7 +1529,10 @@ def parse_arguments() -> argparse.Namespace:
         " amount-of-chats at each of --sizes (results/satisfaction.md and .rst); stream, 50 live"
         " streams on one gunicorn worker over the smallest of --sizes, a change a second for"
         " --stream-seconds: the worker's memory, the events and the computations per change"
-        " (results/stream.md and .rst)",
+        " (results/stream.md and .rst); slots, the room table against SLOT_SECONDS=0 at each of --sizes:"
+        " the dashboard page cold, its documents examined per room, the one read it shares, a reload"
+        " after 1% of the rooms changed, a year against a day, and the messages' endpoint"
+        " (benchmarks/slots.py; results/slots.md and .rst)",
     )
     parser.add_argument(
         "--stream-seconds",
@@ -1644,6 +1667,9 @@ def main() -> None:
             return
         elif arguments.only == "stream":
             write_stream(arguments, measure_stream(base_uri, min(arguments.sizes), arguments.stream_seconds))
+            return
+        elif arguments.only == "slots":
+            write_slots(arguments, base_uri)
             return
         elif arguments.only == "messages":
             rows = measure_messages(base_uri, max(arguments.sizes), arguments.requests, arguments.warmup)
