@@ -105,6 +105,9 @@ TABLE_PANELS = (
     ),
     "trends/heatmap?start={start}&end={end}",
     "dashboards/charts/chats?start={start}&end={end}",
+    "dashboards/productivity-totalizers?start={start}&end={end}",
+    "dashboards/chats-totalizers?start={start}&end={end}",
+    "dashboards/conversation-totalizers?start={start}&end={end}",
 )
 #: The requests a browser sends at once to one host.
 AT_ONCE = 6

@@ -510,3 +510,34 @@ def test_a_process_reads_its_own_current_days_from_memory_not_the_backend(databa
     forget_answers(app)
     assert_same(direct, table, "departments/amount-of-chats", WINDOW)
     assert asked[2:] == [1, 5]
+
+
+def test_a_previous_window_finds_its_late_closed_rooms_in_the_kept_days_after_it(database, kept):
+    direct, table, app, reads, clock = kept
+    # Closed (oddly) before it was created: in the previous window's closed rooms.
+    database[ROOMS].insert_one(
+        room(
+            50,
+            NOW - dt.timedelta(days=1),
+            closedAt=NOW - dt.timedelta(days=8),
+            metrics={"chatDuration": 9},
+            _updatedAt=NOW,
+        )
+    )
+    clock[0] += 1
+    forget_answers(app)
+    for path in ("trends/average-chat-duration-time", "trends/total-abandoned-chats"):
+        assert_same(direct, table, path, {**WINDOW, "compare": "previous"})
+    calls = reads.taken()
+    # The current window: which rooms changed, the new room's quarter hour, the rooms after its days.
+    # The previous window: its days; whether its later days (the current window's, up to today)
+    # changed (the new room's quarter hour again, still within the skew), the rooms after today.
+    assert [method for method, _ in calls] == [
+        *(["aggregate", "stream", "stream"]),
+        "stream",
+        "aggregate",
+        "stream",
+        "stream",
+    ]
+    tomorrow = dt.datetime(2024, 6, 15, tzinfo=UTC)
+    assert calls[-1][1][0]["$match"]["ts"] == {"$gte": tomorrow}

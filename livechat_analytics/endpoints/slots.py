@@ -56,6 +56,8 @@ DAY_SLOTS = 96
 _ALWAYS = 2**62
 #: How many kept days a process holds in memory besides the backend (a year for a dozen scopes).
 MEMO_DAYS = 4096
+#: The most days after a window its table looks at for rooms closed in it (a year).
+LATER_DAYS = 400
 STATUSES = (OPEN, CLOSED, QUEUED, ONHOLD)
 
 #: What the table reads of a room, as stored: each value is read by its kind in Python
@@ -349,10 +351,10 @@ def window_table(rows: Iterable[Rows], first: int, last: int) -> Table:
     return _totalled(slots)
 
 
-def closes(rows: Rows) -> int | None:
-    """The last close slot of the rooms' rows (None: none closed); of other rows None."""
+def closes(rows: Rows) -> tuple[int | None, int | None]:
+    """The first and last close slots of the rooms' rows (None: none closed); of other rows None."""
     found = [key[2] for key in rows if len(key) > 2 and key[2] is not None]
-    return max(found) if found else None
+    return (min(found), max(found)) if found else (None, None)
 
 
 #: The sums of the rooms, and their messages and visitors (a join: only the panels that count
@@ -483,23 +485,39 @@ class Days:
         first, last = slot_of(start), slot_of(end)
         days = list(range(first // DAY_SLOTS, last // DAY_SLOTS + 1))
         table = Table()
-        for number, day in zip(days, self._days(days, context, kind), strict=True):
+        for number, day in zip(days, self._days(days, context, kind) or (), strict=True):
             whole = first <= number * DAY_SLOTS and (number + 1) * DAY_SLOTS - 1 <= last
             if whole and (day["closes"] is None or day["closes"] <= last):
                 table.add(day["table"])  # every room of the day counts, closed ones included
             else:
                 table.add(kind.table([day["rows"]], first, last))
         if kind.late:
-            # Rooms created after the last day yet closed by the end: only odd data has them.
-            after = _moment((days[-1] + 1) * DAY_SLOTS)
-            late = kind.pipeline(context, {"$gte": after}, closedAt={"$lte": end})
-            table.add(kind.table([kind.read(self.repository, late, context)], first, last))
+            self._late(table, days[-1] + 1, first, last, context, kind)
         return table
 
-    def _days(self, days: list[int], context: Context, kind: Kind) -> list[dict[str, Any]]:
+    def _late(self, table: Table, after: int, first: int, last: int, context: Context, kind: Kind) -> None:
+        """Add the rooms created from the day ``after`` on yet closed by the window's end (only odd
+        data has them): from the days up to today when all are kept (a previous window's are the
+        current one's), the later ones (none but odd data's) from the database."""
+        today = int(self.clock() * 1000) // (SLOT_MS * DAY_SLOTS)
+        later = list(range(after, today + 1))
+        held = self._days(later, context, kind, only_kept=True) if 0 < len(later) <= LATER_DAYS else None
+        if held is not None:
+            for day in held:
+                if day["opens"] is not None and day["opens"] <= last:
+                    table.add(kind.table([day["rows"]], first, last))
+            after = today + 1
+        end = _moment(last + 1) - _MS
+        late = kind.pipeline(context, {"$gte": _moment(after * DAY_SLOTS)}, closedAt={"$lte": end})
+        table.add(kind.table([kind.read(self.repository, late, context)], first, last))
+
+    def _days(
+        self, days: list[int], context: Context, kind: Kind, *, only_kept: bool = False
+    ) -> list[dict[str, Any]] | None:
         """The kept days ``days``: read those not kept (or kept longer than ``seconds``), refresh
         the others; keep those read or changed, and when each was last looked at (with the version
-        of each, so that a day this process holds already is not read from the backend again)."""
+        of each, so that a day this process holds already is not read from the backend again).
+        ``only_kept``: None unless every day is kept, and nothing read but what changed."""
         now = self.clock()
         base = self.answers.key(f"slots/{kind.name}/day", MANAGER_PERMISSION, None, context)
         keys = {day: f"{base}:{day}" for day in days}
@@ -507,6 +525,8 @@ class Days:
         looked: dict[int, tuple[float, str]] = marks if isinstance(marks, dict) else {}
         kept = self._kept(days, keys, looked)
         kept = {day: value for day, value in kept.items() if now - value["made"] < self.seconds}
+        if only_kept and len(kept) < len(days):
+            return None
         changed = self._refresh(kept, looked, context, kind) if kept else {}
         for first, last in _runs([day for day in days if day not in kept]):
             rows = kind.read(self.repository, kind.pipeline(context, _days(first, last)), context)
@@ -517,7 +537,8 @@ class Days:
         for day, value in changed.items():
             rows = value["rows"]
             table = kind.table([rows], day * DAY_SLOTS, _ALWAYS)
-            kept[day] = {**value, "table": table, "closes": closes(rows), "version": uuid.uuid4().hex}
+            opens, ends = closes(rows)
+            kept[day] = {**value, "table": table, "opens": opens, "closes": ends, "version": uuid.uuid4().hex}
         looked.update({day: (now, kept[day]["version"]) for day in days})
         written = {keys[day]: kept[day] for day in changed}
         self.answers.keep({**written, f"{base}:seen": looked}, max(1, int(self.seconds)))
