@@ -52,6 +52,7 @@ from pymongo.database import Database
 
 from livechat_analytics import LivechatAnalytics, config
 from livechat_analytics.endpoints.common import Context
+from livechat_analytics.endpoints.departments import METRICS
 from livechat_analytics.repository import Repository
 from livechat_analytics.state import current
 
@@ -94,13 +95,7 @@ TABLE_PANELS = (
         f"{family}/{metric}?start={{start}}&end={{end}}" + ("&groupBy=day" if family == "trends" else "")
         for family in ("departments", "trends")
         for metric in (
-            "amount-of-chats",
-            "average-service-time",
-            "total-service-time",
-            "average-chat-duration-time",
-            "average-waiting-time",
-            "total-abandoned-chats",
-            "percentage-abandoned-chats",
+            path.removeprefix("departments/") for path, row in METRICS.items() if row.tally is not None
         )
     ),
     "trends/heatmap?start={start}&end={end}",
