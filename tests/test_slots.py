@@ -16,6 +16,7 @@ from flask import Flask, Request
 from hypothesis import given, note
 from hypothesis import strategies as st
 from pymongo.database import Database
+from pymongo.errors import ExecutionTimeout
 from strategies import DAY_MS, milliseconds_of, oddly_stored, room_documents
 from support import ROOT, UTC, property_settings, store_rooms
 
@@ -239,17 +240,31 @@ def test_the_demos_panels_are_the_same_and_read_the_rooms_once(demo_data, apps, 
     reads = Reads(app)
     for path, params in page_requests(window):
         assert_same(direct, table, path, params)
-    # One read of the window's days, one of the rooms created after them (none), one of the days'
-    # messages and visitors (conversation-totalizers), nothing else.
-    calls = reads.taken()
-    assert [method for method, _ in calls] == ["stream", "stream", "stream"]
-    assert "$lookup" in str(calls[2][1])
+    # The window's days read once, a week at a time; the rooms created after them (none); the days'
+    # messages and visitors (conversation-totalizers), a week at a time; nothing else.
+    assert page_reads(reads.taken(), window) == ["stream"] * 2 * weeks(window) + ["stream"]
     for department in (None, "9rnGXSfo73qRm2SjE"):
         params = {**window, **({"departmentId": department} if department else {})}
         for path in SERVED:
             assert_same(direct, table, path, params, "sales")
     # A monitor's tables are their own, the department their tables' rows.
-    assert [method for method, _ in reads.taken()] == ["stream", "stream", "stream"]
+    assert page_reads(reads.taken(), window) == ["stream"] * 2 * weeks(window) + ["stream"]
+
+
+def weeks(window: dict[str, str]) -> int:
+    """How many reads of at most seven UTC days the window's UTC days take."""
+    zone = ZoneInfo(window["timezone"])
+    first = dt.datetime.fromisoformat(window["start"]).replace(tzinfo=zone).astimezone(UTC).date()
+    last = (dt.datetime.fromisoformat(window["end"]) + dt.timedelta(days=1)).replace(tzinfo=zone)
+    days = (last.astimezone(UTC) - dt.timedelta(milliseconds=1)).date() - first
+    return -(-(days.days + 1) // 7)
+
+
+def page_reads(calls: list[tuple[str, list[dict[str, Any]]]], window: dict[str, str]) -> list[str]:
+    """The reads' methods, the joins of the messages (as many as the rooms' reads) counted apart."""
+    joins = [method for method, pipeline in calls if "$lookup" in str(pipeline)]
+    assert len(joins) == weeks(window)
+    return [method for method, _ in calls]
 
 
 def test_a_window_not_of_whole_quarter_hours_and_business_time_read_for_themselves(demo_data, apps):
@@ -541,3 +556,30 @@ def test_a_previous_window_finds_its_late_closed_rooms_in_the_kept_days_after_it
     ]
     tomorrow = dt.datetime(2024, 6, 15, tzinfo=UTC)
     assert calls[-1][1][0]["$match"]["ts"] == {"$gte": tomorrow}
+
+
+def test_days_read_before_a_deadline_are_kept_for_the_next_request(database, apps):
+    direct, table, app = apps
+    database[ROOMS].insert_many([room(n, NOW - dt.timedelta(hours=11 * n)) for n in range(30)])
+    window = {"start": "2024-06-01", "end": "2024-06-14"}
+    repository = current(app).repository
+    stream = repository.stream
+    calls: list[list[dict[str, Any]]] = []
+
+    def late_second_read(collection: str, pipeline: list[dict[str, Any]], **options: Any) -> Any:
+        calls.append(pipeline)
+        if len(calls) == 2:
+            raise ExecutionTimeout("operation exceeded time limit", 50)
+        return stream(collection, pipeline, **options)
+
+    repository.stream = late_second_read  # type: ignore[method-assign]
+    response = get(table, "departments/amount-of-chats", window)
+    assert (response.status_code, response.get_json()["errorType"]) == (504, "query-timeout")
+    repository.stream = stream  # type: ignore[method-assign]
+    reads = Reads(app)
+    assert_same(direct, table, "departments/amount-of-chats", window)
+    # The first week was kept: asked whether it changed; the second week read, then the late rooms.
+    taken = reads.taken()
+    assert [method for method, _ in taken] == ["aggregate", "stream", "stream"]
+    second_week = dt.datetime(2024, 6, 8, tzinfo=UTC), dt.datetime(2024, 6, 15, tzinfo=UTC)
+    assert refreshed_ranges(taken[1:2]) == [second_week]

@@ -58,6 +58,8 @@ _ALWAYS = 2**62
 MEMO_DAYS = 4096
 #: The most days after a window its table looks at for rooms closed in it (a year).
 LATER_DAYS = 400
+#: How many days one read of days not kept covers: each is kept once read.
+READ_DAYS = 7
 STATUSES = (OPEN, CLOSED, QUEUED, ONHOLD)
 
 #: What the table reads of a room, as stored: each value is read by its kind in Python
@@ -528,27 +530,51 @@ class Days:
         if only_kept and len(kept) < len(days):
             return None
         changed = self._refresh(kept, looked, context, kind) if kept else {}
-        for first, last in _runs([day for day in days if day not in kept]):
-            rows = kind.read(self.repository, kind.pipeline(context, _days(first, last)), context)
-            fresh: dict[int, Rows] = {day: {} for day in range(first, last + 1)}
-            for key, sums in rows.items():
-                fresh[key[1] // DAY_SLOTS][key] = sums
-            changed.update({day: {"made": now, "rows": part} for day, part in fresh.items()})
+        self._keep(changed, kept, looked, keys, f"{base}:seen", now, kind)
+        # The days not kept, a few at a time, each kept once read: a read past the deadline still
+        # leaves the days before it for the next request.
+        missing = [day for day in days if day not in kept]
+        for first, last in _runs(missing):
+            for low in range(first, last + 1, READ_DAYS):
+                high = min(low + READ_DAYS - 1, last)
+                rows = kind.read(self.repository, kind.pipeline(context, _days(low, high)), context)
+                fresh: dict[int, Rows] = {day: {} for day in range(low, high + 1)}
+                for key, sums in rows.items():
+                    fresh[key[1] // DAY_SLOTS][key] = sums
+                read = {day: {"made": now, "rows": part} for day, part in fresh.items()}
+                self._keep(read, kept, looked, keys, f"{base}:seen", now, kind)
+        looked.update({day: (now, kept[day]["version"]) for day in days})
+        self.answers.keep({f"{base}:seen": looked}, max(1, int(self.seconds)))
+        return [kept[day] for day in days]
+
+    def _keep(
+        self,
+        changed: Mapping[int, dict[str, Any]],
+        kept: dict[int, dict[str, Any]],
+        looked: dict[int, tuple[float, str]],
+        keys: Mapping[int, str],
+        seen_key: str,
+        now: float,
+        kind: Kind,
+    ) -> None:
+        """Finish the days read or changed (their whole-day table, first and last close, a new
+        version), write them and when they were looked at, and hold them in this process."""
+        if not changed:
+            return
         for day, value in changed.items():
             rows = value["rows"]
             table = kind.table([rows], day * DAY_SLOTS, _ALWAYS)
             opens, ends = closes(rows)
             kept[day] = {**value, "table": table, "opens": opens, "closes": ends, "version": uuid.uuid4().hex}
-        looked.update({day: (now, kept[day]["version"]) for day in days})
+            looked[day] = (now, kept[day]["version"])
         written = {keys[day]: kept[day] for day in changed}
-        self.answers.keep({**written, f"{base}:seen": looked}, max(1, int(self.seconds)))
+        self.answers.keep({**written, seen_key: looked}, max(1, int(self.seconds)))
         with self._lock:
-            for day in days:
+            for day in changed:
                 self._memo[keys[day]] = kept[day]
                 self._memo.move_to_end(keys[day])
             while len(self._memo) > MEMO_DAYS:
                 self._memo.popitem(last=False)
-        return [kept[day] for day in days]
 
     def _kept(
         self, days: list[int], keys: Mapping[int, str], looked: Mapping[int, tuple[float, str]]
