@@ -1,18 +1,21 @@
 """The room table: the sums every room panel of a window derives from, read once and kept.
 
-One aggregate groups the livechat rooms a caller may see by department, UTC quarter hour of
-creation, quarter hour of close and status, with nine sums each (:data:`SUMS`). Every UTC offset is
-a whole number of quarter hours, so a window that begins and ends on a quarter hour (every local
-day, week and month does) is a set of whole slots, and the department metrics, their trends, the
-heatmap and the rooms by status all follow from the window's slots in Python, to the same numbers
-their own aggregates give (``docs/room-table.rst``; a property checks it on every backend).
+One read of the livechat rooms a caller may see, created in the window, hands over the few fields
+the panels use as stored (:data:`FIELDS`); Python reads each by its kind and adds the rooms up by
+department, UTC quarter hour of creation, quarter hour of close and status (:data:`SUMS`). Every UTC
+offset is a whole number of quarter hours, so a window that begins and ends on a quarter hour (every
+local day, week and month does) is a set of whole slots, and the department metrics, their trends,
+the heatmap, the rooms by status and the totalizers all follow from the window's slots in Python, to
+the same numbers their own aggregates give (``docs/room-table.rst``; properties check it on every
+backend). The messages and visitors of ``conversation-totalizers`` come from a second table of the
+same shape (:data:`TALK`), a join only that panel asks for.
 
 The slots are kept in the answer cache's backend, one entry per UTC day of creation
 (:class:`Days`), for ``SLOT_SECONDS``: a later request, for any window of the same scope and ``T``,
 reads them instead of the rooms, and first asks the database which rooms changed since they were
-read (their ``_updatedAt``, through the ``livechat_analytics_t_updated`` index) to read again only
-the quarter hours those rooms were created in. The database is never written. A window that is not
-whole quarter hours, a request with the answer cache off, and everything else is read as before.
+looked at (their ``_updatedAt``, through the ``livechat_analytics_t_updated`` index) to read again
+only the quarter hours those rooms were created in. The database is never written. A window that is
+not whole quarter hours, a request with the answer cache off, and everything else is read as before.
 """
 
 from __future__ import annotations
@@ -365,25 +368,31 @@ ROOMS = Kind("rooms", slot_pipeline, read_rows, window_table, late=True)
 TALK = Kind("talk", talk_pipeline, read_talk, talk_table)
 
 
-def entries(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, int, Mapping[str, Any]]]:
-    """The table's (department, slot, sums) of the query's department (every one when it names
-    none; nothing when the caller may not see it)."""
+def _picks(query: Any, context: Context) -> Callable[[Any], bool]:
+    """Whether a department's sums count for the query: every one when it names none, that one
+    when it names one, none when the caller may not see the one it names."""
     wanted = query.department_id
-    if wanted is not None and outside(context.scope, wanted):
-        return
-    for (department, created), sums in table.slots.items():
-        if wanted is None or department == wanted:
-            yield department, created, sums
+    if wanted is None:
+        return lambda department: True
+    if outside(context.scope, wanted):
+        return lambda department: False
+    return lambda department: department == wanted
+
+
+def entries(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, int, Mapping[str, Any]]]:
+    """The table's (department, slot, sums) of the query's department (:func:`_picks`)."""
+    picks = _picks(query, context)
+    return (
+        (department, created, sums)
+        for (department, created), sums in table.slots.items()
+        if picks(department)
+    )
 
 
 def totals(table: Table, query: Any, context: Context) -> Iterator[tuple[Any, Mapping[str, Any]]]:
-    """The table's (department, totals) of the query's department, as :func:`entries` picks."""
-    wanted = query.department_id
-    if wanted is not None and outside(context.scope, wanted):
-        return
-    for department, sums in table.totals.items():
-        if wanted is None or department == wanted:
-            yield department, sums
+    """The table's (department, totals) of the query's department (:func:`_picks`)."""
+    picks = _picks(query, context)
+    return ((department, sums) for department, sums in table.totals.items() if picks(department))
 
 
 def table_of(query: Any, context: Context, kind: Kind = ROOMS) -> Table | None:
