@@ -442,11 +442,12 @@ class TableQuery:
 
 class Days:
     """The room table of windows of whole quarter hours, from days of slots kept in the answer
-    cache's backend (``answers``): each day's rows, read at ``made``, refreshed up to ``seen``.
+    cache's backend (``answers``): each day's rows, read at ``made``, and when each day was last
+    looked at. The extension makes one only when the answer cache is on and ``seconds`` above 0.
 
-    ``seconds`` is how long a day is kept from its first read (0: none is, and no window has a
-    table); ``skew`` how far before ``seen`` a refresh looks for changed rooms, for the clocks of
-    the servers writing ``_updatedAt`` and for writes still in flight. ``threshold`` reads ``T``.
+    ``seconds`` is how long a day is kept from its first read; ``skew`` how far before the last look
+    a refresh looks for changed rooms, for the clocks of the servers writing ``_updatedAt`` and for
+    writes still in flight. ``threshold`` reads ``T``.
     """
 
     def __init__(
@@ -469,17 +470,12 @@ class Days:
         self._memo: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    @property
-    def on(self) -> bool:
-        """Whether windows have a table: the answer cache keeps answers, and days are kept."""
-        return self.answers.backend is not None and self.seconds > 0
-
     def table(
         self, start: dt.datetime, end: dt.datetime, context: Context, kind: Kind = ROOMS
     ) -> Table | None:
         """The ``kind`` table of ``[start, end]`` for ``context``'s caller, computed once for every
         panel asking at once (and kept as an answer); None when the window has none."""
-        if not self.on or not whole_slots(start, end) or not _FIRST < start <= end < _LAST:
+        if not whole_slots(start, end) or not _FIRST < start <= end < _LAST:
             return None
         context = Context(context.names, inactivity_timeout=self.threshold(), scope=context.scope)
         kept = self.answers.compute(
@@ -546,7 +542,7 @@ class Days:
         for first, last in _runs(missing):
             for low in range(first, last + 1, READ_DAYS):
                 high = min(low + READ_DAYS - 1, last)
-                rows = kind.read(self.repository, kind.pipeline(context, _days(low, high)), context)
+                rows = kind.read(self.repository, kind.pipeline(context, _created_in(low, high)), context)
                 fresh: dict[int, Rows] = {day: {} for day in range(low, high + 1)}
                 for key, sums in rows.items():
                     fresh[key[1] // DAY_SLOTS][key] = sums
@@ -619,7 +615,7 @@ class Days:
             "room",
             [
                 {"$match": {"t": "l", "_updatedAt": {"$gt": since}}},
-                {"$match": {"ts": _days(first, last)}},
+                {"$match": {"ts": _created_in(first, last)}},
                 {"$group": {"_id": quarter_hour()}},
             ],
         )
@@ -639,7 +635,7 @@ class Days:
         return changed
 
 
-def _days(first: int, last: int) -> dict[str, Any]:
+def _created_in(first: int, last: int) -> dict[str, Any]:
     """A ``$match`` condition on a date: in the days ``first`` to ``last``."""
     return {"$gte": _moment(first * DAY_SLOTS), "$lt": _moment((last + 1) * DAY_SLOTS)}
 

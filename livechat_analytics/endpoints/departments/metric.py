@@ -140,22 +140,27 @@ class Metric(PagedMetric):
     def _page(self, query: Any, context: Context, repository: Repository) -> dict[str, Any]:
         """The page and the total: in business time when asked, else from the room table when the
         window has one, else from one aggregate."""
-        if getattr(query, "business_hours", False):
-            return self._timed_page(query, context, repository)
-        table = self._table(query, context)
-        if table is not None:
-            return self._page_of(self._tallied(table, query, context), query, context, repository)
-        return super()._page(query, context, repository)
+        return self._computed(query, context, repository) or super()._page(query, context, repository)
 
     def _rows(
         self, query: Any, context: Context, repository: Repository
     ) -> tuple[list[str], Iterator[dict[str, Any]]]:
         """The CSV rows: in business time when asked, or from the room table (the rows alone),
         else from the cursor."""
-        if not getattr(query, "business_hours", False) and self._table(query, context) is None:
+        page = self._computed(query, context, repository)
+        if page is None:
             return super()._rows(query, context, repository)
-        rows = self._page(query, context, repository)[self.ROWS]
-        return self.columns(query, context), dumped(rows, self.row_schema())
+        return self.columns(query, context), dumped(page[self.ROWS], self.row_schema())
+
+    def _computed(self, query: Any, context: Context, repository: Repository) -> dict[str, Any] | None:
+        """The page computed in Python: in business time when asked, else from the room table when
+        the window has one; None: the aggregate's."""
+        if getattr(query, "business_hours", False):
+            return self._timed_page(query, context, repository)
+        table = self._table(query, context)
+        if table is None:
+            return None
+        return self._page_of(self._tallied(table, query, context), query, context, repository)
 
     def _table(self, query: Any, context: Context) -> Table | None:
         """The room table of the query's window, when the metric derives from it and it has one."""
